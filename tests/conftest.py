@@ -1,0 +1,61 @@
+"""Shared fixtures: an isolated data dir, one numba warm-up per session, a lab harness app."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Keep the student's real progress and settings out of the tests.
+os.environ.pop("NO_COLOR", None)
+for _key in [k for k in os.environ if k.startswith("TEXTUAL_")]:
+    os.environ.pop(_key)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DL_TUTOR_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_kernels():
+    """Compile (or load from numba's cache) every kernel once, before any test times out on it."""
+    import core
+
+    failures = core.warmup()
+    assert not failures, f"kernels failed to compile: {failures}"
+
+
+def make_lab_app(lab: str, size=(120, 36), **params):
+    """A minimal app that shows one lab with validated `params`, for Pilot and snapshot tests."""
+    from textual.app import App
+    from textual.widgets import Footer
+
+    from tutor.labs import lab_class, validate_lab
+
+    full = validate_lab(lab, params)
+
+    class LabApp(App):
+        CSS = "Screen { layout: vertical; }"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.animation_level = "none"
+            self.ascii_mode = False
+            self.kernels_ready = True
+
+        def compose(self):
+            yield lab_class(lab)(full, id="lab")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.theme = "textual-dark"
+            self.query_one("#lab").focus()
+
+    return LabApp()
+
+
+@pytest.fixture
+def lab_app():
+    """`lab_app("backprop", preset="notes")` builds the harness app for a lab."""
+    return make_lab_app

@@ -1,0 +1,91 @@
+"""A step history every lab reuses: step forward (computing or replaying), step back, reset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+S = TypeVar("S")
+
+
+class History(Generic[S]):
+    """The states a lab has visited, so the student can step back as well as forward.
+
+    `step_fn(state) -> next state or None` computes the next state (None: nothing more to do).
+    Stepping back keeps the later states, so stepping forward again replays them; changing the
+    present (`replace_future`) drops them. At most `max_len` states are kept (oldest dropped).
+    States should be immutable (or copied by `step_fn`): the history keeps references.
+    """
+
+    def __init__(self, initial: S, step_fn: Callable[[S], S | None], max_len: int = 10_000):
+        if max_len < 2:
+            raise ValueError(f"max_len must be at least 2, got {max_len}")
+        self._step_fn = step_fn
+        self._max_len = max_len
+        self._states: list[S] = [initial]
+        self._index = 0
+        self._dropped = 0  # how many early states were dropped to respect max_len
+
+    @property
+    def current(self) -> S:
+        """The state shown now."""
+        return self._states[self._index]
+
+    @property
+    def index(self) -> int:
+        """The step number of the current state (0 is the initial state, even after drops)."""
+        return self._index + self._dropped
+
+    @property
+    def can_back(self) -> bool:
+        return self._index > 0
+
+    @property
+    def states(self) -> list[S]:
+        """The kept states up to and including the current one."""
+        return self._states[: self._index + 1]
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def step(self) -> bool:
+        """Move one step forward; False (and no move) when `step_fn` has nothing more."""
+        if self._index + 1 < len(self._states):
+            self._index += 1
+            return True
+        nxt = self._step_fn(self.current)
+        if nxt is None:
+            return False
+        self._states.append(nxt)
+        self._index += 1
+        if len(self._states) > self._max_len:
+            self._states.pop(0)
+            self._index -= 1
+            self._dropped += 1
+        return True
+
+    def advance(self, n: int) -> int:
+        """Step up to `n` times; return how many steps were taken."""
+        taken = 0
+        while taken < n and self.step():
+            taken += 1
+        return taken
+
+    def back(self) -> bool:
+        """Move one step back; False at the oldest kept state."""
+        if self._index == 0:
+            return False
+        self._index -= 1
+        return True
+
+    def reset(self, initial: S | None = None) -> None:
+        """Back to the first state (or a new initial state), forgetting every later one."""
+        first = self._states[0] if initial is None else initial
+        self._states = [first]
+        self._index = 0
+        self._dropped = 0
+
+    def replace_future(self, state: S) -> None:
+        """Replace the current state (the student edited something) and drop later ones."""
+        del self._states[self._index + 1 :]
+        self._states[self._index] = state

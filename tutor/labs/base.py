@@ -1,0 +1,155 @@
+"""The base class of every lab: shared playback keys, timer, and the messages labs send up."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class Lab(Widget, can_focus=True):
+    """A lab beside a lesson: steps forward and back, plays at a speed, resets.
+
+    Subclasses implement `step_forward`, `step_back`, `reset_lab` (and optionally
+    `pytorch_code`), and compose their own layout (usually with a `StepControls`). The base class
+    owns the play/pause timer and the keys, so every lab answers the same keys.
+    """
+
+    DEFAULT_CSS = """
+    Lab {
+        height: 1fr;
+        width: 1fr;
+    }
+    """
+
+    BINDINGS = [
+        Binding("space", "toggle_play", "Play/pause"),
+        Binding("n", "step", "Step"),
+        Binding("b", "back", "Back"),
+        Binding("r", "reset", "Reset"),
+        Binding("plus,equals_sign", "faster", "Faster", show=False),
+        Binding("minus", "slower", "Slower", show=False),
+        Binding("y", "show_pytorch", "PyTorch"),
+    ]
+
+    #: Name used in progress records and messages; subclasses set it (e.g. "backprop").
+    lab_name: str = "lab"
+
+    playing: reactive[bool] = reactive(False)
+    """Whether the playback timer is stepping the lab."""
+
+    fps: reactive[float] = reactive(5.0)
+    """Playback speed in steps per second (1 to 60)."""
+
+    class Answered(Message):
+        """The student answered a predict-then-reveal question inside a lab."""
+
+        def __init__(self, lab: str, key: str, correct: bool) -> None:
+            super().__init__()
+            self.lab = lab
+            self.key = key
+            self.correct = correct
+
+    class StateChanged(Message):
+        """The lab's state moved (step, back, reset, edit); `step` is the history index."""
+
+        def __init__(self, lab: str, step: int) -> None:
+            super().__init__()
+            self.lab = lab
+            self.step = step
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.params = dict(params)
+        self._timer = None
+
+    # --- to implement ---------------------------------------------------------------
+    def step_forward(self) -> bool:
+        """Advance one step; return False when there is nothing more (playback stops)."""
+        raise NotImplementedError
+
+    def step_back(self) -> bool:
+        """Go back one step; return False at the start."""
+        raise NotImplementedError
+
+    def reset_lab(self) -> None:
+        """Return to the initial state of the current settings."""
+        raise NotImplementedError
+
+    def pytorch_code(self) -> str | None:
+        """The PyTorch code for what is on screen, or None when the lab has none."""
+        return None
+
+    # --- shared behaviour -------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / self.fps, self._tick, pause=True)
+
+    def _tick(self) -> None:
+        if not self.step_forward():
+            self.playing = False
+
+    def _sync_controls(self) -> None:
+        """Show the playback state on every `StepControls` inside the lab."""
+        from tutor.widgets.step_controls import StepControls
+
+        for controls in self.query(StepControls):
+            controls.playing = self.playing
+            controls.fps = self.fps
+
+    def watch_playing(self, playing: bool) -> None:
+        if self._timer is None:
+            return
+        self._sync_controls()
+        if playing:
+            self._timer.resume()
+        else:
+            self._timer.pause()
+
+    def watch_fps(self, fps: float) -> None:
+        if self._timer is None:
+            return
+        was_playing = self.playing
+        self._sync_controls()
+        self._timer.stop()
+        self._timer = self.set_interval(1 / fps, self._tick, pause=not was_playing)
+
+    def validate_fps(self, fps: float) -> float:
+        return min(60.0, max(1.0, float(fps)))
+
+    def action_toggle_play(self) -> None:
+        self.playing = not self.playing
+
+    def action_step(self) -> None:
+        self.playing = False
+        self.step_forward()
+
+    def action_back(self) -> None:
+        self.playing = False
+        self.step_back()
+
+    def action_reset(self) -> None:
+        self.playing = False
+        self.reset_lab()
+
+    def action_faster(self) -> None:
+        self.fps = self.fps * 1.5
+
+    def action_slower(self) -> None:
+        self.fps = self.fps / 1.5
+
+    def action_show_pytorch(self) -> None:
+        code = self.pytorch_code()
+        if code is None:
+            self.notify("This lab has no PyTorch view.", severity="warning")
+            return
+        from tutor.screens.code_dialog import CodeDialog
+
+        self.app.push_screen(CodeDialog(f"PyTorch: {self.lab_name}", code))
+
+    def on_step_controls_pressed(self, message) -> None:
+        """Buttons of a `StepControls` inside the lab map onto the same actions as the keys."""
+        message.stop()
+        action = getattr(self, f"action_{message.action}", None)
+        if action is not None:
+            action()
