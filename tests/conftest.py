@@ -26,33 +26,11 @@ def _warm_kernels():
     assert not failures, f"kernels failed to compile: {failures}"
 
 
-def make_lab_app(lab: str, size=(120, 36), **params):
+def make_lab_app(lab: str, **params):
     """A minimal app that shows one lab with validated `params`, for Pilot and snapshot tests."""
-    from textual.app import App
-    from textual.widgets import Footer
+    from tutor.labdemo import LabApp
 
-    from tutor.labs import lab_class, validate_lab
-
-    full = validate_lab(lab, params)
-
-    class LabApp(App):
-        CSS = "Screen { layout: vertical; }"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.animation_level = "none"
-            self.ascii_mode = False
-            self.kernels_ready = True
-
-        def compose(self):
-            yield lab_class(lab)(full, id="lab")
-            yield Footer()
-
-        def on_mount(self) -> None:
-            self.theme = "textual-dark"
-            self.query_one("#lab").focus()
-
-    return LabApp()
+    return LabApp(lab, params)
 
 
 @pytest.fixture
