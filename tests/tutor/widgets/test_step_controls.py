@@ -1,0 +1,120 @@
+"""StepControls: every button posts its action; the lab base class plays, pauses and steps."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Button, Static
+
+from tutor.labs.base import Lab
+from tutor.widgets.step_controls import ACTIONS, StepControls
+
+
+class ControlsApp(App):
+    """Records every `StepControls.Pressed`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.actions: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield StepControls("step 0", id="controls")
+
+    def on_step_controls_pressed(self, message: StepControls.Pressed) -> None:
+        self.actions.append(message.action)
+
+
+class CountingLab(Lab):
+    """A lab whose state is one counter, for checking the button-to-action mapping."""
+
+    lab_name = "counting"
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.count = 0
+
+    def compose(self) -> ComposeResult:
+        yield StepControls()
+
+    def step_forward(self) -> bool:
+        self.count += 1
+        return True
+
+    def step_back(self) -> bool:
+        self.count -= 1
+        return True
+
+    def reset_lab(self) -> None:
+        self.count = 0
+
+
+class LabApp(App):
+    def compose(self) -> ComposeResult:
+        yield CountingLab()
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_each_button_posts_its_action(action):
+    app = ControlsApp()
+    async with app.run_test(size=(80, 5)) as pilot:
+        await pilot.click(f"#{action}")
+        await pilot.pause()
+        assert app.actions == [action]
+
+
+async def test_fits_in_one_row_and_shows_status():
+    app = ControlsApp()
+    async with app.run_test(size=(100, 5)) as pilot:
+        controls = app.query_one(StepControls)
+        assert controls.size.height == 1
+        status = controls.query_one(".step-controls--status", Static)
+        assert "step 0" in str(status.render())
+        controls.status = "loss 0.5"
+        controls.fps = 7.5
+        await pilot.pause()
+        text = str(status.render())
+        assert "loss 0.5" in text and "7.5 fps" in text
+
+
+async def test_play_label_follows_playing():
+    app = ControlsApp()
+    async with app.run_test(size=(80, 5)) as pilot:
+        controls = app.query_one(StepControls)
+        button = controls.query_one("#toggle_play", Button)
+        assert "play" in str(button.label)
+        controls.playing = True
+        await pilot.pause()
+        assert "pause" in str(button.label)
+        assert button.has_class("-playing")
+
+
+async def test_lab_maps_buttons_to_actions():
+    app = LabApp()
+    async with app.run_test(size=(80, 5)) as pilot:
+        lab = app.query_one(CountingLab)
+        controls = lab.query_one(StepControls)
+        await pilot.click("#step")
+        await pilot.click("#step")
+        await pilot.click("#back")
+        await pilot.pause()
+        assert lab.count == 1
+        await pilot.click("#faster")
+        await pilot.pause()
+        assert lab.fps == pytest.approx(7.5)
+        assert controls.fps == pytest.approx(7.5)
+        await pilot.click("#toggle_play")
+        await pilot.pause()
+        assert lab.playing and controls.playing
+        await pilot.click("#toggle_play")
+        await pilot.pause()
+        assert not lab.playing and not controls.playing
+        await pilot.click("#reset")
+        await pilot.pause()
+        assert lab.count == 0
+
+
+async def test_tiny_terminal_does_not_raise():
+    app = ControlsApp()
+    async with app.run_test(size=(10, 3)) as pilot:
+        await pilot.pause()
+        assert app.query_one(StepControls).is_mounted
