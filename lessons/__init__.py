@@ -1,0 +1,1 @@
+"""Lesson content: one Markdown file per lesson, read through importlib.resources."""

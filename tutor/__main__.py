@@ -1,0 +1,97 @@
+"""The `dl-tutor` command: launch the app, or list lessons, warm up kernels, show one lab."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from tutor import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="dl-tutor",
+        description="Learn deep learning in the terminal: lessons beside live labs.",
+    )
+    p.add_argument("--version", action="version", version=f"dl-tutor {__version__}")
+    p.add_argument("--list-lessons", action="store_true", help="print the catalog and exit")
+    p.add_argument("--warmup", action="store_true", help="compile every kernel, then exit")
+    p.add_argument("--ascii", action="store_true", help="draw images with ASCII characters")
+    p.add_argument(
+        "--lessons", action="append", default=[], metavar="DIR",
+        help="also load the lesson files (*.md) of DIR (may be repeated)",
+    )
+    p.add_argument("--lab", metavar="NAME", help="open one lab at full screen, without a lesson")
+    p.add_argument("params", nargs="*", help="with --lab: parameters as key=value")
+    p.add_argument("--no-resume", action="store_true", help="start at the catalog")
+    return p
+
+
+def _list_lessons(dirs: list[Path]) -> int:
+    from tutor.content import load_catalog
+
+    catalog = load_catalog(dirs)
+    for chapter in catalog.chapters:
+        print(f"{chapter.number}. {chapter.title}")
+        for lesson in chapter.lessons:
+            lab = f"  [lab: {lesson.lab.name}]" if lesson.lab else ""
+            print(f"   {lesson.id:34s} {lesson.title}{lab}")
+    for err in catalog.errors:
+        print(f"error: {err}", file=sys.stderr)
+    print(f"{len(catalog.lessons)} lessons, {len(catalog.errors)} errors")
+    return 1 if catalog.errors else 0
+
+
+def _warmup() -> int:
+    import core
+
+    width = 30
+
+    def bar(done: int, total: int, name: str) -> None:
+        filled = width * done // max(total, 1)
+        short = name.rsplit(".", 2)[-2:]
+        sys.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {'.'.join(short)[:40]:40s}")
+        sys.stdout.flush()
+
+    failures = core.warmup(bar)
+    print(f"\nkernels cached in {core.cache_dir() or '(no writable cache folder: not cached)'}")
+    for name, exc in failures:
+        print(f"failed: {name}: {exc}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    dirs = [Path(d) for d in args.lessons]
+    if args.list_lessons:
+        return _list_lessons(dirs)
+    if args.warmup:
+        return _warmup()
+    ascii_mode = args.ascii or bool(os.environ.get("NO_COLOR"))
+    if args.lab:
+        from tutor.labdemo import LabApp, parse_assignments
+        from tutor.labs import ParamError, lab_names
+
+        try:
+            app = LabApp(args.lab, parse_assignments(args.params))
+        except (ParamError, ValueError) as exc:
+            print(f"dl-tutor: {exc}\nlabs: {', '.join(lab_names())}", file=sys.stderr)
+            return 2
+        app.ascii_mode = ascii_mode
+        import core
+
+        core.warmup()
+        app.run()
+        return 0
+    from tutor.app import DlTutorApp
+    from tutor.content import load_catalog
+
+    app = DlTutorApp(load_catalog(dirs), ascii_mode=ascii_mode, resume=not args.no_resume)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The dl-tutor Textual app: catalog and lesson screens, progress, kernel warm-up, themes."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.reactive import reactive
+
+from tutor.content import Catalog, load_catalog
+from tutor.progress import Progress
+from tutor.screens.catalog import CatalogScreen
+from tutor.screens.help import HelpScreen
+from tutor.screens.lesson import LessonScreen
+
+THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
+
+
+class LessonCommands(Provider):
+    """Command palette entries "Go to lesson: …" for every lesson."""
+
+    def _commands(self):
+        app = self.app
+        for lesson in app.catalog.lessons:
+            yield f"Go to lesson: {lesson.title} ({lesson.chapter})", partial(app.open_lesson, lesson.id)
+
+    async def discover(self) -> Hits:
+        for text, callback in self._commands():
+            yield DiscoveryHit(text, callback)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, callback in self._commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback)
+
+
+class DlTutorApp(App):
+    """dl-tutor: lessons beside live labs."""
+
+    TITLE = "dl-tutor"
+    SUB_TITLE = "deep learning, one step at a time"
+    CSS_PATH = "tutor.tcss"
+    COMMANDS = App.COMMANDS | {LessonCommands}
+    MIN_SIZE = (60, 16)
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_SIZE[0], "-wide-enough")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_SIZE[1], "-tall-enough")]
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit"),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+t", "next_theme", "Theme", show=False),
+    ]
+
+    kernels_ready: reactive[bool] = reactive(False)
+    """True once every numba kernel is compiled or loaded from cache."""
+
+    kernels_done: reactive[int] = reactive(0)
+    """How many kernels are ready so far (of `kernels_total`)."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        progress: Progress | None = None,
+        *,
+        ascii_mode: bool = False,
+        warm: bool = True,
+        resume: bool = True,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self.progress = progress if progress is not None else Progress.load()
+        self.ascii_mode = ascii_mode
+        self.kernels_total = 0
+        self._warm = warm
+        self._resume = resume
+
+    def on_mount(self) -> None:
+        theme = self.progress.theme
+        self.theme = theme if theme in self.available_themes else "textual-dark"
+        self.push_screen(CatalogScreen(self.catalog))
+        if self.progress.notice:
+            self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
+        for err in self.catalog.errors:
+            self.notify(str(err), title="Lesson file skipped", severity="error", timeout=10)
+        if self._resume and self.catalog.get(self.progress.last_lesson or ""):
+            self.open_lesson(self.progress.last_lesson)
+        if self._warm:
+            self.warm_kernels()
+        else:
+            self.kernels_ready = True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="warmup")
+    def warm_kernels(self) -> None:
+        """Compile or load every kernel off the event loop, reporting progress."""
+        import core
+
+        def progress(done: int, total: int, name: str) -> None:
+            self.kernels_total = total
+            self.call_from_thread(setattr, self, "kernels_done", done)
+
+        failures = core.warmup(progress)
+        self.call_from_thread(self._warmed, failures)
+
+    def _warmed(self, failures) -> None:
+        for name, exc in failures:
+            self.notify(f"{name}: {exc}", title="A kernel failed to compile", severity="error")
+        self.kernels_ready = True
+
+    # --- navigation ---------------------------------------------------------------------
+    def open_lesson(self, lesson_id: str) -> None:
+        """Show lesson `lesson_id` above the catalog (in place of the lesson shown, if any)."""
+        lesson = self.catalog.get(lesson_id)
+        if lesson is None:
+            self.notify(f"No lesson {lesson_id!r}.", severity="error")
+            return
+        screen = LessonScreen(self.catalog, lesson)
+        if isinstance(self.screen, LessonScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def show_catalog(self) -> None:
+        while not isinstance(self.screen, CatalogScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def save_progress(self) -> None:
+        if not self.progress.save() and self.progress.save_error:
+            self.notify(self.progress.save_error, title="Progress not saved", severity="error")
+
+    # --- app-wide actions ---------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_next_theme(self) -> None:
+        names = [t for t in THEMES if t in self.available_themes]
+        current = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(current + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def watch_theme(self, theme: str) -> None:
+        if self.progress.theme != theme:
+            self.progress.theme = theme
+            self.save_progress()
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Catalog", "Back to the list of lessons", self.show_catalog)

@@ -1,0 +1,170 @@
+"""The lesson screen: the lesson's text and quizzes beside its lab (or at full width without one)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Markdown, ProgressBar, Static
+
+from tutor.content import Catalog, Lesson, Quiz
+from tutor.screens.catalog import TOO_SMALL, TooSmall
+from tutor.widgets.quiz import QuizView
+
+
+class LabPane(Container):
+    """Holds the lesson's lab; says "preparing" until the kernels are ready, then mounts it."""
+
+    DEFAULT_CSS = """
+    LabPane { width: 1fr; height: 1fr; }
+    LabPane #preparing { padding: 1 2; height: auto; }
+    LabPane ProgressBar { margin: 0 2; }
+    LabPane .lab-error { color: $error; padding: 1 2; }
+    """
+
+    def __init__(self, lesson: Lesson) -> None:
+        super().__init__(id="lab-pane")
+        self.lesson = lesson
+        self.lab = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Preparing the lab's kernels (compiled once, then cached)…", id="preparing")
+        yield ProgressBar(total=None, show_eta=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "kernels_ready", self._maybe_mount)
+
+    def _maybe_mount(self, ready: bool) -> None:
+        if not ready or self.lab is not None:
+            return
+        from tutor.labs import lab_class
+
+        self.query("#preparing, ProgressBar").remove()
+        assert self.lesson.lab is not None
+        try:
+            self.lab = lab_class(self.lesson.lab.name)(self.lesson.lab.params, id="lab")
+            self.mount(self.lab)
+        except Exception as exc:  # a lab that fails to build must not take the app down
+            self.lab = False
+            self.mount(Static(f"The lab could not start: {exc}", classes="lab-error", markup=False))
+            self.app.notify(f"Lab {self.lesson.lab.name!r} failed: {exc}", severity="error")
+
+    def focus_lab(self) -> None:
+        """Give the focus to the lab (or to the pane while it is preparing)."""
+        if self.lab:
+            self.lab.focus()
+
+
+class LessonScreen(Screen):
+    """One lesson: text and quizzes on the left, its lab on the right."""
+
+    BINDINGS = [
+        Binding("escape", "catalog", "Catalog"),
+        Binding("left_square_bracket", "previous", "Prev lesson"),
+        Binding("right_square_bracket", "next", "Next lesson"),
+        Binding("d", "toggle_done", "Done"),
+        Binding("f", "toggle_wide", "Wide lab"),
+        Binding("ctrl+o", "switch_pane", "Text/lab"),
+    ]
+
+    def __init__(self, catalog: Catalog, lesson: Lesson) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.lesson = lesson
+
+    def compose(self) -> ComposeResult:
+        lesson = self.lesson
+        yield Header(icon="∂")
+        with Horizontal(classes="screen-body", id="lesson-body"):
+            with VerticalScroll(id="lesson-text", classes="-full" if lesson.lab is None else ""):
+                sections = ", ".join(lesson.sections)
+                yield Static(f"[b]{lesson.title}[/b]  [dim]notes § {sections}[/dim]", id="lesson-title")
+                for k, part in enumerate(lesson.parts):
+                    if isinstance(part, Quiz):
+                        record = self.app.progress.quiz_record(lesson.id, part.id)
+                        yield QuizView(part, record, id=f"quiz-{k}")
+                    else:
+                        yield Markdown(part)
+                yield Button(self._done_label(), id="done", compact=True)
+                yield Static(self._nav_hint(), id="lesson-nav", markup=False)
+            if lesson.lab is not None:
+                yield LabPane(lesson)
+        yield TooSmall(TOO_SMALL.format(w=self.app.MIN_SIZE[0], h=self.app.MIN_SIZE[1]))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "dl-tutor"
+        self.sub_title = self.lesson.title
+        self.app.progress.open_lesson(self.lesson.id)
+        self.app.save_progress()
+        self.query_one("#lesson-text").focus()
+
+    def _done_label(self) -> str:
+        done = self.app.progress.status(self.lesson.id) == "done"
+        return "✓ Done (d to undo)" if done else "Mark as done (d)"
+
+    def _nav_hint(self) -> str:
+        prev = self.catalog.neighbour(self.lesson.id, -1)
+        nxt = self.catalog.neighbour(self.lesson.id, +1)
+        parts = []
+        if prev:
+            parts.append(f"[ previous: {prev.title}")
+        if nxt:
+            parts.append(f"] next: {nxt.title}")
+        return "   ".join(parts)
+
+    def action_catalog(self) -> None:
+        self.app.show_catalog()
+
+    def _go(self, offset: int) -> None:
+        target = self.catalog.neighbour(self.lesson.id, offset)
+        if target is None:
+            self.notify("This is the " + ("first" if offset < 0 else "last") + " lesson.")
+            return
+        self.app.open_lesson(target.id)
+
+    def action_previous(self) -> None:
+        self._go(-1)
+
+    def action_next(self) -> None:
+        self._go(+1)
+
+    def action_toggle_done(self) -> None:
+        progress = self.app.progress
+        progress.set_done(self.lesson.id, progress.status(self.lesson.id) != "done")
+        self.app.save_progress()
+        self.query_one("#done", Button).label = self._done_label()
+
+    def action_toggle_wide(self) -> None:
+        if self.lesson.lab is None:
+            self.notify("This lesson has no lab.")
+            return
+        text = self.query_one("#lesson-text")
+        text.display = not text.display
+        if not text.display:
+            self.query_one(LabPane).focus_lab()
+
+    def action_switch_pane(self) -> None:
+        """Move the focus between the lesson text and the lab."""
+        text = self.query_one("#lesson-text")
+        inside_text = self.focused is not None and (
+            self.focused is text or text in self.focused.ancestors
+        )
+        if inside_text and self.lesson.lab is not None:
+            self.query_one(LabPane).focus_lab()
+        else:
+            text.display = True
+            text.focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "done":
+            self.action_toggle_done()
+
+    def on_quiz_view_answered(self, event: QuizView.Answered) -> None:
+        self.app.progress.record_quiz(self.lesson.id, event.quiz.id, event.response, event.correct)
+        self.app.save_progress()
+
+    def on_lab_answered(self, event) -> None:
+        self.app.progress.record_lab_answer(event.lab, event.correct)
+        self.app.save_progress()
