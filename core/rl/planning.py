@@ -1,0 +1,270 @@
+"""Dynamic programming on a known MDP (notes 8.2.3-8.2.5): value iteration, policy evaluation,
+Q-functions, greedy policies and policy iteration.
+
+The sweep loop is a Python generator (`value_iteration_sweeps`) around one numba kernel call
+per sweep, so a UI can show every sweep and stop whenever it likes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.rl.kernels import _bellman_sweep, _policy_eval_sweeps, _q_values
+from core.rl.mdp import MDP, check_gamma, check_mdp, check_positive
+
+#: Keep the per-sweep history of V by default only up to this many states.
+HISTORY_STATES = 2_500
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One value-iteration sweep k → k + 1.
+
+    `Q` (S, A) and `policy` (S,) are the backup of the previous values V_k (Q_k(s, a) =
+    R(s, a) + γ Σ P(s'|s, a) V_k(s')), `V` (S,) = maxₐ Q_k is V_{k+1}, and `delta` is
+    max_s |V_{k+1}(s) − V_k(s)|.
+    """
+
+    iteration: int
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    delta: float
+
+
+@dataclass
+class ValueIterationResult:
+    """What `value_iteration` found.
+
+    V (S,), Q (S, A) = the backup of V, policy (S,) greedy actions of Q, iterations (sweeps
+    done), converged (max change fell below tol), deltas (iterations,) the max change of each
+    sweep, and when kept: history (iterations + 1, S) the values V_0 .. V_k and policies
+    (iterations + 1, S) the greedy policy of each V_k.
+    """
+
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    converged: bool
+    deltas: np.ndarray
+    history: np.ndarray | None = None
+    policies: np.ndarray | None = None
+    message: str = ""
+
+
+@dataclass
+class PolicyIterationResult:
+    """What `policy_iteration` found: V, Q, policy, iterations (improvement steps), converged,
+    and `policies` (iterations + 1, S) every policy it evaluated, from the first to the last."""
+
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    converged: bool
+    policies: list[np.ndarray] = field(default_factory=list)
+
+
+def _values(mdp: MDP, V, name: str = "V") -> np.ndarray:
+    V = np.array(V, dtype=np.float64, copy=True)
+    if V.shape != (mdp.n_states,):
+        raise ValueError(f"{name} must have shape ({mdp.n_states},), got {V.shape}")
+    if not np.all(np.isfinite(V)):
+        raise ValueError(f"{name} must be finite")
+    return np.ascontiguousarray(V)
+
+
+def value_iteration_sweeps(mdp: MDP, gamma: float, V0=None) -> Iterator[Sweep]:
+    """Yield the sweeps of value iteration forever (the caller decides when to stop).
+
+    V_{k+1}(s) = maxₐ [ℛ(s, a) + γ Σ_{s'} ℙ(s' | s, a) V_k(s')], from V_0 = V0 (default zeros).
+    Each yielded `Sweep` owns its arrays.
+    """
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
+    k = 0
+    while True:
+        V_new = np.empty_like(V)
+        Q = np.empty((mdp.n_states, mdp.n_actions))
+        policy = np.empty(mdp.n_states, dtype=np.int64)
+        delta = _bellman_sweep(
+            mdp.next_states, mdp.probs, mdp.expected_rewards, gamma, V, V_new, Q, policy
+        )
+        k += 1
+        yield Sweep(k, V_new, Q, policy, float(delta))
+        V = V_new
+
+
+def value_iteration(
+    mdp: MDP,
+    gamma: float,
+    tol: float = 1e-10,
+    max_iter: int = 10_000,
+    V0=None,
+    history: bool | None = None,
+) -> ValueIterationResult:
+    """Value iteration (notes 8.2.5) until max |V_{k+1} − V_k| < tol or `max_iter` sweeps.
+
+    With γ = 1 and no reachable terminal the values never settle: the run stops at `max_iter`
+    with `converged=False` and a message saying so (likewise if values overflow).
+    `history` keeps every V_k and its greedy policy (default: only for at most 2 500 states).
+    """
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_positive("tol", tol)
+    max_iter = check_positive("max_iter", max_iter, integer=True)
+    keep = mdp.n_states <= HISTORY_STATES if history is None else bool(history)
+    V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
+    values, policies, deltas = [V], [], []
+    converged, message = False, ""
+    for sweep in value_iteration_sweeps(mdp, gamma, V):
+        deltas.append(sweep.delta)
+        if keep:
+            values.append(sweep.V)
+            policies.append(sweep.policy)
+        V = sweep.V
+        if not np.isfinite(sweep.delta):
+            message = f"values overflowed after {sweep.iteration} sweeps; did not converge"
+            break
+        if sweep.delta < tol:
+            converged = True
+            message = f"converged after {sweep.iteration} sweeps (max change {sweep.delta:.3g})"
+            break
+        if sweep.iteration >= max_iter:
+            message = (f"did not converge: max change still {sweep.delta:.3g} after "
+                       f"{max_iter} sweeps" + (" (γ = 1 without terminals?)" if gamma == 1 else ""))
+            break
+    Q = q_function(mdp, V, gamma) if np.all(np.isfinite(V)) else np.full(
+        (mdp.n_states, mdp.n_actions), np.nan)
+    policy = greedy_policy(Q)
+    hist = pols = None
+    if keep:
+        hist = np.array(values)
+        pols = np.array(policies + [policy], dtype=np.int64)
+    return ValueIterationResult(
+        V, Q, policy, len(deltas), converged, np.array(deltas), hist, pols, message
+    )
+
+
+def q_function(mdp: MDP, V, gamma: float) -> np.ndarray:
+    """Q(s, a) = ℛ(s, a) + γ Σ_{s'} ℙ(s' | s, a) V(s'): (S, A) from V (S,)."""
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    V = _values(mdp, V)
+    Q = np.empty((mdp.n_states, mdp.n_actions))
+    _q_values(mdp.next_states, mdp.probs, mdp.expected_rewards, gamma, V, Q)
+    return Q
+
+
+def greedy_policy(Q) -> np.ndarray:
+    """π(s) = argmaxₐ Q(s, a) (the first maximiser on ties): (S,) int64 from Q (S, A)."""
+    Q = np.asarray(Q, dtype=np.float64)
+    if Q.ndim != 2 or Q.shape[1] == 0:
+        raise ValueError(f"Q must have shape (S, A) with A >= 1, got {Q.shape}")
+    return np.argmax(Q, axis=1).astype(np.int64)
+
+
+def greedy_actions(Q, atol: float = 1e-9) -> np.ndarray:
+    """(S, A) bool: the actions within `atol` of the best in each state (all optimal moves)."""
+    Q = np.asarray(Q, dtype=np.float64)
+    if Q.ndim != 2 or Q.shape[1] == 0:
+        raise ValueError(f"Q must have shape (S, A) with A >= 1, got {Q.shape}")
+    return Q >= Q.max(axis=1, keepdims=True) - atol
+
+
+def as_stochastic(mdp: MDP, policy) -> np.ndarray:
+    """A policy as an (S, A) matrix π(a | s): from (S,) action indices or a validated (S, A)."""
+    S, A = mdp.n_states, mdp.n_actions
+    arr = np.asarray(policy)
+    if arr.ndim == 1:
+        if arr.shape != (S,) or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"a deterministic policy must be ({S},) action indices, got "
+                             f"{arr.dtype} of shape {arr.shape}")
+        if arr.min() < 0 or arr.max() >= A:
+            raise ValueError(f"policy actions must be in [0, {A - 1}]")
+        pi = np.zeros((S, A))
+        pi[np.arange(S), arr] = 1.0
+        return pi
+    pi = np.asarray(policy, dtype=np.float64)
+    if pi.shape != (S, A):
+        raise ValueError(f"policy must have shape (S, A) = {(S, A)}, got {pi.shape}")
+    if not np.all(np.isfinite(pi)) or np.any(pi < 0):
+        raise ValueError("policy probabilities must be finite and >= 0")
+    sums = pi.sum(axis=1)
+    if np.any(np.abs(sums - 1.0) > 1e-8):
+        s = int(np.argmax(np.abs(sums - 1.0)))
+        raise ValueError(f"policy row {s} must sum to 1, sums to {sums[s]}")
+    return np.ascontiguousarray(pi)
+
+
+def policy_evaluation(
+    mdp: MDP, policy, gamma: float, tol: float = 1e-10, max_iter: int = 100_000, V0=None
+) -> np.ndarray:
+    """v_π (S,) for a stochastic policy π (S, A) (or (S,) action indices), by iterating
+    V(s) ← Σₐ π(a|s) [ℛ(s, a) + γ Σ_{s'} ℙ(s'|s, a) V(s')] until the max change < tol.
+
+    Raises ValueError when the values do not settle within `max_iter` sweeps (γ = 1 and a
+    policy that never reaches a terminal has no finite value).
+    """
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    tol = check_positive("tol", tol)
+    max_iter = check_positive("max_iter", max_iter, integer=True)
+    pi = as_stochastic(mdp, policy)
+    V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
+    scratch = np.empty_like(V)
+    done, delta = 0, np.inf
+    while done < max_iter:
+        n, delta = _policy_eval_sweeps(
+            mdp.next_states, mdp.probs, mdp.expected_rewards, pi, gamma, V, scratch,
+            min(1000, max_iter - done), tol,
+        )
+        done += n
+        if delta < tol or not np.isfinite(delta):
+            break
+    if not delta < tol:
+        raise ValueError(f"policy evaluation did not converge in {done} sweeps (max change "
+                         f"{delta:.3g}); with gamma = 1 the policy must reach a terminal state")
+    return V
+
+
+def policy_iteration(
+    mdp: MDP, gamma: float, policy0=None, max_iter: int = 1_000, tol: float = 1e-10
+) -> PolicyIterationResult:
+    """Policy iteration: evaluate π (to `tol`), make it greedy in q_π, repeat until the policy
+    stops changing. `policy0` ((S,) actions or (S, A) probabilities) defaults to the uniform
+    random policy; with γ = 1 it must reach a terminal from every state (else policy
+    evaluation raises ValueError). `policies` holds every policy evaluated, as (S, A) arrays.
+    """
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    max_iter = check_positive("max_iter", max_iter, integer=True)
+    S, A = mdp.n_states, mdp.n_actions
+    pi = np.full((S, A), 1.0 / A) if policy0 is None else as_stochastic(mdp, policy0)
+    policies = [pi]
+    converged = False
+    V = policy_evaluation(mdp, pi, gamma, tol=tol)
+    for _ in range(max_iter):
+        Q = q_function(mdp, V, gamma)
+        best = Q.max(axis=1)
+        current = (pi * Q).sum(axis=1)
+        # keep the current policy where it is still (numerically) optimal: no ping-pong on ties
+        stale = current < best - 1e-9 * (1.0 + np.abs(best))
+        if not np.any(stale):
+            converged = True
+            break
+        new = pi.copy()
+        greedy = greedy_policy(Q)
+        new[stale] = 0.0
+        new[np.flatnonzero(stale), greedy[stale]] = 1.0
+        pi = new
+        policies.append(pi)
+        V = policy_evaluation(mdp, pi, gamma, tol=tol, V0=V)
+    Q = q_function(mdp, V, gamma)
+    policy = greedy_policy(Q)
+    return PolicyIterationResult(V, Q, policy, len(policies) - 1, converged, policies)
