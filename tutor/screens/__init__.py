@@ -1,0 +1,1 @@
+"""dl-tutor's screens: catalog, lesson, help and dialogs."""
