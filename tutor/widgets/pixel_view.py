@@ -1,0 +1,251 @@
+"""A pixel canvas for Textual: two pixels per terminal cell with `▀`, text overlays, clicks."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+#: Characters for the ASCII fallback, from dark to bright (one per cell, by luminance).
+ASCII_RAMP = " .:-=+*#%@"
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+def ascii_mode_active(app) -> bool:
+    """True when colours are off: the app's `ascii_mode` flag, or NO_COLOR set and non-empty."""
+    return bool(getattr(app, "ascii_mode", False)) or bool(os.environ.get("NO_COLOR"))
+
+
+def contrast_color(rgb) -> Color:
+    """Black on light backgrounds, white on dark ones."""
+    luma = float(np.dot(np.asarray(rgb, dtype=np.float64), _LUMA)) / 255.0
+    return Color.from_rgb(0, 0, 0) if luma > 0.5 else Color.from_rgb(255, 255, 255)
+
+
+class PixelView(Widget):
+    """Draws a (2H, W, 3) uint8 image as H rows x W columns of `▀` (Line API).
+
+    The foreground of each cell is its top pixel, the background its bottom pixel. Strips are
+    cached per row and rebuilt only for the rows whose pixels or overlay changed. Text can be
+    written over cells with `set_overlay` (labels, arrows, braille trajectories). Clicks post
+    `PixelView.Clicked` in pixel coordinates. Without colours (`app.ascii_mode` or NO_COLOR)
+    each cell is one character of `ASCII_RAMP` chosen by brightness.
+    """
+
+    DEFAULT_CSS = """
+    PixelView {
+        width: auto;
+        height: auto;
+        background: $background;
+    }
+    """
+
+    class Clicked(Message):
+        """A cell was clicked. `x`, `y` are pixel coordinates (y is the cell's top pixel);
+        `row`, `col` the cell (y = 2 * row or 2 * row + 1: the click cannot tell which)."""
+
+        def __init__(self, pixel_view: PixelView, x: int, y: int, row: int, col: int, button: int) -> None:
+            super().__init__()
+            self.pixel_view: PixelView = pixel_view
+            """The view that was clicked."""
+            self.x: int = x
+            """Pixel column (0 = left)."""
+            self.y: int = y
+            """Pixel row of the cell's top pixel (0 = top)."""
+            self.row: int = row
+            """Terminal row of the cell inside the view."""
+            self.col: int = col
+            """Terminal column of the cell inside the view (= x)."""
+            self.button: int = button
+            """Mouse button (1 = left)."""
+
+        @property
+        def control(self) -> PixelView:
+            """Alias for `pixel_view`."""
+            return self.pixel_view
+
+    def __init__(
+        self,
+        pixels: np.ndarray | None = None,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._pixels = np.zeros((0, 0, 3), dtype=np.uint8)
+        self._odd = False  # the image had an odd height: the last row has no bottom pixel
+        self._overlay: dict[int, dict[int, tuple[str, str | None]]] = {}
+        self._strips: list[Strip | None] = []
+        self._ascii: bool | None = None  # the mode the cached strips were built for
+        self._styles: dict[tuple, Style] = {}
+        if pixels is not None:
+            self.set_pixels(pixels)
+
+    # --- data ------------------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        """Terminal rows the image needs (half its pixel height, rounded up)."""
+        return self._pixels.shape[0] // 2
+
+    @property
+    def cols(self) -> int:
+        """Terminal columns the image needs (its pixel width)."""
+        return self._pixels.shape[1]
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """A read-only view of the image shown, padded to an even height."""
+        view = self._pixels.view()
+        view.flags.writeable = False
+        return view
+
+    def set_pixels(self, pixels: np.ndarray) -> None:
+        """Show `pixels`, a (2H, W, 3) uint8 array (an odd height gets an empty last half-row).
+
+        Only the rows that differ from the previous image are rebuilt and refreshed.
+        """
+        a = np.asarray(pixels)
+        if a.ndim != 3 or a.shape[2] != 3:
+            raise ValueError(f"pixels must have shape (height, width, 3), got {a.shape}")
+        if a.dtype != np.uint8:
+            raise TypeError(f"pixels must be uint8 (use colormap() for numbers), got {a.dtype}")
+        odd = a.shape[0] % 2 == 1
+        if odd:
+            a = np.concatenate([a, np.zeros((1,) + a.shape[1:], dtype=np.uint8)])
+        else:
+            a = a.copy()
+        old = self._pixels
+        self._pixels, self._odd = a, odd
+        if old.shape != a.shape:
+            self._strips = [None] * self.rows
+            self.refresh(layout=True)
+            return
+        changed = np.flatnonzero(np.any((old != a).reshape(self.rows, -1), axis=1))
+        self._invalidate_rows(changed.tolist())
+
+    def set_overlay(self, overlay: dict[tuple[int, int], tuple[str, str | None]]) -> None:
+        """Write text over cells: {(row, col): (text, "#rrggbb" or None)}; None = contrast.
+
+        A text longer than one character continues to the right; cells outside the image are
+        dropped. The background stays the average of the cell's two pixels.
+        """
+        rows: dict[int, dict[int, tuple[str, str | None]]] = {}
+        for (row, col), (text, color) in overlay.items():
+            line = rows.setdefault(int(row), {})
+            for i, char in enumerate(str(text)):
+                line[int(col) + i] = (char, color)
+        dirty = {r for r in set(rows) | set(self._overlay) if rows.get(r) != self._overlay.get(r)}
+        self._overlay = rows
+        self._invalidate_rows(sorted(dirty))
+
+    def clear_overlay(self) -> None:
+        """Remove every overlay text."""
+        self.set_overlay({})
+
+    def _invalidate_rows(self, rows: list[int]) -> None:
+        width = max(self.size.width, self.cols)
+        for row in rows:
+            if 0 <= row < len(self._strips):
+                self._strips[row] = None
+                self.refresh(Region(0, row, width, 1))
+
+    # --- size ------------------------------------------------------------------------
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self.cols
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self.rows
+
+    # --- drawing ---------------------------------------------------------------------
+    def _style(self, fg: int, bg: int | None) -> Style:
+        """A cached style from packed 0xRRGGBB colours (bg None = the widget's background)."""
+        key = (fg, bg)
+        style = self._styles.get(key)
+        if style is None:
+            color = Color.from_rgb(fg >> 16, (fg >> 8) & 255, fg & 255)
+            if bg is None:
+                bgcolor = self.rich_style.bgcolor
+            else:
+                bgcolor = Color.from_rgb(bg >> 16, (bg >> 8) & 255, bg & 255)
+            style = Style(color=color, bgcolor=bgcolor)
+            if len(self._styles) > 4096:
+                self._styles.clear()
+            self._styles[key] = style
+        return style
+
+    def _build_row(self, row: int, ascii_mode: bool) -> Strip:
+        top = self._pixels[2 * row].astype(np.int64)
+        bottom = self._pixels[2 * row + 1].astype(np.int64)
+        last_odd = self._odd and row == self.rows - 1
+        overlay = self._overlay.get(row, {})
+        if ascii_mode:
+            return self._build_ascii_row(top, bottom, last_odd, overlay)
+        packed_top = (top[:, 0] << 16) | (top[:, 1] << 8) | top[:, 2]
+        packed_bottom = (bottom[:, 0] << 16) | (bottom[:, 1] << 8) | bottom[:, 2]
+        # Runs of cells with the same two colours become one segment.
+        key = (packed_top << 24) | packed_bottom
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])).tolist()
+        ends = starts[1:] + [len(key)]
+        tops, bottoms = packed_top.tolist(), packed_bottom.tolist()
+        segments: list[Segment] = []
+        for start, end in zip(starts, ends):
+            style = self._style(tops[start], None if last_odd else bottoms[start])
+            col = start
+            for c in sorted(k for k in overlay if start <= k < end):
+                if c > col:
+                    segments.append(Segment("▀" * (c - col), style))
+                segments.append(self._overlay_segment(overlay[c], top[c], bottom[c], last_odd))
+                col = c + 1
+            if end > col:
+                segments.append(Segment("▀" * (end - col), style))
+        return Strip(segments, len(key))
+
+    def _overlay_segment(self, item, top, bottom, last_odd: bool) -> Segment:
+        char, color = item
+        back = top if last_odd else (top + bottom) // 2
+        bgcolor = Color.from_rgb(*(int(v) for v in back))
+        fg = contrast_color(back) if color is None else Color.parse(color)
+        return Segment(char, Style(color=fg, bgcolor=bgcolor))
+
+    def _build_ascii_row(self, top, bottom, last_odd: bool, overlay) -> Strip:
+        mean = top if last_odd else (top + bottom) / 2.0
+        luma = mean @ _LUMA / 255.0
+        index = np.clip((luma * len(ASCII_RAMP)).astype(np.int64), 0, len(ASCII_RAMP) - 1)
+        chars = [ASCII_RAMP[i] for i in index.tolist()]
+        for col, (char, _color) in overlay.items():
+            if 0 <= col < len(chars):
+                chars[col] = char
+        return Strip([Segment("".join(chars), self.rich_style)], len(chars))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y < 0 or y >= self.rows or self.cols == 0:
+            return Strip.blank(width, self.rich_style)
+        ascii_mode = ascii_mode_active(self.app)
+        if ascii_mode != self._ascii:
+            self._ascii = ascii_mode
+            self._strips = [None] * self.rows
+        strip = self._strips[y]
+        if strip is None:
+            strip = self._strips[y] = self._build_row(y, ascii_mode)
+        return strip.crop_extend(0, width, self.rich_style)
+
+    # --- input -----------------------------------------------------------------------
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        col, row = offset.x, offset.y
+        if 0 <= row < self.rows and 0 <= col < self.cols:
+            event.stop()
+            self.post_message(self.Clicked(self, col, 2 * row, row, col, event.button))
