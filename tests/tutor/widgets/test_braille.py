@@ -1,0 +1,73 @@
+"""BrailleCanvas: exact characters for known dots, clipping, NaN breaks, colours, scale."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor.widgets.braille import BrailleCanvas, scale
+
+
+def test_each_dot_has_its_unicode_bit():
+    expected = {(0, 0): "⠁", (0, 1): "⠂", (0, 2): "⠄", (0, 3): "⡀",
+                (1, 0): "⠈", (1, 1): "⠐", (1, 2): "⠠", (1, 3): "⢀"}
+    for (x, y), char in expected.items():
+        canvas = BrailleCanvas(1, 1)
+        canvas.point(x, y, "#fff")
+        assert canvas.cells() == {(0, 0): (char, "#fff")}
+
+
+def test_full_cell_and_second_cell():
+    canvas = BrailleCanvas(2, 2)
+    for x in range(2):
+        for y in range(4):
+            canvas.point(x, y)
+    canvas.point(3, 7, "#00ff00")
+    assert canvas.cells() == {(0, 0): ("⣿", None), (1, 1): ("⢀", "#00ff00")}
+    assert canvas.to_text() == "⣿⠀\n⠀⢀"
+
+
+def test_horizontal_vertical_and_diagonal_lines():
+    canvas = BrailleCanvas(2, 1)
+    canvas.line(0, 0, 3, 0)
+    assert canvas.to_text() == "⠉⠉"
+    canvas = BrailleCanvas(1, 1)
+    canvas.line(0, 0, 0, 3)
+    assert canvas.to_text() == "⡇"
+    canvas = BrailleCanvas(2, 1)
+    canvas.line(0, 0, 3, 3)  # dots (0,0) (1,1) | (2,2) (3,3)
+    assert canvas.to_text() == "⠑⢄"
+
+
+def test_lines_are_clipped_not_bent_and_never_raise():
+    canvas = BrailleCanvas(2, 1)
+    canvas.line(-100, 0, 100, 0)
+    assert canvas.to_text() == "⠉⠉"
+    canvas.clear()
+    canvas.line(-1e300, 5, 1e300, 5)  # entirely below: nothing
+    canvas.line(10, -3, 10, 50)  # entirely right: nothing
+    canvas.line(np.nan, 0, 1, 1)
+    canvas.point(np.inf, 0)
+    assert canvas.cells() == {}
+    BrailleCanvas(0, 0).line(0, 0, 5, 5)  # an empty canvas is safe
+
+
+def test_last_colour_wins_per_cell():
+    canvas = BrailleCanvas(1, 1)
+    canvas.point(0, 0, "#ff0000")
+    canvas.point(1, 1, "#0000ff")
+    assert canvas.cells()[(0, 0)] == ("⠑", "#0000ff")
+
+
+def test_polyline_breaks_at_nan_and_draws_lone_points():
+    canvas = BrailleCanvas(4, 1)
+    canvas.polyline([0, 1, np.nan, 4, 7], [0, 0, 0, 3, 3], "#abcdef")
+    text = canvas.to_text()
+    # (0,0)-(1,0) joined; nothing at x=2,3 except the (4,3)-(7,3) line
+    assert text[0] == "⠉" and text[1] == "⠀" and text[2:] == "⣀⣀"
+
+
+def test_scale_maps_range_to_dots():
+    assert scale([0.0, 5.0, 10.0], 0, 10, 11).tolist() == [0.0, 5.0, 10.0]
+    assert scale([1.0, 2.0], 3, 3, 9).tolist() == [4.0, 4.0]
+    out = scale([np.nan, np.inf, 1.0], 0, 1, 5)
+    assert np.isnan(out[0]) and np.isnan(out[1]) and out[2] == 4.0
