@@ -19,14 +19,15 @@ SCHEDULES = ("constant", "inv_sqrt")
 
 @jit
 def newton_step(theta, grad, hess, lr):
-    """theta <- theta - lr H^-1 g for 2-D theta (notes 2.2.4); False when H is singular."""
+    """theta <- theta - lr H^-1 g for 2-D theta (notes 2.2.4); False when H is singular
+    (condition number above about 1e12) or not finite."""
     a = hess[0, 0]
     b = hess[0, 1]
     c = hess[1, 0]
     d = hess[1, 1]
     det = a * d - b * c
-    scale = max(abs(a * d), abs(b * c))
-    if not math.isfinite(det) or det == 0.0 or abs(det) <= 1e-13 * scale:
+    scale = a * a + b * b + c * c + d * d  # |det| / ||H||_F^2 ~ 1 / condition number
+    if not math.isfinite(det) or det == 0.0 or abs(det) <= 1e-12 * scale:
         return False
     dx = (d * grad[0] - b * grad[1]) / det
     dy = (-c * grad[0] + a * grad[1]) / det

@@ -195,7 +195,7 @@ def _run_python(code, obj, x0, steps, hvec, schedule, limit):
                 if hess.shape != (dim, dim):
                     raise ValueError(f"hessian must return shape ({dim}, {dim}), got {hess.shape}")
                 try:
-                    if not np.all(np.isfinite(hess)):
+                    if not np.all(np.isfinite(hess)) or np.linalg.cond(hess) > 1e12:
                         raise np.linalg.LinAlgError
                     theta = theta - h[0] * np.linalg.solve(hess, g)
                 except np.linalg.LinAlgError:
