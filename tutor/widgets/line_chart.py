@@ -1,0 +1,306 @@
+"""A braille line chart for loss curves and trajectories: axes, log scales, legend, markers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tutor.widgets.braille import BrailleCanvas, scale
+
+#: Colours given to series without one (readable on dark and light themes).
+PALETTE = ("#4ea1ff", "#ff9e3d", "#5fd38d", "#ff6b81", "#c792ea", "#e6d46a")
+
+
+def compact(value: float) -> str:
+    """A short tick label: 0, 0.0123, 1.5, 250, 1e-3, 1.2e4, nan, inf."""
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if value == 0:
+        return "0"
+    size = abs(value)
+    if 100 <= size < 1e4:
+        return f"{value:.0f}"
+    if 1e-2 <= size < 100:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+@dataclass
+class Series:
+    """One line: `y` values, optional `x` (default 0, 1, 2, ...), a name and a "#rrggbb" colour."""
+
+    name: str
+    y: Any
+    x: Any = None
+    color: str | None = None
+
+
+def _axis(values: np.ndarray, log: bool) -> np.ndarray:
+    """Values as drawn: log10 on a log axis (non-positive -> NaN); non-finite -> NaN."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
+    return np.where(np.isfinite(v), v, np.nan)
+
+
+def _limits(arrays: list[np.ndarray]) -> tuple[float, float] | None:
+    """(lo, hi) over the finite values of `arrays`, widened when flat; None when there are none."""
+    finite = [a[np.isfinite(a)] for a in arrays]
+    finite = [a for a in finite if a.size]
+    if not finite:
+        return None
+    lo = float(min(a.min() for a in finite))
+    hi = float(max(a.max() for a in finite))
+    if hi - lo <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        pad = 0.5 if lo == 0 else abs(lo) * 0.1
+        lo, hi = lo - pad, hi + pad
+    return lo, hi
+
+
+class LineChart(Widget):
+    """Lines drawn in braille dots (2 x 4 per cell) with a y axis, x range and legend.
+
+    `set_series([Series("train", losses), Series("val", val, color="#ff9e3d")])` replaces the
+    data. NaN, inf, empty series and (on log axes) non-positive values are skipped: a line
+    breaks where a value is missing. The chart redraws when its data, settings or size change.
+    """
+
+    DEFAULT_CSS = """
+    LineChart {
+        height: 1fr;
+        width: 1fr;
+        min-height: 4;
+        background: $surface;
+        color: $foreground;
+        & > .line-chart--axis {
+            color: $text-muted;
+        }
+        & > .line-chart--title {
+            color: $text;
+            text-style: bold;
+        }
+        & > .line-chart--marker {
+            color: $warning;
+            text-style: bold;
+        }
+    }
+    """
+
+    COMPONENT_CLASSES = {"line-chart--axis", "line-chart--title", "line-chart--marker"}
+
+    log_y: reactive[bool] = reactive(False)
+    """Plot log10(y); values <= 0 are skipped."""
+
+    log_x: reactive[bool] = reactive(False)
+    """Plot log10(x); values <= 0 are skipped."""
+
+    title: reactive[str] = reactive("")
+    """Shown bold on the first row, before the legend."""
+
+    x_label: reactive[str] = reactive("")
+    """Shown centred under the plot, between the x range labels."""
+
+    y_label: reactive[str] = reactive("")
+    """Shown at the top left, above the y tick labels."""
+
+    markers: reactive[list[tuple[float, float, str]]] = reactive(list, always_update=True)
+    """Points to highlight, as (x, y, label): e.g. the minimum, or where the step diverged."""
+
+    def __init__(
+        self,
+        series: list[Series] | None = None,
+        *,
+        title: str = "",
+        x_label: str = "",
+        y_label: str = "",
+        log_y: bool = False,
+        log_x: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.set_reactive(LineChart.title, title)
+        self.set_reactive(LineChart.x_label, x_label)
+        self.set_reactive(LineChart.y_label, y_label)
+        self.set_reactive(LineChart.log_y, log_y)
+        self.set_reactive(LineChart.log_x, log_x)
+        self._series: list[Series] = []
+        self._version = 0
+        self._strips: list[Strip] = []
+        self._key: tuple | None = None
+        if series:
+            self.set_series(series)
+
+    # --- data --------------------------------------------------------------------------
+    @property
+    def series(self) -> list[Series]:
+        """The series shown (copies of what was given, as float arrays)."""
+        return list(self._series)
+
+    def set_series(self, series: list[Series]) -> None:
+        """Replace every line; arrays are copied, so the caller may keep changing its own."""
+        copied = []
+        for i, s in enumerate(series):
+            y = np.array(s.y, dtype=np.float64).ravel()
+            x = np.arange(len(y), dtype=np.float64) if s.x is None else np.array(s.x, dtype=np.float64).ravel()
+            n = min(len(x), len(y))
+            color = s.color or PALETTE[i % len(PALETTE)]
+            copied.append(Series(s.name, y[:n], x[:n], color))
+        self._series = copied
+        self._version += 1
+        self.refresh()
+
+    def _watch_any(self) -> None:
+        self.refresh()
+
+    watch_log_y = watch_log_x = watch_title = watch_x_label = watch_y_label = _watch_any
+    watch_markers = _watch_any
+
+    # --- drawing -----------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        key = (width, height, self._version, self.log_x, self.log_y, self.title,
+               self.x_label, self.y_label, tuple(self.markers), self.app.theme)
+        if key != self._key:
+            self._strips = self._build(width, height)
+            self._key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y].crop_extend(0, width, self.rich_style)
+        return Strip.blank(width, self.rich_style)
+
+    def _build(self, width: int, height: int) -> list[Strip]:
+        base = self.rich_style
+        axis = base + self.get_component_rich_style("line-chart--axis")
+        bold = base + self.get_component_rich_style("line-chart--title")
+        marker_style = base + self.get_component_rich_style("line-chart--marker")
+        if width <= 0 or height <= 0:
+            return []
+        rows: list[list[Segment]] = [self._header(base, bold, axis)]
+        plot_h = height - 2
+        xs = [_axis(s.x, self.log_x) for s in self._series]
+        ys = [_axis(s.y, self.log_y) for s in self._series]
+        mx = _axis([m[0] for m in self.markers], self.log_x)
+        my = _axis([m[1] for m in self.markers], self.log_y)
+        # Points drawn need both coordinates.
+        for i in range(len(xs)):
+            bad = np.isnan(xs[i]) | np.isnan(ys[i])
+            xs[i], ys[i] = np.where(bad, np.nan, xs[i]), np.where(bad, np.nan, ys[i])
+        xlim, ylim = _limits(xs + [mx]), _limits(ys + [my])
+        if plot_h < 1:
+            return [Strip(r).crop_extend(0, width, base) for r in rows[:height]]
+        if xlim is None or ylim is None:
+            ylim = ylim or (0.0, 1.0)
+            xlim = xlim or (0.0, 1.0)
+        labels = self._y_tick_labels(ylim, plot_h)
+        gutter = min(max((len(t) for t in labels.values()), default=1), max(0, width // 3))
+        plot_w = width - gutter - 1
+        if plot_w < 2:
+            return [Strip(r).crop_extend(0, width, base) for r in rows[:height]]
+        canvas = BrailleCanvas(plot_w, plot_h)
+        for s, x, y in zip(self._series, xs, ys):
+            dx = scale(x, *xlim, canvas.width)
+            dy = (canvas.height - 1) - scale(y, *ylim, canvas.height)
+            self._draw(canvas, dx, dy, s.color)
+        cells = {k: (char, Style(color=color) if color else base) for k, (char, color) in canvas.cells().items()}
+        # Markers: a diamond at the point, its label to the right.
+        mdx = scale(mx, *xlim, canvas.width)
+        mdy = (canvas.height - 1) - scale(my, *ylim, canvas.height)
+        for (_, _, label), px, py in zip(self.markers, mdx, mdy):
+            if not (math.isfinite(px) and math.isfinite(py)):
+                continue
+            row, col = int(round(py)) // 4, int(round(px)) // 2
+            text = "◆" + (f" {label}" if label else "")
+            if col + len(text) > plot_w:  # keep the label inside: put it to the left
+                text = (f"{label} " if label else "") + "◆"
+                col = col - len(text) + 1
+            for i, char in enumerate(text):
+                if 0 <= col + i < plot_w and 0 <= row < plot_h:
+                    cells[(row, col + i)] = (char, marker_style)
+        if not self._series or all(np.isnan(y).all() for y in ys):
+            message = "no data yet"
+            col, row = max(0, (plot_w - len(message)) // 2), plot_h // 2
+            for i, char in enumerate(message[:plot_w]):
+                cells[(row, col + i)] = (char, axis)
+        for row in range(plot_h):
+            label = labels.get(row, "")
+            tick = "┤" if label else "│"
+            segments = [Segment(label.rjust(gutter)[:gutter] + tick, axis)]
+            for col in range(plot_w):
+                char, style = cells.get((row, col), (" ", base))
+                segments.append(Segment(char, style))
+            rows.append(segments)
+        rows.append(self._x_row(xlim, gutter, plot_w, axis, base))
+        return [Strip(Segment.simplify(r)).crop_extend(0, width, base) for r in rows[:height]]
+
+    def _draw(self, canvas: BrailleCanvas, dx: np.ndarray, dy: np.ndarray, color: str | None) -> None:
+        """Draw one series; long monotonic series are reduced to min/max per dot column."""
+        n = len(dx)
+        ok = np.isfinite(dx) & np.isfinite(dy)
+        if n <= 4 * canvas.width or not ok.any() or np.any(np.diff(dx[ok]) < 0):
+            canvas.polyline(dx, dy, color)
+            return
+        col = np.where(ok, np.floor(dx + 0.5), -1).astype(np.int64)
+        previous = None
+        for c in np.unique(col[ok]).tolist():
+            in_col = ok & (col == c)
+            ys = dy[in_col]
+            first, last = ys[0], ys[-1]
+            if previous is not None:
+                canvas.line(previous[0], previous[1], c, first, color)
+            canvas.line(c, float(ys.min()), c, float(ys.max()), color)
+            previous = (c, last)
+
+    def _y_tick_labels(self, ylim: tuple[float, float], plot_h: int) -> dict[int, str]:
+        """Tick labels at the top row, the bottom row and about every fourth row between."""
+        lo, hi = ylim
+        dots = 4 * plot_h
+        rows = sorted({0, plot_h - 1} | set(range(4, plot_h - 2, 4)))
+
+        def value(row: int) -> float:
+            dot = 0 if row == 0 else (dots - 1 if row == plot_h - 1 else 4 * row + 1.5)
+            v = hi - dot / max(1, dots - 1) * (hi - lo)
+            return 10.0**v if self.log_y else v
+
+        return {row: compact(value(row)) for row in rows}
+
+    def _header(self, base: Style, bold: Style, axis: Style) -> list[Segment]:
+        segments: list[Segment] = []
+        if self.y_label:
+            segments.append(Segment(self.y_label + ("  " if self.title else " "), axis))
+        if self.title:
+            segments.append(Segment(self.title + " ", bold))
+        for s in self._series:
+            segments.append(Segment(" ━ ", Style(color=s.color)))
+            segments.append(Segment(s.name, Style(color=s.color, bold=True)))
+        if self.log_y or self.log_x:
+            scales = ", ".join(a for a, on in (("log y", self.log_y), ("log x", self.log_x)) if on)
+            segments.append(Segment(f"  ({scales})", axis))
+        return segments
+
+    def _x_row(self, xlim, gutter: int, plot_w: int, axis: Style, base: Style) -> list[Segment]:
+        lo, hi = xlim
+        if self.log_x:
+            lo, hi = 10.0**lo, 10.0**hi
+        left, right = compact(lo), compact(hi)
+        middle = self.x_label
+        space = plot_w - len(left) - len(right)
+        if len(middle) + 2 > space:
+            middle = ""
+        gap = max(0, space - len(middle))
+        text = left + " " * (gap // 2) + middle + " " * (gap - gap // 2) + right
+        return [Segment(" " * (gutter + 1) + text[:plot_w], axis)]
+
+    def on_resize(self) -> None:
+        self.refresh()
