@@ -82,6 +82,11 @@ class Gridworld(MDP):
                 raise ValueError(f"teleport destination {dst} is a wall")
             self.teleports[src] = (dst, _finite(f"teleport reward of {src}", value))
         self._set(*self._transitions())
+        # the fast sweep's view: each move's target cell, and the states it must treat generally
+        self.neighbours = np.ascontiguousarray(self.next_states[:, :, 0])
+        self.special = self.absorbing.copy()
+        for r, c in self.teleports:
+            self.special[r * cols + c] = True
 
     # --- cells and states ---------------------------------------------------------------
     def state(self, row: int, col: int) -> int:

@@ -57,6 +57,73 @@ def _bellman_sweep(nxt, prob, R, gamma, V, V_out, Q_out, policy_out):
     return delta
 
 
+def _grid_sweep_example():
+    nxt, prob, R = _tiny()
+    nxt3 = np.zeros((2, 4, 3), np.int64)
+    prob3 = np.zeros((2, 4, 3))
+    prob3[:, :, 0] = 1.0
+    return (np.zeros((2, 4), np.int64), np.array([False, True]), nxt3, prob3, np.zeros((2, 4)),
+            0.9, 0.8, 0.1, np.zeros(2), np.zeros(2), np.zeros((2, 4)), np.zeros(2, np.int64))
+
+
+@kernel(example=_grid_sweep_example)
+def _grid_sweep(nbr, special, nxt, prob, R, gamma, p_main, p_side, V, V_out, Q_out, policy_out):
+    """`_bellman_sweep` specialised to a Gridworld: returns max |V_out - V|.
+
+    nbr (S, 4) int64 is the cell each move (up, down, left, right) leads to; an ordinary cell's
+    action a reaches nbr[s, a] with p_main and each perpendicular neighbour with p_side, so the
+    four neighbour values are read once per state instead of twelve times. States flagged
+    `special` (terminals, walls, teleports) use the general sparse rows nxt/prob (S, 4, 3).
+    """
+    S = nbr.shape[0]
+    delta = 0.0
+    for s in range(S):
+        if special[s]:
+            best = -np.inf
+            best_a = 0
+            for a in range(4):
+                acc = 0.0
+                for k in range(nxt.shape[2]):
+                    acc += prob[s, a, k] * V[nxt[s, a, k]]
+                q = R[s, a] + gamma * acc
+                Q_out[s, a] = q
+                if q > best:
+                    best = q
+                    best_a = a
+        else:
+            v0 = V[nbr[s, 0]]
+            v1 = V[nbr[s, 1]]
+            v2 = V[nbr[s, 2]]
+            v3 = V[nbr[s, 3]]
+            up_down = p_side * (v2 + v3)
+            left_right = p_side * (v0 + v1)
+            q0 = R[s, 0] + gamma * (p_main * v0 + up_down)
+            q1 = R[s, 1] + gamma * (p_main * v1 + up_down)
+            q2 = R[s, 2] + gamma * (p_main * v2 + left_right)
+            q3 = R[s, 3] + gamma * (p_main * v3 + left_right)
+            Q_out[s, 0] = q0
+            Q_out[s, 1] = q1
+            Q_out[s, 2] = q2
+            Q_out[s, 3] = q3
+            best = q0
+            best_a = 0
+            if q1 > best:
+                best = q1
+                best_a = 1
+            if q2 > best:
+                best = q2
+                best_a = 2
+            if q3 > best:
+                best = q3
+                best_a = 3
+        V_out[s] = best
+        policy_out[s] = best_a
+        diff = abs(best - V[s])
+        if diff > delta or diff != diff:
+            delta = diff
+    return delta
+
+
 def _q_example():
     nxt, prob, R = _tiny()
     return (nxt, prob, R, 0.9, np.zeros(2), np.zeros((2, 2)))

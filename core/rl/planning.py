@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.rl.kernels import _bellman_sweep, _policy_eval_sweeps, _q_values
+from core.rl.kernels import _bellman_sweep, _grid_sweep, _policy_eval_sweeps, _q_values
 from core.rl.mdp import MDP, check_gamma, check_mdp, check_positive
 
 #: Keep the per-sweep history of V by default only up to this many states.
@@ -78,6 +78,23 @@ def _values(mdp: MDP, V, name: str = "V") -> np.ndarray:
     return np.ascontiguousarray(V)
 
 
+def bellman_sweep(mdp: MDP, gamma: float, V, V_out, Q_out, policy_out) -> float:
+    """One sweep into preallocated arrays (no validation: callers check); returns the max change.
+
+    A `Gridworld` uses the kernel that reads each cell's four neighbours once.
+    """
+    neighbours = getattr(mdp, "neighbours", None)
+    if neighbours is not None:
+        slip = mdp.slip
+        return _grid_sweep(
+            neighbours, mdp.special, mdp.next_states, mdp.probs, mdp.expected_rewards, gamma,
+            1.0 - slip, slip / 2, V, V_out, Q_out, policy_out,
+        )
+    return _bellman_sweep(
+        mdp.next_states, mdp.probs, mdp.expected_rewards, gamma, V, V_out, Q_out, policy_out
+    )
+
+
 def value_iteration_sweeps(mdp: MDP, gamma: float, V0=None) -> Iterator[Sweep]:
     """Yield the sweeps of value iteration forever (the caller decides when to stop).
 
@@ -92,9 +109,7 @@ def value_iteration_sweeps(mdp: MDP, gamma: float, V0=None) -> Iterator[Sweep]:
         V_new = np.empty_like(V)
         Q = np.empty((mdp.n_states, mdp.n_actions))
         policy = np.empty(mdp.n_states, dtype=np.int64)
-        delta = _bellman_sweep(
-            mdp.next_states, mdp.probs, mdp.expected_rewards, gamma, V, V_new, Q, policy
-        )
+        delta = bellman_sweep(mdp, gamma, V, V_new, Q, policy)
         k += 1
         yield Sweep(k, V_new, Q, policy, float(delta))
         V = V_new
@@ -120,25 +135,27 @@ def value_iteration(
     max_iter = check_positive("max_iter", max_iter, integer=True)
     keep = mdp.n_states <= HISTORY_STATES if history is None else bool(history)
     V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
-    values, policies, deltas = [V], [], []
+    values, policies, deltas = [V.copy()], [], []
     converged, message = False, ""
-    for sweep in value_iteration_sweeps(mdp, gamma, V):
-        deltas.append(sweep.delta)
+    S, A = mdp.n_states, mdp.n_actions
+    V_new, Q, policy = np.empty(S), np.empty((S, A)), np.empty(S, dtype=np.int64)
+    for k in range(1, max_iter + 1):
+        delta = float(bellman_sweep(mdp, gamma, V, V_new, Q, policy))
+        V, V_new = V_new, V  # reuse the two buffers: no allocation per sweep
+        deltas.append(delta)
         if keep:
-            values.append(sweep.V)
-            policies.append(sweep.policy)
-        V = sweep.V
-        if not np.isfinite(sweep.delta):
-            message = f"values overflowed after {sweep.iteration} sweeps; did not converge"
+            values.append(V.copy())
+            policies.append(policy.copy())
+        if not np.isfinite(delta):
+            message = f"values overflowed after {k} sweeps; did not converge"
             break
-        if sweep.delta < tol:
+        if delta < tol:
             converged = True
-            message = f"converged after {sweep.iteration} sweeps (max change {sweep.delta:.3g})"
+            message = f"converged after {k} sweeps (max change {delta:.3g})"
             break
-        if sweep.iteration >= max_iter:
-            message = (f"did not converge: max change still {sweep.delta:.3g} after "
-                       f"{max_iter} sweeps" + (" (γ = 1 without terminals?)" if gamma == 1 else ""))
-            break
+    else:
+        message = (f"did not converge: max change still {deltas[-1]:.3g} after "
+                   f"{max_iter} sweeps" + (" (γ = 1 without terminals?)" if gamma == 1 else ""))
     Q = q_function(mdp, V, gamma) if np.all(np.isfinite(V)) else np.full(
         (mdp.n_states, mdp.n_actions), np.nan)
     policy = greedy_policy(Q)

@@ -226,12 +226,17 @@ def test_cell_rewards_enter_and_bump():
     np.testing.assert_allclose(result.V, [-1 + 0.9 * 10, 10, 0])
 
 
-def test_dense_round_trip_matches_gridworld():
-    grid = Gridworld(4, 5, terminals=[(3, 4)], walls=[(1, 1), (2, 3)], slip=0.2,
-                     rewards={(0, 4): -5.0})
+@pytest.mark.parametrize("slip", [0.0, 0.2, 0.5])
+def test_dense_round_trip_matches_gridworld(slip):
+    """The Gridworld sweep kernel (four neighbours per cell) agrees with the general one."""
+    grid = Gridworld(4, 5, terminals=[(3, 4)], walls=[(1, 1), (2, 3)], slip=slip,
+                     rewards={(0, 4): -5.0}, teleports={(0, 0): ((2, 2), 3.0)})
     dense = MDP(grid.P, grid.R)
-    np.testing.assert_allclose(value_iteration(dense, 0.95).V, value_iteration(grid, 0.95).V,
-                               atol=1e-9)
+    a, b = value_iteration(dense, 0.95), value_iteration(grid, 0.95)
+    np.testing.assert_allclose(a.V, b.V, atol=1e-9)
+    np.testing.assert_allclose(a.Q, b.Q, atol=1e-9)
+    np.testing.assert_allclose(a.history, b.history, atol=1e-9)
+    np.testing.assert_allclose(b.V, numpy_value_iteration(grid.P, grid.R, 0.95), atol=1e-8)
 
 
 def test_large_grid_is_sparse():
