@@ -1,0 +1,1 @@
+"""The MLP lab: train a small network on 2-D points and watch its decision regions form."""

@@ -1,0 +1,331 @@
+"""The MLP lab's state without Textual: data, network, training history, and what to draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core import nn
+from core.nn import MLP, Checkpoint, Trainer
+from tutor.history import History
+from tutor.labs.mlp.params import MAX_HIDDEN_LAYERS, MAX_WIDTH
+from tutor.widgets.colormap import colormap
+
+#: One bright colour per class for the data points, and a muted one for its region.
+CLASS_COLORS = np.array(
+    [(66, 146, 230), (232, 86, 70), (80, 190, 90), (240, 190, 40),
+     (170, 110, 220), (40, 200, 200), (240, 130, 200), (160, 160, 160)],
+    dtype=np.float64,
+)
+#: The glyph of each class (so classes differ without colour too).
+CLASS_GLYPHS = "ox+*#%@&"
+BACKGROUND = np.array([24, 24, 28], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TrainState:
+    """One point of the history: the weights and optimizer state, and the figures at it."""
+
+    step: int
+    checkpoint: Checkpoint
+    batch_loss: float  # the loss of the mini-batch that led here (NaN at step 0)
+    train_loss: float
+    test_loss: float
+    train_acc: float
+    test_acc: float
+
+
+def parse_hidden(value) -> list[int]:
+    """Hidden widths from a list of numbers or text like "8, 8" (ValueError saying why)."""
+    if isinstance(value, str):
+        parts = [p for p in value.replace(",", " ").split() if p]
+        try:
+            value = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"hidden widths must be whole numbers, e.g. 8, 8; got {value!r}") from None
+    widths = []
+    for w in value:
+        if not float(w).is_integer() or not 1 <= w <= MAX_WIDTH:
+            raise ValueError(f"each hidden width must be a whole number from 1 to {MAX_WIDTH}; got {w:g}")
+        widths.append(int(w))
+    if len(widths) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers; got {len(widths)}")
+    return widths
+
+
+def load_data(params: dict):
+    """(X, y) of the lab's data set (generated, or read from csv_path)."""
+    if params["dataset"] == "csv":
+        if not params["csv_path"]:
+            raise ValueError("dataset is csv but csv_path is empty: give a file of x, y, label rows")
+        X, y = nn.load_csv(params["csv_path"])
+        if np.unique(y).size < 2:
+            raise ValueError(f"{params['csv_path']}: needs at least 2 classes, found one")
+        return X, y
+    return nn.make_dataset(params["dataset"], params["n_points"], params["noise"],
+                           params["data_seed"], params["classes"])
+
+
+class MlpModel:
+    """Everything the lab shows: data split, network, trainer and the history of its states.
+
+    Raises ValueError (with a message for the student) when the parameters cannot be built.
+    """
+
+    def __init__(self, params: dict) -> None:
+        self.params = dict(params)
+        X, y = load_data(self.params)
+        self.n_classes = int(y.max()) + 1
+        self.X_train, self.y_train, self.X_test, self.y_test = nn.train_test_split(
+            X, y, self.params["test_fraction"], self.params["data_seed"])
+        self.hidden = parse_hidden(self.params["hidden"])
+        self.sizes = [2, *self.hidden, self.n_classes]
+        self.net = MLP(self.sizes, self.params["activation"], self.params["seed"])
+        p = self.params
+        hyper = {k: p[k] for k in ("gamma", "beta1", "beta2")}
+        self.trainer = Trainer(self.net, self.X_train, self.y_train, p["loss"], p["optimizer"],
+                               p["lr"], p["batch_size"], p["seed"], **hyper)
+        self.message = ""
+        self.history: History[TrainState] = History(self._state(float("nan")), self._step,
+                                                    max_len=20_000)
+        lo = np.minimum(self.X_train.min(axis=0), self.X_test.min(axis=0))
+        hi = np.maximum(self.X_train.max(axis=0), self.X_test.max(axis=0))
+        pad = 0.1 * np.maximum(hi - lo, 1e-6)
+        self.bounds = (lo - pad, hi + pad)
+
+    # --- training -------------------------------------------------------------------------
+    def _metrics(self, X, y) -> tuple[float, float]:
+        out = self.net(X)
+        if self.params["loss"] == "cross_entropy":
+            loss = nn.cross_entropy(out, y)
+        else:
+            loss = nn.mse_loss(out, np.eye(self.n_classes)[y])
+        return loss, float(np.mean(np.argmax(out, axis=1) == y))
+
+    def _state(self, batch_loss: float) -> TrainState:
+        tr_loss, tr_acc = self._metrics(self.X_train, self.y_train)
+        te_loss, te_acc = self._metrics(self.X_test, self.y_test)
+        return TrainState(self.trainer.t, self.trainer.checkpoint(), batch_loss,
+                          tr_loss, te_loss, tr_acc, te_acc)
+
+    def _step(self, state: TrainState) -> TrainState | None:
+        if state.step >= self.params["max_steps"]:
+            self.message = f"reached max_steps = {self.params['max_steps']}"
+            return None
+        self.trainer.restore(state.checkpoint)
+        loss = self.trainer.step()
+        if self.trainer.diverged:
+            self.trainer.restore(state.checkpoint)
+            self.message = "diverged: the loss became NaN or infinite (try a smaller lr)"
+            return None
+        return self._state(loss)
+
+    def step(self) -> bool:
+        """One mini-batch forward (computed, or replayed after a step back)."""
+        moved = self.history.step()
+        self._sync()
+        return moved
+
+    def advance(self, n: int) -> int:
+        taken = self.history.advance(n)
+        self._sync()
+        return taken
+
+    def back(self) -> bool:
+        moved = self.history.back()
+        self._sync()
+        return moved
+
+    def reset(self) -> None:
+        """Back to step 0: the same initial weights (the seed's)."""
+        self.history.reset()
+        self.message = ""
+        self._sync()
+
+    def _sync(self) -> None:
+        """Put the network's weights at the history's current state."""
+        self.trainer.restore(self.state.checkpoint)
+
+    @property
+    def state(self) -> TrainState:
+        return self.history.current
+
+    @property
+    def epoch(self) -> float:
+        """Passes over the training set so far."""
+        return self.state.step / self.trainer.batches_per_epoch
+
+    def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, train losses, test losses) up to the current state."""
+        states = self.history.states
+        steps = np.array([s.step for s in states], dtype=np.float64)
+        return (steps, np.array([s.train_loss for s in states]),
+                np.array([s.test_loss for s in states]))
+
+    # --- drawing -------------------------------------------------------------------------
+    def grid(self, width: int, height: int) -> tuple[np.ndarray, float, np.ndarray]:
+        """Pixel centres of a width x height image over the data, equal units on both axes.
+
+        Returns (points (height*width, 2) row-major from the top-left, units per pixel, origin).
+        """
+        lo, hi = self.bounds
+        scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
+        centre = (lo + hi) / 2
+        origin = centre - scale * np.array([width, -height]) / 2  # x of left edge, y of top edge
+        xs = origin[0] + scale * (np.arange(width) + 0.5)
+        ys = origin[1] - scale * (np.arange(height) + 0.5)
+        gx, gy = np.meshgrid(xs, ys)
+        return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
+
+    def region_pixels(self, width: int, height: int) -> np.ndarray:
+        """(height, width, 3) uint8: the decision regions, shaded by the network's confidence.
+
+        Two classes: a diverging heat map of P(class 1) (blue 0, white 0.5, red 1). More
+        classes: each pixel in its predicted class's colour, faded where the network hesitates.
+        """
+        points, _, _ = self.grid(width, height)
+        out = self.net(points)
+        if self.params["loss"] == "cross_entropy":
+            z = out - out.max(axis=1, keepdims=True)
+            prob = np.exp(z)
+            prob /= prob.sum(axis=1, keepdims=True)
+        else:
+            prob = np.clip(out, 0.0, 1.0)
+        if self.n_classes == 2:
+            p1 = prob[:, 1] / np.maximum(prob.sum(axis=1), 1e-12)
+            return colormap(p1.reshape(height, width), 0.0, 1.0, "diverging")
+        cls = np.argmax(prob, axis=1)
+        conf = prob[np.arange(len(cls)), cls] / np.maximum(prob.sum(axis=1), 1e-12)
+        strength = 0.15 + 0.55 * np.clip((conf - 1 / self.n_classes) * self.n_classes / (self.n_classes - 1), 0, 1)
+        rgb = BACKGROUND + (CLASS_COLORS[cls % len(CLASS_COLORS)] - BACKGROUND) * strength[:, None]
+        return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
+
+    def point_overlay(self, width: int, height: int, test: bool = False) -> dict:
+        """{(row, col): (glyph, colour)} for the training (or test) points on a width x
+        (height pixels) image: one glyph per cell, the last point drawn wins."""
+        _, scale, origin = self.grid(width, height)
+        X, y = (self.X_test, self.y_test) if test else (self.X_train, self.y_train)
+        cols = np.floor((X[:, 0] - origin[0]) / scale).astype(int)
+        rows = np.floor((origin[1] - X[:, 1]) / scale).astype(int) // 2
+        overlay = {}
+        for r, c, label in zip(rows.tolist(), cols.tolist(), y.tolist()):
+            if 0 <= c < width and 0 <= r < (height + 1) // 2:
+                color = "#ffffff" if self.n_classes == 2 else "#000000"
+                if self.n_classes == 2:
+                    color = "#0b2a57" if label == 0 else "#5a0a0a"
+                overlay[(r, c)] = (CLASS_GLYPHS[label % len(CLASS_GLYPHS)], color)
+        return overlay
+
+    def layer_view(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """(W, ∂J/∂W) of 1-based `layer` at the current weights, on the whole training set."""
+        layer = min(max(1, layer), self.net.n_layers)
+        _, grads = nn.value_and_grad(self.net, self.X_train, self.y_train, self.params["loss"])
+        return self.net.parameters()[2 * (layer - 1)].copy(), grads[2 * (layer - 1)]
+
+
+def heat_pixels(matrix: np.ndarray, max_cols: int, max_rows: int) -> np.ndarray:
+    """A signed matrix as a diverging heat map, each entry a k x k block of pixels (k ≥ 1 as
+    large as fits), cut to max_cols x (2 max_rows) pixels."""
+    m = np.asarray(matrix, dtype=np.float64)
+    rows, cols = m.shape
+    k = max(1, min(4, max_cols // max(cols, 1), (2 * max_rows) // max(rows, 1)))
+    big = np.repeat(np.repeat(m, k, axis=0), k, axis=1)[: 2 * max_rows, :max_cols]
+    span = float(np.max(np.abs(m))) if m.size else 0.0
+    span = span if span > 0 else 1.0
+    return colormap(big, -span, span, "diverging")
+
+
+_TORCH_OPTIMIZERS = {
+    "sgd": "torch.optim.SGD(model.parameters(), lr={lr})",
+    "momentum": "torch.optim.SGD(model.parameters(), lr={lr}, momentum={gamma})",
+    "nesterov": "torch.optim.SGD(model.parameters(), lr={lr}, momentum={gamma}, nesterov=True)",
+    "adagrad": "torch.optim.Adagrad(model.parameters(), lr={lr}, eps=1e-8)",
+    "rmsprop": "torch.optim.RMSprop(model.parameters(), lr={lr}, alpha={gamma}, eps=1e-8)",
+    "adam": "torch.optim.Adam(model.parameters(), lr={lr}, betas=({beta1}, {beta2}))",
+    "amsgrad": "torch.optim.Adam(model.parameters(), lr={lr}, betas=({beta1}, {beta2}), amsgrad=True)",
+    "newton": "torch.optim.LBFGS(model.parameters(), lr={lr})",
+}
+
+_TORCH_NOTES = {
+    "adagrad": "# PyTorch adds eps outside the square root: lr / (sqrt(s) + eps); the notes put it inside.",
+    "rmsprop": "# PyTorch calls γ alpha, and adds eps outside the square root.",
+    "amsgrad": "# PyTorch's AMSGrad also bias-corrects m and the running max; the notes do not.",
+    "newton": "# PyTorch has no Newton optimizer: L-BFGS builds an approximation of H⁻¹ instead\n"
+              "# (and its step() needs a closure that recomputes the loss).",
+}
+
+
+def pytorch_code(params: dict, n_classes: int | None = None) -> str:
+    """The `nn.Sequential` model and training loop for the lab's current settings (notes 1.3.2)."""
+    hidden = parse_hidden(params["hidden"])
+    p = params
+    if n_classes is None:
+        n_classes = p["classes"] if p["dataset"] in ("spirals", "blobs") else 2
+    sizes = [2, *hidden, n_classes]
+    act = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()"}[p["activation"]]
+    layers = []
+    for i, (d_in, d_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(f"    nn.Linear({d_in}, {d_out}),")
+        if i < len(sizes) - 2:
+            layers.append(f"    {act},")
+    if p["dataset"] == "csv":
+        data = f'X, y = load_csv({p["csv_path"]!r})  # your points: x, y, label rows'
+        imports = "from core.nn import load_csv, train_test_split"
+    else:
+        extra = f", classes={p['classes']}" if p["dataset"] in ("spirals", "blobs") else ""
+        data = (f'X, y = make_dataset("{p["dataset"]}", n={p["n_points"]}, noise={p["noise"]:g}, '
+                f'seed={p["data_seed"]}{extra})')
+        imports = "from core.nn import make_dataset, train_test_split"
+    fmt = {k: f"{p[k]:g}" for k in ("lr", "gamma", "beta1", "beta2")}
+    optimizer = _TORCH_OPTIMIZERS[p["optimizer"]].format(**fmt)
+    if p["loss"] == "cross_entropy":
+        criterion, target = "nn.CrossEntropyLoss()", "yb"
+    else:
+        criterion = "nn.MSELoss()"
+        target = f"nn.functional.one_hot(yb, {n_classes}).float()"
+    note = _TORCH_NOTES.get(p["optimizer"], "")
+    newton = p["optimizer"] == "newton"
+    body = (
+        "        def closure():\n"
+        "            optimizer.zero_grad()\n"
+        f"            loss = criterion(model(xb), {target})\n"
+        "            loss.backward()\n"
+        "            return loss\n"
+        "        optimizer.step(closure)\n"
+        if newton else
+        "        optimizer.zero_grad()  # forget the last step's gradients\n"
+        f"        loss = criterion(model(xb), {target})  # forward pass\n"
+        "        loss.backward()  # backward pass: ∂loss/∂θ for every parameter\n"
+        "        optimizer.step()  # θ ← θ - update(∂loss/∂θ)\n"
+    )
+    return f"""import torch
+from torch import nn
+{imports}
+
+{data}
+X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction={p["test_fraction"]:g}, seed={p["data_seed"]})
+X_train, X_test = torch.tensor(X_train, dtype=torch.float32), torch.tensor(X_test, dtype=torch.float32)
+y_train, y_test = torch.tensor(y_train), torch.tensor(y_test)
+
+torch.manual_seed({p["seed"]})
+model = nn.Sequential(
+{chr(10).join(layers)}
+)
+criterion = {criterion}
+{note + chr(10) if note else ""}optimizer = {optimizer}
+loader = torch.utils.data.DataLoader(
+    torch.utils.data.TensorDataset(X_train, y_train), batch_size={p["batch_size"]}, shuffle=True
+)
+
+step = 0
+while step < {p["max_steps"]}:
+    for xb, yb in loader:
+{body}        step += 1
+        if step == {p["max_steps"]}:
+            break
+
+with torch.no_grad():
+    accuracy = (model(X_test).argmax(dim=1) == y_test).float().mean().item()
+print(f"test accuracy: {{accuracy:.1%}}")
+"""
