@@ -80,7 +80,7 @@ def _syntax_tree(text: str) -> ast.expr:
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        column = exc.offset or 1
+        column = exc.offset or len(text) + 1  # no offset: the text ended too early
         if exc.lineno and exc.lineno > 1:
             column = len(text) + 1
         message = exc.msg
@@ -102,6 +102,8 @@ def _number(text: str, node: ast.Constant) -> float:
         result = float(value)
     except OverflowError:
         raise _error(text, node, "this number is too large for a float") from None
+    if not math.isfinite(result):
+        raise _error(text, node, "this number is too large for a float")
     return result
 
 
@@ -149,6 +151,8 @@ def _check_node(text: str, node: ast.AST) -> None:
             raise _error(text, node, "only unary minus is allowed")
     elif isinstance(node, ast.Call):
         func = node.func
+        if isinstance(func, ast.Attribute):
+            raise _error(text, func, "attribute access (.) is not allowed")
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
             where = func if isinstance(func, ast.Name) else node
             raise _error(text, where, f"unknown function; the functions are: {', '.join(FUNCTIONS)}")
