@@ -1,0 +1,195 @@
+"""Predict-then-reveal: ask the student for a number before the lab shows it, then check it."""
+
+from __future__ import annotations
+
+import math
+
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+
+def _format(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def parse_number(text: str) -> float:
+    """A typed number: "0.25", "0,25", "1e-3", "-2", "1/4"; raises ValueError otherwise."""
+    text = text.strip().replace(",", ".").replace("−", "-")
+    if text.count("/") == 1:
+        top, bottom = (float(part) for part in text.split("/"))
+        value = top / bottom  # ZeroDivisionError is a ValueError-like mistake: reported below
+    else:
+        value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
+
+
+class PredictInput(Widget):
+    """One question at a time: a prompt, a number field, then ✓ or ✗ with the explanation.
+
+    `ask(...)` shows a question; enter checks the typed number against `answer` ± `tolerance`
+    and posts `PredictInput.Checked(key, correct, value)`; `reveal()` shows the answer without
+    a guess (nothing is posted); `clear()` hides the widget until the next question.
+    """
+
+    DEFAULT_CSS = """
+    PredictInput {
+        height: auto;
+        width: 1fr;
+        padding: 0 1;
+        background: $boost;
+        &.-idle {
+            display: none;
+        }
+        & > .predict--prompt {
+            color: $text;
+            text-style: bold;
+        }
+        & > Input {
+            width: 1fr;
+            max-width: 30;
+        }
+        & > .predict--feedback {
+            height: auto;
+        }
+        &.-right > .predict--feedback {
+            color: $text-success;
+        }
+        &.-wrong > .predict--feedback, &.-invalid > .predict--feedback {
+            color: $text-error;
+        }
+        &.-revealed > .predict--feedback {
+            color: $text-accent;
+        }
+    }
+    """
+
+    state: reactive[str] = reactive("idle")
+    """"idle" (hidden), "asking", "right", "wrong" or "revealed"; also a CSS class (-right ...)."""
+
+    class Checked(Message):
+        """The student answered question `key`; `value` is the number typed."""
+
+        def __init__(self, predict: PredictInput, key: str, correct: bool, value: float) -> None:
+            super().__init__()
+            self.predict: PredictInput = predict
+            """The widget that asked."""
+            self.key: str = key
+            """The question's key, as given to `ask`."""
+            self.correct: bool = correct
+            """Whether `value` was within the tolerance of the answer."""
+            self.value: float = value
+            """The student's number."""
+
+        @property
+        def control(self) -> PredictInput:
+            """Alias for `predict`."""
+            return self.predict
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.key: str | None = None
+        self.prompt = ""
+        self.answer = 0.0
+        self.tolerance = 0.0
+        self.explanation = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="predict--prompt", markup=False)
+        yield Input(placeholder="your prediction, then enter", compact=True)
+        yield Static("", classes="predict--feedback", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch_state("idle", self.state)
+
+    def watch_state(self, old: str, new: str) -> None:
+        self.remove_class(f"-{old}", "-invalid")
+        self.add_class(f"-{new}")
+        if self.is_mounted:
+            self.query_one(Input).disabled = new != "asking"
+
+    # --- API ---------------------------------------------------------------------------
+    def ask(
+        self,
+        key: str,
+        prompt: str,
+        answer: float,
+        tolerance: float,
+        explanation: str = "",
+        *,
+        focus: bool = False,
+    ) -> None:
+        """Show a question; `focus=True` also puts the cursor in the field."""
+        self.key, self.prompt, self.explanation = key, prompt, explanation
+        self.answer, self.tolerance = float(answer), abs(float(tolerance))
+        self.state = "asking"
+        self.query_one(".predict--prompt", Static).update(prompt)
+        self.query_one(".predict--feedback", Static).update("")
+        field = self.query_one(Input)
+        field.value = ""
+        field.disabled = False
+        if focus:
+            field.focus()
+
+    def reveal(self) -> None:
+        """Show the answer and the explanation without a guess."""
+        if self.key is None:
+            return
+        self._give_back_focus()
+        self.state = "revealed"
+        self._feedback(f"The answer is {_format(self.answer)}.")
+
+    def clear(self) -> None:
+        """Forget the question and hide the widget."""
+        self._give_back_focus()
+        self.key = None
+        self.state = "idle"
+        self.query_one(Input).value = ""
+        self.query_one(".predict--feedback", Static).update("")
+
+    def check(self, value: float) -> bool:
+        """Whether `value` is within the tolerance of the answer (exact answers allow rounding)."""
+        tolerance = self.tolerance or 1e-9 * max(1.0, abs(self.answer))
+        return abs(value - self.answer) <= tolerance
+
+    # --- internals ---------------------------------------------------------------------
+    def _feedback(self, headline: str) -> None:
+        text = f"{headline} {self.explanation}".strip()
+        self.query_one(".predict--feedback", Static).update(text)
+
+    def _give_back_focus(self) -> None:
+        """Hand the keyboard back to the lab (the nearest focusable ancestor)."""
+        field = self.query_one(Input)
+        if not field.has_focus:
+            return
+        for node in self.ancestors:
+            if isinstance(node, Widget) and node.can_focus:
+                node.focus()
+                return
+        self.screen.set_focus(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.state != "asking" or self.key is None:
+            return
+        try:
+            value = parse_number(event.value)
+        except (ValueError, ZeroDivisionError):
+            self.add_class("-invalid")
+            self.query_one(".predict--feedback", Static).update("Type a number, e.g. 0.25 or 1e-3.")
+            return
+        correct = self.check(value)
+        self._give_back_focus()
+        self.state = "right" if correct else "wrong"
+        if correct:
+            self._feedback(f"✓ Right: {_format(self.answer)}.")
+        else:
+            self._feedback(f"✗ You said {_format(value)}; the answer is {_format(self.answer)}.")
+        self.post_message(self.Checked(self, self.key, correct, value))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
