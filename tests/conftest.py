@@ -19,7 +19,12 @@ def _isolated_data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session", autouse=True)
 def _warm_kernels():
-    """Compile (or load from numba's cache) every kernel once, before any test times out on it."""
+    """Compile (or load from numba's cache) every kernel once, before any test times out on it.
+
+    `DL_TUTOR_TEST_NO_WARMUP=1` skips it when running only tests that need no kernels.
+    """
+    if os.environ.get("DL_TUTOR_TEST_NO_WARMUP") == "1":
+        return
     import core
 
     failures = core.warmup()

@@ -148,8 +148,13 @@ def _toml(text: str, first_line: int, what: str) -> dict:
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         found = re.search(r"line (\d+)", msg)
-        line = first_line + int(found.group(1)) - 1 if found else first_line
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        if found:
+            line = first_line + int(found.group(1)) - 1
+        elif "end of document" in msg:
+            line = first_line + max(len(text.splitlines()) - 1, 0)
+        else:
+            line = first_line
+        msg = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", msg)
         raise LessonFormatError(f"malformed TOML in {what}: {msg}", line) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -84,20 +85,20 @@ class CatalogScreen(Screen):
         progress = self.app.progress
         items: list[Option] = []
         for chapter in self.catalog.chapters:
-            items.append(Option(f"{chapter.number}  {chapter.title}", disabled=True))
+            items.append(Option(Text(f"{chapter.number}  {chapter.title}", style="bold"), disabled=True))
             for lesson in chapter.lessons:
                 mark = MARKS[progress.status(lesson.id)]
                 lab = f"  [{lesson.lab.name}]" if lesson.lab else ""
-                items.append(Option(f"   {mark} {lesson.title}{lab}", id=lesson.id))
+                items.append(Option(Text(f"   {mark} {lesson.title}{lab}"), id=lesson.id))
         if self.catalog.errors:
-            items.append(Option("!  Lessons that could not be loaded", disabled=True))
+            items.append(Option(Text("!  Lessons that could not be loaded", style="bold"), disabled=True))
             for k, err in enumerate(self.catalog.errors):
-                items.append(Option(f"   ✗ {err.source}", id=f"error:{k}"))
+                items.append(Option(Text(f"   ✗ {err.source}"), id=f"error:{k}"))
         options.clear_options()
         options.add_options(items)
         target = keep or progress.last_lesson
         ids = [o.id for o in items]
-        if target in ids:
+        if target is not None and target in ids:
             options.highlighted = ids.index(target)
         else:
             options.highlighted = next((i for i, o in enumerate(items) if not o.disabled), None)
@@ -128,7 +129,7 @@ class CatalogScreen(Screen):
             )
             lines.append(f"Quizzes: {right}/{len(quizzes)} answered correctly")
         preview = next((p for p in lesson.text.split("\n\n") if p.strip() and not p.startswith("#")), "")
-        preview = " ".join(preview.split())
+        preview = " ".join(preview.replace("**", "").replace("`", "").split())
         if len(preview) > 320:
             preview = preview[:317].rsplit(" ", 1)[0] + "…"
         lines += ["", preview, "", f"Status: {status}    enter: open"]

@@ -1,0 +1,206 @@
+"""The app as a student uses it: catalog, lessons, quizzes, progress, help, themes, tiny terminals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from tutor.app import DlTutorApp
+from tutor.content import load_catalog
+from tutor.progress import Progress
+from tutor.screens.catalog import CatalogScreen
+from tutor.screens.help import HelpScreen
+from tutor.screens.lesson import LessonScreen
+from tutor.widgets.quiz import QuizView
+
+SIZE = (120, 36)
+
+
+def make_app(**kw) -> DlTutorApp:
+    app = DlTutorApp(warm=False, **kw)
+    app.animation_level = "none"
+    return app
+
+
+def lesson_ids() -> list[str]:
+    return [lesson.id for lesson in load_catalog().lessons]
+
+
+async def test_catalog_lists_every_chapter_and_lesson():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert [i for i in ids if i] == lesson_ids()
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("Getting started" in p for p in prompts)
+        assert all("○" in str(options.get_option(i).prompt) for i in lesson_ids())
+
+
+async def test_open_next_previous_done_and_back_to_catalog():
+    app = make_app()
+    first, second = lesson_ids()[:2]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == first
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.screen.lesson.id == second
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.screen.lesson.id == first
+        await pilot.press("left_square_bracket")  # nothing before the first lesson
+        await pilot.pause()
+        assert app.screen.lesson.id == first
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.progress.status(first) == "done"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        options = app.screen.query_one(OptionList)
+        assert "●" in str(options.get_option(first).prompt)
+        assert "○" in str(options.get_option(second).prompt) or "◐" in str(options.get_option(second).prompt)
+    saved = json.loads(Progress.load().path.read_text())
+    assert saved["lessons"][first] == "done"
+    assert saved["last_lesson"] == first
+
+
+async def test_progress_survives_a_restart_and_reopens_the_last_lesson():
+    target = lesson_ids()[2]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(target)
+        await pilot.pause()
+        await pilot.press("q")
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(again.screen, LessonScreen) and again.screen.lesson.id == target
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(again.screen, CatalogScreen)
+        assert again.screen.query_one(OptionList).highlighted_option.id == target
+
+
+async def test_numeric_quiz_feedback_and_progress():
+    lesson = load_catalog().get("training-objective")
+    quiz = next(q for q in lesson.quizzes if not q.is_choice)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        view = app.screen.query(QuizView).first()
+        field = view.query_one(Input)
+        field.focus()
+        for text in ("seven", "3"):  # unreadable, then wrong
+            field.value = text
+            await pilot.press("enter")
+            await pilot.pause()
+        record = app.progress.quiz_record(lesson.id, quiz.id)
+        assert record["attempts"] == 1 and record["correct"] is False
+        assert view.has_class("-wrong")
+        field.value = f"{quiz.answer}"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view.has_class("-correct")
+        assert app.progress.quiz_record(lesson.id, quiz.id)["correct"] is True
+    saved = json.loads(Progress.load().path.read_text())
+    assert saved["quizzes"][f"{lesson.id}/{quiz.id}"]["correct"] is True
+
+
+async def test_choice_quiz_by_click():
+    lesson = load_catalog().get("how-to-use")
+    quiz = lesson.quizzes[0]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        view = app.screen.query_one(QuizView)
+        view.scroll_visible(animate=False)
+        await pilot.pause()
+        from textual.widgets import RadioButton
+
+        buttons = list(view.query(RadioButton))
+        buttons[quiz.correct].value = True
+        await pilot.pause()
+        await pilot.click("#check")
+        await pilot.pause()
+        assert app.progress.quiz_record(lesson.id, quiz.id)["correct"] is True
+
+
+async def test_help_theme_and_palette():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        before = app.theme
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme != before
+        chosen = app.theme
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"go to lesson pipeline")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "ml-pipeline"
+    assert Progress.load().theme == chosen
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == chosen
+
+
+async def test_corrupt_progress_file_is_reported_and_app_runs():
+    path = Progress.load().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{ this is not json")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        assert any("damaged" in n.message for n in app._notifications)
+    assert any(p.name.startswith("progress.corrupt-") for p in path.parent.iterdir())
+
+
+async def test_broken_lesson_file_shows_as_an_error_entry(tmp_path):
+    (tmp_path / "broken.md").write_text("+++\nid = 'x'\n")
+    app = make_app(catalog=load_catalog([tmp_path]))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        assert options.get_option("error:0") is not None
+        options.highlighted = options.get_option_index("error:0")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen), "a broken lesson does not open"
+
+
+@pytest.mark.parametrize("size", [(1, 1), (10, 3), (59, 40), (120, 15)])
+async def test_tiny_terminals_show_a_notice_on_every_screen(size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-too-narrow") or app.screen.has_class("-too-short")
+        app.open_lesson(lesson_ids()[0])
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        await pilot.resize_terminal(120, 36)
+        await pilot.pause()
+        assert not app.screen.has_class("-too-narrow") and not app.screen.has_class("-too-short")
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
