@@ -1,0 +1,156 @@
+"""numba kernels of 2-D cross-correlation: im2col / col2im, direct loops, and padding maps.
+
+Every kernel here works on an input that is already padded (the wrappers pad with
+`_gather_pad`), so the loops have no bounds tests and index with plain non-negative
+expressions, which is what lets LLVM vectorize them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core._jit import kernel
+
+
+def _ex_direct():
+    x, w = np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3))
+    return (x, w, np.zeros(1), 1, 1, np.zeros((1, 1, 2, 2)))
+
+
+def _ex_direct_bwd():
+    x, w = np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3))
+    return (np.zeros((1, 1, 2, 2)), x, w, 1, 1, np.zeros_like(x), np.zeros_like(w))
+
+
+def _ex_im2col():
+    return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((9, 4)))
+
+
+def _ex_col2im():
+    return (np.zeros((9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)))
+
+
+def _ex_pad():
+    idx = np.array([-1, 0, 1, -1], dtype=np.int64)
+    return (np.zeros((1, 1, 2, 2)), idx, idx, np.zeros((1, 1, 4, 4)))
+
+
+def _ex_unpad():
+    idx = np.array([-1, 0, 1, -1], dtype=np.int64)
+    return (np.zeros((1, 1, 4, 4)), idx, idx, np.zeros((1, 1, 2, 2)))
+
+
+@kernel(example=_ex_im2col)
+def _im2col(xp, KH, KW, sh, sw, OH, OW, cols):
+    """cols[(c·KH + u)·KW + v, n·OH·OW + i·OW + j] = xp[n, c, i·sh + u, j·sw + v].
+
+    xp (N, C, Hp, Wp) padded input -> cols (C·KH·KW, N·OH·OW), so that the output is the
+    single matrix product w (C_out, C·KH·KW) @ cols.
+    """
+    N, C = xp.shape[0], xp.shape[1]
+    P = OH * OW
+    for c in range(C):
+        for u in range(KH):
+            for v in range(KW):
+                t = (c * KH + u) * KW + v
+                for n in range(N):
+                    for i in range(OH):
+                        r = i * sh + u
+                        for j in range(OW):
+                            cols[t, n * P + i * OW + j] = xp[n, c, r, j * sw + v]
+
+
+@kernel(example=_ex_col2im)
+def _col2im(dcols, KH, KW, sh, sw, OH, OW, dxp):
+    """The adjoint of `_im2col`: dxp[n, c, i·sh + u, j·sw + v] += dcols[t, n·OH·OW + i·OW + j]."""
+    N, C = dxp.shape[0], dxp.shape[1]
+    P = OH * OW
+    for c in range(C):
+        for u in range(KH):
+            for v in range(KW):
+                t = (c * KH + u) * KW + v
+                for n in range(N):
+                    for i in range(OH):
+                        r = i * sh + u
+                        for j in range(OW):
+                            dxp[n, c, r, j * sw + v] += dcols[t, n * P + i * OW + j]
+
+
+@kernel(example=_ex_direct)
+def _conv2d_direct(xp, w, b, sh, sw, out):
+    """out[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v w[o, c, u, v] · xp[n, c, i·sh + u, j·sw + v].
+
+    xp (N, C, Hp, Wp) padded input, w (C_out, C, KH, KW), b (C_out,), out (N, C_out, OH, OW).
+    Needs no extra memory, so the wrapper uses it when an im2col matrix would be too large.
+    """
+    N, C = xp.shape[0], xp.shape[1]
+    CO, _, KH, KW = w.shape
+    OH, OW = out.shape[2], out.shape[3]
+    for n in range(N):
+        for o in range(CO):
+            for i in range(OH):
+                for j in range(OW):
+                    out[n, o, i, j] = b[o]
+            for c in range(C):
+                for u in range(KH):
+                    for v in range(KW):
+                        wv = w[o, c, u, v]
+                        for i in range(OH):
+                            r = i * sh + u
+                            for j in range(OW):
+                                out[n, o, i, j] += wv * xp[n, c, r, j * sw + v]
+
+
+@kernel(example=_ex_direct_bwd)
+def _conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dw):
+    """Accumulate dxp (N, C, Hp, Wp) and dw (C_out, C, KH, KW) from dout (N, C_out, OH, OW).
+
+    dw[o, c, u, v] = Σ_n Σ_i Σ_j dout[n, o, i, j] · xp[n, c, i·sh + u, j·sw + v] and
+    dxp[n, c, i·sh + u, j·sw + v] += dout[n, o, i, j] · w[o, c, u, v].
+    """
+    N, C = xp.shape[0], xp.shape[1]
+    CO, _, KH, KW = w.shape
+    OH, OW = dout.shape[2], dout.shape[3]
+    for n in range(N):
+        for o in range(CO):
+            for c in range(C):
+                for u in range(KH):
+                    for v in range(KW):
+                        wv = w[o, c, u, v]
+                        acc = 0.0
+                        for i in range(OH):
+                            r = i * sh + u
+                            for j in range(OW):
+                                g = dout[n, o, i, j]
+                                acc += g * xp[n, c, r, j * sw + v]
+                                dxp[n, c, r, j * sw + v] += wv * g
+                        dw[o, c, u, v] += acc
+
+
+@kernel(example=_ex_pad)
+def _gather_pad(x, rows, cols, out):
+    """out[n, c, i, j] = x[n, c, rows[i], cols[j]], or 0 where rows[i] or cols[j] is -1."""
+    N, C = x.shape[0], x.shape[1]
+    for n in range(N):
+        for c in range(C):
+            for i in range(rows.shape[0]):
+                r = rows[i]
+                for j in range(cols.shape[0]):
+                    s = cols[j]
+                    out[n, c, i, j] = x[n, c, r, s] if (r >= 0 and s >= 0) else 0.0
+
+
+@kernel(example=_ex_unpad)
+def _scatter_pad(dpadded, rows, cols, dx):
+    """The adjoint of `_gather_pad`: dx[n, c, rows[i], cols[j]] += dpadded[n, c, i, j]."""
+    N, C = dx.shape[0], dx.shape[1]
+    for n in range(N):
+        for c in range(C):
+            for i in range(rows.shape[0]):
+                r = rows[i]
+                if r < 0:
+                    continue
+                for j in range(cols.shape[0]):
+                    s = cols[j]
+                    if s >= 0:
+                        dx[n, c, r, s] += dpadded[n, c, i, j]
