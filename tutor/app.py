@@ -86,8 +86,16 @@ class DlTutorApp(App):
         self.push_screen(CatalogScreen(self.catalog))
         if self.progress.notice:
             self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
-        for err in self.catalog.errors:
-            self.notify(str(err), title="Lesson file skipped", severity="error", timeout=10)
+        errors = self.catalog.errors
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            self.notify(
+                f"{first}{more}. They are listed at the end of the catalog.",
+                title=f"{len(errors)} lesson file(s) skipped",
+                severity="error",
+                timeout=10,
+            )
         if self._resume and self.catalog.get(self.progress.last_lesson or ""):
             self.open_lesson(self.progress.last_lesson)
         if self._warm:
