@@ -5,10 +5,11 @@ from __future__ import annotations
 from importlib import import_module
 
 # Imported lazily so that `tutor.widgets.colormap` and `tutor.widgets.braille` stay free of Textual.
+# The `colormap` function is not re-exported: the name belongs to its module here; use
+# `from tutor.widgets.colormap import colormap`.
 _EXPORTS = {
     "StepControls": "step_controls",
     "ParamInput": "param_input",
-    "colormap": "colormap",
     "PixelView": "pixel_view",
     "BrailleCanvas": "braille",
     "LineChart": "line_chart",

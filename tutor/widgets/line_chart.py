@@ -213,7 +213,10 @@ class LineChart(Widget):
             dx = scale(x, *xlim, canvas.width)
             dy = (canvas.height - 1) - scale(y, *ylim, canvas.height)
             self._draw(canvas, dx, dy, s.color)
-        cells = {k: (char, Style(color=color) if color else base) for k, (char, color) in canvas.cells().items()}
+        cells = {
+            k: (char, base + Style(color=color) if color else base)
+            for k, (char, color) in canvas.cells().items()
+        }
         # Markers: a diamond at the point, its label to the right.
         mdx = scale(mx, *xlim, canvas.width)
         mdy = (canvas.height - 1) - scale(my, *ylim, canvas.height)
@@ -282,11 +285,13 @@ class LineChart(Widget):
         if self.title:
             segments.append(Segment(self.title + " ", bold))
         for s in self._series:
-            segments.append(Segment(" ━ ", Style(color=s.color)))
-            segments.append(Segment(s.name, Style(color=s.color, bold=True)))
+            segments.append(Segment(" ━ ", base + Style(color=s.color)))
+            segments.append(Segment(s.name, base + Style(color=s.color, bold=True)))
         if self.log_y or self.log_x:
             scales = ", ".join(a for a, on in (("log y", self.log_y), ("log x", self.log_x)) if on)
             segments.append(Segment(f"  ({scales})", axis))
+        if segments:
+            segments.append(Segment(" ", base))
         return segments
 
     def _x_row(self, xlim, gutter: int, plot_w: int, axis: Style, base: Style) -> list[Segment]:

@@ -10,7 +10,7 @@ from textual.widgets import Button, Static
 
 #: (action, button label, tooltip) in display order; the play button's label follows `playing`.
 BUTTONS: tuple[tuple[str, str, str], ...] = (
-    ("reset", "⏮ reset", "Back to the start (r)"),
+    ("reset", "↺ reset", "Back to the start (r)"),
     ("back", "◀ back", "One step back (b)"),
     ("toggle_play", "▶ play", "Play or pause (space)"),
     ("step", "step ▶", "One step forward (n)"),
