@@ -219,6 +219,28 @@ def as_stochastic(mdp: MDP, policy) -> np.ndarray:
     return np.ascontiguousarray(pi)
 
 
+def policy_evaluation_sweeps(mdp: MDP, policy, gamma: float, V0=None) -> Iterator[Sweep]:
+    """Yield the sweeps of iterative policy evaluation forever (the UI animates them):
+    V_{k+1}(s) = Σₐ π(a|s) Q_k(s, a) with Q_k(s, a) = ℛ(s, a) + γ Σ ℙ(s'|s, a) V_k(s').
+    `policy` is (S, A) probabilities or (S,) actions; `Sweep.policy` is greedy in Q_k.
+    """
+    mdp = check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    pi = as_stochastic(mdp, policy)
+    V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
+    k = 0
+    while True:
+        Q = q_function(mdp, V, gamma)
+        V_new = V.copy()
+        _, delta = _policy_eval_sweeps(
+            mdp.next_states, mdp.probs, mdp.expected_rewards, pi, gamma, V_new,
+            np.empty_like(V), 1, 0.0,
+        )
+        k += 1
+        yield Sweep(k, V_new, Q, greedy_policy(Q), float(delta))
+        V = V_new
+
+
 def policy_evaluation(
     mdp: MDP, policy, gamma: float, tol: float = 1e-10, max_iter: int = 100_000, V0=None
 ) -> np.ndarray:

@@ -13,6 +13,7 @@ from core.rl import (
     greedy_actions,
     greedy_policy,
     policy_evaluation,
+    policy_evaluation_sweeps,
     policy_iteration,
     q_function,
     q_learning,
@@ -124,6 +125,20 @@ def test_policy_evaluation_matches_linear_solve(seed):
     pi /= pi.sum(axis=1, keepdims=True)
     V = policy_evaluation(MDP(P, R), pi, 0.9, tol=1e-13)
     np.testing.assert_allclose(V, numpy_policy_values(P, R, pi, 0.9), atol=1e-9)
+
+
+def test_policy_evaluation_sweeps_reach_sutton_values():
+    """Sutton & Barto figure 4.1, sweep by sweep: v₁ = -1 and v₂ = -1.75 next to a terminal."""
+    grid = Gridworld(4, 4, terminals=[(0, 0), (3, 3)])
+    sweeps = policy_evaluation_sweeps(grid, np.full((16, 4), 0.25), 1.0)
+    first, second = next(sweeps), next(sweeps)
+    assert first.V[1] == -1.0 and second.V[1] == -1.75 and second.V[5] == -2.0
+    np.testing.assert_allclose(second.Q[1], [-2, -2, -1, -2])
+    for sweep in sweeps:
+        if sweep.delta < 1e-10:
+            break
+    np.testing.assert_allclose(sweep.V, policy_evaluation(grid, np.full((16, 4), 0.25), 1.0),
+                               atol=1e-8)
 
 
 def test_deterministic_policy_equals_one_hot():
@@ -427,3 +442,15 @@ def test_bad_policies_and_options_raise():
         QLearner(Gridworld(1, 2, terminals=[(0, 0)]), 0.9, start=0)
     with pytest.raises(ValueError):
         QLearner(Gridworld(1, 1, terminals=[(0, 0)]), 0.9)
+
+
+def test_russell_norvig_slippery_world():
+    """Russell & Norvig's 4x3 world (slip 0.2, step -0.04, γ = 1): their utilities U(s) count the
+    reward of s itself; ours count rewards on entering, so V(s) = U(s) + 0.04."""
+    grid = Gridworld(3, 4, terminals=[(0, 3), (1, 3)], walls=[(1, 1)],
+                     rewards={(0, 3): 1.0, (1, 3): -1.0}, step_reward=-0.04, slip=0.2)
+    V = value_iteration(grid, 1.0, tol=1e-12).V.reshape(3, 4)
+    U = np.array([[0.812, 0.868, 0.918], [0.762, np.nan, 0.660], [0.705, 0.655, 0.611]])
+    free = ~np.isnan(U)
+    np.testing.assert_allclose(V[:, :3][free], U[free] + 0.04, atol=1e-3)
+    assert V[2, 3] == pytest.approx(0.388 + 0.04, abs=1e-3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 PRESETS = ("notes", "corners", "cliff", "maze", "teleport", "slippery", "open")
-MODES = ("value_iteration", "q_learning")
+MODES = ("value_iteration", "random_policy", "q_learning")
 #: Largest grid side the lab edits and draws.
 MAX_SIDE = 30
 
@@ -20,7 +20,8 @@ PARAMS: dict[str, Param] = {
                   "preset's)", min=0.0, max=1.0),
     "step_reward": Param("float", None, "reward of every ordinary step (default: the preset's)",
                          min=-100.0, max=100.0),
-    "mode": Param("str", "value_iteration", "value iteration sweeps, or a Q-learning agent",
+    "mode": Param("str", "value_iteration", "value iteration sweeps, evaluation of the uniform random policy, or a "
+                  "Q-learning agent",
                   choices=MODES),
     "show_q": Param("bool", False, "draw the four Q-values around each cell"),
     "epsilon": Param("float", 0.2, "Q-learning: exploration rate ε", min=0.0, max=1.0),
