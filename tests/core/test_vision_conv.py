@@ -1,0 +1,213 @@
+"""core.vision.conv: conv2d and its backward against plain NumPy and central differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from core.vision import _conv_kernels
+from core.vision import conv as conv_mod
+from core.vision.conv import conv2d, conv2d_backward, convolve2d, pad2d, pad_indices
+
+NUMPY_MODES = {"zeros": "constant", "replicate": "edge", "reflect": "reflect", "circular": "wrap"}
+
+
+def ref_conv2d(x, w, b, stride, padding, mode="zeros"):
+    """Cross-correlation the slow, obvious way: pad, then a dot product per output pixel."""
+    N, C, H, W = x.shape
+    CO, _, KH, KW = w.shape
+    p = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode=NUMPY_MODES[mode])
+    OH, OW = (H + 2 * p - KH) // stride + 1, (W + 2 * p - KW) // stride + 1
+    y = np.zeros((N, CO, OH, OW))
+    for n in range(N):
+        for o in range(CO):
+            for i in range(OH):
+                for j in range(OW):
+                    patch = xp[n, :, i * stride : i * stride + KH, j * stride : j * stride + KW]
+                    y[n, o, i, j] = np.sum(patch * w[o]) + (0.0 if b is None else b[o])
+    return y
+
+
+def numeric_grad(f, a, eps=1e-6):
+    g = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        old = a[idx]
+        a[idx] = old + eps
+        fp = f()
+        a[idx] = old - eps
+        fm = f()
+        a[idx] = old
+        g[idx] = (fp - fm) / (2 * eps)
+    return g
+
+
+@st.composite
+def conv_cases(draw):
+    N = draw(st.integers(1, 2))
+    C = draw(st.integers(1, 3))
+    CO = draw(st.integers(1, 3))
+    K = draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3))
+    padding = draw(st.integers(0, 2))
+    mode = draw(st.sampled_from(["zeros", "replicate", "reflect", "circular"]))
+    H = draw(st.integers(max(1, K - 2 * padding), 8))
+    W = draw(st.integers(max(1, K - 2 * padding), 8))
+    if mode == "reflect":
+        assume(padding < min(H, W) or padding == 0)
+    if mode == "circular":
+        assume(padding <= min(H, W))
+    method = draw(st.sampled_from(["auto", "direct", "im2col"]))
+    seed = draw(st.integers(0, 2**16))
+    return N, C, CO, H, W, K, stride, padding, mode, method, seed
+
+
+@settings(max_examples=80, deadline=None)
+@given(conv_cases())
+def test_conv2d_matches_numpy_reference(case):
+    N, C, CO, H, W, K, stride, padding, mode, method, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(N, C, H, W))
+    w = rng.normal(size=(CO, C, K, K))
+    b = rng.normal(size=CO)
+    got = conv2d(x, w, b, stride, padding, padding_mode=mode, method=method)
+    np.testing.assert_allclose(got, ref_conv2d(x, w, b, stride, padding, mode), atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_cases())
+def test_conv2d_backward_matches_central_differences(case):
+    N, C, CO, H, W, K, stride, padding, mode, method, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(N, C, H, W))
+    w = rng.normal(size=(CO, C, K, K))
+    b = rng.normal(size=CO)
+    y = conv2d(x, w, b, stride, padding, padding_mode=mode)
+    dout = rng.normal(size=y.shape)
+
+    def loss():
+        return float(np.sum(conv2d(x, w, b, stride, padding, padding_mode=mode) * dout))
+
+    dx, dw, db = conv2d_backward(dout, x, w, stride, padding, padding_mode=mode, method=method)
+    np.testing.assert_allclose(dx, numeric_grad(loss, x), atol=1e-6)
+    np.testing.assert_allclose(dw, numeric_grad(loss, w), atol=1e-6)
+    np.testing.assert_allclose(db, numeric_grad(loss, b), atol=1e-6)
+
+
+def test_methods_agree_on_a_larger_batch():
+    rng = np.random.default_rng(1)
+    x, w, b = rng.normal(size=(5, 4, 13, 11)), rng.normal(size=(7, 4, 3, 5)), rng.normal(size=7)
+    a = conv2d(x, w, b, stride=(2, 1), padding=(1, 2), method="direct")
+    c = conv2d(x, w, b, stride=(2, 1), padding=(1, 2), method="im2col")
+    np.testing.assert_allclose(a, c, atol=1e-11)
+    d = rng.normal(size=a.shape)
+    for ga, gc in zip(
+        conv2d_backward(d, x, w, (2, 1), (1, 2), method="direct"),
+        conv2d_backward(d, x, w, (2, 1), (1, 2), method="im2col"),
+        strict=True,
+    ):
+        np.testing.assert_allclose(ga, gc, atol=1e-10)
+
+
+def test_notes_sobel_on_a_vertical_edge():
+    # A dark-to-bright vertical edge: S_x (notes 4.2.2) responds with -4 along it, 0 elsewhere.
+    img = np.zeros((5, 6))
+    img[:, 3:] = 1.0
+    sx = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
+    out = conv2d(img[None, None], sx[None, None])[0, 0]
+    np.testing.assert_array_equal(out, [[0, -4, -4, 0]] * 3)
+    sy = sx.T
+    np.testing.assert_array_equal(conv2d(img[None, None], sy[None, None])[0, 0], np.zeros((3, 4)))
+
+
+def test_convolve2d_flips_the_kernel():
+    rng = np.random.default_rng(2)
+    img, k = rng.normal(size=(6, 7)), rng.normal(size=(3, 2))
+    out = convolve2d(img, k)
+    expected = np.zeros((4, 6))
+    for i in range(4):
+        for j in range(6):  # notes (4.2.1): Σ a[m-i+1, n-j+1] b[i, j]
+            expected[i, j] = np.sum(img[i : i + 3, j : j + 2] * k[::-1, ::-1])
+    np.testing.assert_allclose(out, expected, atol=1e-12)
+    # symmetric kernels (the Gaussian) give the same result both ways
+    g = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16
+    np.testing.assert_allclose(convolve2d(img, g), conv2d(img[None, None], g[None, None])[0, 0])
+
+
+def test_same_padding_keeps_the_size_and_identity_kernel_copies():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 1, 9, 9))
+    ident = np.zeros((1, 1, 5, 5))
+    ident[0, 0, 2, 2] = 1
+    np.testing.assert_array_equal(conv2d(x, ident, padding=2), x)
+
+
+@pytest.mark.parametrize("mode", ["zeros", "replicate", "reflect", "circular"])
+def test_pad2d_matches_numpy(mode):
+    x = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    np.testing.assert_array_equal(
+        pad2d(x, 2, mode), np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)), mode=NUMPY_MODES[mode])
+    )
+
+
+def test_pad_indices_examples():
+    assert pad_indices(3, 2, "zeros").tolist() == [-1, -1, 0, 1, 2, -1, -1]
+    assert pad_indices(3, 2, "replicate").tolist() == [0, 0, 0, 1, 2, 2, 2]
+    assert pad_indices(3, 2, "reflect").tolist() == [2, 1, 0, 1, 2, 1, 0]
+    assert pad_indices(3, 2, "circular").tolist() == [1, 2, 0, 1, 2, 0, 1]
+
+
+HOSTILE = [
+    (dict(x=np.zeros((4, 4)), w=np.zeros((1, 1, 3, 3))), "dimensions"),
+    (dict(x=np.zeros((1, 2, 4, 4)), w=np.zeros((1, 3, 3, 3))), "input channels"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 5, 5))), "larger than the padded"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 3, 3)), stride=0), "stride"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 3, 3)), padding=-1), "padding"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 3, 3)), stride=1.5), "integer"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((2, 1, 3, 3)), b=np.zeros(3)), "b must"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 3, 3)), padding_mode="mirror"), "padding_mode"),
+    (dict(x=np.zeros((1, 1, 3, 3)), w=np.zeros((1, 1, 3, 3)), padding=3, padding_mode="reflect"), "reflect"),
+    (dict(x=np.zeros((1, 1, 3, 3)), w=np.zeros((1, 1, 3, 3)), padding=4, padding_mode="circular"), "circular"),
+    (dict(x=np.zeros((0, 1, 4, 4)), w=np.zeros((1, 1, 3, 3))), "empty"),
+    (dict(x=np.array([["a"]]), w=np.zeros((1, 1, 1, 1))), "real numbers"),
+    (dict(x=np.zeros((1, 1, 4, 4)), w=np.zeros((1, 1, 3, 3)), method="fft"), "method"),
+    (dict(x=np.zeros((1, 1, 1, 1)), w=np.zeros((1, 1, 1, 1)), padding=20000), "too large"),
+]
+
+
+@pytest.fixture
+def kernels_forbidden(monkeypatch):
+    """Make every conv kernel fail loudly, so a test proves validation ran first."""
+
+    def boom(*args):
+        raise AssertionError("a kernel ran on unchecked input")
+
+    for name in ("_im2col", "_col2im", "_conv2d_direct", "_conv2d_direct_bwd", "_gather_pad", "_scatter_pad"):
+        monkeypatch.setattr(_conv_kernels, name, boom)
+    monkeypatch.setattr(conv_mod, "_k", _conv_kernels)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), HOSTILE)
+def test_hostile_shapes_raise_before_any_kernel(kernels_forbidden, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        conv2d(**kwargs)
+
+
+def test_backward_rejects_a_wrong_dout(kernels_forbidden):
+    x, w = np.zeros((1, 1, 5, 5)), np.zeros((2, 1, 3, 3))
+    with pytest.raises(ValueError, match="dout must have"):
+        conv2d_backward(np.zeros((1, 2, 4, 4)), x, w)
+
+
+def test_convolve2d_rejects_4d():
+    with pytest.raises(ValueError, match="2 dimensions"):
+        convolve2d(np.zeros((1, 1, 3, 3)), np.zeros((3, 3)))
+
+
+def test_nan_propagates_like_torch():
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 2, 2] = np.nan
+    y = conv2d(x, np.ones((1, 1, 3, 3)))
+    assert np.isnan(y).sum() == 9
