@@ -161,7 +161,12 @@ def test_png_bomb_is_refused_before_decoding(tmp_path):
     import zlib
 
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
-    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    p = _write(tmp_path / "bomb.png", b"\x89PNG\r\n\x1a\n" + chunk)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    idat = zlib.compress(b"\x00" * 64)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    p = _write(tmp_path / "bomb.png", data)
     with pytest.raises(ImageError, match="too large|at most"):
         load_image(p)
