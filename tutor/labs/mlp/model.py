@@ -202,8 +202,9 @@ class MlpModel:
         return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
 
     def point_overlay(self, width: int, height: int, test: bool = False) -> dict:
-        """{(row, col): (glyph, colour)} for the training (or test) points on a width x
-        (height pixels) image: one glyph per cell, the last point drawn wins."""
+        """{(row, col): (glyph, None)} for the training (or test) points on a width x
+        (height pixels) image: one glyph per cell (the class's), in the colour that contrasts
+        with the region under it; the last point drawn wins."""
         _, scale, origin = self.grid(width, height)
         X, y = (self.X_test, self.y_test) if test else (self.X_train, self.y_train)
         cols = np.floor((X[:, 0] - origin[0]) / scale).astype(int)
@@ -211,10 +212,7 @@ class MlpModel:
         overlay = {}
         for r, c, label in zip(rows.tolist(), cols.tolist(), y.tolist()):
             if 0 <= c < width and 0 <= r < (height + 1) // 2:
-                color = "#ffffff" if self.n_classes == 2 else "#000000"
-                if self.n_classes == 2:
-                    color = "#0b2a57" if label == 0 else "#5a0a0a"
-                overlay[(r, c)] = (CLASS_GLYPHS[label % len(CLASS_GLYPHS)], color)
+                overlay[(r, c)] = (CLASS_GLYPHS[label % len(CLASS_GLYPHS)], None)
         return overlay
 
     def layer_view(self, layer: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,198 @@
+"""The MLP lab: playback keys, checkpoints, editing, PyTorch code, tiny sizes, a snapshot."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+from tutor.labdemo import LabApp
+from tutor.labs import validate_lab
+from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
+from tutor.widgets.param_input import ParamInput
+
+
+def _lab(app):
+    return app.query_one("#lab")
+
+
+# --- Pilot ---------------------------------------------------------------------------------
+async def test_step_back_and_reset_return_to_the_same_weights(lab_app):
+    async with lab_app("mlp").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        initial = lab.model.net.theta.copy()
+        await pilot.press("n", "n", "n")
+        assert lab.model.state.step == 3
+        after_three = lab.model.net.theta.copy()
+        assert not np.array_equal(after_three, initial)
+        await pilot.press("b", "b")
+        assert lab.model.state.step == 1
+        await pilot.press("n", "n")
+        np.testing.assert_array_equal(lab.model.net.theta, after_three)
+        await pilot.press("r")
+        assert lab.model.state.step == 0
+        np.testing.assert_array_equal(lab.model.net.theta, initial)
+        # a fresh lab with the same settings starts from the very same weights
+        np.testing.assert_array_equal(MlpModel(lab.params).net.theta, initial)
+
+
+async def test_training_in_the_lab_separates_the_circles(lab_app):
+    async with lab_app("mlp", dataset="circles", noise=0.05).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("f", "f")
+        await pilot.pause()
+        state = lab.model.state
+        assert state.step == 200
+        assert state.train_acc >= 0.95 and state.test_acc >= 0.9
+        assert state.train_loss < lab.model.history.states[0].train_loss
+        assert "step 200" in str(lab.query_one("#mlp-stats").render())
+
+
+async def test_playback_timer_steps_the_lab(lab_app):
+    async with lab_app("mlp").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab._tick()  # what the playback timer calls
+        lab._tick()
+        assert lab.model.state.step == 2
+
+
+async def test_max_steps_stops_playback_with_a_message(lab_app):
+    async with lab_app("mlp", max_steps=2).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        assert lab.step_forward() is False
+        await pilot.pause()
+        assert "max_steps" in str(lab.query_one("#mlp-message").render())
+
+
+async def test_editing_a_setting_rebuilds_and_bad_values_are_kept_out(lab_app):
+    async with lab_app("mlp", view="settings").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        lr_field = next(p for p in lab.query(ParamInput) if p.param_name == "lr")
+        field = lr_field.query_one("Input")
+        field.focus()
+        field.value = "abc"
+        await pilot.press("enter")
+        assert lr_field.error and lab.params["lr"] == 0.02
+        assert lab.model.state.step == 2
+        field.value = "0.1"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.params["lr"] == 0.1 and lab.model.state.step == 0
+        assert lab.model.trainer.hyper[0] == 0.1
+
+
+async def test_hidden_layers_field_changes_the_architecture(lab_app):
+    async with lab_app("mlp", view="settings").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = lab.query_one("#mlp-hidden")
+        field.focus()
+        field.value = "4, 5, 6"
+        await pilot.press("enter")
+        assert lab.model.sizes == [2, 4, 5, 6, 2]
+        field.value = "4, 0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.sizes == [2, 4, 5, 6, 2]
+        assert "✗" in str(lab.query_one("#mlp-message").render())
+        field.value = ""
+        await pilot.press("enter")
+        assert lab.model.sizes == [2, 2]  # a linear model
+
+
+async def test_weight_view_switches_layer_and_panel(lab_app):
+    async with lab_app("mlp", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert lab.weight_layer == 3
+        await pilot.press("right_square_bracket")
+        assert lab.weight_layer == 3
+        assert "layer 3/3: W 2×8" in str(lab.query_one("#mlp-weights-label").render())
+        await pilot.press("left_square_bracket")
+        assert lab.weight_layer == 2
+        panel = lab.query_one("#mlp-panel")
+        assert panel.current == "mlp-weights"
+        await pilot.press("v")
+        assert panel.current == "mlp-settings"
+        await pilot.press("t")
+        assert lab.show_test
+
+
+async def test_show_pytorch_opens_the_code(lab_app):
+    async with lab_app("mlp", hidden=[16, 16], optimizer="sgd").run_test(size=(120, 36)) as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert type(screen).__name__ == "CodeDialog"
+        assert "nn.Linear(16, 16)" in _lab(pilot.app).pytorch_code()
+
+
+@pytest.mark.parametrize("size", [(20, 8), (40, 12), (10, 4)])
+async def test_tiny_terminals_do_not_crash(lab_app, size):
+    async with lab_app("mlp").run_test(size=size) as pilot:
+        await pilot.press("n", "v", "n", "b")
+        await pilot.pause()
+        assert _lab(pilot.app).model.state.step == 1
+
+
+async def test_csv_data_and_a_missing_file(lab_app, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("x,y,label\n" + "\n".join(f"{i / 10},{(i % 3) / 3},{i % 2}" for i in range(20)))
+    async with lab_app("mlp", dataset="csv", csv_path=str(path)).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        assert len(lab.model.y_train) + len(lab.model.y_test) == 20
+    async with lab_app("mlp", dataset="csv", csv_path=str(tmp_path / "nope.csv")).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        assert lab.params["dataset"] == "circles"
+        assert "no such file" in str(lab.query_one("#mlp-message").render())
+
+
+# --- the model, without Textual --------------------------------------------------------------
+def test_parse_hidden():
+    assert parse_hidden("8, 8") == [8, 8] and parse_hidden("") == [] and parse_hidden([4.0]) == [4]
+    for bad in ("8, x", "0", "65", "1 2 3 4 5", [2.5]):
+        with pytest.raises(ValueError):
+            parse_hidden(bad)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "newton"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_pytorch_code_is_valid_python_for_every_setting(optimizer, loss):
+    params = validate_lab("mlp", {"optimizer": optimizer, "loss": loss, "hidden": [16, 16],
+                                  "activation": "tanh", "dataset": "spirals", "classes": 3})
+    code = pytorch_code(params)
+    ast.parse(code)
+    assert "nn.Linear(2, 16),\n    nn.Tanh(),\n    nn.Linear(16, 16),\n    nn.Tanh(),\n    nn.Linear(16, 3)," in code
+    assert ("nn.CrossEntropyLoss()" if loss == "cross_entropy" else "nn.MSELoss()") in code
+    assert "batch_size=32" in code and 'make_dataset("spirals"' in code
+
+
+def test_model_pixels_overlay_and_divergence():
+    model = MlpModel(validate_lab("mlp", {"dataset": "blobs", "classes": 3}))
+    pixels = model.region_pixels(30, 20)
+    assert pixels.shape == (20, 30, 3) and pixels.dtype == np.uint8
+    overlay = model.point_overlay(30, 20)
+    assert overlay and all(0 <= r < 10 and 0 <= c < 30 for r, c in overlay)
+    assert {g for g, _ in overlay.values()} <= set("ox+")
+    big = MlpModel(validate_lab("mlp", {"dataset": "xor", "optimizer": "sgd", "lr": 10.0,
+                                        "loss": "mse", "hidden": [64, 64]}))
+    moved = big.advance(200)
+    assert moved < 200 and "diverged" in big.message
+    assert np.all(np.isfinite(big.net.theta))
+
+
+def test_heat_pixels_scale_and_clip():
+    px = heat_pixels(np.array([[1.0, -1.0]]), 8, 4)
+    assert px.shape == (4, 8, 3)  # 1 x 2 entries as 4 x 4 blocks
+    assert tuple(px[0, 0]) != tuple(px[0, 7])
+    assert heat_pixels(np.ones((64, 64)), 17, 10).shape == (20, 17, 3)
+
+
+# --- snapshot ------------------------------------------------------------------------------
+def test_snapshot_mid_training(snap_compare):
+    app = LabApp("mlp", {"dataset": "xor", "noise": 0.05, "hidden": [8, 8], "lr": 0.05,
+                         "steps": 40})
+    assert snap_compare(app, terminal_size=(120, 36))

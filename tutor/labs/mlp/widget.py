@@ -1,0 +1,280 @@
+"""The MLP lab widget: decision regions, loss curves, one layer's weights, and the settings."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, Input, Label, Static
+
+from tutor.labs.base import Lab
+from tutor.labs.mlp import params as P
+from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.step_controls import StepControls
+
+SIDE_WIDTH = 38
+
+#: The settings panel: (parameter, label, kind, step) in display order.
+SETTINGS = (
+    ("dataset", "data", "choice", None),
+    ("n_points", "points", "int", 50),
+    ("noise", "noise", "float", 0.05),
+    ("classes", "classes", "int", 1),
+    ("activation", "activation", "choice", None),
+    ("loss", "loss", "choice", None),
+    ("optimizer", "optimizer", "choice", None),
+    ("lr", "lr η", "float", None),
+    ("gamma", "γ", "float", 0.05),
+    ("beta1", "β₁", "float", 0.01),
+    ("beta2", "β₂", "float", 0.001),
+    ("batch_size", "batch size", "int", 8),
+    ("seed", "weight seed", "int", 1),
+)
+
+
+class MlpLab(Lab):
+    """Train an MLP on 2-D points and watch its decision regions, losses and weights change.
+
+    Every step is one mini-batch; the history keeps each step's weights and optimizer state,
+    so `b` goes back exactly and `r` returns to the seed's initial weights. Editing a setting
+    rebuilds the network and restarts from its (seeded) initial weights.
+    """
+
+    DEFAULT_CSS = """
+    MlpLab {
+        layout: vertical;
+        & #mlp-main { height: 1fr; }
+        & #mlp-left { width: 1fr; min-width: 10; }
+        & #mlp-title { height: 1; color: $text-muted; }
+        & #mlp-region-box { height: 1fr; align: center middle; }
+        & #mlp-side { width: %d; padding: 0 0 0 1; }
+        & #mlp-stats { height: 3; }
+        & #mlp-chart { height: 9; min-height: 4; }
+        & #mlp-message { height: auto; color: $text-warning; }
+        & #mlp-panel { height: 1fr; }
+        & #mlp-weights-label { height: 1; }
+        & .mlp-heat { width: 1fr; height: auto; }
+        & .mlp-heat > Label { color: $text-muted; }
+        & .mlp-text-row { height: auto; }
+        & .mlp-text-row > Label { min-width: 14; padding: 0 1 0 0; }
+        & .mlp-text-row > Input { width: 1fr; max-width: 24; }
+        & .mlp-text-row > Input.-invalid { border: none; color: $text-error; }
+    }
+    """ % SIDE_WIDTH
+
+    BINDINGS = [
+        Binding("v", "toggle_view", "Weights/settings"),
+        Binding("left_square_bracket", "layer(-1)", "Prev layer", show=False),
+        Binding("right_square_bracket", "layer(1)", "Next layer", show=False),
+        Binding("t", "toggle_points", "Train/test points", show=False),
+        Binding("f", "forward_many", "+100 steps", show=False),
+    ]
+
+    lab_name = "mlp"
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        self.show_test = False
+        self.weight_layer = int(self.params["layer"])
+        try:
+            self.model = MlpModel(self.params)
+        except ValueError as exc:  # e.g. a lesson's CSV file that is missing: fall back
+            self.note = f"{exc}; showing circles instead"
+            self.params["dataset"] = "circles"
+            self.model = MlpModel(self.params)
+        if self.params["steps"]:
+            self.model.advance(int(self.params["steps"]))
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="mlp-main"):
+            with Vertical(id="mlp-left"):
+                yield Static("", id="mlp-title", markup=False)
+                with Vertical(id="mlp-region-box"):
+                    yield PixelView(id="mlp-region")
+            with Vertical(id="mlp-side"):
+                yield Static("", id="mlp-stats", markup=False)
+                yield LineChart(title="loss", x_label="step", id="mlp-chart")
+                yield Static("", id="mlp-message", markup=False)
+                with ContentSwitcher(initial=f"mlp-{self.params['view']}", id="mlp-panel"):
+                    with Vertical(id="mlp-weights"):
+                        yield Static("", id="mlp-weights-label", markup=False)
+                        with Horizontal():
+                            with Vertical(classes="mlp-heat"):
+                                yield Label("W")
+                                yield PixelView(id="mlp-w")
+                            with Vertical(classes="mlp-heat"):
+                                yield Label("∂J/∂W")
+                                yield PixelView(id="mlp-g")
+                    with VerticalScroll(id="mlp-settings"):
+                        yield from self._settings()
+        yield StepControls(id="mlp-controls")
+
+    def _settings(self) -> ComposeResult:
+        specs = P.PARAMS
+        with Horizontal(classes="mlp-text-row"):
+            yield Label("hidden")
+            yield Input(self._hidden_text(), id="mlp-hidden", compact=True,
+                        tooltip="widths of the hidden layers, e.g. 8, 8 (empty: linear model)")
+        for key, label, kind, step in SETTINGS:
+            spec = specs[key]
+            yield ParamInput(key, label, self.params[key], kind, min=spec.min, max=spec.max,
+                             choices=spec.choices, step=step)
+        with Horizontal(classes="mlp-text-row"):
+            yield Label("csv file")
+            yield Input(self.params["csv_path"], id="mlp-csv", compact=True,
+                        tooltip="x, y, label rows; used when data is csv")
+
+    def _hidden_text(self) -> str:
+        return ", ".join(str(int(w)) for w in self.params["hidden"])
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.draw_region)
+        self.call_after_refresh(self.draw_weights)
+
+    # --- drawing ------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Bring every part of the lab up to the model's current state."""
+        if not self.is_mounted:
+            return
+        m, s = self.model, self.model.state
+        p = self.params
+        hidden = "-".join(map(str, m.sizes))
+        self.query_one("#mlp-title", Static).update(
+            f"{hidden} {p['activation']} · {m.net.n_parameters} parameters · "
+            f"{'test' if self.show_test else 'train'} points ({p['dataset']})"
+        )
+        self.query_one("#mlp-stats", Static).update(
+            f"step {s.step} · epoch {m.epoch:.1f} · {p['optimizer']} η={p['lr']:g}\n"
+            f"train loss {s.train_loss:.4f}  acc {s.train_acc:6.1%}\n"
+            f"test  loss {s.test_loss:.4f}  acc {s.test_acc:6.1%}"
+        )
+        steps, train, test = m.curves()
+        self.query_one("#mlp-chart", LineChart).set_series(
+            [Series("train", train, x=steps), Series("test", test, x=steps)]
+        )
+        message = self.note or m.message
+        self.query_one("#mlp-message", Static).update(message)
+        self.query_one(StepControls).status = f"step {s.step}"
+        self.draw_region()
+        self.draw_weights()
+
+    def draw_region(self) -> None:
+        """The decision regions at the size of their box, with the points over them."""
+        if not self.is_mounted:
+            return
+        box = self.query_one("#mlp-region-box").size
+        width, rows = box.width, box.height
+        view = self.query_one("#mlp-region", PixelView)
+        if width < 2 or rows < 1:
+            return
+        view.set_pixels(self.model.region_pixels(width, 2 * rows))
+        view.set_overlay(self.model.point_overlay(width, 2 * rows, test=self.show_test))
+
+    def draw_weights(self) -> None:
+        if not self.is_mounted:
+            return
+        layer = min(max(1, self.weight_layer), self.model.net.n_layers)
+        self.weight_layer = layer
+        w, g = self.model.layer_view(layer)
+        self.query_one("#mlp-weights-label", Static).update(
+            f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} (out × in) [ ]"
+        )
+        cols = max(2, (SIDE_WIDTH - 4) // 2)
+        rows = max(2, self.query_one("#mlp-panel").size.height - 3)
+        self.query_one("#mlp-w", PixelView).set_pixels(heat_pixels(w, cols, rows))
+        self.query_one("#mlp-g", PixelView).set_pixels(heat_pixels(g, cols, rows))
+
+    # --- Lab interface -----------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.step()
+        self.redraw()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.back()
+        self.model.message = ""
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.reset()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return pytorch_code(self.params, self.model.n_classes)
+
+    # --- lab keys ----------------------------------------------------------------------
+    def action_toggle_view(self) -> None:
+        switcher = self.query_one("#mlp-panel", ContentSwitcher)
+        switcher.current = "mlp-settings" if switcher.current == "mlp-weights" else "mlp-weights"
+
+    def action_layer(self, delta: int) -> None:
+        self.weight_layer = min(max(1, self.weight_layer + delta), self.model.net.n_layers)
+        self.draw_weights()
+
+    def action_toggle_points(self) -> None:
+        self.show_test = not self.show_test
+        self.redraw()
+
+    def action_forward_many(self) -> None:
+        self.playing = False
+        self.model.advance(100)
+        self.redraw()
+
+    # --- editing -----------------------------------------------------------------------
+    def apply(self, **changes) -> bool:
+        """Rebuild the lab with changed parameters; on failure keep the old model and say why."""
+        new = {**self.params, **changes}
+        try:
+            model = MlpModel(new)
+        except ValueError as exc:
+            self.note = f"✗ {exc}; kept the previous settings"
+            self.redraw()
+            return False
+        self.playing = False
+        self.params, self.model = new, model
+        self.note = "new settings: training restarts from the seed's initial weights"
+        self.redraw()
+        return True
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        if not self.apply(**{event.name: event.value}):
+            event.param_input.value = self.params[event.name]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._text_edited(event.input, event.value)
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self._text_edited(event.input, event.value)
+
+    def _text_edited(self, field: Input, text: str) -> None:
+        if field.id == "mlp-hidden":
+            try:
+                widths = parse_hidden(text)
+            except ValueError as exc:
+                field.set_class(True, "-invalid")
+                self.note = f"✗ {exc}; kept {self._hidden_text() or 'no hidden layer'}"
+                self.redraw()
+                return
+            field.set_class(False, "-invalid")
+            if widths != [int(w) for w in self.params["hidden"]]:
+                self.apply(hidden=[float(w) for w in widths])
+        elif field.id == "mlp-csv":
+            path = text.strip()
+            if path != self.params["csv_path"] or self.params["dataset"] != "csv":
+                if path:
+                    self.apply(csv_path=path, dataset="csv")
+
+
+LAB_CLASS = MlpLab
