@@ -140,6 +140,7 @@ class LineChart(Widget):
         self._version = 0
         self._strips: list[Strip] = []
         self._key: tuple | None = None
+        self._base = Style()
         if series:
             self.set_series(series)
 
@@ -174,11 +175,12 @@ class LineChart(Widget):
         key = (width, height, self._version, self.log_x, self.log_y, self.title,
                self.x_label, self.y_label, tuple(self.markers), self.app.theme)
         if key != self._key:
+            self._base = self.rich_style
             self._strips = self._build(width, height)
             self._key = key
         if 0 <= y < len(self._strips):
-            return self._strips[y].crop_extend(0, width, self.rich_style)
-        return Strip.blank(width, self.rich_style)
+            return self._strips[y]
+        return Strip.blank(width, self._base)
 
     def _build(self, width: int, height: int) -> list[Strip]:
         base = self.rich_style
@@ -213,10 +215,10 @@ class LineChart(Widget):
             dx = scale(x, *xlim, canvas.width)
             dy = (canvas.height - 1) - scale(y, *ylim, canvas.height)
             self._draw(canvas, dx, dy, s.color)
-        cells = {
-            k: (char, base + Style(color=color) if color else base)
-            for k, (char, color) in canvas.cells().items()
-        }
+        styles: dict[str | None, Style] = {None: base}
+        for color in {s.color for s in self._series}:
+            styles[color] = base + Style(color=color)
+        cells = {k: (char, styles.get(color, base)) for k, (char, color) in canvas.cells().items()}
         # Markers: a diamond at the point, its label to the right.
         mdx = scale(mx, *xlim, canvas.width)
         mdy = (canvas.height - 1) - scale(my, *ylim, canvas.height)
@@ -236,13 +238,22 @@ class LineChart(Widget):
             col, row = max(0, (plot_w - len(message)) // 2), plot_h // 2
             for i, char in enumerate(message[:plot_w]):
                 cells[(row, col + i)] = (char, axis)
+        by_row: dict[int, list[tuple[int, str, Style]]] = {}
+        for (row, col), (char, style) in cells.items():
+            if 0 <= row < plot_h and 0 <= col < plot_w:
+                by_row.setdefault(row, []).append((col, char, style))
         for row in range(plot_h):
             label = labels.get(row, "")
             tick = "┤" if label else "│"
             segments = [Segment(label.rjust(gutter)[:gutter] + tick, axis)]
-            for col in range(plot_w):
-                char, style = cells.get((row, col), (" ", base))
+            col = 0
+            for c, char, style in sorted(by_row.get(row, ()), key=lambda item: item[0]):
+                if c > col:
+                    segments.append(Segment(" " * (c - col), base))
                 segments.append(Segment(char, style))
+                col = c + 1
+            if col < plot_w:
+                segments.append(Segment(" " * (plot_w - col), base))
             rows.append(segments)
         rows.append(self._x_row(xlim, gutter, plot_w, axis, base))
         return [Strip(Segment.simplify(r)).crop_extend(0, width, base) for r in rows[:height]]
@@ -254,16 +265,26 @@ class LineChart(Widget):
         if n <= 4 * canvas.width or not ok.any() or np.any(np.diff(dx[ok]) < 0):
             canvas.polyline(dx, dy, color)
             return
-        col = np.where(ok, np.floor(dx + 0.5), -1).astype(np.int64)
+        index = np.flatnonzero(ok)  # original positions, to keep NaN gaps as gaps
+        x, y = dx[ok], dy[ok]
+        col = np.floor(x + 0.5).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], col[1:] != col[:-1]]))
+        ends = np.append(starts[1:], len(y)) - 1
+        buckets = zip(
+            col[starts].tolist(),
+            np.minimum.reduceat(y, starts).tolist(),
+            np.maximum.reduceat(y, starts).tolist(),
+            y[starts].tolist(),
+            y[ends].tolist(),
+            index[starts].tolist(),
+            index[ends].tolist(),
+        )
         previous = None
-        for c in np.unique(col[ok]).tolist():
-            in_col = ok & (col == c)
-            ys = dy[in_col]
-            first, last = ys[0], ys[-1]
-            if previous is not None:
+        for c, low, high, first, last, first_i, last_i in buckets:
+            if previous is not None and first_i == previous[2] + 1:
                 canvas.line(previous[0], previous[1], c, first, color)
-            canvas.line(c, float(ys.min()), c, float(ys.max()), color)
-            previous = (c, last)
+            canvas.line(c, low, c, high, color)
+            previous = (c, last, last_i)
 
     def _y_tick_labels(self, ylim: tuple[float, float], plot_h: int) -> dict[int, str]:
         """Tick labels at the top row, the bottom row and about every fourth row between."""

@@ -125,3 +125,19 @@ async def test_redraws_on_resize_and_tiny_sizes():
             for y in range(-1, chart.size.height + 2):
                 assert chart.render_line(y).cell_length == chart.size.width
             app.export_screenshot()
+
+
+async def test_long_series_keeps_nan_gaps():
+    app = ChartApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        chart = app.query_one(LineChart)
+        y = np.ones(10_000)
+        y[5_000:] = 0.0
+        y[4_000:6_000] = np.nan  # a gap between the high and the low half: no vertical jump
+        chart.set_series([Series("gap", y)])
+        await pilot.pause()
+        lines = screen_lines(chart)
+        plot = [line.split("┤", 1)[-1].split("│", 1)[-1] for line in lines[1:-1]]
+        middle_rows = plot[2:-2]
+        assert braille_count(middle_rows) == 0
+        assert braille_count([plot[0]]) > 0 and braille_count([plot[-1]]) > 0
