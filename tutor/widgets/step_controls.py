@@ -8,17 +8,20 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
-#: (action, button label, tooltip) in display order; the play button's label follows `playing`.
-BUTTONS: tuple[tuple[str, str, str], ...] = (
-    ("reset", "↺ reset", "Back to the start (r)"),
-    ("back", "◀ back", "One step back (b)"),
-    ("toggle_play", "▶ play", "Play or pause (space)"),
-    ("step", "step ▶", "One step forward (n)"),
-    ("slower", "−", "Slower (-)"),
-    ("faster", "+", "Faster (+)"),
+#: (action, label, narrow label, tooltip) in display order; the play label follows `playing`.
+BUTTONS: tuple[tuple[str, str, str, str], ...] = (
+    ("reset", "↺ reset", "↺", "Back to the start (r)"),
+    ("back", "◀ back", "◀", "One step back (b)"),
+    ("toggle_play", "▶ play", "▶", "Play or pause (space)"),
+    ("step", "step ▶", "▶|", "One step forward (n)"),
+    ("slower", "−", "−", "Slower (-)"),
+    ("faster", "+", "+", "Faster (+)"),
 )
 
-ACTIONS: tuple[str, ...] = tuple(action for action, _, _ in BUTTONS)
+ACTIONS: tuple[str, ...] = tuple(button[0] for button in BUTTONS)
+
+#: Below this width the buttons show only their symbols.
+NARROW_WIDTH = 60
 
 
 class StepControls(Widget):
@@ -91,7 +94,7 @@ class StepControls(Widget):
         self.set_reactive(StepControls.status, status)
 
     def compose(self) -> ComposeResult:
-        for action, label, tooltip in BUTTONS:
+        for action, label, _narrow, tooltip in BUTTONS:
             button = Button(label, id=action, tooltip=tooltip, compact=True)
             # Button ignores clicks while its 0.2 s "active" flash runs; a student clicking
             # "step" quickly must get every step.
@@ -109,13 +112,23 @@ class StepControls(Widget):
             return
         self.query_one(".step-controls--status", Static).update(self._status_text())
 
+    def _labels(self) -> None:
+        """Full labels, or symbols only when the bar is narrow."""
+        narrow = 0 < self.size.width < NARROW_WIDTH
+        for action, label, short, _tooltip in BUTTONS:
+            if action == "toggle_play":
+                label, short = ("⏸ pause", "⏸") if self.playing else (label, short)
+            self.query_one(f"#{action}", Button).label = short if narrow else label
+
     def watch_playing(self, playing: bool) -> None:
         if not self.is_mounted:
             return
-        button = self.query_one("#toggle_play", Button)
-        button.label = "⏸ pause" if playing else "▶ play"
-        button.set_class(playing, "-playing")
+        self.query_one("#toggle_play", Button).set_class(playing, "-playing")
+        self._labels()
         self._update_status()
+
+    def on_resize(self) -> None:
+        self._labels()
 
     def watch_fps(self, fps: float) -> None:
         self._update_status()

@@ -146,3 +146,43 @@ async def test_tiny_terminal_does_not_raise():
     async with app.run_test(size=(10, 3)) as pilot:
         await _type(pilot, "#lr", "oops")
         assert app.query_one("#lr", ParamInput).value == 0.1
+
+
+async def test_typing_in_a_lab_does_not_trigger_lab_keys():
+    """n, b, r and space are lab keys; inside a ParamInput they are text."""
+    from tutor.labs.base import Lab
+
+    class KeyLab(Lab):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.calls: list[str] = []
+
+        def compose(self) -> ComposeResult:
+            yield ParamInput("lr", "learning rate", 0.1, id="lr")
+
+        def step_forward(self) -> bool:
+            self.calls.append("step")
+            return True
+
+        def step_back(self) -> bool:
+            self.calls.append("back")
+            return True
+
+        def reset_lab(self) -> None:
+            self.calls.append("reset")
+
+    class KeyApp(App):
+        def compose(self) -> ComposeResult:
+            yield KeyLab()
+
+    app = KeyApp()
+    async with app.run_test(size=(60, 6)) as pilot:
+        field = app.query_one("#lr Input", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press("n", "b", "r", "space", "enter")
+        await pilot.pause()
+        lab = app.query_one(KeyLab)
+        assert lab.calls == [] and not lab.playing
+        assert field.value == "nbr "
+        assert "number" in app.query_one("#lr", ParamInput).error

@@ -118,3 +118,21 @@ async def test_tiny_terminal_does_not_raise():
     async with app.run_test(size=(10, 3)) as pilot:
         await pilot.pause()
         assert app.query_one(StepControls).is_mounted
+
+
+async def test_narrow_bar_shows_symbols_only():
+    app = ControlsApp()
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        controls = app.query_one(StepControls)
+        labels = [str(b.label) for b in controls.query(Button)]
+        assert labels == ["↺", "◀", "▶", "▶|", "−", "+"]
+        right = max(b.region.right for b in controls.query(Button))
+        assert right <= 40
+        controls.playing = True
+        await pilot.pause()
+        assert str(controls.query_one("#toggle_play", Button).label) == "⏸"
+        await pilot.resize_terminal(100, 5)
+        await pilot.pause()
+        assert str(controls.query_one("#toggle_play", Button).label) == "⏸ pause"
+        assert str(controls.query_one("#reset", Button).label) == "↺ reset"
