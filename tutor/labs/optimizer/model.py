@@ -1,0 +1,210 @@
+"""The optimizer race as plain state (no Textual): settings, one precomputed run per optimizer,
+the step shown, and the convergence experiment of notes 3.4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.optim import Run, least_squares, surface as make_surface, trace
+from core.optim.convergence import noise_floor, running_min_sq, theorem_bound
+from tutor.history import History
+from tutor.labs.optimizer.params import OPTIMIZERS, SURFACES
+from tutor.labs.optimizer.presets import SURFACE_LR
+
+HYPER_KEYS = ("lr", "gamma", "beta1", "beta2", "eps")
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """SGD with a fixed and with a decreasing step size on the same stochastic problem."""
+
+    fixed: Run
+    decreasing: Run
+    beta: float
+    delta: float
+    sigma2: float
+    floor: float
+
+    def bound(self, T: np.ndarray) -> np.ndarray:
+        """The theorem's bound on E[min_{t<=T} ||grad L||^2]."""
+        return theorem_bound(T, self.beta, self.delta, self.sigma2)
+
+
+class RaceModel:
+    """Everything the optimizer lab shows, computed with core.optim.
+
+    Each selected optimizer's whole run (`steps` steps) is computed at once in compiled code;
+    the lab then plays it back by step number (`t`), so editing a hyperparameter redraws the
+    race up to the current step at once.
+    """
+
+    def __init__(self, params: dict) -> None:
+        self.steps = int(params["steps"])
+        self.batch_size = int(params["batch_size"])
+        self.noise = float(params["noise"])
+        self.seed = int(params["seed"])
+        self.chart = params["chart"]
+        self.mode = params["mode"]
+        self.selected = [o for o in OPTIMIZERS if o in params["optimizers"]] or ["sgd"]
+        self.hyper: dict[str, dict[str, float]] = {}
+        given_lr = dict(zip(params["optimizers"], params["lr"]))
+        self.surface_name = params["surface"]
+        self._shared = {k: float(params[k]) for k in ("gamma", "beta1", "beta2", "eps")}
+        self._given_lr = given_lr
+        self._reset_hyper()
+        #: SGD's η in the convergence view (fixed, and η/√t for the decreasing run).
+        self.conv_lr = float(given_lr.get("sgd", 0.05))
+        focus = params.get("focus") or ""
+        self.focus = focus if focus in OPTIMIZERS else self.selected[-1]
+        self.surface = self._build_surface()
+        start = params.get("start") or []
+        self.start = (tuple(float(v) for v in start) if len(start) == 2
+                      else tuple(self.surface.start))
+        self.runs: dict[str, Run] = {}
+        self.convergence: Convergence | None = None
+        self.history = History(0, self._next_step, max_len=10_000)
+        self.recompute()
+        self.history.advance(min(int(params.get("at", 0)), self.steps))
+
+    # --- settings ---------------------------------------------------------------------
+    def _reset_hyper(self) -> None:
+        lrs = SURFACE_LR[self.surface_name]
+        for name in OPTIMIZERS:
+            self.hyper[name] = {"lr": self._given_lr.get(name, lrs[name]), **self._shared}
+
+    def _build_surface(self):
+        if self.surface_name == "least_squares" or self.mode == "convergence":
+            return least_squares(batch_size=self.batch_size, noise=self.noise, seed=self.seed)
+        return make_surface(self.surface_name)
+
+    def _next_step(self, t: int) -> int | None:
+        return t + 1 if t < self.steps else None
+
+    @property
+    def t(self) -> int:
+        """The step shown (0 = the start point)."""
+        return self.history.index
+
+    def set_surface(self, name: str) -> None:
+        """Switch surface: its own start point and step sizes that suit it."""
+        if name not in SURFACES:
+            raise ValueError(f"unknown surface {name!r}")
+        self.surface_name = name
+        self._given_lr = {}
+        self._reset_hyper()
+        self.surface = self._build_surface()
+        self.start = tuple(self.surface.start)
+        self.recompute()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.surface = self._build_surface()
+        if self.mode == "convergence" or self.surface_name == "least_squares":
+            self.start = tuple(self.surface.start)
+        self.recompute()
+
+    def set_hyper(self, name: str, key: str, value: float) -> None:
+        """Change one hyperparameter of one optimizer and rerun it (ValueError if invalid)."""
+        if key not in HYPER_KEYS:
+            raise ValueError(f"unknown hyperparameter {key!r}")
+        if self.mode == "convergence":
+            if key == "lr":
+                old, self.conv_lr = self.conv_lr, float(value)
+                try:
+                    self.recompute()
+                except ValueError:
+                    self.conv_lr = old
+                    raise
+            return
+        old = self.hyper[name][key]
+        self.hyper[name][key] = float(value)
+        try:
+            self.recompute([name])
+        except ValueError:
+            self.hyper[name][key] = old
+            raise
+
+    def set_batch_size(self, b: int) -> None:
+        self.batch_size = int(b)
+        self.surface = self._build_surface()
+        self.recompute()
+
+    def set_start(self, x: float, y: float) -> None:
+        (x0, x1), (y0, y1) = self.surface.bounds
+        self.start = (min(max(float(x), x0), x1), min(max(float(y), y0), y1))
+        self.recompute()
+
+    def nudge_start(self, dx: int, dy: int) -> None:
+        """Move the start by 1/40 of the window per key press."""
+        (x0, x1), (y0, y1) = self.surface.bounds
+        self.set_start(self.start[0] + dx * (x1 - x0) / 40, self.start[1] + dy * (y1 - y0) / 40)
+
+    def toggle(self, name: str) -> bool:
+        """Add or remove `name` from the race (at least one stays); True when it is now in."""
+        if name in self.selected:
+            if len(self.selected) > 1:
+                self.selected.remove(name)
+                self.runs.pop(name, None)
+            return name in self.selected
+        self.selected = [o for o in OPTIMIZERS if o in self.selected or o == name]
+        self.recompute([name])
+        return True
+
+    def cycle_focus(self) -> str:
+        order = list(OPTIMIZERS)
+        self.focus = order[(order.index(self.focus) + 1) % len(order)]
+        return self.focus
+
+    # --- computing --------------------------------------------------------------------
+    def recompute(self, names: list[str] | None = None) -> None:
+        """Run the selected optimizers (or just `names`) for `steps` steps from the start."""
+        if self.mode == "convergence":
+            self._recompute_convergence()
+            return
+        for name in names or self.selected:
+            if name in self.selected:
+                self.runs[name] = trace(name, self.surface, self.start, self.steps,
+                                        **self.hyper[name])
+
+    def _recompute_convergence(self) -> None:
+        s = self.surface
+        lr = self.conv_lr
+        fixed = trace("sgd", s, self.start, self.steps, lr=lr)
+        decreasing = trace("sgd", s, self.start, self.steps, lr=lr, schedule="inv_sqrt")
+        best = np.array(s.minima[0])
+        beta = s.smoothness()
+        sigma2 = s.noise_variance(best)
+        delta = s.f(np.array(self.start)) - s.f(best)
+        self.convergence = Convergence(fixed, decreasing, beta, delta, sigma2,
+                                       noise_floor(lr, beta, np.sqrt(sigma2)))
+
+    # --- reading ----------------------------------------------------------------------
+    def index(self, name: str, t: int | None = None) -> int:
+        """The row of `name`'s run shown at step t (its last row once it stopped)."""
+        t = self.t if t is None else t
+        return min(t, self.runs[name].thetas.shape[0] - 1)
+
+    def position(self, name: str, t: int | None = None) -> np.ndarray:
+        return self.runs[name].thetas[self.index(name, t)]
+
+    def has_diverged(self, name: str, t: int | None = None) -> bool:
+        """True once step t has reached the step where `name`'s run diverged."""
+        at = self.runs[name].diverged_at
+        return at is not None and (self.t if t is None else t) >= at
+
+    def curve(self, name: str, t: int | None = None) -> np.ndarray:
+        """The chart's values for `name` up to step t: L(θ) − L(θ*) or ‖θ − θ*‖."""
+        run = self.runs[name]
+        k = self.index(name, t) + 1
+        if self.chart == "distance":
+            minima = np.array(self.surface.minima)
+            d = np.linalg.norm(run.thetas[:k, None, :] - minima[None], axis=2)
+            return d.min(axis=1)
+        return run.losses[:k] - self.surface.f_min
+
+    def min_grad_sq(self, run: Run, t: int | None = None) -> np.ndarray:
+        """min_{s<=T} ||grad L(θ_s)||^2 for T = 1 .. t (the quantity the theorem bounds)."""
+        t = self.t if t is None else t
+        return running_min_sq(run.grad_norms[: t + 1])[1:]

@@ -1,0 +1,336 @@
+"""The optimizer lab widget: the race on a contour map, the loss chart, the focused optimizer's state."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from tutor.labs.base import Lab
+from tutor.labs.optimizer.code import (
+    convergence_lines,
+    pytorch_convergence,
+    pytorch_race,
+    state_lines,
+)
+from tutor.labs.optimizer.model import RaceModel
+from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
+from tutor.labs.optimizer.presets import COLORS, HYPER_USED
+from tutor.labs.optimizer.render import map_pixels, pixel_to_point, race_overlay
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.step_controls import StepControls
+
+SIDE_WIDTH = 34
+
+#: The hyperparameter inputs: (key, label, min, max, nudge step).
+HYPER_INPUTS = (
+    ("lr", "η (lr)", 1e-6, 100.0, None),
+    ("gamma", "γ", 0.0, 0.999, 0.05),
+    ("beta1", "β₁", 0.0, 0.999, 0.01),
+    ("beta2", "β₂", 0.0, 0.99999, 0.001),
+    ("eps", "ε", 0.0, 1.0, None),
+)
+
+
+class OptimizerLab(Lab):
+    """Optimizers race on a loss surface; edit their hyperparameters and the start point live.
+
+    Keys: o focus the next optimizer, t add/remove it from the race, s next surface,
+    c race/convergence view, d loss/distance chart, arrows move the start (or click the map).
+    """
+
+    DEFAULT_CSS = """
+    OptimizerLab {
+        layout: vertical;
+        & #opt-title { height: 1; color: $text-muted; }
+        & #opt-main { height: 1fr; }
+        & #opt-mapbox { width: 1fr; min-width: 10; height: 1fr; }
+        & #opt-map { width: 1fr; height: 1fr; }
+        & #opt-conv { height: 1fr; display: none; }
+        & #opt-side { width: %d; padding: 0 0 0 1; }
+        & #opt-legend { height: auto; }
+        & #opt-message { height: auto; color: $text-warning; }
+        & #opt-bottom { height: 12; }
+        & #opt-chart { width: 1fr; height: 1fr; }
+        & #opt-state { width: %d; height: 1fr; padding: 0 0 0 1; }
+        &.-convergence #opt-map { display: none; }
+        &.-convergence #opt-conv { display: block; }
+        & ParamInput .param-input--label { min-width: 10; }
+    }
+    """ % (SIDE_WIDTH, SIDE_WIDTH)
+
+    BINDINGS = [
+        Binding("o", "cycle_focus", "Focus next"),
+        Binding("t", "toggle_optimizer", "In/out of race"),
+        Binding("s", "next_surface", "Surface", show=False),
+        Binding("c", "toggle_mode", "Convergence"),
+        Binding("d", "toggle_chart", "Loss/distance", show=False),
+        Binding("left", "move(-1, 0)", "Start ←", show=False),
+        Binding("right", "move(1, 0)", "Start →", show=False),
+        Binding("up", "move(0, 1)", "Start ↑", show=False),
+        Binding("down", "move(0, -1)", "Start ↓", show=False),
+    ]
+
+    lab_name = "optimizer"
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.model = RaceModel(params)
+        self._map_size = (0, 0)
+
+    # --- layout -----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        m = self.model
+        yield Static("", id="opt-title", markup=False)
+        with Horizontal(id="opt-main"):
+            with Vertical(id="opt-mapbox"):
+                yield PixelView(id="opt-map")
+                yield LineChart(id="opt-conv", log_y=True, log_x=True,
+                                title="min ‖∇L‖² vs T", x_label="T (log)")
+            with VerticalScroll(id="opt-side"):
+                yield Static("", id="opt-legend", markup=False)
+                yield ParamInput("surface", "surface", m.surface_name, kind="choice",
+                                 choices=SURFACES)
+                yield ParamInput("focus", "optimizer", m.focus, kind="choice", choices=OPTIMIZERS)
+                yield ParamInput("in_race", "in race", self._in_race(), kind="choice",
+                                 choices=("yes", "no"))
+                h = m.hyper[m.focus]
+                for key, label, low, high, step in HYPER_INPUTS:
+                    yield ParamInput(key, label, h[key], min=low, max=high, step=step,
+                                     id=f"opt-in-{key}")
+                spec = PARAMS["batch_size"]
+                yield ParamInput("batch_size", "batch", m.batch_size, kind="int", min=spec.min,
+                                 max=spec.max, step=1, id="opt-in-batch")
+                yield Static("", id="opt-message", markup=False)
+        with Horizontal(id="opt-bottom"):
+            yield LineChart(id="opt-chart", log_y=True, x_label="step")
+            yield Static("", id="opt-state", markup=False)
+        yield StepControls(id="opt-controls")
+
+    def _in_race(self) -> str:
+        return "yes" if self.model.focus in self.model.selected else "no"
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_class(self.model.mode == "convergence", "-convergence")
+        self._sync_inputs()
+        self.call_after_refresh(self.refresh_all, True)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._redraw_map)
+
+    # --- drawing ----------------------------------------------------------------------
+    def _map_cells(self) -> tuple[int, int]:
+        size = self.query_one("#opt-mapbox").content_size
+        return max(0, size.height), max(0, size.width)
+
+    def _redraw_map(self, force: bool = False) -> None:
+        if self.model.mode == "convergence":
+            return
+        rows, cols = self._map_cells()
+        if force or (rows, cols) != self._map_size:
+            self._map_size = (rows, cols)
+            self.query_one("#opt-map", PixelView).set_pixels(
+                map_pixels(self.model.surface, rows, cols))
+        self._redraw_overlay()
+
+    def _redraw_overlay(self) -> None:
+        rows, cols = self._map_size
+        self.query_one("#opt-map", PixelView).set_overlay(
+            race_overlay(self.model, rows, cols, COLORS))
+
+    def refresh_all(self, map_changed: bool = False) -> None:
+        """Redraw everything that depends on the model (cheap: playback reads stored runs)."""
+        m = self.model
+        if m.mode == "convergence":
+            self._draw_convergence()
+        else:
+            self._redraw_map(force=map_changed)
+            self._draw_race_chart()
+        self.query_one("#opt-legend", Static).update(self._legend())
+        lines = convergence_lines(m) if m.mode == "convergence" else state_lines(m)
+        self.query_one("#opt-state", Static).update("\n".join(lines))
+        self.query_one("#opt-title", Static).update(self._title())
+        self.query_one(StepControls).status = f"step {m.t}/{m.steps}"
+        self.post_message(Lab.StateChanged(self.lab_name, m.t))
+
+    def _title(self) -> str:
+        m = self.model
+        if m.mode == "convergence":
+            return (f"SGD, batch {m.batch_size}: fixed η vs ηₜ = η/√t · {m.surface.formula}")
+        x, y = m.start
+        return f"{m.surface.formula} · start ({x:.2f}, {y:.2f})"
+
+    def _legend(self) -> str:
+        m = self.model
+        if m.mode == "convergence":
+            c = m.convergence
+            return (f"― fixed η = {m.conv_lr:.3g}\n"
+                    f"― decreasing η/√t\n― theorem bound\n"
+                    f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
+                    f"floor √(ηβσ) ≈ {c.floor:.3g}")
+        lines = []
+        for name in m.selected:
+            run = m.runs[name]
+            mark = "▶" if name == m.focus else " "
+            if m.has_diverged(name):
+                status = f"✗ diverged at {run.diverged_at}"
+            else:
+                status = f"L={m.runs[name].losses[m.index(name)]:.3g}"
+            lines.append(f"{mark}● {name:<8} {status}")
+        return "\n".join(lines)
+
+    def _draw_race_chart(self) -> None:
+        m = self.model
+        chart = self.query_one("#opt-chart", LineChart)
+        series, markers = [], []
+        for name in m.selected:
+            y = m.curve(name)
+            series.append(Series(name, np.maximum(y, 1e-16), color=COLORS[name]))
+            run = m.runs[name]
+            if m.has_diverged(name):
+                markers.append((float(len(y) - 1), float(max(y[-1], 1e-16)),
+                                f"{name} diverged at step {run.diverged_at}"))
+        chart.title = "L(θ) − L*" if m.chart == "loss" else "‖θ − θ*‖"
+        chart.markers = markers
+        chart.set_series(series)
+
+    def _draw_convergence(self) -> None:
+        m = self.model
+        c = m.convergence
+        t = m.t
+        top = self.query_one("#opt-chart", LineChart)
+        top.title = "‖∇L(θₜ)‖"
+        top.markers = []
+        top.set_series([
+            Series("fixed", c.fixed.grad_norms[: t + 1], color="#ff5555"),
+            Series("η/√t", c.decreasing.grad_norms[: t + 1], color="#50fa7b"),
+            Series("floor", np.full(t + 1, c.floor), color="#888888"),
+        ])
+        bottom = self.query_one("#opt-conv", LineChart)
+        T = np.arange(1, t + 1, dtype=np.float64)
+        bottom.set_series([
+            Series("fixed", m.min_grad_sq(c.fixed), T, color="#ff5555"),
+            Series("η/√t", m.min_grad_sq(c.decreasing), T, color="#50fa7b"),
+            Series("bound", c.bound(T) if t else [], T, color="#8be9fd"),
+        ])
+
+    def _sync_inputs(self) -> None:
+        """Show the focused optimizer's values; grey out what it does not use."""
+        m = self.model
+        used = HYPER_USED[m.focus]
+        for key, *_ in HYPER_INPUTS:
+            box = self.query_one(f"#opt-in-{key}", ParamInput)
+            conv = m.mode == "convergence"
+            box.value = m.conv_lr if conv and key == "lr" else m.hyper[m.focus][key]
+            box.disabled = (key != "lr") if conv else key not in used
+        for box in self.query(ParamInput):
+            if box.param_name in ("focus", "in_race", "surface"):
+                box.disabled = m.mode == "convergence"
+            if box.param_name == "focus":
+                box.value = m.focus
+            elif box.param_name == "in_race":
+                box.value = self._in_race()
+            elif box.param_name == "surface":
+                box.value = m.surface_name
+        self.query_one("#opt-in-batch", ParamInput).disabled = not (
+            m.surface_name == "least_squares" or m.mode == "convergence")
+
+    def _message(self, text: str) -> None:
+        self.query_one("#opt-message", Static).update(text)
+
+    # --- Lab protocol -------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.history.step()
+        if moved:
+            self.refresh_all()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.history.back()
+        if moved:
+            self.refresh_all()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.history.reset()
+        self.refresh_all()
+
+    def pytorch_code(self) -> str:
+        if self.model.mode == "convergence":
+            return pytorch_convergence(self.model)
+        return pytorch_race(self.model)
+
+    # --- settings -----------------------------------------------------------------------
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        m = self.model
+        self._message("")
+        try:
+            if event.name == "surface":
+                m.set_surface(event.value)
+                self._sync_inputs()
+                self.refresh_all(map_changed=True)
+                return
+            if event.name == "focus":
+                m.focus = event.value
+                self._sync_inputs()
+            elif event.name == "in_race":
+                if (event.value == "yes") != (m.focus in m.selected):
+                    m.toggle(m.focus)
+                self._sync_inputs()
+            elif event.name == "batch_size":
+                m.set_batch_size(event.value)
+            else:
+                m.set_hyper(m.focus, event.name, event.value)
+        except ValueError as exc:
+            self._message(f"✗ {exc}")
+            self._sync_inputs()
+            return
+        self.refresh_all()
+
+    def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
+        event.stop()
+        rows, cols = self._map_size
+        self.model.set_start(*pixel_to_point(self.model.surface, event.x, event.y, rows, cols))
+        self.refresh_all()
+
+    def action_cycle_focus(self) -> None:
+        self.model.cycle_focus()
+        self._sync_inputs()
+        self.refresh_all()
+
+    def action_toggle_optimizer(self) -> None:
+        self.model.toggle(self.model.focus)
+        self._sync_inputs()
+        self.refresh_all()
+
+    def action_next_surface(self) -> None:
+        names = list(SURFACES)
+        self.model.set_surface(names[(names.index(self.model.surface_name) + 1) % len(names)])
+        self._sync_inputs()
+        self.refresh_all(map_changed=True)
+
+    def action_toggle_mode(self) -> None:
+        m = self.model
+        m.set_mode("race" if m.mode == "convergence" else "convergence")
+        self.set_class(m.mode == "convergence", "-convergence")
+        self._sync_inputs()
+        self._map_size = (0, 0)
+        self.call_after_refresh(self.refresh_all, True)
+
+    def action_toggle_chart(self) -> None:
+        self.model.chart = "distance" if self.model.chart == "loss" else "loss"
+        self.refresh_all()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self.model.mode == "race":
+            self.model.nudge_start(dx, dy)
+            self.refresh_all()
+
+
+LAB_CLASS = OptimizerLab
