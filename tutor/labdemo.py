@@ -50,18 +50,13 @@ def parse_assignments(items: list[str]) -> dict:
     return params
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tutor.labdemo LAB key=value ...` is `dl-tutor --lab LAB key=value ...`."""
+    from tutor.__main__ import main as dl_tutor
+
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        from tutor.labs import lab_names
-
-        print("usage: python -m tutor.labdemo LAB [key=value ...]; labs:", ", ".join(lab_names()))
-        return
-    import core
-
-    core.warmup()
-    LabApp(argv[0], parse_assignments(argv[1:])).run()
+    return dl_tutor(["--lab", *argv[:1], *argv[1:]] if argv else ["--help"])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -88,7 +88,7 @@ class QuizView(Vertical):
             self._feedback(message, None)
             return None
         text = ("✓ " if correct else "✗ ") + message
-        if self.quiz.explanation and (correct or self.record.get("attempts", 0) >= 0):
+        if self.quiz.explanation:
             text += "\n" + self.quiz.explanation
         self._feedback(text, "correct" if correct else "wrong")
         self.record = {"correct": correct or bool(self.record.get("correct")), "attempts": 1}
