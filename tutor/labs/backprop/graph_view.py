@@ -1,0 +1,72 @@
+"""GraphView: a scrollable Line-API view of the rendered computational graph."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, render_graph
+
+STYLES = ("box", "focus", "hot", "done", "edge", "edge-hot", "label", "value", "grad",
+          "partial", "bad", "muted")
+
+
+class GraphView(ScrollView, can_focus=False):
+    """Shows `render_graph(view)` rows; scrolls in both directions; keeps the focus visible."""
+
+    COMPONENT_CLASSES = {f"graph-view--{name}" for name in STYLES}
+
+    DEFAULT_CSS = """
+    GraphView {
+        height: 1fr;
+        scrollbar-size: 1 1;
+        & > .graph-view--box { color: $text-muted; }
+        & > .graph-view--focus { color: $accent; text-style: bold; }
+        & > .graph-view--hot { color: $warning; text-style: bold; }
+        & > .graph-view--done { color: $success; }
+        & > .graph-view--edge { color: $text-muted; }
+        & > .graph-view--edge-hot { color: $warning; text-style: bold; }
+        & > .graph-view--label { color: $text; text-style: bold; }
+        & > .graph-view--value { color: $text; }
+        & > .graph-view--grad { color: $success; text-style: bold; }
+        & > .graph-view--partial { color: $warning; }
+        & > .graph-view--bad { color: $error; text-style: bold; }
+        & > .graph-view--muted { color: $text-muted; }
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: list[list[tuple[str, str]]] = []
+
+    @property
+    def rows(self) -> list[list[tuple[str, str]]]:
+        return self._rows
+
+    def show(self, view) -> None:
+        """Draw a `model.View` and scroll its focused node into sight."""
+        self._rows = render_graph(view)
+        layout = compute_layout(tuple((b.label, b.inputs) for b in view.boxes))
+        self.virtual_size = Size(layout.width, layout.height)
+        self.refresh()
+        if view.focus is not None:
+            x, y = layout.boxes[view.focus]
+            self.scroll_to_region(Region(x, y, BOX_W + 4, BOX_H), animate=False, immediate=True)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = y + scroll_y
+        width = self.size.width
+        base = self.rich_style
+        if row >= len(self._rows) or width <= 0:
+            return Strip.blank(max(0, width), base)
+        styles = {}
+        segments = []
+        for text, style in self._rows[row]:
+            if style not in styles:
+                styles[style] = base + self.get_component_rich_style(f"graph-view--{style}")
+            segments.append(Segment(text, styles[style]))
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, base)

@@ -1,0 +1,310 @@
+"""The backprop lab widget: type an expression, then step its forward and backward passes."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+from core.autodiff import ExpressionError, difference_errors
+from tutor.labs.backprop.graph_view import GraphView
+from tutor.labs.backprop.model import BackpropModel, parse_values
+from tutor.labs.backprop.params import PANELS, PRESETS
+from tutor.labs.base import Lab
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+
+
+class BackpropLab(Lab):
+    """Backpropagation on any typed expression, one node at a time (notes 2.4).
+
+    The graph runs left (inputs) to right (output). n steps: first the forward pass, node by
+    node, then the backward pass from the output, each step sending the focused node's gradient
+    down its in-edges (downstream = upstream × local). In quiz mode each downstream gradient is
+    asked before it is shown.
+    """
+
+    lab_name = "backprop"
+
+    DEFAULT_CSS = """
+    BackpropLab {
+        layout: vertical;
+        & #bp-edit { height: 1; }
+        & .bp-label { width: auto; padding: 0 1; color: $text-muted; }
+        & #bp-expr { width: 2fr; }
+        & #bp-values { width: 1fr; }
+        & #bp-error { height: auto; color: $text-error; padding: 0 1; }
+        & #bp-error.-empty { display: none; }
+        & #bp-panel { height: auto; max-height: 9; padding: 0 1; background: $boost; }
+        & #bp-chart { height: 9; display: none; }
+        & #bp-chart.-shown { display: block; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("a", "run_all", "Run all"),
+        Binding("g", "cycle_panel", "Panel"),
+        Binding("p", "next_preset", "Preset"),
+        Binding("e", "edit_expression", "Edit f"),
+        Binding("v", "edit_values", "Values"),
+        Binding("k", "toggle_quiz", "Quiz"),
+        Binding("escape", "leave_inputs", "Back to lab", show=False),
+        Binding("left", "scroll_graph(-4, 0)", show=False),
+        Binding("right", "scroll_graph(4, 0)", show=False),
+        Binding("up", "scroll_graph(0, -2)", show=False),
+        Binding("down", "scroll_graph(0, 2)", show=False),
+    ]
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.preset = params.get("preset", "notes")
+        self.quiz = bool(params.get("quiz", False))
+        self.panel = params.get("panel", "node")
+        self._initial_error: ExpressionError | None = None
+        try:
+            self.model = BackpropModel.from_preset(
+                self.preset, params.get("expression", ""), params.get("values", "")
+            )
+        except ExpressionError as exc:  # a lesson's bad expression: show the preset instead
+            self._initial_error = exc
+            self.model = BackpropModel.from_preset(self.preset)
+        self.model.go_to(params.get("at", "start"))
+        self._pending: list[tuple[str, str, float, str]] = []
+        self._asked_at: int | None = None
+        self.score = [0, 0]  # right, asked
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="bp-edit"):
+            yield Static("f =", classes="bp-label")
+            yield Input(self.model.expression, id="bp-expr", compact=True,
+                        tooltip="an expression such as (x + y) * z; enter to build it")
+            yield Static("at", classes="bp-label")
+            yield Input(self.model.values_text(), id="bp-values", compact=True,
+                        tooltip="input values such as x=1, y=-2; enter to apply")
+        yield Static("", id="bp-error", classes="-empty")
+        yield GraphView(id="bp-graph")
+        yield Static("", id="bp-panel")
+        yield LineChart(id="bp-chart", log_x=True, log_y=True, x_label="h",
+                        title="|finite difference − autodiff| against h")
+        yield PredictInput(id="bp-predict")
+        yield StepControls(id="bp-controls")
+
+    def on_mount(self) -> None:
+        # (Lab.on_mount, which starts the playback timer, runs too: Textual calls each class's.)
+        if self._initial_error is not None:
+            self._show_error(self._initial_error, self.params.get("expression", ""))
+        self.call_after_refresh(self.refresh_view)
+
+    # --- Lab interface -------------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        if self.quiz:
+            predict = self.query_one(PredictInput)
+            if predict.state == "asking":  # n again: reveal without an answer and move on
+                predict.reveal()
+                self._pending = []
+                return self._advance()
+            if self._asked_at != self.model.step:
+                questions = self.model.questions()
+                if questions:
+                    self._asked_at = self.model.step
+                    self._pending = list(questions)
+                    self._ask_next()
+                    return False
+        return self._advance()
+
+    def _advance(self) -> bool:
+        moved = self.model.step_forward()
+        self.refresh_view()
+        return moved
+
+    def step_back(self) -> bool:
+        self._cancel_question()
+        moved = self.model.step_back()
+        self.refresh_view()
+        return moved
+
+    def reset_lab(self) -> None:
+        self._cancel_question()
+        self.model.reset()
+        self.refresh_view()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- actions -------------------------------------------------------------------------------
+    def action_run_all(self) -> None:
+        self.playing = False
+        self._cancel_question()
+        self.model.run_all()
+        self.refresh_view()
+
+    def action_cycle_panel(self) -> None:
+        self.panel = PANELS[(PANELS.index(self.panel) + 1) % len(PANELS)]
+        self.refresh_view()
+
+    def action_next_preset(self) -> None:
+        names = list(PRESETS)
+        self.preset = names[(names.index(self.preset) + 1) % len(names)]
+        self._replace_model(BackpropModel.from_preset(self.preset))
+
+    def action_edit_expression(self) -> None:
+        self.query_one("#bp-expr", Input).focus()
+
+    def action_edit_values(self) -> None:
+        self.query_one("#bp-values", Input).focus()
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def action_toggle_quiz(self) -> None:
+        self.quiz = not self.quiz
+        self._cancel_question()
+        self.notify("Quiz mode: predict each downstream gradient." if self.quiz
+                    else "Quiz mode off.", timeout=3)
+        self.refresh_view()
+
+    def action_scroll_graph(self, dx: int, dy: int) -> None:
+        graph = self.query_one(GraphView)
+        graph.scroll_to(graph.scroll_x + dx, graph.scroll_y + dy, animate=False)
+
+    # --- editing -------------------------------------------------------------------------------
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "bp-expr":
+            self.set_expression(event.value)
+        elif event.input.id == "bp-values":
+            self.set_values(event.value)
+
+    def set_expression(self, text: str) -> bool:
+        """Build a new graph from `text`; on an error keep the current one and show where."""
+        try:
+            model = BackpropModel(text, self.model.values)
+        except ExpressionError as exc:
+            self._show_error(exc, text)
+            return False
+        self._replace_model(model)
+        self.focus()
+        return True
+
+    def set_values(self, text: str) -> bool:
+        """New input values from "x=1, y=2"; on an error keep the current ones and show where."""
+        try:
+            values = parse_values(text)
+            unknown = [k for k in values if k not in self.model.values]
+            if unknown:
+                col = text.find(unknown[0]) + 1
+                raise ExpressionError(f"the expression has no input {unknown[0]!r}", col,
+                                      len(unknown[0]), text)
+        except ExpressionError as exc:
+            self._show_error(exc, text)
+            return False
+        self.model.set_values(values)
+        self._clear_error()
+        self.query_one("#bp-values", Input).value = self.model.values_text()
+        self.refresh_view()
+        self.focus()
+        return True
+
+    def _replace_model(self, model: BackpropModel) -> None:
+        self._cancel_question()
+        self.model = model
+        self._clear_error()
+        self.query_one("#bp-expr", Input).value = model.expression
+        self.query_one("#bp-values", Input).value = model.values_text()
+        self.query_one(GraphView).scroll_to(0, 0, animate=False)
+        self.refresh_view()
+
+    def _show_error(self, exc: ExpressionError, text: str) -> None:
+        line = Text(text or " ")
+        start = max(0, exc.column - 1)
+        if start >= len(text):
+            line.append(" ")
+        line.stylize("reverse bold", start, start + exc.width)
+        message = Text.assemble(line, "\n", f"✗ {exc} (the previous graph is kept)")
+        error = self.query_one("#bp-error", Static)
+        error.update(message)
+        error.remove_class("-empty")
+
+    def _clear_error(self) -> None:
+        error = self.query_one("#bp-error", Static)
+        error.update("")
+        error.add_class("-empty")
+
+    # --- quiz ----------------------------------------------------------------------------------
+    def _ask_next(self) -> None:
+        key, prompt, answer, why = self._pending[0]
+        tolerance = 0.01 + 0.005 * abs(answer) if math.isfinite(answer) else 0.0
+        self.query_one(PredictInput).ask(key, prompt, answer, tolerance, why, focus=True)
+
+    def _cancel_question(self) -> None:
+        self._pending = []
+        self._asked_at = None
+        if self.is_mounted:
+            self.query_one(PredictInput).clear()
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        message.stop()
+        self.score[1] += 1
+        self.score[0] += int(message.correct)
+        self.post_message(Lab.Answered(self.lab_name, message.key, message.correct))
+        self._pending = [q for q in self._pending if q[0] != message.key]
+        if self._pending:
+            self._ask_next()
+        else:
+            self._advance()
+
+    # --- drawing -------------------------------------------------------------------------------
+    def refresh_view(self) -> None:
+        if not self.is_mounted:
+            return
+        model = self.model
+        self.query_one(GraphView).show(model.view())
+        panel = self.query_one("#bp-panel", Static)
+        chart = self.query_one("#bp-chart", LineChart)
+        chart.set_class(self.panel == "check", "-shown")
+        if self.panel == "check":
+            panel.update(self._check_text())
+            self._update_chart(chart)
+        elif self.panel == "symbolic":
+            panel.update(self._symbolic_text())
+        else:
+            lines = model.detail()
+            problem = model.problem_text()
+            panel.update("\n".join(lines + ([problem] if problem else [])))
+        status = f"step {model.step}/{model.total} · {model.phase}"
+        if self.quiz:
+            status += f" · quiz {self.score[0]}/{self.score[1]}"
+        self.query_one(StepControls).status = status
+        self.post_message(Lab.StateChanged(self.lab_name, model.step))
+
+    def _check_text(self) -> str:
+        rows = self.model.gradient_check()
+        lines = ["Gradient check: autodiff vs central differences, h = 1e-6",
+                 f"{'input':8} {'autodiff':>14} {'numeric':>14} {'rel. error':>10}"]
+        for name, auto, numeric, rel in rows:
+            lines.append(f"{name[:8]:8} {auto:>14.8g} {numeric:>14.8g} {rel:>10.1e}")
+        return "\n".join(lines)
+
+    def _update_chart(self, chart: LineChart) -> None:
+        model = self.model
+        name = next(iter(model.values))
+        result = difference_errors(model.graph, model.output, model.values, name)
+        chart.title = f"|finite difference − autodiff| for ∂f/∂{name} against h"
+        chart.set_series([Series("forward", result["forward"], result["h"]),
+                          Series("central", result["central"], result["h"])])
+
+    def _symbolic_text(self) -> str:
+        rows = self.model.symbolic_sizes()
+        lines = ["Symbolic differentiation without simplification (symbols written out)",
+                 f"{'input':8} {'f':>8} {'∂f/∂input':>12} {'tape nodes':>11}"]
+        for name, size, dsize, tape in rows:
+            lines.append(f"{name[:8]:8} {size:>8} {dsize:>12} {tape:>11}")
+        return "\n".join(lines)
+
+
+LAB_CLASS = BackpropLab
