@@ -71,3 +71,17 @@ def test_scale_maps_range_to_dots():
     assert scale([1.0, 2.0], 3, 3, 9).tolist() == [4.0, 4.0]
     out = scale([np.nan, np.inf, 1.0], 0, 1, 5)
     assert np.isnan(out[0]) and np.isnan(out[1]) and out[2] == 4.0
+
+
+def test_pure_modules_do_not_import_textual():
+    """colormap and braille are plain NumPy: usable from core-side code and scripts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tutor.widgets.colormap, tutor.widgets.braille; "
+        "bad = [m for m in ('textual', 'rich') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
