@@ -17,9 +17,13 @@ from core._jit import jit, kernel
 #: Activation names and the integer codes the kernels dispatch on.
 ACTIVATIONS = {"relu": 0, "tanh": 1, "sigmoid": 2}
 
+#: The matrix loops may reorder their sums (so they vectorise) and fuse multiply-adds; NaN and
+#: infinity keep their IEEE meaning (no "nnan"/"ninf"), so divergence is still detected.
+_MATMUL_MATH = {"reassoc", "contract"}
+
 
 # --- linear layer: out = x Wᵀ + b ---------------------------------------------------------------
-@jit
+@jit(fastmath=_MATMUL_MATH)
 def _linear_fwd(x, w, b, out):
     """x (N, in), w (out, in), b (out,) -> out (N, out) = x Wᵀ + b, written in place."""
     n, d_in = x.shape
@@ -32,26 +36,24 @@ def _linear_fwd(x, w, b, out):
             out[i, o] = acc
 
 
-@jit
+@jit(fastmath=_MATMUL_MATH)
 def _linear_bwd(dout, x, w, dx, dw, db, need_dx):
     """Upstream dout (N, out) -> dW = doutᵀ x (out, in), db = Σₙ dout, dx = dout W (N, in)."""
     n, d_in = x.shape
     d_out = w.shape[0]
     dw[:, :] = 0.0
     db[:] = 0.0
+    if need_dx:
+        dx[:, :] = 0.0
     for i in range(n):
         for o in range(d_out):
             g = dout[i, o]
             db[o] += g
             for k in range(d_in):
                 dw[o, k] += g * x[i, k]
-    if need_dx:
-        for i in range(n):
-            for k in range(d_in):
-                acc = 0.0
-                for o in range(d_out):
-                    acc += dout[i, o] * w[o, k]
-                dx[i, k] = acc
+            if need_dx:
+                for k in range(d_in):
+                    dx[i, k] += g * w[o, k]
 
 
 # --- activations, element-wise -----------------------------------------------------------------
