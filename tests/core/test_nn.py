@@ -273,3 +273,57 @@ def test_layer_outputs_lists_every_pre_activation_and_activation():
     outs = model.layer_outputs(np.ones((5, 2)))
     assert [o.shape for o in outs] == [(5, 4), (5, 4), (5, 3), (5, 3), (5, 2)]
     np.testing.assert_allclose(outs[-1], model(np.ones((5, 2))))
+
+
+# --- against core.autodiff: the same weights through a scalar computational graph ----------
+AD_ACT = {"relu": "relu", "tanh": "tanh", "sigmoid": "sigmoid"}
+
+
+def autodiff_loss_graph(model, x, y, loss):
+    """Build J(θ) as a scalar graph of core.autodiff (one input node per parameter)."""
+    from core import autodiff as ad
+
+    g = ad.Graph()
+    names = [f"p{i}" for i in range(model.n_parameters)]
+    theta = [g.input(name) for name in names]
+    shapes = [p.shape for p in model.parameters()]
+    params, off = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        params.append(np.array(theta[off : off + size], dtype=object).reshape(shape))
+        off += size
+    act = getattr(ad, AD_ACT[model.activation])
+    total = None
+    n_layers = model.n_layers
+    for n in range(x.shape[0]):
+        a = [float(v) for v in x[n]]
+        for layer in range(n_layers):
+            w, b = params[2 * layer], params[2 * layer + 1]
+            z = [sum((w[o, k] * a[k] for k in range(len(a))), b[o]) for o in range(w.shape[0])]
+            a = [act(v) for v in z] if layer < n_layers - 1 else z
+        if loss == "cross_entropy":
+            term = ad.log(sum((ad.exp(v) for v in a[1:]), ad.exp(a[0]))) - a[int(y[n])]
+            total = term if total is None else total + term
+        else:
+            for o, v in enumerate(a):
+                term = (v - float(y[n, o])) ** 2
+                total = term if total is None else total + term
+    count = x.shape[0] if loss == "cross_entropy" else y.size
+    out = total / count
+    return g, out, dict(zip(names, model.theta.tolist()))
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_whole_network_gradient_matches_core_autodiff(act, loss):
+    rng = np.random.default_rng(11)
+    model = MLP([2, 4, 3, 3], act, seed=5)
+    x = rng.normal(size=(6, 2))
+    y = rng.integers(0, 3, 6) if loss == "cross_entropy" else rng.normal(size=(6, 3))
+    value, grads = nn.value_and_grad(model, x, y, loss)
+    graph, out, values = autodiff_loss_graph(model, x, y, loss)
+    assert graph.forward(out, **values) == pytest.approx(value, rel=1e-12)
+    ad_grad = graph.backward(out)
+    flat = np.concatenate([g.ravel() for g in grads])
+    expected = np.array([ad_grad[f"p{i}"] for i in range(model.n_parameters)])
+    np.testing.assert_allclose(flat, expected, rtol=1e-10, atol=1e-13)
