@@ -23,11 +23,11 @@ def _ex_direct_bwd():
 
 
 def _ex_im2col():
-    return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((9, 4)))
+    return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((9, 4)), 0, 1)
 
 
 def _ex_col2im():
-    return (np.zeros((9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)))
+    return (np.zeros((9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)), 0, 1)
 
 
 def _ex_pad():
@@ -41,19 +41,20 @@ def _ex_unpad():
 
 
 @kernel(example=_ex_im2col)
-def _im2col(xp, KH, KW, sh, sw, OH, OW, cols):
-    """cols[(c·KH + u)·KW + v, n·OH·OW + i·OW + j] = xp[n, c, i·sh + u, j·sw + v].
+def _im2col(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
+    """cols[(c·KH + u)·KW + v, n·OH·OW + i·OW + j] = xp[n, c, i·sh + u, j·sw + v], n0 ≤ n < n1.
 
     xp (N, C, Hp, Wp) padded input -> cols (C·KH·KW, N·OH·OW), so that the output is the
-    single matrix product w (C_out, C·KH·KW) @ cols.
+    single matrix product w (C_out, C·KH·KW) @ cols. Disjoint [n0, n1) ranges write disjoint
+    columns, so threads can share the work (the GIL is released).
     """
-    N, C = xp.shape[0], xp.shape[1]
+    C = xp.shape[1]
     P = OH * OW
     for c in range(C):
         for u in range(KH):
             for v in range(KW):
                 t = (c * KH + u) * KW + v
-                for n in range(N):
+                for n in range(n0, n1):
                     for i in range(OH):
                         r = i * sh + u
                         for j in range(OW):
@@ -61,15 +62,15 @@ def _im2col(xp, KH, KW, sh, sw, OH, OW, cols):
 
 
 @kernel(example=_ex_col2im)
-def _col2im(dcols, KH, KW, sh, sw, OH, OW, dxp):
+def _col2im(dcols, KH, KW, sh, sw, OH, OW, dxp, n0, n1):
     """The adjoint of `_im2col`: dxp[n, c, i·sh + u, j·sw + v] += dcols[t, n·OH·OW + i·OW + j]."""
-    N, C = dxp.shape[0], dxp.shape[1]
+    C = dxp.shape[1]
     P = OH * OW
     for c in range(C):
         for u in range(KH):
             for v in range(KW):
                 t = (c * KH + u) * KW + v
-                for n in range(N):
+                for n in range(n0, n1):
                     for i in range(OH):
                         r = i * sh + u
                         for j in range(OW):

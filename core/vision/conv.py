@@ -3,6 +3,9 @@ and the notes' flipped-kernel convolve2d."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from core.vision import _conv_kernels as _k
@@ -102,6 +105,27 @@ def _validate(x, w, b, stride, padding, padding_mode, method):
 _IM2COL_LIMIT = 1 << 25
 
 
+#: Threads that share the im2col / col2im copies of large batches (the kernels release the GIL;
+#: BLAS threads the matrix products itself).
+_THREADS = max(1, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _split_batch(fn, N: int, work: int, *args) -> None:
+    """Run fn(*args, n0, n1) over [0, N), in up to _THREADS slices when there is enough work."""
+    global _POOL
+    parts = min(_THREADS, N) if work >= 1 << 18 else 1
+    if parts <= 1:
+        fn(*args, 0, N)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
+    bounds = [N * k // parts for k in range(parts + 1)]
+    futures = [_POOL.submit(fn, *args, a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    for f in futures:
+        f.result()
+
+
 def _use_im2col(w: np.ndarray, taps: int, positions: int, method: str) -> bool:
     """im2col + BLAS is several times faster than the direct loops as soon as a patch is reused
     by a few kernel pairs (benchmarks/vision.py); the direct loops win for one input and one
@@ -128,7 +152,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, *, padding_mode: str = "zeros", me
     if _use_im2col(w, taps, positions, method):
         check_size((taps, positions), "the im2col matrix")
         cols = np.empty((taps, positions))
-        _k._im2col(xp, KH, KW, sh, sw, OH, OW, cols)
+        _split_batch(_k._im2col, N, taps * positions, xp, KH, KW, sh, sw, OH, OW, cols)
         y = w.reshape(CO, taps) @ cols
         y += b[:, None]
         return np.ascontiguousarray(y.reshape(CO, N, OH, OW).transpose(1, 0, 2, 3))
@@ -159,11 +183,11 @@ def conv2d_backward(
     if _use_im2col(w, taps, positions, method):
         check_size((taps, positions), "the im2col matrix")
         cols = np.empty((taps, positions))
-        _k._im2col(xp, KH, KW, sh, sw, OH, OW, cols)
+        _split_batch(_k._im2col, N, taps * positions, xp, KH, KW, sh, sw, OH, OW, cols)
         g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(CO, positions)
         dw = (g @ cols.T).reshape(w.shape)
         dcols = np.ascontiguousarray(w.reshape(CO, taps).T @ g)
-        _k._col2im(dcols, KH, KW, sh, sw, OH, OW, dxp)
+        _split_batch(_k._col2im, N, taps * positions, dcols, KH, KW, sh, sw, OH, OW, dxp)
     else:
         dw = np.zeros(w.shape)
         _k._conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dw)
