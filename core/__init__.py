@@ -80,17 +80,21 @@ def cache_dir() -> Path | None:
     return _CACHE_DIR
 
 
-def warmup(progress_callback=None) -> list[tuple[str, BaseException]]:
-    """Compile (or load from cache) every registered kernel.
+def warmup(progress_callback=None, packages=None) -> list[tuple[str, BaseException]]:
+    """Compile (or load from cache) every registered kernel of `packages` (default: all).
 
     `progress_callback(done, total, name)` is called after each kernel. Returns the kernels that
     failed with their exceptions; a failure never stops the others.
     """
-    for name in SUBPACKAGES:
+    packages = SUBPACKAGES if packages is None else tuple(packages)
+    unknown = sorted(set(packages) - set(SUBPACKAGES))
+    if unknown:
+        raise ValueError(f"unknown core package {unknown[0]!r}; expected some of {SUBPACKAGES}")
+    for name in packages:
         importlib.import_module(f"core.{name}")
     from core import _jit
 
-    return _jit.compile_all(progress_callback)
+    return _jit.compile_all(progress_callback, packages)
 
 
 def __getattr__(name: str):

@@ -57,10 +57,12 @@ def registered() -> list[Kernel]:
     return list(_REGISTRY)
 
 
-def compile_all(progress_callback=None) -> list[tuple[str, BaseException]]:
-    """Call every registered kernel on its example arguments; see `core.warmup`."""
+def compile_all(progress_callback=None, packages=None) -> list[tuple[str, BaseException]]:
+    """Call every registered kernel (of `packages`, if given) on its example arguments."""
     failures: list[tuple[str, BaseException]] = []
     kernels = registered()
+    if packages is not None:
+        kernels = [k for k in kernels if k.name.split(".")[1] in packages]
     for done, k in enumerate(kernels, start=1):
         try:
             examples = k.example()

@@ -8,6 +8,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.reactive import reactive
 
 from tutor.content import Catalog, load_catalog
@@ -63,6 +64,9 @@ class DlTutorApp(App):
     kernels_done: reactive[int] = reactive(0)
     """How many kernels are ready so far (of `kernels_total`)."""
 
+    ready_packages: reactive[frozenset] = reactive(frozenset())
+    """The core packages whose kernels are all ready (labs wait only for their own)."""
+
     def __init__(
         self,
         catalog: Catalog | None = None,
@@ -101,24 +105,68 @@ class DlTutorApp(App):
         if self._warm:
             self.warm_kernels()
         else:
+            import core
+
+            self.ready_packages = frozenset(core.SUBPACKAGES)
             self.kernels_ready = True
+
+    def _warmup_order(self) -> list[str]:
+        """Core packages in warm-up order: the resumed lesson's lab's first."""
+        import core
+
+        first: tuple[str, ...] = ()
+        lesson = self.catalog.get(self.progress.last_lesson or "")
+        if self._resume and lesson is not None and lesson.lab is not None:
+            from tutor.labs import lab_core_packages
+
+            first = lab_core_packages(lesson.lab.name)
+        return list(first) + [p for p in core.SUBPACKAGES if p not in first]
+
+    class KernelsProgress(Message):
+        """Posted by the warm-up worker: kernels done so far, a finished package, failures."""
+
+        def __init__(self, done: int, package: str | None = None, failures=(), finished=False):
+            super().__init__()
+            self.done = done
+            self.package = package
+            self.failures = list(failures)
+            self.finished = finished
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="warmup")
     def warm_kernels(self) -> None:
-        """Compile or load every kernel off the event loop, reporting progress."""
+        """Compile or load every kernel off the event loop, one core package at a time.
+
+        Only posts messages (thread-safe, and harmless after the app has quit).
+        """
         import core
+        from core import _jit
 
-        def progress(done: int, total: int, name: str) -> None:
-            self.kernels_total = total
-            self.call_from_thread(setattr, self, "kernels_done", done)
+        order = self._warmup_order()
+        for package in order:  # import first, so the total is known before the bar moves
+            __import__(f"core.{package}")
+        self.kernels_total = len(_jit.registered())
+        done_before = 0
+        failures = []
+        for package in order:
+            in_package = [0]
 
-        failures = core.warmup(progress)
-        self.call_from_thread(self._warmed, failures)
+            def progress(done: int, total: int, name: str) -> None:
+                in_package[0] = done
+                self.post_message(self.KernelsProgress(done_before + done))
 
-    def _warmed(self, failures) -> None:
-        for name, exc in failures:
+            failures += core.warmup(progress, packages=[package])
+            done_before += in_package[0]
+            self.post_message(self.KernelsProgress(done_before, package))
+        self.post_message(self.KernelsProgress(done_before, failures=failures, finished=True))
+
+    def on_dl_tutor_app_kernels_progress(self, message: KernelsProgress) -> None:
+        self.kernels_done = message.done
+        if message.package:
+            self.ready_packages = self.ready_packages | {message.package}
+        for name, exc in message.failures:
             self.notify(f"{name}: {exc}", title="A kernel failed to compile", severity="error")
-        self.kernels_ready = True
+        if message.finished:
+            self.kernels_ready = True
 
     # --- navigation ---------------------------------------------------------------------
     def open_lesson(self, lesson_id: str) -> None:

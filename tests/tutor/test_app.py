@@ -204,3 +204,39 @@ async def test_tiny_terminals_show_a_notice_on_every_screen(size):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CatalogScreen)
+
+
+async def test_warmup_worker_reports_progress_and_readiness():
+    import core
+
+    app = DlTutorApp()
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.kernels_ready
+        assert app.kernels_done == app.kernels_total > 0
+        assert app.ready_packages == set(core.SUBPACKAGES)
+
+
+async def test_a_lab_waits_for_its_kernels_then_mounts():
+    from textual.widgets import Static
+
+    from tutor.labs.base import Lab
+    from tutor.screens.lesson import LabPane
+
+    lesson = next(x for x in load_catalog().lessons if x.lab is not None)
+    app = DlTutorApp(warm=False)
+    app.animation_level = "none"
+    async with app.run_test(size=SIZE) as pilot:
+        app.ready_packages = frozenset()  # as on a first start, before any kernel is ready
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        pane = app.screen.query_one(LabPane)
+        assert "Preparing" in str(pane.query_one("#preparing", Static).render())
+        assert not pane.query(Lab)
+        import core
+
+        app.ready_packages = frozenset(core.SUBPACKAGES)
+        await pilot.pause()
+        assert len(pane.query(Lab)) == 1 and not pane.query("#preparing")

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from tutor.labs.params import Param, ParamError, validate
 
-__all__ = ["Param", "ParamError", "lab_names", "lab_params", "lab_class", "validate_lab"]
+__all__ = [
+    "Param", "ParamError", "lab_names", "lab_params", "lab_class", "lab_core_packages", "validate_lab",
+]
 
 
 @cache
@@ -34,6 +36,13 @@ def lab_params(name: str) -> dict[str, Param]:
     if name not in lab_names():
         raise ParamError(f"there is no lab {name!r}; the labs are: {', '.join(lab_names())}")
     return importlib.import_module(f"tutor.labs.{name}.params").PARAMS
+
+
+def lab_core_packages(name: str) -> tuple[str, ...]:
+    """The core packages whose kernels lab `name` calls (`CORE_PACKAGES` in its params.py)."""
+    lab_params(name)
+    module = importlib.import_module(f"tutor.labs.{name}.params")
+    return tuple(getattr(module, "CORE_PACKAGES", ("autodiff", "optim", "nn", "vision", "rl")))
 
 
 def validate_lab(name: str, given: dict) -> dict:

@@ -33,10 +33,14 @@ class LabPane(Container):
         yield ProgressBar(total=None, show_eta=False)
 
     def on_mount(self) -> None:
-        self.watch(self.app, "kernels_ready", self._maybe_mount)
+        from tutor.labs import lab_core_packages
 
-    def _maybe_mount(self, ready: bool) -> None:
-        if not ready or self.lab is not None:
+        assert self.lesson.lab is not None
+        self.needs = set(lab_core_packages(self.lesson.lab.name))
+        self.watch(self.app, "ready_packages", self._maybe_mount)
+
+    def _maybe_mount(self, ready: frozenset) -> None:
+        if not self.needs <= ready or self.lab is not None:
             return
         from tutor.labs import lab_class
 
