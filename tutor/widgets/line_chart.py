@@ -35,6 +35,23 @@ def compact(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def nice_ticks(lo: float, hi: float, n: int) -> list[float]:
+    """Round values (multiples of 1, 2 or 5 x 10^k) in [lo, hi], at most about `n` of them."""
+    span = hi - lo
+    if not (math.isfinite(span) and span > 0) or n < 1:
+        return []
+    base = 10.0 ** math.floor(math.log10(span / n))
+    step = next(m * base for m in (1, 2, 5, 10) if span / (m * base) <= n)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = []
+    k = first
+    while k * step <= hi + 1e-9 * step:
+        value = k * step
+        ticks.append(0.0 if abs(value) < 1e-12 * step else value)
+        k += 1
+    return ticks
+
+
 @dataclass
 class Series:
     """One line: `y` values, optional `x` (default 0, 1, 2, ...), a name and a "#rrggbb" colour."""
@@ -287,17 +304,30 @@ class LineChart(Widget):
             previous = (c, last, last_i)
 
     def _y_tick_labels(self, ylim: tuple[float, float], plot_h: int) -> dict[int, str]:
-        """Tick labels at the top row, the bottom row and about every fourth row between."""
+        """Labels at round values (1, 2, 5 x 10^k; decades on a log axis), at least two rows apart.
+
+        When fewer than two round values fit, the top and bottom rows get the exact limits.
+        """
         lo, hi = ylim
         dots = 4 * plot_h
-        rows = sorted({0, plot_h - 1} | set(range(4, plot_h - 2, 4)))
-
-        def value(row: int) -> float:
-            dot = 0 if row == 0 else (dots - 1 if row == plot_h - 1 else 4 * row + 1.5)
-            v = hi - dot / max(1, dots - 1) * (hi - lo)
-            return 10.0**v if self.log_y else v
-
-        return {row: compact(value(row)) for row in rows}
+        if self.log_y and hi - lo >= 1:
+            values = [float(v) for v in range(math.ceil(lo), math.floor(hi) + 1)]
+            if len(values) > max(2, plot_h // 2):  # too many decades: every second, third, ...
+                stride = math.ceil(len(values) / max(2, plot_h // 2))
+                values = values[::stride]
+        else:
+            values = nice_ticks(lo, hi, max(2, plot_h // 3))
+        labels: dict[int, str] = {}
+        for v in values:
+            dot = (hi - v) / (hi - lo) * (dots - 1)
+            row = int(round(dot)) // 4
+            if 0 <= row < plot_h and all(abs(row - r) >= 2 for r in labels):
+                labels[row] = compact(10.0**v if self.log_y else v)
+        if len(labels) < 2:
+            labels = {0: compact(10.0**hi if self.log_y else hi)}
+            if plot_h > 1:
+                labels[plot_h - 1] = compact(10.0**lo if self.log_y else lo)
+        return labels
 
     def _header(self, base: Style, bold: Style, axis: Style) -> list[Segment]:
         segments: list[Segment] = []

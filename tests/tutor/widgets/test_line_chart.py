@@ -141,3 +141,25 @@ async def test_long_series_keeps_nan_gaps():
         middle_rows = plot[2:-2]
         assert braille_count(middle_rows) == 0
         assert braille_count([plot[0]]) > 0 and braille_count([plot[-1]]) > 0
+
+
+@pytest.mark.parametrize(
+    "lo, hi, n, ticks",
+    [(0, 1, 4, [0.0, 0.5, 1.0]), (-1, 1, 3, [-1.0, 0.0, 1.0]), (0.003, 3.01, 4, [1.0, 2.0, 3.0]),
+     (0, 10, 5, [0.0, 2.0, 4.0, 6.0, 8.0, 10.0][:6]), (1, 1, 3, []), (0, float("nan"), 3, [])],
+)
+def test_nice_ticks(lo, hi, n, ticks):
+    from tutor.widgets.line_chart import nice_ticks
+
+    assert nice_ticks(lo, hi, n) == pytest.approx(ticks)
+
+
+async def test_log_axis_labels_decades():
+    app = ChartApp()
+    async with app.run_test(size=(50, 14)) as pilot:
+        chart = app.query_one(LineChart)
+        chart.log_y = True
+        chart.set_series([Series("loss", np.logspace(0.3, -3.2, 40))])
+        await pilot.pause()
+        labels = [line.split("┤")[0].strip() for line in screen_lines(chart)[1:-1] if "┤" in line]
+        assert labels == ["1", "0.1", "0.01", "1e-3"]
