@@ -1,0 +1,1 @@
+"""The convolution lab: kernels on images, sliding windows, banks, stacks, pooling, LeNet-5."""

@@ -1,0 +1,18 @@
+"""Parameters of the normalization lab (plain Python: lessons are validated without Textual)."""
+
+from __future__ import annotations
+
+from tutor.labs.params import Param
+
+PARAMS = {
+    "kind": Param("str", "batch", "which normalization", choices=("batch", "layer", "instance")),
+    "n": Param("int", 4, "N, samples in the batch", min=2, max=6),
+    "c": Param("int", 3, "C, channels", min=1, max=6),
+    "h": Param("int", 2, "H, rows of each map", min=1, max=4),
+    "w": Param("int", 2, "W, columns of each map", min=1, max=4),
+    "mode": Param("str", "train", "train (batch statistics) or eval (running ones)", choices=("train", "eval")),
+    "momentum": Param("float", 0.1, "the running statistics' momentum", min=0.0, max=1.0),
+    "eps": Param("float", 1e-5, "ε under the square root", min=0.0, max=1.0),
+    "seed": Param("int", 0, "seed of the random batches", min=0, max=9999),
+    "fold": Param("bool", False, "show BatchNorm folded into the preceding conv"),
+}
