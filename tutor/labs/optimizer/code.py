@@ -19,18 +19,21 @@ TORCH_LOSS: dict[str, str] = {
 _PARAM_NAMES = {"quadratic": ("a", "b"), "rosenbrock": ("a", "b"), "plateau": ("s",)}
 
 
-def torch_optimizer(name: str, h: dict) -> str:
-    """The `torch.optim` constructor closest to the notes' optimizer `name` (with caveats)."""
+def torch_optimizer(name: str, h: dict) -> tuple[str, str]:
+    """The `torch.optim` constructor closest to the notes' optimizer `name`, and a comment
+    saying where PyTorch's update differs from the notes' ("" when it does not)."""
     lr, g, b1, b2, eps = (repr(float(h[k])) for k in ("lr", "gamma", "beta1", "beta2", "eps"))
     return {
-        "sgd": f"torch.optim.SGD([p], lr={lr})",
-        "momentum": f"torch.optim.SGD([p], lr={lr}, momentum={g})",
-        "nesterov": f"torch.optim.SGD([p], lr={lr}, momentum={g}, nesterov=True)",
-        "adagrad": f"torch.optim.Adagrad([p], lr={lr}, eps={eps})  # eps outside the sqrt",
-        "rmsprop": f"torch.optim.RMSprop([p], lr={lr}, alpha={g}, eps={eps})  # eps outside the sqrt",
-        "adam": f"torch.optim.Adam([p], lr={lr}, betas=({b1}, {b2}), eps={eps})",
-        "amsgrad": (f"torch.optim.Adam([p], lr={lr}, betas=({b1}, {b2}), eps={eps}, amsgrad=True)"
-                    "  # bias-corrected, unlike the notes"),
+        "sgd": (f"torch.optim.SGD([p], lr={lr})", ""),
+        "momentum": (f"torch.optim.SGD([p], lr={lr}, momentum={g})", ""),
+        "nesterov": (f"torch.optim.SGD([p], lr={lr}, momentum={g}, nesterov=True)",
+                     "look-ahead form"),
+        "adagrad": (f"torch.optim.Adagrad([p], lr={lr}, eps={eps})", "eps outside the sqrt"),
+        "rmsprop": (f"torch.optim.RMSprop([p], lr={lr}, alpha={g}, eps={eps})",
+                    "eps outside the sqrt"),
+        "adam": (f"torch.optim.Adam([p], lr={lr}, betas=({b1}, {b2}), eps={eps})", ""),
+        "amsgrad": (f"torch.optim.Adam([p], lr={lr}, betas=({b1}, {b2}), eps={eps}, amsgrad=True)",
+                    "bias-corrected, unlike the notes"),
     }[name]
 
 
@@ -57,7 +60,8 @@ def pytorch_race(model) -> str:
     lines = ["import torch", ""] + _loss_source(model) + ["", "optimizers = {"]
     firsts = [o for o in model.selected if o != "newton"]
     for name in firsts:
-        lines.append(f"    {name!r}: lambda p: {torch_optimizer(name, model.hyper[name])},")
+        code, note = torch_optimizer(name, model.hyper[name])
+        lines.append(f"    {name!r}: lambda p: {code},{'  # ' + note if note else ''}")
     lines += ["}", "", "for name, make in optimizers.items():",
               f"    p = torch.tensor({list(model.start)!r}, dtype=torch.float64, requires_grad=True)",
               "    optimizer = make(p)",

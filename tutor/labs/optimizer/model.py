@@ -204,6 +204,15 @@ class RaceModel:
             return d.min(axis=1)
         return run.losses[:k] - self.surface.f_min
 
+    def smoothed(self, values: np.ndarray, t: int | None = None, window: int = 50) -> np.ndarray:
+        """The mean of the last `window` values at every step up to t (fewer at the start)."""
+        t = self.t if t is None else t
+        v = np.asarray(values[: t + 1], dtype=np.float64)
+        c = np.concatenate([[0.0], np.cumsum(v)])
+        idx = np.arange(1, v.size + 1)
+        lo = np.maximum(idx - window, 0)
+        return (c[idx] - c[lo]) / (idx - lo)
+
     def min_grad_sq(self, run: Run, t: int | None = None) -> np.ndarray:
         """min_{s<=T} ||grad L(θ_s)||^2 for T = 1 .. t (the quantity the theorem bounds)."""
         t = self.t if t is None else t

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -165,24 +166,28 @@ class OptimizerLab(Lab):
         x, y = m.start
         return f"{m.surface.formula} · start ({x:.2f}, {y:.2f})"
 
-    def _legend(self) -> str:
+    def _legend(self) -> Text:
         m = self.model
         if m.mode == "convergence":
             c = m.convergence
-            return (f"― fixed η = {m.conv_lr:.3g}\n"
-                    f"― decreasing η/√t\n― theorem bound\n"
-                    f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
-                    f"floor √(ηβσ) ≈ {c.floor:.3g}")
-        lines = []
-        for name in m.selected:
+            text = Text()
+            for label, color in ((f"fixed η = {m.conv_lr:.3g}", "#ff5555"),
+                                 ("decreasing η/√t", "#50fa7b"), ("theorem bound", "#8be9fd")):
+                text.append("― ", style=color).append(label + "\n")
+            text.append(f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
+                        f"floor √(ηβσ) ≈ {c.floor:.3g}")
+            return text
+        text = Text()
+        for i, name in enumerate(m.selected):
             run = m.runs[name]
-            mark = "▶" if name == m.focus else " "
             if m.has_diverged(name):
                 status = f"✗ diverged at {run.diverged_at}"
             else:
-                status = f"L={m.runs[name].losses[m.index(name)]:.3g}"
-            lines.append(f"{mark}● {name:<8} {status}")
-        return "\n".join(lines)
+                status = f"L={run.losses[m.index(name)]:.3g}"
+            text.append("▶" if name == m.focus else " ")
+            text.append("● ", style=COLORS[name])
+            text.append(f"{name:<8} {status}" + ("\n" if i < len(m.selected) - 1 else ""))
+        return text
 
     def _draw_race_chart(self) -> None:
         m = self.model
@@ -204,11 +209,11 @@ class OptimizerLab(Lab):
         c = m.convergence
         t = m.t
         top = self.query_one("#opt-chart", LineChart)
-        top.title = "‖∇L(θₜ)‖"
+        top.title = "‖∇L(θₜ)‖, mean of 50"
         top.markers = []
         top.set_series([
-            Series("fixed", c.fixed.grad_norms[: t + 1], color="#ff5555"),
-            Series("η/√t", c.decreasing.grad_norms[: t + 1], color="#50fa7b"),
+            Series("fixed", m.smoothed(c.fixed.grad_norms), color="#ff5555"),
+            Series("η/√t", m.smoothed(c.decreasing.grad_norms), color="#50fa7b"),
             Series("floor", np.full(t + 1, c.floor), color="#888888"),
         ])
         bottom = self.query_one("#opt-conv", LineChart)

@@ -1,0 +1,166 @@
+"""The optimizer lab in the harness app: keys, validated inputs, clicks, modes, sizes, snapshot."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from tutor.labdemo import LabApp
+from tutor.labs.optimizer.widget import OptimizerLab
+from tutor.widgets.line_chart import LineChart
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+
+
+def _lab(app) -> OptimizerLab:
+    return app.query_one(OptimizerLab)
+
+
+def _field(lab, name) -> ParamInput:
+    return next(p for p in lab.query(ParamInput) if p.param_name == name)
+
+
+def _text(lab, selector) -> str:
+    return str(lab.query_one(selector).render())
+
+
+async def test_step_back_and_reset(lab_app):
+    async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "n", "n", "n")
+        assert lab.model.t == 5
+        await pilot.press("b")
+        assert lab.model.t == 4
+        await pilot.pause()
+        assert "step 4/400" in lab.query_one("#opt-controls").status
+        assert "adam · step 4" in _text(lab, "#opt-state")
+        await pilot.press("r")
+        assert lab.model.t == 0
+
+
+async def test_the_chart_shows_one_line_per_optimizer_on_a_log_scale(lab_app):
+    async with lab_app("optimizer", optimizers=["sgd", "momentum", "adam"], at=20).run_test(
+        size=(120, 36)
+    ) as pilot:
+        await pilot.pause()
+        chart = _lab(pilot.app).query_one("#opt-chart", LineChart)
+        assert chart.log_y and [s.name for s in chart.series] == ["sgd", "momentum", "adam"]
+        assert all(len(s.y) == 21 for s in chart.series)
+
+
+async def test_a_bad_hyperparameter_is_refused_and_the_last_good_one_kept(lab_app):
+    async with lab_app("optimizer", optimizers=["momentum"]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = _field(lab, "gamma").query_one("Input")
+        field.focus()
+        field.value = "1.5"
+        await pilot.press("enter")
+        assert _field(lab, "gamma").error and lab.model.hyper["momentum"]["gamma"] == 0.9
+        field.value = "0.5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.hyper["momentum"]["gamma"] == 0.5
+        assert lab.model.runs["momentum"].hyper["gamma"] == 0.5
+
+
+async def test_a_large_step_size_reports_divergence(lab_app):
+    async with lab_app("optimizer", surface="quadratic", optimizers=["sgd"],
+                       lr=[0.03]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = _field(lab, "lr").query_one("Input")
+        field.focus()
+        field.value = "0.2"
+        await pilot.press("enter")
+        at = lab.model.runs["sgd"].diverged_at
+        assert at is not None
+        lab.model.history.advance(at)
+        lab.refresh_all()
+        await pilot.pause()
+        assert f"diverged at {at}" in _text(lab, "#opt-legend")
+        markers = lab.query_one("#opt-chart", LineChart).markers
+        assert markers and f"diverged at step {at}" in markers[0][2]
+
+
+async def test_focus_and_race_membership_keys(lab_app):
+    async with lab_app("optimizer", optimizers=["sgd", "adam"]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("o")
+        assert lab.model.focus == "amsgrad" and _field(lab, "in_race").value == "no"
+        assert _field(lab, "beta2").disabled is False and _field(lab, "gamma").disabled
+        await pilot.press("t")
+        assert "amsgrad" in lab.model.runs and _field(lab, "in_race").value == "yes"
+        await pilot.press("o")
+        assert lab.model.focus == "newton" and _field(lab, "beta1").disabled
+
+
+async def test_choosing_a_surface_and_moving_the_start(lab_app):
+    async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("s")
+        assert lab.model.surface_name == "beale" and _field(lab, "surface").value == "beale"
+        start = lab.model.start
+        await pilot.press("left", "up")
+        assert lab.model.start == (start[0] - 9 / 40, start[1] + 9 / 40)
+        np.testing.assert_allclose(lab.model.runs["sgd"].thetas[0], lab.model.start)
+        await pilot.pause()
+        pixel_view = lab.query_one("#opt-map", PixelView)
+        await pilot.click(pixel_view, offset=(3, 2))
+        x, y = lab.model.start
+        assert x < -3.5 and y > 3.0  # near the top-left corner of [-4.5, 4.5]²
+
+
+async def test_convergence_mode(lab_app):
+    async with lab_app("optimizer", steps=300).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert lab.has_class("-convergence") and lab.model.convergence is not None
+        assert lab.model.surface.name == "least_squares"
+        lab.model.history.advance(100)
+        lab.refresh_all()
+        await pilot.pause()
+        conv = lab.query_one("#opt-conv", LineChart)
+        assert conv.log_x and conv.log_y
+        assert [s.name for s in conv.series] == ["fixed", "η/√t", "bound"]
+        assert "bound at T=100" in _text(lab, "#opt-state")
+        code = lab.pytorch_code()
+        ast.parse(code)
+        assert "LambdaLR" in code
+        await pilot.press("c")
+        await pilot.pause()
+        assert not lab.has_class("-convergence")
+
+
+async def test_show_pytorch_opens_the_code(lab_app):
+    async with lab_app("optimizer", optimizers=["sgd", "nesterov"]).run_test(size=(120, 36)) as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+        from tutor.screens.code_dialog import CodeDialog
+
+        assert isinstance(pilot.app.screen, CodeDialog)
+
+
+async def test_playback_runs_and_stops_at_the_last_step(lab_app):
+    async with lab_app("optimizer", steps=3).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.fps = 60
+        await pilot.press("space")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if not lab.playing:
+                break
+        assert lab.model.t == 3 and not lab.playing
+
+
+async def test_tiny_terminal_does_not_crash(lab_app):
+    async with lab_app("optimizer").run_test(size=(30, 10)) as pilot:
+        await pilot.press("n", "o", "s", "c", "n", "c")
+        await pilot.pause()
+        assert _lab(pilot.app).model.t >= 1
+
+
+def test_snapshot_race_mid_way(snap_compare):
+    app = LabApp("optimizer", {"surface": "beale", "optimizers": ["sgd", "momentum", "rmsprop", "adam"],
+                               "at": 40, "focus": "adam"})
+    assert snap_compare(app, terminal_size=(120, 36))
