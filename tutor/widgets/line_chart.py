@@ -315,6 +315,8 @@ class LineChart(Widget):
             if len(values) > max(2, plot_h // 2):  # too many decades: every second, third, ...
                 stride = math.ceil(len(values) / max(2, plot_h // 2))
                 values = values[::stride]
+        elif self.log_y:  # less than a decade: round values of the data, placed on the log scale
+            values = [math.log10(t) for t in nice_ticks(10.0**lo, 10.0**hi, max(2, plot_h // 3)) if t > 0]
         else:
             values = nice_ticks(lo, hi, max(2, plot_h // 3))
         labels: dict[int, str] = {}

@@ -163,3 +163,14 @@ async def test_log_axis_labels_decades():
         await pilot.pause()
         labels = [line.split("┤")[0].strip() for line in screen_lines(chart)[1:-1] if "┤" in line]
         assert labels == ["1", "0.1", "0.01", "1e-3"]
+
+
+async def test_log_axis_within_one_decade_uses_round_values():
+    app = ChartApp()
+    async with app.run_test(size=(50, 14)) as pilot:
+        chart = app.query_one(LineChart)
+        chart.log_y = True
+        chart.set_series([Series("loss", np.linspace(24.2, 4.0, 30))])
+        await pilot.pause()
+        labels = [line.split("┤")[0].strip() for line in screen_lines(chart)[1:-1] if "┤" in line]
+        assert len(labels) >= 2 and all(float(t) % 5 == 0 for t in labels)
