@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual import work
+from textual.worker import get_current_worker
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -16,6 +17,10 @@ from tutor.progress import Progress
 from tutor.screens.catalog import CatalogScreen
 from tutor.screens.help import HelpScreen
 from tutor.screens.lesson import LessonScreen
+
+class _WarmupCancelled(Exception):
+    """Raised inside the warm-up's progress callback to stop it when the app quits."""
+
 
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
 
@@ -141,6 +146,7 @@ class DlTutorApp(App):
         import core
         from core import _jit
 
+        worker = get_current_worker()
         order = self._warmup_order()
         for package in order:  # import first, so the total is known before the bar moves
             __import__(f"core.{package}")
@@ -151,10 +157,15 @@ class DlTutorApp(App):
             in_package = [0]
 
             def progress(done: int, total: int, name: str) -> None:
+                if worker.is_cancelled:  # the app is quitting: stop after this kernel
+                    raise _WarmupCancelled
                 in_package[0] = done
                 self.post_message(self.KernelsProgress(done_before + done))
 
-            failures += core.warmup(progress, packages=[package])
+            try:
+                failures += core.warmup(progress, packages=[package])
+            except _WarmupCancelled:
+                return
             done_before += in_package[0]
             self.post_message(self.KernelsProgress(done_before, package))
         self.post_message(self.KernelsProgress(done_before, failures=failures, finished=True))

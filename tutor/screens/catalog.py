@@ -28,7 +28,7 @@ class KernelBar(Horizontal):
     """A one-line progress bar shown while numba prepares (compiles or loads) the kernels."""
 
     DEFAULT_CSS = """
-    KernelBar { height: 1; dock: bottom; background: $panel; padding: 0 1; }
+    KernelBar { height: 1; background: $panel; padding: 0 1; }
     KernelBar Static { width: auto; }
     KernelBar ProgressBar { width: 40; margin-left: 1; }
     """
@@ -62,13 +62,14 @@ class CatalogScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="∂")
-        with Horizontal(classes="screen-body"):
-            with Vertical(id="catalog-left"):
-                yield Static("Chapters and lessons   ○ new  ◐ started  ● done", id="catalog-title")
-                yield OptionList(id="lessons")
-            yield Static(id="lesson-info", markup=False)
+        with Vertical(classes="screen-body"):
+            with Horizontal(id="catalog-main"):
+                with Vertical(id="catalog-left"):
+                    yield Static("Chapters and lessons   ○ new  ◐ started  ● done", id="catalog-title")
+                    yield OptionList(id="lessons")
+                yield Static(id="lesson-info", markup=False)
+            yield KernelBar()
         yield TooSmall(TOO_SMALL.format(w=self.app.MIN_SIZE[0], h=self.app.MIN_SIZE[1]))
-        yield KernelBar()
         yield Footer()
 
     def on_mount(self) -> None:
