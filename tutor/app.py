@@ -202,8 +202,14 @@ class DlTutorApp(App):
 
     # --- app-wide actions ---------------------------------------------------------------
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        from tutor.labs.base import Lab
+        from tutor.screens.help import lab_keys
+
+        labs = self.screen.query(Lab)
+        lab = labs.first() if labs else None
+        self.push_screen(HelpScreen(lab.lab_name if lab else None, lab_keys(lab) if lab else []))
 
     def action_next_theme(self) -> None:
         names = [t for t in THEMES if t in self.available_themes]

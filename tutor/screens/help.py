@@ -61,6 +61,31 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
 
+    def __init__(self, lab_title: str | None = None, lab_keys: list[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        self.lab_title = lab_title
+        self.lab_keys = list(lab_keys)
+
     def compose(self) -> ComposeResult:
+        text = HELP
+        if self.lab_keys:
+            rows = "\n".join(f"| `{key}` | {what} |" for key, what in self.lab_keys)
+            text += f"\n## This lab: {self.lab_title}\n| key | does |\n|---|---|\n{rows}\n"
         with VerticalScroll():
-            yield Markdown(HELP)
+            yield Markdown(text)
+
+
+def lab_keys(lab) -> list[tuple[str, str]]:
+    """The keys a lab adds to the shared ones, as (key, description), from its class bindings."""
+    from tutor.labs.base import Lab
+
+    shared = {b.action for b in Lab.BINDINGS if isinstance(b, Binding)}
+    keys: dict[str, tuple[str, str]] = {}
+    for cls in type(lab).__mro__:
+        for binding in getattr(cls, "BINDINGS", []) if cls is not Lab else []:
+            if isinstance(binding, tuple):
+                binding = Binding(*binding)
+            if binding.action in shared or not binding.description:
+                continue
+            keys.setdefault(binding.action, (binding.key.replace("_", " "), binding.description))
+    return list(keys.values())
