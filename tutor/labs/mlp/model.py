@@ -21,6 +21,9 @@ CLASS_COLORS = np.array(
 #: The glyph of each class (so classes differ without colour too).
 CLASS_GLYPHS = "ox+*#%@&"
 BACKGROUND = np.array([24, 24, 28], dtype=np.float64)
+#: Probabilities are rounded to 1/LEVELS before colouring: smooth to the eye, and the last-bit
+#: differences of another CPU's vector width do not change the picture.
+LEVELS = 64
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,11 @@ class MlpModel:
             prob = np.clip(out, 0.0, 1.0)
         if self.n_classes == 2:
             p1 = prob[:, 1] / np.maximum(prob.sum(axis=1), 1e-12)
+            p1 = np.round(p1 * LEVELS) / LEVELS
             return colormap(p1.reshape(height, width), 0.0, 1.0, "diverging")
         cls = np.argmax(prob, axis=1)
         conf = prob[np.arange(len(cls)), cls] / np.maximum(prob.sum(axis=1), 1e-12)
+        conf = np.round(conf * LEVELS) / LEVELS
         strength = 0.15 + 0.55 * np.clip((conf - 1 / self.n_classes) * self.n_classes / (self.n_classes - 1), 0, 1)
         rgb = BACKGROUND + (CLASS_COLORS[cls % len(CLASS_COLORS)] - BACKGROUND) * strength[:, None]
         return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
@@ -231,7 +236,7 @@ def heat_pixels(matrix: np.ndarray, max_cols: int, max_rows: int) -> np.ndarray:
     big = np.repeat(np.repeat(m, k, axis=0), k, axis=1)[: 2 * max_rows, :max_cols]
     span = float(np.max(np.abs(m))) if m.size else 0.0
     span = span if span > 0 else 1.0
-    return colormap(big, -span, span, "diverging")
+    return colormap(np.round(big / span * LEVELS) / LEVELS, -1.0, 1.0, "diverging")
 
 
 _TORCH_OPTIMIZERS = {
@@ -303,10 +308,11 @@ from torch import nn
 
 {data}
 X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction={p["test_fraction"]:g}, seed={p["data_seed"]})
-X_train, X_test = torch.tensor(X_train, dtype=torch.float32), torch.tensor(X_test, dtype=torch.float32)
+X_train = torch.tensor(X_train, dtype=torch.float32)
+X_test = torch.tensor(X_test, dtype=torch.float32)
 y_train, y_test = torch.tensor(y_train), torch.tensor(y_test)
 
-torch.manual_seed({p["seed"]})
+torch.manual_seed({p["seed"]})  # initial weights: the lab's distribution, PyTorch's own draws
 model = nn.Sequential(
 {chr(10).join(layers)}
 )

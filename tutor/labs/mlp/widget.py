@@ -17,6 +17,7 @@ from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 38
+TRAIN_COLOR, TEST_COLOR = "#4ea1ff", "#ff9e3d"
 
 #: The settings panel: (parameter, label, kind, step) in display order.
 SETTINGS = (
@@ -57,6 +58,7 @@ class MlpLab(Lab):
         & #mlp-message { height: auto; color: $text-warning; }
         & #mlp-panel { height: 1fr; }
         & #mlp-weights-label { height: 1; }
+        & #mlp-settings-hint { color: $text-muted; height: auto; }
         & .mlp-heat { width: 1fr; height: auto; }
         & .mlp-heat > Label { color: $text-muted; }
         & .mlp-text-row { height: auto; }
@@ -72,6 +74,7 @@ class MlpLab(Lab):
         Binding("right_square_bracket", "layer(1)", "Next layer", show=False),
         Binding("t", "toggle_points", "Train/test points", show=False),
         Binding("f", "forward_many", "+100 steps", show=False),
+        Binding("escape", "focus_lab", "Lab keys", show=False),
     ]
 
     lab_name = "mlp"
@@ -111,12 +114,14 @@ class MlpLab(Lab):
                             with Vertical(classes="mlp-heat"):
                                 yield Label("∂J/∂W")
                                 yield PixelView(id="mlp-g")
-                    with VerticalScroll(id="mlp-settings"):
+                    with VerticalScroll(id="mlp-settings", can_focus=False):
                         yield from self._settings()
         yield StepControls(id="mlp-controls")
 
     def _settings(self) -> ComposeResult:
         specs = P.PARAMS
+        yield Static("tab: next field · enter: apply · esc: back to the lab keys",
+                     id="mlp-settings-hint", markup=False)
         with Horizontal(classes="mlp-text-row"):
             yield Label("hidden")
             yield Input(self._hidden_text(), id="mlp-hidden", compact=True,
@@ -160,7 +165,8 @@ class MlpLab(Lab):
         )
         steps, train, test = m.curves()
         self.query_one("#mlp-chart", LineChart).set_series(
-            [Series("train", train, x=steps), Series("test", test, x=steps)]
+            [Series("test", test, x=steps, color=TEST_COLOR),
+             Series("train", train, x=steps, color=TRAIN_COLOR)]  # train drawn on top
         )
         message = self.note or m.message
         self.query_one("#mlp-message", Static).update(message)
@@ -217,6 +223,10 @@ class MlpLab(Lab):
     def action_toggle_view(self) -> None:
         switcher = self.query_one("#mlp-panel", ContentSwitcher)
         switcher.current = "mlp-settings" if switcher.current == "mlp-weights" else "mlp-weights"
+
+    def action_focus_lab(self) -> None:
+        """Leave a settings field so the playback keys work again."""
+        self.focus()
 
     def action_layer(self, delta: int) -> None:
         self.weight_layer = min(max(1, self.weight_layer + delta), self.model.net.n_layers)
