@@ -213,7 +213,7 @@ def _draw_box(grid, style, at, box, number) -> None:
     inner = BOX_W - 2
     border = "focus" if box.focus else "hot" if box.hot else "done" if box.grad_complete else "box"
     label = box.label[: inner - 2]
-    tag = getattr(box, "tag", "")[: max(0, inner - len(label) - 3)]
+    tag = box.tag if len(box.tag) <= inner - len(label) - 2 else ""  # whole or not at all
     top = "┌ " + label + " " + "─" * (inner - len(label) - 2 - len(tag)) + tag + "┐"
     rows = [top, None, None, "└" + "─" * inner + "┘"]
     value = "" if box.value is None else number(box.value, inner - 1)
