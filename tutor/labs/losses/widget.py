@@ -1,0 +1,183 @@
+"""The losses lab widget: MSE vs cross-entropy on one prediction, naive vs log-sum-exp."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
+
+from tutor.labs.base import Lab
+from tutor.labs.losses.model import LossesModel, curves
+from tutor.labs.losses.params import MODES
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.step_controls import StepControls
+
+
+def _vec(v) -> str:
+    return "(" + ", ".join(f"{float(x):.3g}" for x in np.ravel(v)) + ")"
+
+
+class LossesLab(Lab):
+    """One sample's scores x (scaled by s) and its class y: the losses, and how they are computed.
+
+    Keys: m switches between the comparison and the stability view; n / b multiply / divide
+    the scale s of the scores (the step history), r returns to the first scale.
+    """
+
+    DEFAULT_CSS = """
+    LossesLab {
+        layout: vertical;
+        & #loss-top { height: auto; max-height: 14; }
+        & #loss-table { width: 1fr; height: auto; padding: 0 1; }
+        & #loss-side { width: 34; height: auto; }
+        & #loss-logits-row { height: 1; }
+        & #loss-logits-row > Label { min-width: 10; padding: 0 1 0 0; }
+        & #loss-logits { width: 1fr; }
+        & #loss-message { height: auto; color: $text-warning; }
+        & #loss-chart { height: 1fr; min-height: 6; }
+        & ParamInput .param-input--label { min-width: 10; }
+    }
+    """
+
+    BINDINGS = [Binding("m", "toggle_mode", "Compare/stability")]
+
+    lab_name = "losses"
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.model = LossesModel(params)
+
+    def compose(self) -> ComposeResult:
+        m = self.model
+        with Horizontal(id="loss-top"):
+            yield Static("", id="loss-table", markup=False)
+            with Vertical(id="loss-side"):
+                yield ParamInput("mode", "view", m.mode, kind="choice", choices=MODES)
+                with Horizontal(id="loss-logits-row"):
+                    yield Label("scores x")
+                    yield Input(", ".join(f"{v:g}" for v in m.base), id="loss-logits",
+                                compact=True)
+                yield ParamInput("label", "class y", m.label, kind="int", min=0, max=9, step=1)
+                yield ParamInput("scale", "scale s", m.scale, min=-1e6, max=1e6)
+                yield Static("", id="loss-message", markup=False)
+        yield LineChart(id="loss-chart", x_label="scale s of the scores")
+        yield StepControls(id="loss-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.refresh_all)
+
+    # --- drawing -----------------------------------------------------------------------
+    def _table(self) -> str:
+        m = self.model
+        v = m.view()
+        c = m.base.size
+        head = [f"scores x = s · {_vec(m.base)},  s = {m.scale:.4g}",
+                f"x = {_vec(v.logits)}   shape ({c},); x.unsqueeze(0) is ({1}, {c})",
+                f"true class y = {m.label}"]
+        if m.mode == "compare":
+            return "\n".join(head + [
+                f"softmax p = {_vec(v.probs)}",
+                f"MSE  ‖p − e_y‖²        = {v.mse:.4g}   (at most 2)",
+                f"CE   −log p_y          = {v.ce:.4g}",
+                "",
+                "Both are 0 for a perfect prediction. Made confidently wrong,",
+                "MSE saturates while CE keeps growing (and so does its gradient).",
+            ])
+        naive = f"{v.ce_naive + 0.0:.4g}" + ("   ✗ overflow: inf / inf" if v.overflowed else "")
+        x_m = v.logits - v.m
+        return "\n".join(head + [
+            f"naive:  exp(x) = {_vec(v.exp_naive)}",
+            f"        −log(exp(x_y) / Σ exp(xᵢ)) = {naive}",
+            f"log-sum-exp:  m = max x = {v.m:.4g},  x − m = {_vec(x_m)}",
+            f"        exp(x − m) = {_vec(v.exp_shifted)},  Σ = {v.exp_shifted.sum():.4g}",
+            f"        m + log Σ − x_y = {v.ce + 0.0:.4g}",
+        ])
+
+    def refresh_all(self) -> None:
+        m = self.model
+        self.query_one("#loss-table", Static).update(self._table())
+        scales = m.chart_scales()
+        data = curves(m.base, m.label, scales)
+        chart = self.query_one("#loss-chart", LineChart)
+        if m.mode == "compare":
+            chart.title = "loss vs scale"
+            chart.log_y = True
+            series = [Series("MSE", data["mse"], scales, "#4ea1ff"),
+                      Series("cross-entropy", data["ce"], scales, "#ff9e3d")]
+        else:
+            chart.title = "cross-entropy vs scale"
+            chart.log_y = False
+            series = [Series("log-sum-exp", data["ce"], scales, "#5fd38d"),
+                      Series("naive", data["naive"], scales, "#ff6b81")]
+        v = m.view()
+        chart.markers = [(float(m.scale), float(v.ce), f"s = {m.scale:.3g}")]
+        chart.set_series(series)
+        for box in self.query(ParamInput):
+            if box.param_name == "scale":
+                box.value = float(f"{m.scale:.6g}")
+            elif box.param_name == "mode":
+                box.value = m.mode
+        self.query_one(StepControls).status = f"s = {m.scale:.4g}"
+        self.post_message(Lab.StateChanged(self.lab_name, self.model.history.index))
+
+    # --- Lab protocol -------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.history.step()
+        if moved:
+            self.refresh_all()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.history.back()
+        if moved:
+            self.refresh_all()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.history.reset()
+        self.refresh_all()
+
+    def pytorch_code(self) -> str:
+        return self.model.pytorch_code()
+
+    # --- settings -----------------------------------------------------------------------
+    def _message(self, text: str) -> None:
+        self.query_one("#loss-message", Static).update(text)
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        self._message("")
+        try:
+            if event.name == "mode":
+                self.model.mode = event.value
+            elif event.name == "label":
+                self.model.set_label(event.value)
+            elif event.name == "scale":
+                self.model.set_scale(event.value)
+        except ValueError as exc:
+            self._message(f"✗ {exc}; kept y = {self.model.label}")
+            return
+        self.refresh_all()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "loss-logits":
+            return
+        event.stop()
+        try:
+            self.model.set_logits(event.value)
+        except ValueError as exc:
+            self._message(f"✗ {exc}; kept {_vec(self.model.base)}")
+            return
+        self._message("")
+        self.refresh_all()
+
+    def action_toggle_mode(self) -> None:
+        self.model.mode = "stability" if self.model.mode == "compare" else "compare"
+        self.refresh_all()
+
+
+LAB_CLASS = LossesLab
