@@ -20,7 +20,7 @@ class GridSpec:
     step_reward: float = -1.0
     slip: float = 0.0
     gamma: float = 1.0
-    start: Cell | None = None
+    start: Cell | None = None  # where Q-learning episodes start (None: a random free cell)
     title: str = ""
     notes: str = field(default="", compare=False)
 
@@ -83,10 +83,10 @@ def preset(name: str) -> GridSpec:
     """The grid of preset `name` (see params.PRESETS)."""
     if name == "notes":
         return GridSpec(5, 5, terminals=frozenset([(0, 0), (4, 4)]), step_reward=-1.0,
-                        gamma=1.0, start=(2, 2), title="the notes' 5x5, reward -1 per step")
+                        gamma=1.0, title="the notes' 5x5, reward -1 per step")
     if name == "corners":
         return GridSpec(4, 4, terminals=frozenset([(0, 0), (3, 3)]), step_reward=-1.0,
-                        gamma=1.0, start=(1, 2), title="4x4 with terminal corners")
+                        gamma=1.0, title="4x4 with terminal corners")
     if name == "cliff":
         cliff = [(3, c) for c in range(1, 11)]
         return GridSpec(4, 12, terminals=frozenset(cliff + [(3, 11)]),
@@ -96,13 +96,13 @@ def preset(name: str) -> GridSpec:
         return _maze()
     if name == "teleport":
         return GridSpec(5, 5, teleports=(((0, 1), (4, 1), 10.0), ((0, 3), (2, 3), 5.0)),
-                        step_reward=0.0, gamma=0.9, start=(2, 2),
+                        step_reward=0.0, gamma=0.9,
                         title="teleports: A → A' +10, B → B' +5")
     if name == "slippery":
         return GridSpec(3, 4, terminals=frozenset([(0, 3), (1, 3)]), walls=frozenset([(1, 1)]),
                         rewards=(((0, 3), 1.0), ((1, 3), -1.0)), step_reward=-0.04, slip=0.2,
-                        gamma=1.0, start=(2, 0), title="slippery 3x4: +1, -1, slip 0.2")
+                        gamma=1.0, title="slippery 3x4: +1, -1, slip 0.2")
     if name == "open":
         return GridSpec(10, 10, terminals=frozenset([(0, 9)]), rewards=(((0, 9), 10.0),),
-                        step_reward=-1.0, gamma=0.99, start=(9, 0), title="open grid")
+                        step_reward=-1.0, gamma=0.99, title="open grid")
     raise ValueError(f"unknown preset {name!r}")

@@ -1,0 +1,394 @@
+"""The Gridworld lab: stepping, Bellman backups and predictions, editing, Q-learning, presets,
+tiny sizes, and snapshots of presets mid-iteration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from textual.widgets import Input
+
+from core.rl import Gridworld, value_iteration
+from tutor.labdemo import LabApp
+from tutor.labs import validate_lab
+from tutor.labs.base import Lab
+from tutor.labs.gridworld.code import pytorch_code
+from tutor.labs.gridworld.gridview import GridView, fmt
+from tutor.labs.gridworld.model import GridModel
+from tutor.labs.gridworld.params import PRESETS
+from tutor.labs.gridworld.presets import preset
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
+
+
+def _lab(app):
+    return app.query_one("#lab")
+
+
+def _spy(lab, record) -> None:
+    """Record every Lab.Answered the lab posts."""
+    post = lab.post_message
+
+    def spy(message):
+        if isinstance(message, Lab.Answered):
+            record(message)
+        return post(message)
+
+    lab.post_message = spy
+
+
+def _text(widget) -> str:
+    return str(widget.render())
+
+
+# --- the model without Textual ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_converges_to_value_iteration(name):
+    spec = preset(name)
+    model = GridModel(spec)
+    model.advance(5_000)
+    assert model.converged and model.finished
+    reference = value_iteration(Gridworld(**spec.kwargs()), spec.gamma)
+    np.testing.assert_allclose(model.V, reference.V, atol=1e-8)
+
+
+def test_notes_grid_fills_in_one_cell_per_sweep():
+    model = GridModel(preset("notes"))
+    r, c = np.divmod(np.arange(25), 5)
+    distance = np.minimum(r + c, 8 - r - c)
+    for k in range(1, 6):
+        assert model.step()
+        np.testing.assert_allclose(model.V, -np.minimum(distance, k))
+    assert model.converged and not model.step()
+    assert "converged" in model.status()
+
+
+def test_backup_matches_the_next_sweep_with_slip():
+    model = GridModel(preset("slippery"))
+    model.advance(3)
+    cells = [(r, c) for r in range(3) for c in range(4)]
+    predicted = {cell: model.backup(cell).next_value for cell in cells}
+    model.step()
+    for cell in cells:
+        assert model.V[model.grid.state(*cell)] == pytest.approx(predicted[cell], abs=1e-12)
+    backup = model.backup((2, 0))
+    up = backup.terms[0]
+    assert sum(o.prob for o in up.outcomes) == pytest.approx(1.0)
+    assert {o.cell for o in up.outcomes} == {(1, 0), (2, 0), (2, 1)}
+    assert model.backup((1, 1)).kind == "absorbing"
+
+
+def test_random_policy_mode_reaches_sutton_values():
+    model = GridModel(preset("corners"), mode="random_policy")
+    model.step()
+    assert model.backup((0, 1)).kind == "mean"
+    model.advance(2_000)
+    assert model.converged
+    np.testing.assert_allclose(model.V.reshape(4, 4)[0], [0, -14, -20, -22], atol=1e-6)
+
+
+def test_gamma_one_without_terminals_reports_non_convergence():
+    model = GridModel(preset("notes"))
+    model.toggle_terminal((0, 0))
+    model.toggle_terminal((4, 4))
+    model.advance(5_000)
+    assert model.finished and not model.converged
+    assert "did not converge" in model.status()
+    assert model.k == 1000
+
+
+def test_edits_validate_and_restart():
+    model = GridModel(preset("notes"))
+    model.advance(3)
+    model.toggle_wall((2, 2))
+    assert model.k == 0 and (2, 2) in model.grid.walls
+    model.toggle_terminal((2, 2))  # a wall becomes a terminal
+    assert (2, 2) in model.grid.terminals and (2, 2) not in model.grid.walls
+    model.set_cell_reward((1, 1), 5.0)
+    assert model.grid.cell_rewards[1, 1] == 5.0
+    model.set_cell_reward((1, 1), None)
+    assert model.grid.cell_rewards[1, 1] == -1.0
+    spec = model.spec
+    with pytest.raises(ValueError):
+        model.set_slip(1.5)
+    with pytest.raises(ValueError):
+        model.set_gamma(-0.5)
+    with pytest.raises(ValueError):
+        model.resize(0, 3)
+    assert model.spec == spec  # bad edits leave the grid as it was
+    model.resize(3, 7)
+    assert model.grid.n_states == 21 and (2, 2) in model.grid.terminals
+    assert (4, 4) not in model.spec.terminals
+
+
+def test_q_learning_history_replays_exactly():
+    model = GridModel(preset("corners"), mode="q_learning", episodes=5, seed=4)
+    model.advance(4)
+    Q4 = model.Q.copy()
+    returns = model.episode_returns.copy()
+    assert len(returns) == 20
+    model.back()
+    model.back()
+    assert len(model.episode_returns) == 10
+    model.advance(2)
+    np.testing.assert_array_equal(model.Q, Q4)
+    np.testing.assert_array_equal(model.episode_returns, returns)
+    # changing epsilon live keeps Q but drops the replayable future
+    model.back()
+    model.set_learning(epsilon=0.0)
+    model.step()
+    assert model.history.index == 4 and model.epsilon == 0.0
+
+
+def test_q_learning_approaches_q_star():
+    model = GridModel(preset("corners"), mode="q_learning", episodes=50, epsilon=0.3,
+                      alpha=0.5, seed=1)
+    first = None
+    for _ in range(40):
+        model.step()
+        first = first if first is not None else model.q_error()
+    assert model.q_error() < 0.05 < first
+
+
+def test_single_moves_log_the_update():
+    model = GridModel(preset("notes"), mode="q_learning", episodes=0, alpha=0.5)
+    model.step()
+    s, a, r, s2, q_old, target, q_new = model.log[-1]
+    assert not model.grid.absorbing[s] and r == -1.0
+    assert abs(np.subtract(model.grid.cell(s), model.grid.cell(s2))).sum() <= 1
+    assert q_new == pytest.approx(q_old + 0.5 * (target - q_old))
+    assert model.agent in (s2, None)
+
+
+def test_format_fits_widths():
+    for value in (-14.0, 24.4189, -100.0, 0.852, 1e6, -0.0, 123456.0):
+        for width in (3, 4, 5, 7):
+            assert len(fmt(value, width)) <= width
+    assert fmt(-14.0, 5) == "-14" and fmt(-0.0, 5) == "0"
+
+
+def test_pytorch_code_is_valid_python_and_matches_the_grid():
+    import ast
+
+    for name in PRESETS:
+        code = pytorch_code(preset(name), "value_iteration")
+        ast.parse(code)
+        assert "gamma" in code and "P @ V" in code
+    assert "(4, 1)" in pytorch_code(preset("teleport"), "value_iteration")
+
+
+def test_pytorch_code_runs_with_a_numpy_stand_in():
+    """The copied code computes value iteration's values (run with a tiny torch shim)."""
+    import types
+
+    class T(np.ndarray):
+        def abs(self):
+            return np.abs(self).view(T)
+
+        def item(self):
+            return float(self)
+
+        def tolist(self):
+            return np.asarray(self).tolist()
+
+        def max(self, dim=None, **kw):
+            if dim is None:
+                return np.asarray(self).max().view(T) if self.ndim else float(self)
+            return types.SimpleNamespace(values=np.asarray(self).max(axis=dim).view(T))
+
+        def argmax(self, dim=None):
+            return np.asarray(self).argmax(axis=dim).view(T)
+
+    torch = types.ModuleType("torch")
+    torch.float64 = np.float64
+    torch.zeros = lambda *shape, dtype=None: np.zeros(shape).view(T)
+    spec = preset("slippery")
+    namespace = {"print": lambda *a, **k: None}
+    import sys
+
+    sys.modules["torch"] = torch
+    try:
+        exec(pytorch_code(spec, "value_iteration"), namespace)
+    finally:
+        del sys.modules["torch"]
+    expected = value_iteration(Gridworld(**spec.kwargs()), spec.gamma).V
+    np.testing.assert_allclose(np.asarray(namespace["V"]), expected, atol=1e-8)
+
+
+def test_params_validate():
+    full = validate_lab("gridworld", {"preset": "maze", "gamma": 0.9, "select": [1, 2]})
+    assert full["mode"] == "value_iteration" and full["rows"] is None
+    with pytest.raises(ValueError):
+        validate_lab("gridworld", {"preset": "nope"})
+    with pytest.raises(ValueError):
+        validate_lab("gridworld", {"rows": 99})
+
+
+# --- Pilot ---------------------------------------------------------------------------------
+
+
+async def test_stepping_back_and_reset(lab_app):
+    async with lab_app("gridworld").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "n")
+        assert lab.model.k == 3
+        V3 = lab.model.V.copy()
+        await pilot.press("b")
+        assert lab.model.k == 2
+        await pilot.press("n")
+        np.testing.assert_array_equal(lab.model.V, V3)
+        await pilot.press("r")
+        assert lab.model.k == 0 and not lab.model.V.any()
+        lab._tick()
+        lab._tick()
+        assert lab.model.k == 2
+        assert "sweep 2, Δ 1" in lab.query_one("#gw-controls").status
+
+
+async def test_select_predict_and_reveal(lab_app):
+    answers = []
+    async with lab_app("gridworld", select=[2, 2], sweeps=2).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        _spy(lab, lambda m: answers.append((m.key, m.correct)))
+        await pilot.pause()
+        panel = _text(lab.query_one("#gw-backup"))
+        assert "Backup of (2,2), sweep 2 → 3" in panel and "= ?" in panel
+        assert "-1 + 1·(-2)" in panel
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "asking" and predict.answer == -3.0
+        await pilot.press("i")
+        await pilot.press("minus", "3", "enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        panel = _text(lab.query_one("#gw-backup"))
+        assert "max(-3, -3, -3, -3) = -3" in panel
+        # moving the selection asks again for the new cell
+        await pilot.press("up")
+        await pilot.pause()
+        assert lab.selected == (1, 2) and predict.state == "asking"
+        await pilot.press("n")
+        assert lab.model.k == 3
+    assert answers == [("bellman-backup", True)]
+
+
+async def test_editing_with_keys(lab_app):
+    async with lab_app("gridworld", select=[1, 1]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "w")
+        assert (1, 1) in lab.model.grid.walls and lab.model.k == 0
+        await pilot.press("t")
+        assert (1, 1) in lab.model.grid.terminals
+        # γ through its input: a bad value is refused and the last good one kept
+        await pilot.press("g")
+        field = lab.query_one("#pi-gamma").query_one(Input)
+        assert field.has_focus
+        field.value = "1.7"
+        await pilot.press("enter")
+        assert lab.model.spec.gamma == 1.0
+        assert lab.query_one("#pi-gamma", ParamInput).error
+        field.value = "0.5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.spec.gamma == 0.5
+        # a cell reward for the selected cell
+        await pilot.press("right")
+        await pilot.press("c")
+        cell = lab.query_one("#pi-cell_reward").query_one(Input)
+        cell.value = "7"
+        await pilot.press("enter")
+        assert lab.model.grid.cell_rewards[1, 2] == 7.0
+        # grid size
+        await pilot.press("z")
+        rows = lab.query_one("#pi-rows").query_one(Input)
+        rows.value = "7"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.grid.rows == 7 and lab.model.grid.cols == 5
+        # presets and modes
+        await pilot.press("p")
+        assert lab.model.spec.rows == 4 and lab.model.spec.cols == 4  # corners
+        await pilot.press("m")
+        assert lab.model.mode == "random_policy"
+        await pilot.press("v")
+        assert lab.show_q
+
+
+async def test_mouse_selects_and_shift_click_builds_walls(lab_app):
+    async with lab_app("gridworld").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        view = lab.query_one(GridView)
+        cw, ch, x0, y0 = view.geometry(*view.size)
+        target = (x0 + 3 * cw + 1, y0 + 1 * ch + 1)
+        await pilot.click(GridView, offset=target)
+        assert lab.selected == (1, 3)
+        await pilot.click(GridView, offset=target, shift=True)
+        assert (1, 3) in lab.model.grid.walls
+
+
+async def test_q_learning_mode_runs_and_plots(lab_app):
+    app = lab_app("gridworld", preset="cliff", mode="q_learning", episodes=20, seed=2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "n")
+        assert len(lab.model.episode_returns) == 60
+        chart = lab.query_one("#gw-chart")
+        assert [s.name for s in chart.series] == ["return", "v*(start)"]
+        assert "Agent–environment loop" in _text(lab.query_one("#gw-backup"))
+        await pilot.press("e")
+        field = lab.query_one("#pi-epsilon").query_one(Input)
+        field.value = "0.05"
+        await pilot.press("enter")
+        assert lab.model.epsilon == 0.05 and len(lab.model.episode_returns) == 60
+        await pilot.press("n")
+        assert len(lab.model.episode_returns) == 80
+
+
+@pytest.mark.parametrize("size", [(20, 8), (40, 12), (60, 20), (80, 30)])
+async def test_small_terminals_do_not_crash(lab_app, size):
+    async with lab_app("gridworld", preset="maze", select=[0, 0]).run_test(size=size) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "v", "n", "m", "n")
+        await pilot.pause()
+        assert lab.model.k >= 1
+
+
+async def test_a_full_size_grid_draws(lab_app):
+    async with lab_app("gridworld", preset="open", rows=30, cols=30).run_test(
+        size=(120, 36)
+    ) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert lab.model.grid.n_states == 900
+        assert lab.query_one(GridView).geometry(*lab.query_one(GridView).size)[0] >= 1
+
+
+async def test_answered_message_reaches_the_app(lab_app):
+    received = []
+    app = lab_app("gridworld", select=[0, 1])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        _spy(lab, received.append)
+        await pilot.press("i", "0", "enter")  # V₁(0,1) is -1, not 0
+        await pilot.pause()
+    assert len(received) == 1 and isinstance(received[0], Lab.Answered)
+    assert received[0].lab == "gridworld" and received[0].correct is False
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+def test_snapshot_notes_mid_iteration(snap_compare):
+    app = LabApp("gridworld", dict(preset="notes", select=[2, 2], sweeps=2))
+    assert snap_compare(app, terminal_size=(120, 36))
+
+
+def test_snapshot_teleport_with_q_values(snap_compare):
+    app = LabApp("gridworld", dict(preset="teleport", show_q=True, sweeps=10, select=[0, 1]))
+    assert snap_compare(app, terminal_size=(120, 36))
+
+
+def test_snapshot_maze_beside_a_lesson(snap_compare):
+    app = LabApp("gridworld", dict(preset="maze", sweeps=6))
+    assert snap_compare(app, terminal_size=(80, 30))

@@ -1,0 +1,221 @@
+"""GridView: the Gridworld drawn large, one coloured block of text per cell (Line API)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tutor.widgets.colormap import colormap
+
+ARROWS = "↑↓←→"
+WALL_BG, WALL_FG = "#262626", "#5a5a5a"
+TERMINAL_BG, TERMINAL_FG = "#56657a", "#ffffff"
+SELECT_FG = "#ff9e3d"
+AGENT_FG = "#ff3030"
+
+
+def fmt(value: float, width: int) -> str:
+    """`value` in at most `width` characters (3 significant digits when they fit)."""
+    if not np.isfinite(value):
+        return "nan"[:width] if np.isnan(value) else ("∞" if value > 0 else "-∞")
+    if value == 0:
+        value = 0.0  # no "-0"
+    for text in (f"{value:.3g}", f"{value:.2g}", f"{value:.0f}", f"{value:.0e}"):
+        text = text.replace("e+0", "e").replace("e-0", "e-")
+        if len(text) <= width:
+            return text
+    return "#" * max(width, 0)
+
+
+@dataclass(frozen=True)
+class GridData:
+    """What to draw: kinds (rows, cols) 0 free 1 wall 2 terminal 3 teleport; values (rows,
+    cols); arrows (rows, cols, 4) bool; q (rows, cols, 4) or None; labels {(r, c): text} shown
+    on the cell's first line (entering rewards, teleports); selected and agent cells or None."""
+
+    kinds: np.ndarray
+    values: np.ndarray
+    arrows: np.ndarray
+    q: np.ndarray | None = None
+    labels: dict | None = None
+    selected: tuple[int, int] | None = None
+    agent: tuple[int, int] | None = None
+
+
+class GridView(Widget):
+    """Each cell is a block of `cw` x `ch` characters coloured by its value (viridis), with the
+    value, the greedy moves as arrows, and optionally the four Q-values around the centre.
+
+    Cell sizes adapt to the space: 3 lines x 9 columns when there is room (13 with Q-values),
+    down to one character per cell (colour and arrow only) on large grids. Clicking a cell posts
+    `GridView.CellClicked`.
+    """
+
+    DEFAULT_CSS = """
+    GridView {
+        width: 1fr;
+        height: 1fr;
+        min-height: 3;
+        background: $surface;
+    }
+    """
+
+    class CellClicked(Message):
+        """A cell was clicked: `row`, `col`, and whether shift or the right button was used."""
+
+        def __init__(self, row: int, col: int, shift: bool, button: int) -> None:
+            super().__init__()
+            self.row, self.col, self.shift, self.button = row, col, shift, button
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.data: GridData | None = None
+        self._version = 0
+        self._key: tuple | None = None
+        self._strips: list[Strip] = []
+        self._geometry = (1, 1, 0, 0)  # cw, ch, x0, y0
+
+    def show(self, data: GridData) -> None:
+        self.data = data
+        self._version += 1
+        self.refresh()
+
+    # --- geometry --------------------------------------------------------------------------
+    def geometry(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """(cell width, cell height, x offset, y offset) for the current data and size."""
+        if self.data is None:
+            return 1, 1, 0, 0
+        rows, cols = self.data.kinds.shape
+        max_w = 13 if self.data.q is not None else 9
+        cw = max(1, min(max_w, width // cols))
+        ch = max(1, min(3, height // rows))
+        x0 = max(0, (width - cw * cols) // 2)
+        y0 = max(0, (height - ch * rows) // 2)
+        return cw, ch, x0, y0
+
+    def cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """The (row, col) under widget coordinates (x, y), or None."""
+        if self.data is None:
+            return None
+        cw, ch, x0, y0 = self._geometry
+        rows, cols = self.data.kinds.shape
+        if x < x0 or y < y0:
+            return None
+        r, c = (y - y0) // ch, (x - x0) // cw
+        return (int(r), int(c)) if r < rows and c < cols else None
+
+    def on_click(self, event: events.Click) -> None:
+        cell = self.cell_at(event.x, event.y)
+        if cell is not None:
+            event.stop()
+            self.post_message(self.CellClicked(*cell, event.shift, event.button))
+
+    # --- drawing ---------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        ascii_mode = bool(getattr(self.app, "ascii_mode", False)) or "NO_COLOR" in os.environ
+        key = (width, height, self._version, ascii_mode)
+        if key != self._key:
+            self._strips = self._build(width, height, ascii_mode)
+            self._key = key
+        if 0 <= y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width)
+
+    def _build(self, width: int, height: int, ascii_mode: bool) -> list[Strip]:
+        data = self.data
+        if data is None or width <= 0 or height <= 0:
+            return []
+        self._geometry = cw, ch, x0, y0 = self.geometry(width, height)
+        rows, cols = data.kinds.shape
+        free = data.kinds != 1
+        free &= data.kinds != 2
+        finite = data.values[free & np.isfinite(data.values)]
+        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        colours = colormap(data.values, vmin, vmax, "viridis")
+        blocks = [[self._cell(data, r, c, cw, ch, colours[r, c], ascii_mode)
+                   for c in range(cols)] for r in range(rows)]
+        strips = []
+        pad_left = [Segment(" " * x0)] if x0 else []
+        for y in range(height):
+            r, i = divmod(y - y0, ch)
+            if y < y0 or r >= rows:
+                strips.append(Strip.blank(width))
+                continue
+            segments = list(pad_left)
+            for c in range(cols):
+                segments.extend(blocks[r][c][i])
+            strips.append(Strip(segments).crop_extend(0, width, None))
+        return strips
+
+    def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, rgb, ascii_mode: bool):
+        """The `ch` lines of cell (r, c), each a list of segments `cw` wide."""
+        kind = int(data.kinds[r, c])
+        value = float(data.values[r, c])
+        inner = cw - 2 if cw >= 5 else cw
+        label = (data.labels or {}).get((r, c), "")
+        if cw < 5 and kind != 2:
+            label = ""  # no room: the colour and the arrow say enough
+        arrows = "".join(a for a, on in zip(ARROWS, data.arrows[r, c]) if on)
+        if ascii_mode:
+            base = Style()
+        elif kind == 1:
+            base = Style(bgcolor=WALL_BG, color=WALL_FG)
+        elif kind == 2:
+            base = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
+        else:
+            bg = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
+            light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+            base = Style(bgcolor=bg, color="#000000" if light else "#ffffff")
+        if kind == 1:
+            lines = ["▒" * inner if not ascii_mode else "#" * inner] * ch
+        elif kind == 2:
+            text = label or "end"
+            lines = self._lines(ch, text if len(text) < cw or cw >= 5 else "■", "", "", inner)
+        elif data.q is not None and ch == 3 and cw >= 11:
+            q = data.q[r, c]
+            half = (inner - 1) // 2
+            centre = arrows[:1] or "·"
+            mid = fmt(q[2], half).rjust(half) + centre + fmt(q[3], half).ljust(half)
+            lines = [fmt(q[0], inner).center(inner), mid.center(inner)[:inner],
+                     fmt(q[1], inner).center(inner)]
+        else:
+            lines = self._lines(ch, label, fmt(value, inner), arrows or "·", inner)
+        agent = data.agent == (r, c)
+        selected = data.selected == (r, c)
+        out = []
+        for i, text in enumerate(lines):
+            text = text[:inner].center(inner)
+            if agent and i == (ch - 1) // 2 + (1 if ch == 3 and data.q is None else 0):
+                mid = inner // 2
+                segs = [Segment(text[:mid], base), Segment("@", base + Style(color=AGENT_FG,
+                        bold=True)), Segment(text[mid + 1:], base)]
+            else:
+                segs = [Segment(text, base)]
+            if cw >= 5:
+                edge = base + Style(color=SELECT_FG, bold=True)
+                left, right = ("▐", "▌") if selected else (" ", " ")
+                if ascii_mode and selected:
+                    left, right = "[", "]"
+                segs = [Segment(left, edge), *segs, Segment(right, edge)]
+            elif selected:
+                segs = [Segment(s.text, s.style + Style(reverse=True)) for s in segs]
+            out.append(segs)
+        return out
+
+    @staticmethod
+    def _lines(ch: int, label: str, value: str, arrows: str, inner: int) -> list[str]:
+        if ch >= 3:
+            return [label, value, arrows]
+        if ch == 2:
+            return [value or label, arrows]
+        one = f"{arrows[:1]}{value}" if value and inner >= len(value) + 1 else (arrows[:1] or value)
+        return [one or label]

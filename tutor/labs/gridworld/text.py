@@ -1,0 +1,82 @@
+"""The Gridworld lab's side-panel text: a cell's Bellman backup and the agent-environment loop."""
+
+from __future__ import annotations
+
+from tutor.labs.gridworld.gridview import fmt
+from tutor.labs.gridworld.model import Backup, GridModel
+
+ARROWS = "↑↓←→"
+SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _num(value: float) -> str:
+    text = fmt(value, 7)
+    return f"({text})" if text.startswith("-") else text
+
+
+def backup_text(model: GridModel, backup: Backup, revealed: bool) -> str:
+    """The backup of one cell with the current numbers; the results only when `revealed`."""
+    r, c = backup.cell
+    k = model.k
+    now, nxt = str(k).translate(SUB), str(k + 1).translate(SUB)
+    kinds = model.grid.kind_grid()
+    if backup.kind == "absorbing":
+        what = "a wall: the agent never gets here" if kinds[r, c] == 1 else (
+            "terminal: the episode ends here, so its value stays 0")
+        return f"Cell ({r},{c}) is {what}."
+    gamma = model.spec.gamma
+    head = "maxₐ" if backup.kind == "max" else "¼ Σₐ"
+    lines = [f"Backup of ({r},{c}), sweep {k} → {k + 1}",
+             f"V{nxt}(s) = {head} [r + γ Σ p·V{now}(s')]",
+             f"γ = {gamma:g}, V{now}({r},{c}) = {fmt(backup.value, 8)}"]
+    for term in backup.terms:
+        if len(term.outcomes) == 1:
+            expect = _num(term.outcomes[0].value)
+        else:
+            expect = "(" + " + ".join(f"{o.prob:g}·{_num(o.value)}" for o in term.outcomes) + ")"
+        line = f"{ARROWS[term.action]} {fmt(term.reward, 7)} + {gamma:g}·{expect}"
+        if revealed:
+            line += f" = {fmt(term.q, 7)}"
+        lines.append(line)
+    op = "max" if backup.kind == "max" else "mean"
+    if revealed:
+        qs = ", ".join(fmt(t.q, 6) for t in backup.terms)
+        lines.append(f"V{nxt}({r},{c}) = {op}({qs}) = {fmt(backup.next_value, 8)}")
+    else:
+        lines.append(f"V{nxt}({r},{c}) = {op}(…) = ?")
+    return "\n".join(lines)
+
+
+def loop_text(model: GridModel) -> str:
+    """The Q-learning panel: settings, the update rule, the last transitions with numbers."""
+    learner = model.learner
+    if learner is None:
+        return "Every cell is terminal: there is no state to start an episode from."
+    grid = model.grid
+    start = "random" if learner.start is None else str(grid.cell(learner.start))
+    lines = ["Agent–environment loop",
+             f"ε {model.epsilon:g} · α {model.alpha:g} · γ {model.spec.gamma:g} · start {start}",
+             "Q(s,a) ← Q + α[r + γ maxₐ' Q(s',a') − Q]"]
+    log = model.log
+    if model.episodes == 0:
+        if not log:
+            lines.append("Press n: the agent makes one move.")
+        for s, a, r, s2, *_ in log:
+            lines.append(f"S {grid.cell(s)} A {ARROWS[a]} R {fmt(r, 6)} S' {grid.cell(s2)}")
+        if log:
+            s, a, r, s2, q_old, target, q_new = log[-1]
+            lines.append(f"Q({grid.cell(s)},{ARROWS[a]}) ← {fmt(q_old, 6)} + {model.alpha:g}"
+                         f"·[{fmt(target, 6)} − {_num(q_old)}] = {fmt(q_new, 6)}")
+    else:
+        returns = model.episode_returns
+        lines.append(f"{model.episodes} episode(s) per step; {len(returns)} so far")
+        if len(returns):
+            lines.append(f"last return {fmt(returns[-1], 7)}, best {fmt(returns.max(), 7)}")
+    ref = model.reference()
+    if ref.converged:
+        lines.append(f"vs value iteration's q*: max |Q − q*| {fmt(model.q_error(), 6)}")
+        if learner.start is not None:
+            s = learner.start
+            lines.append(f"at the start: maxₐ Q {fmt(model.Q[s].max(), 7)}, "
+                         f"v* {fmt(ref.V[s], 7)}")
+    return "\n".join(lines)

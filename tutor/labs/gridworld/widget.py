@@ -1,0 +1,392 @@
+"""The Gridworld lab: value iteration (or the random policy's evaluation, or Q-learning) on an
+editable grid, sweep by sweep, with any cell's Bellman backup written out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Input, Static
+
+from core.rl import ARROWS
+from tutor.labs.base import Lab
+from tutor.labs.gridworld.code import pytorch_code
+from tutor.labs.gridworld.gridview import GridData, GridView, fmt
+from tutor.labs.gridworld.model import GridModel
+from tutor.labs.gridworld.params import MAX_SIDE, MODES, PRESETS
+from tutor.labs.gridworld.presets import preset
+from tutor.labs.gridworld.text import backup_text, loop_text
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+
+KEYS_HELP = (
+    "←↑↓→ select · click select\n"
+    "shift+click wall · w wall\n"
+    "t terminal · c cell reward\n"
+    "g γ · s slip · u step reward\n"
+    "z size · m mode · p preset\n"
+    "v Q-values · i predict\n"
+    "e ε · a α · k episodes/step"
+)
+
+
+class GridworldLab(Lab):
+    """Watch value iteration fill a Gridworld in, predict a cell's next value, edit the grid."""
+
+    lab_name = "gridworld"
+
+    DEFAULT_CSS = """
+    GridworldLab {
+        layout: vertical;
+        #gw-body { height: 1fr; }
+        #gw-left { width: 1fr; min-width: 20; }
+        #gw-title { height: 1; color: $text; text-style: bold; padding: 0 1; }
+        #gw-message { height: auto; color: $text-error; padding: 0 1; display: none; }
+        #gw-message.-shown { display: block; }
+        #gw-chart { height: 7; min-height: 4; }
+        #gw-side { width: 34; padding: 0 0 0 1; background: $panel; scrollbar-size-vertical: 1; }
+        #gw-backup { height: auto; margin: 0 0 1 0; }
+        #gw-keys { height: auto; color: $text-muted; margin: 1 0 0 0; }
+        ParamInput .param-input--label { min-width: 12; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("up", "move(-1, 0)", "Up", show=False),
+        Binding("down", "move(1, 0)", "Down", show=False),
+        Binding("left", "move(0, -1)", "Left", show=False),
+        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("w", "toggle_wall", "Wall"),
+        Binding("t", "toggle_terminal", "Terminal"),
+        Binding("v", "toggle_q", "Q-values"),
+        Binding("m", "next_mode", "Mode"),
+        Binding("p", "next_preset", "Preset"),
+        Binding("i", "focus_input('predict')", "Predict", show=False),
+        Binding("c", "focus_input('cell_reward')", "Cell reward", show=False),
+        Binding("g", "focus_input('gamma')", "γ", show=False),
+        Binding("s", "focus_input('slip')", "Slip", show=False),
+        Binding("u", "focus_input('step_reward')", "Step reward", show=False),
+        Binding("z", "focus_input('rows')", "Size", show=False),
+        Binding("e", "focus_input('epsilon')", "ε", show=False),
+        Binding("a", "focus_input('alpha')", "α", show=False),
+        Binding("k", "focus_input('episodes')", "Episodes", show=False),
+    ]
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        spec = preset(params["preset"])
+        rows = params.get("rows") or spec.rows
+        cols = params.get("cols") or spec.cols
+        if (rows, cols) != (spec.rows, spec.cols):
+            spec = spec.resized(rows, cols)
+        for key in ("gamma", "slip", "step_reward"):
+            if params.get(key) is not None:
+                spec = replace(spec, **{key: float(params[key])})
+        self.model = GridModel(spec, params["mode"], params["epsilon"], params["alpha"],
+                               params["episodes"], params["seed"])
+        self.show_q = bool(params["show_q"])
+        self.selected: tuple[int, int] | None = None
+        self._message = ""
+        select = params.get("select")
+        if select is not None:
+            try:
+                r, c = (int(v) for v in select)
+                if not (0 <= r < spec.rows and 0 <= c < spec.cols):
+                    raise ValueError
+                self.selected = (r, c)
+            except (TypeError, ValueError):
+                self._message = f"select = {select!r} is not a cell of the grid; ignored"
+        self._ready = False  # set once composed: widgets can be queried
+        self._asked: tuple | None = None
+        self._answered: set[tuple] = set()
+        if params.get("sweeps"):
+            self.model.advance(int(params["sweeps"]))
+
+    # --- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        m = self.model
+        with Horizontal(id="gw-body"):
+            with Vertical(id="gw-left"):
+                yield Static("", id="gw-title", markup=False)
+                yield Static("", id="gw-message", markup=False)
+                yield GridView(id="gw-grid")
+                yield LineChart(id="gw-chart", log_y=True)
+            with VerticalScroll(id="gw-side"):
+                yield Static("", id="gw-backup", markup=False)
+                yield PredictInput(id="gw-predict")
+                yield ParamInput("preset", "preset p", m.spec.title and self.params["preset"],
+                                 kind="choice", choices=PRESETS, id="pi-preset")
+                yield ParamInput("mode", "mode m", m.mode, kind="choice", choices=MODES,
+                                 id="pi-mode")
+                yield ParamInput("gamma", "γ g", m.spec.gamma, min=0.0, max=1.0, step=0.01,
+                                 id="pi-gamma")
+                yield ParamInput("slip", "slip s", m.spec.slip, min=0.0, max=1.0, step=0.05,
+                                 id="pi-slip")
+                yield ParamInput("step_reward", "step rew. u", m.spec.step_reward, min=-100.0,
+                                 max=100.0, step=0.5, id="pi-step_reward")
+                yield ParamInput("cell_reward", "cell rew. c", 0.0, min=-1000.0, max=1000.0,
+                                 id="pi-cell_reward")
+                yield ParamInput("rows", "rows z", m.spec.rows, kind="int", min=1, max=MAX_SIDE,
+                                 step=1, id="pi-rows")
+                yield ParamInput("cols", "cols", m.spec.cols, kind="int", min=1, max=MAX_SIDE,
+                                 step=1, id="pi-cols")
+                yield ParamInput("epsilon", "ε e", m.epsilon, min=0.0, max=1.0, step=0.05,
+                                 id="pi-epsilon")
+                yield ParamInput("alpha", "α a", m.alpha, min=0.0, max=1.0, step=0.05,
+                                 id="pi-alpha")
+                yield ParamInput("episodes", "episodes k", m.episodes, kind="int", min=0,
+                                 max=1000, step=1, id="pi-episodes")
+                yield Static(KEYS_HELP, id="gw-keys", markup=False)
+        yield StepControls(id="gw-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._ready = True
+        self._refresh_view()
+
+    # --- Lab interface -------------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.step()
+        self._refresh_view()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.back()
+        self._refresh_view()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.restart()
+        self._refresh_view()
+
+    def pytorch_code(self) -> str | None:
+        return pytorch_code(self.model.spec, self.model.mode)
+
+    # --- actions -----------------------------------------------------------------------------
+    def action_move(self, dr: int, dc: int) -> None:
+        rows, cols = self.model.spec.rows, self.model.spec.cols
+        if self.selected is None:
+            self.selected = (rows // 2, cols // 2)
+        else:
+            r, c = self.selected
+            self.selected = (min(rows - 1, max(0, r + dr)), min(cols - 1, max(0, c + dc)))
+        self._refresh_view()
+
+    def _edit(self, what, *args) -> None:
+        """Apply a model edit; on a bad value keep the grid and show why."""
+        self.playing = False
+        try:
+            what(*args)
+        except ValueError as exc:
+            self._show_message(str(exc))
+            self._sync_inputs()
+            return
+        self._show_message("")
+        self._sync_inputs()
+        self._refresh_view()
+
+    def _cell_or_message(self) -> tuple[int, int] | None:
+        if self.selected is None:
+            self._show_message("select a cell first (arrow keys or a click)")
+        return self.selected
+
+    def action_toggle_wall(self) -> None:
+        cell = self._cell_or_message()
+        if cell is not None:
+            self._edit(self.model.toggle_wall, cell)
+
+    def action_toggle_terminal(self) -> None:
+        cell = self._cell_or_message()
+        if cell is not None:
+            self._edit(self.model.toggle_terminal, cell)
+
+    def action_toggle_q(self) -> None:
+        self.show_q = not self.show_q
+        self._refresh_view()
+
+    def action_next_mode(self) -> None:
+        mode = MODES[(MODES.index(self.model.mode) + 1) % len(MODES)]
+        self._edit(self.model.set_mode, mode)
+
+    def action_next_preset(self) -> None:
+        current = self.query_one("#pi-preset", ParamInput).value
+        name = PRESETS[(PRESETS.index(current) + 1) % len(PRESETS)]
+        self._load_preset(name)
+
+    def _load_preset(self, name: str) -> None:
+        self.selected = None
+        self._edit(self.model.load_preset, name)
+        self.query_one("#pi-preset", ParamInput).value = name
+
+    def action_focus_input(self, name: str) -> None:
+        if name == "predict":
+            predict = self.query_one(PredictInput)
+            if predict.state == "asking":
+                predict.query_one(Input).focus()
+            return
+        if name == "cell_reward" and self._cell_or_message() is None:
+            return
+        widget = self.query_one(f"#pi-{name}", ParamInput)
+        widget.scroll_visible()
+        for child in widget.query(Input):
+            child.focus()
+            return
+        widget.focus()
+
+    # --- messages ----------------------------------------------------------------------------
+    def on_grid_view_cell_clicked(self, message: GridView.CellClicked) -> None:
+        message.stop()
+        self.selected = (message.row, message.col)
+        self.focus()
+        if message.shift or message.button == 3:
+            self.action_toggle_wall()
+        else:
+            self._refresh_view()
+
+    def on_param_input_changed(self, message: ParamInput.Changed) -> None:
+        message.stop()
+        name, value, m = message.name, message.value, self.model
+        self.focus()
+        if name == "preset":
+            self._load_preset(value)
+        elif name == "mode":
+            self._edit(m.set_mode, value)
+        elif name == "gamma":
+            self._edit(m.set_gamma, value)
+        elif name == "slip":
+            self._edit(m.set_slip, value)
+        elif name == "step_reward":
+            self._edit(m.set_step_reward, value)
+        elif name == "cell_reward":
+            cell = self._cell_or_message()
+            if cell is not None:
+                self._edit(m.set_cell_reward, cell, value)
+        elif name in ("rows", "cols"):
+            rows = value if name == "rows" else m.spec.rows
+            cols = value if name == "cols" else m.spec.cols
+            self._edit(m.resize, rows, cols)
+            if self.selected and (self.selected[0] >= rows or self.selected[1] >= cols):
+                self.selected = None
+                self._refresh_view()
+        elif name in ("epsilon", "alpha", "episodes"):
+            self._edit(lambda: m.set_learning(**{name: value}))
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        message.stop()
+        self._answered.add(self._asked)
+        self.post_message(Lab.Answered(self.lab_name, "bellman-backup", message.correct))
+        self.focus()
+        self._refresh_side()
+
+    # --- drawing -------------------------------------------------------------------------------
+    def _show_message(self, text: str) -> None:
+        self._message = text
+        if self._ready:
+            widget = self.query_one("#gw-message", Static)
+            widget.update(f"✗ {text}" if text else "")
+            widget.set_class(bool(text), "-shown")
+
+    def _sync_inputs(self) -> None:
+        """Show the model's settings in the inputs (after an edit, a preset, or a bad value)."""
+        m = self.model
+        values = {"gamma": m.spec.gamma, "slip": m.spec.slip, "step_reward": m.spec.step_reward,
+                  "rows": m.spec.rows, "cols": m.spec.cols, "epsilon": m.epsilon,
+                  "alpha": m.alpha, "episodes": m.episodes, "mode": m.mode}
+        for name, value in values.items():
+            widget = self.query_one(f"#pi-{name}", ParamInput)
+            if widget.value != value:
+                widget.value = value
+        if self.selected is not None:
+            reward = m.spec.reward_of(self.selected)
+            self.query_one("#pi-cell_reward", ParamInput).value = (
+                m.spec.step_reward if reward is None else reward)
+
+    def _refresh_view(self) -> None:
+        if not self._ready:
+            return
+        m = self.model
+        spec = m.spec
+        rows, cols = spec.rows, spec.cols
+        q = m.Q.reshape(rows, cols, 4) if self.show_q else None
+        labels = {cell: f"{r:+g}" for cell, r in spec.rewards}
+        for src, dst, r in spec.teleports:
+            labels[src] = f"⇒{r:+g}"
+            labels.setdefault(dst, "land")
+        agent = m.agent
+        self.query_one(GridView).show(GridData(
+            kinds=m.grid.kind_grid(), values=m.V.reshape(rows, cols),
+            arrows=m.arrows().reshape(rows, cols, 4), q=q, labels=labels,
+            selected=self.selected, agent=None if agent is None else m.grid.cell(agent)))
+        mode = {"value_iteration": "value iteration", "random_policy": "random policy",
+                "q_learning": "Q-learning"}[m.mode]
+        title = f"{mode} · γ {spec.gamma:g}"
+        if spec.slip:
+            title += f" · slip {spec.slip:g}"
+        title += f" · {spec.title or 'custom grid'}"
+        self.query_one("#gw-title", Static).update(title)
+        self.query_one(StepControls).status = m.status()
+        chart = self.query_one(LineChart)
+        if m.mode == "q_learning":
+            chart.log_y = False
+            chart.title = "return per episode"
+            series = [Series("return", m.episode_returns)]
+            start = m.learner.start if m.learner is not None else None
+            ref = m.reference()
+            n = len(m.episode_returns)
+            if start is not None and ref.converged and n:
+                series.append(Series("v*(start)", np.full(n, ref.V[start]), color="#ff9e3d"))
+            chart.set_series(series)
+        else:
+            chart.log_y = True
+            chart.title = "max |ΔV| per sweep"
+            chart.set_series([Series("Δ", m.deltas)])
+        self._show_message(self._message)
+        if not self._message and m.finished and not m.converged and m.mode != "q_learning":
+            widget = self.query_one("#gw-message", Static)
+            widget.update(f"✗ no convergence after {m.k} sweeps: with γ = 1 every cell needs a "
+                          "terminal it can reach")
+            widget.set_class(True, "-shown")
+        self._refresh_side()
+
+    def _refresh_side(self) -> None:
+        m = self.model
+        panel = self.query_one("#gw-backup", Static)
+        predict = self.query_one(PredictInput)
+        if m.mode == "q_learning":
+            panel.update(loop_text(m))
+            if predict.state != "idle":
+                predict.clear()
+            return
+        if self.selected is None:
+            panel.update("Select a cell (arrow keys or a click) to see its Bellman backup.")
+            if predict.state != "idle":
+                predict.clear()
+            return
+        backup = m.backup(self.selected)
+        key = (id(m.grid), m.mode, m.k, self.selected)
+        revealed = key in self._answered or m.finished
+        panel.update(backup_text(m, backup, revealed))
+        if backup.kind == "absorbing" or m.finished:
+            if predict.state != "idle":
+                predict.clear()
+            return
+        if key != self._asked:
+            self._asked = key
+            r, c = self.selected
+            predict.ask("bellman-backup", f"Predict V{_sub(m.k + 1)}({r},{c}) (i):",
+                        backup.next_value, 0.01,
+                        f"V{_sub(m.k + 1)}({r},{c}) = {fmt(backup.next_value, 8)}.")
+
+
+def _sub(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+LAB_CLASS = GridworldLab
+
+__all__ = ["GridworldLab", "LAB_CLASS", "ARROWS"]
