@@ -8,9 +8,11 @@ first node. Graphs tens of thousands of ops deep work.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
+import numba
 import numpy as np
 
 from core._jit import kernel
@@ -95,6 +97,23 @@ def _backward(op, in0, in1, local, grad, mark, out):
             mark[j] = 1
 
 
+def _ancestors_example():
+    op, in0, in1, _ = _tiny_tape()
+    return (op, in0, in1, np.zeros(3, dtype=np.int64), 2)
+
+
+@kernel(example=_ancestors_example)
+def _mark_ancestors(op, in0, in1, mark, out):
+    """mark[i] = 1 for every node `out` depends on (itself included), else 0: one reverse sweep."""
+    mark[:] = 0
+    mark[out] = 1
+    for i in range(out, -1, -1):
+        if mark[i] == 1 and op[i] != INPUT and op[i] != CONST:
+            mark[in0[i]] = 1
+            if in1[i] >= 0:
+                mark[in1[i]] = 1
+
+
 @kernel(example=_batch_example, error_model="numpy")
 def _forward_batch(op, in0, in1, const, xs, out):
     """value[out] for every row of xs (B, k) of input values: (B,). For finite differences."""
@@ -113,6 +132,11 @@ def _forward_batch(op, in0, in1, const, xs, out):
                 value[i] = apply_op(code, value[in0[i]], b, const[i])[0]
         result[r] = value[out]
     return result
+
+
+def _quiet():
+    """IEEE results without warnings when the kernels run as plain Python (NUMBA_DISABLE_JIT)."""
+    return np.errstate(all="ignore") if numba.config.DISABLE_JIT else contextlib.nullcontext()
 
 
 def _is_number(x) -> bool:
@@ -349,23 +373,18 @@ class Graph:
 
     def _ancestor_indices(self, out: int) -> list[int]:
         if out not in self._needed:
-            used = bytearray(out + 1)
-            used[out] = 1
-            for i in range(out, -1, -1):
-                if used[i] and self._op[i] not in (INPUT, CONST):
-                    used[self._in0[i]] = 1
-                    if self._in1[i] >= 0:
-                        used[self._in1[i]] = 1
-            self._needed[out] = [i for i in range(out + 1) if used[i]]
+            op, in0, in1, _ = self._tape()
+            mark = np.empty(len(op), dtype=np.int64)
+            _mark_ancestors(op, in0, in1, mark, out)
+            self._needed[out] = np.flatnonzero(mark[: out + 1]).tolist()
         return self._needed[out]
 
     def _needed_inputs(self, out: int) -> tuple[str, ...]:
         if out not in self._needed_names:
-            self._needed_names[out] = tuple(
-                self._names[int(self._const[i])]
-                for i in self._ancestor_indices(out)
-                if self._op[i] == INPUT
-            )
+            op, _, _, const = self._tape()
+            idx = np.asarray(self._ancestor_indices(out), dtype=np.int64)
+            slots = const[idx[op[idx] == INPUT]].astype(np.int64) if idx.size else idx
+            self._needed_names[out] = tuple(self._names[k] for k in slots.tolist())
         return self._needed_names[out]
 
     def _read(self, which: str, i: int, k: int = 0) -> float:
@@ -431,7 +450,8 @@ class Graph:
         op, in0, in1, const = self._tape()
         self._xs = xs
         self._given.update(values)
-        _forward(op, in0, in1, const, xs, self._value, self._local, output.index)
+        with _quiet():
+            _forward(op, in0, in1, const, xs, self._value, self._local, output.index)
         self._forward_upto = output.index
         self._backward_from = -1
         return float(self._value[output.index])
@@ -446,7 +466,8 @@ class Graph:
         op, in0, in1, _ = self._tape()
         if self._forward_upto < output.index:
             raise ValueError("run forward(output, ...) before backward(output)")
-        _backward(op, in0, in1, self._local, self._grad, self._mark, output.index)
+        with _quiet():
+            _backward(op, in0, in1, self._local, self._grad, self._mark, output.index)
         self._backward_from = output.index
         grad = self._grad
         return {name: float(grad[node.index]) for name, node in self._inputs.items()}
@@ -458,7 +479,8 @@ class Graph:
         if xs.ndim != 2 or xs.shape[1] != len(self._names):
             raise ValueError(f"expected xs of shape (B, {len(self._names)}), got {xs.shape}")
         op, in0, in1, const = self._tape()
-        return _forward_batch(op, in0, in1, const, xs, output.index)
+        with _quiet():
+            return _forward_batch(op, in0, in1, const, xs, output.index)
 
     def nonfinite_source(self, output: Node) -> tuple[Node, str] | None:
         """The first node whose value (or local gradient) went inf/nan with finite inputs.
