@@ -40,7 +40,7 @@ async def test_step_back_and_reset_return_to_the_same_weights(lab_app):
 async def test_training_in_the_lab_separates_the_circles(lab_app):
     async with lab_app("mlp", dataset="circles", noise=0.05).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        await pilot.press("f", "f")
+        await pilot.press("g", "g")
         await pilot.pause()
         state = lab.model.state
         assert state.step == 200
@@ -105,12 +105,12 @@ async def test_hidden_layers_field_changes_the_architecture(lab_app):
 async def test_weight_view_switches_layer_and_panel(lab_app):
     async with lab_app("mlp", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.press("full_stop", "full_stop")
         assert lab.weight_layer == 3
-        await pilot.press("right_square_bracket")
+        await pilot.press("full_stop")
         assert lab.weight_layer == 3
         assert "layer 3/3: W 2×8" in str(lab.query_one("#mlp-weights-label").render())
-        await pilot.press("left_square_bracket")
+        await pilot.press("comma")
         assert lab.weight_layer == 2
         panel = lab.query_one("#mlp-panel")
         assert panel.current == "mlp-weights"

@@ -70,11 +70,11 @@ class MlpLab(Lab):
 
     BINDINGS = [
         Binding("v", "toggle_view", "Weights/settings"),
-        Binding("left_square_bracket", "layer(-1)", "Prev layer", show=False),
-        Binding("right_square_bracket", "layer(1)", "Next layer", show=False),
+        Binding("comma", "layer(-1)", "Previous layer's weights", show=False),
+        Binding("full_stop", "layer(1)", "Next layer's weights", show=False),
         Binding("t", "toggle_points", "Train/test points", show=False),
-        Binding("f", "forward_many", "+100 steps", show=False),
-        Binding("escape", "focus_lab", "Lab keys", show=False),
+        Binding("g", "forward_many", "Go 100 steps", show=False),
+        Binding("escape", "focus_lab", "Leave a settings field", show=False),
     ]
 
     lab_name = "mlp"
@@ -193,7 +193,7 @@ class MlpLab(Lab):
         self.weight_layer = layer
         w, g = self.model.layer_view(layer)
         self.query_one("#mlp-weights-label", Static).update(
-            f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} (out × in) [ ]"
+            f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} (out × in) , ."
         )
         cols = max(2, (SIDE_WIDTH - 4) // 2)
         rows = max(2, self.query_one("#mlp-panel").size.height - 3)
@@ -223,6 +223,12 @@ class MlpLab(Lab):
     def action_toggle_view(self) -> None:
         switcher = self.query_one("#mlp-panel", ContentSwitcher)
         switcher.current = "mlp-settings" if switcher.current == "mlp-weights" else "mlp-weights"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # esc leaves a settings field; with the lab itself focused it stays the screen's key
+        if action == "focus_lab":
+            return self.app.focused is not self
+        return super().check_action(action, parameters)
 
     def action_focus_lab(self) -> None:
         """Leave a settings field so the playback keys work again."""
