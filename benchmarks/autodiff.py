@@ -98,7 +98,7 @@ def chain(x, tanh, sin):
     return v
 
 
-def best_of(fn, repeat: int = 7, number: int = 1) -> float:
+def best_of(fn, repeat: int = 15, number: int = 1) -> float:
     """Best time per call in seconds."""
     best = math.inf
     for _ in range(repeat):

@@ -216,8 +216,8 @@ def _draw_box(grid, style, at, box, number) -> None:
     tag = box.tag if len(box.tag) <= inner - len(label) - 2 else ""  # whole or not at all
     top = "┌ " + label + " " + "─" * (inner - len(label) - 2 - len(tag)) + tag + "┐"
     rows = [top, None, None, "└" + "─" * inner + "┘"]
-    value = "" if box.value is None else number(box.value, inner - 1)
-    grad = "" if box.grad is None else number(box.grad, inner - 1)
+    value = "" if box.value is None else number(box.value, inner - 2)
+    grad = "" if box.grad is None else number(box.grad, inner - 2)
     for i, ch in enumerate(top):
         grid[y][x + i] = ch
         style[y][x + i] = "label" if 2 <= i < 2 + len(label) else border
