@@ -17,7 +17,7 @@ PARAMS = {
     "path": Param("str", "", "the student's own image file (PGM/PPM; PNG/JPEG with Pillow)"),
     "size": Param("int", 48, "side of the image in pixels", min=8, max=128),
     "kernel": Param("str", "sobel_x", "the kernel preset (or custom)", choices=PRESETS + ("custom",)),
-    "kernel_size": Param("int", 3, "K, the kernel's side", min=2, max=7),
+    "kernel_size": Param("int", 3, "K, the kernel's side", min=2, max=5),
     "weights": Param("list[list[float]]", [], "a custom K x K kernel, row by row"),
     "bias": Param("float", 0.0, "b, added to every output pixel", min=-100.0, max=100.0),
     "padding": Param("int", 0, "P, pixels added on each side", min=0, max=3),

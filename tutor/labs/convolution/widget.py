@@ -1,0 +1,420 @@
+"""The convolution lab widget: input, kernel and output side by side, and the chapter's views."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Input, Static
+
+from tutor.labs.base import Lab
+from tutor.labs.convolution import params as P
+from tutor.labs.convolution import render as R
+from tutor.labs.convolution import text as T
+from tutor.labs.convolution.kernels import parse_weight
+from tutor.labs.convolution.model import ConvModel
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+
+MID_WIDTH = 32
+CELL_WIDTH = 6
+ONOFF = ("off", "on")
+
+#: The settings each view shows: (parameter, label, kind).
+SETTINGS = {
+    "filter": ("image", "kernel", "kernel_size", "padding", "padding_mode", "stride", "relu", "bias"),
+    "slide": ("image", "kernel", "kernel_size", "padding", "padding_mode", "stride", "relu", "bias"),
+    "bank": ("image", "kernel_size", "padding", "padding_mode", "stride", "relu"),
+    "stack": ("image", "kernel", "kernel_size", "layers", "relu"),
+    "pool": ("image", "kernel", "pool", "pool_size", "shift", "relu"),
+    "lenet": ("digit",),
+}
+LABELS = {"kernel_size": "K", "padding": "P", "padding_mode": "pad mode", "stride": "S",
+          "pool_size": "pool K", "relu": "ReLU", "bias": "bias b"}  # fmt: skip
+INPUT_TITLES = {"filter": "input", "slide": "input (padded) · window", "bank": "input",
+                "stack": "input · receptive field", "pool": "edge map · shifted", "lenet": "digit"}  # fmt: skip
+OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activation maps",
+                 "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
+
+
+class ConvolutionLab(Lab):
+    """Apply kernels to images and see each output pixel's sum, banks, stacks, pooling, LeNet-5.
+
+    Keys: n/b step the view forward/back (window position, preset, layer, shift or digit),
+    arrows move the window or the chosen pixel, [ ] remove/add a layer, k next kernel preset,
+    v next view, ? reveal the sliding-window sum, escape returns from a field to the lab keys.
+    """
+
+    DEFAULT_CSS = """
+    ConvolutionLab {
+        layout: vertical;
+        & #conv-title { height: 1; color: $text-muted; }
+        & #conv-main { height: 1fr; }
+        & .conv-panel { width: 1fr; min-width: 8; }
+        & .conv-panel > Static { height: 1; color: $text-muted; }
+        & .conv-box { height: 1fr; align: center top; }
+        & #conv-mid { width: %d; padding: 0 1; }
+        & #conv-grid { height: auto; }
+        & .conv-row { height: 1; }
+        & .conv-cell { width: %d; height: 1; }
+        & .conv-cell.-invalid { color: $text-error; }
+        & #conv-info { height: auto; }
+        & #conv-settings { height: auto; grid-size: 3; grid-gutter: 0 1; }
+        & #conv-settings ParamInput .param-input--label { min-width: 9; }
+        & #conv-path-row { height: 1; }
+        & #conv-path-row > Static { width: 9; }
+        & #conv-path { width: 1fr; }
+        & #conv-message { height: auto; color: $text-warning; }
+    }
+    """ % (MID_WIDTH, CELL_WIDTH)
+
+    BINDINGS = [
+        Binding("left", "move(0, -1)", "←", show=False),
+        Binding("right", "move(0, 1)", "→", show=False),
+        Binding("up", "move(-1, 0)", "↑", show=False),
+        Binding("down", "move(1, 0)", "↓", show=False),
+        Binding("left_square_bracket", "layers(-1)", "Layer -", show=False),
+        Binding("right_square_bracket", "layers(1)", "Layer +", show=False),
+        Binding("k", "next_kernel", "Kernel"),
+        Binding("v", "next_view", "View"),
+        Binding("question_mark", "reveal", "Reveal", show=False),
+        Binding("escape", "focus_lab", "Lab keys", show=False),
+    ]
+
+    lab_name = "convolution"
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        try:
+            self.model = ConvModel(self.params)
+        except ValueError as exc:  # e.g. a missing image file: fall back to the built-in scene
+            self.note = f"✗ {exc}; showing the built-in scene"
+            self.params.update(path="", image="scene")
+            self.model = ConvModel(self.params)
+        self.params = dict(self.model.params)
+        self.revealed: set[tuple[int, int]] = set()
+
+    # --- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        view = self.model.view
+        yield Static("", id="conv-title", markup=False)
+        with Horizontal(id="conv-main"):
+            with Vertical(classes="conv-panel"):
+                yield Static(INPUT_TITLES[view], markup=False)
+                with Vertical(classes="conv-box", id="conv-in-box"):
+                    yield PixelView(id="conv-in")
+            with VerticalScroll(id="conv-mid", can_focus=False):
+                yield Static("kernel w (edit a cell, enter)", id="conv-grid-label", markup=False)
+                with Vertical(id="conv-grid"):
+                    for r in range(5):
+                        with Horizontal(classes="conv-row", id=f"conv-row-{r}"):
+                            for c in range(5):
+                                yield Input("", id=f"conv-cell-{r}-{c}", classes="conv-cell", compact=True)
+                yield Static("", id="conv-info", markup=False)
+                yield PredictInput(id="conv-predict")
+            with Vertical(classes="conv-panel"):
+                yield Static(OUTPUT_TITLES[view], markup=False)
+                with Vertical(classes="conv-box", id="conv-out-box"):
+                    yield PixelView(id="conv-out")
+        with Grid(id="conv-settings"):
+            yield ParamInput("view", "view", view, "choice", choices=P.VIEWS)
+            for key in SETTINGS[view]:
+                yield self._param_input(key)
+        if view == "filter":
+            with Horizontal(id="conv-path-row"):
+                yield Static("file", markup=False)
+                yield Input(self.params["path"], placeholder="your image: .pgm .ppm .png .jpg, enter",
+                            id="conv-path", compact=True)  # fmt: skip
+        yield Static("", id="conv-message", markup=False)
+        yield StepControls(id="conv-controls")
+
+    def _param_input(self, key: str) -> ParamInput:
+        spec = P.PARAMS[key]
+        label = LABELS.get(key, key)
+        value = self.params[key]
+        if spec.kind == "bool":
+            return ParamInput(key, label, ONOFF[bool(value)], "choice", choices=ONOFF)
+        if spec.kind == "str":
+            return ParamInput(key, label, value, "choice", choices=spec.choices)
+        return ParamInput(key, label, value, spec.kind, min=spec.min, max=spec.max,
+                          step=1 if spec.kind == "int" else 0.5)  # fmt: skip
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.draw_images)
+
+    # --- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Bring every part of the lab up to the model's state."""
+        if not self.is_mounted:
+            return
+        m = self.model
+        self.query_one("#conv-title", Static).update(self._title())
+        self._show_kernel_grid()
+        self.query_one("#conv-info", Static).update(self._info())
+        self.query_one("#conv-message", Static).update(self.note)
+        self.query_one(StepControls).status = f"{m.view} · step {m.history.index}"
+        self._ask_prediction()
+        self.draw_images()
+
+    def _title(self) -> str:
+        m, p = self.model, self.params
+        img = p["path"].rsplit("/", 1)[-1] if p["path"] and m.view != "lenet" else p["image"]
+        h, w = m.image.shape
+        return f"{m.view} · image {img} {h}×{w} · K={m.k} P={p['padding']} ({p['padding_mode']}) S={p['stride']}"
+
+    def _show_kernel_grid(self) -> None:
+        m = self.model
+        shown = m.view not in ("bank", "pool", "lenet")
+        self.query_one("#conv-grid").display = shown
+        self.query_one("#conv-grid-label").display = shown
+        if not shown:
+            return
+        kernel = m.current_kernel()
+        for r in range(5):
+            self.query_one(f"#conv-row-{r}").display = r < m.k
+            for c in range(5):
+                field = self.query_one(f"#conv-cell-{r}-{c}", Input)
+                field.display = c < m.k
+                if r < m.k and c < m.k and not field.has_focus:
+                    field.value = T.cell(kernel[r, c], CELL_WIDTH).strip()
+                    field.remove_class("-invalid")
+
+    def _info(self) -> str:
+        m = self.model
+        v = m.view
+        if v == "slide":
+            w = m.window()
+            return T.slide_text(m, w, (w.i, w.j) in self.revealed)
+        if v == "bank":
+            return T.bank_text(m, m.bank())
+        if v == "stack":
+            return T.stack_text(m)
+        if v == "pool":
+            return T.pool_text(m, m.pooling())
+        if v == "lenet":
+            return T.lenet_text(m, m.lenet()[2])
+        return T.filter_text(m, m.convolve())
+
+    def _ask_prediction(self) -> None:
+        predict = self.query_one(PredictInput)
+        if self.model.view != "slide":
+            predict.display = False
+            return
+        predict.display = True
+        w = self.model.window()
+        key = f"pixel-{w.i}-{w.j}"
+        if predict.key == key:
+            return
+        if (w.i, w.j) in self.revealed:
+            predict.clear()
+            return
+        predict.ask(key, f"y[{w.i},{w.j}] = ?", w.output, 0.01 + 0.02 * abs(w.output),
+                    "Sum the products, then add b" + (" and apply ReLU." if self.params["relu"] else "."))  # fmt: skip
+
+    def _panel_size(self, box_id: str) -> tuple[int, int]:
+        box = self.query_one(box_id).size
+        return max(box.width, 1), max(2 * box.height, 2)
+
+    def draw_images(self) -> None:
+        """Both pixel panels at the size of their boxes."""
+        if not self.is_mounted:
+            return
+        left, right = self.query_one("#conv-in", PixelView), self.query_one("#conv-out", PixelView)
+        (lw, lh), (rw, rh) = self._panel_size("#conv-in-box"), self._panel_size("#conv-out-box")
+        if lw < 2 or rw < 2:
+            return
+        a, b = render_views(self.model, lw, lh, rw, rh)
+        left.set_pixels(a)
+        right.set_pixels(b)
+
+    # --- Lab interface -------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.history.step()
+        self.redraw()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.history.back()
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.history.reset()
+        self.revealed.clear()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- keys ----------------------------------------------------------------------------
+    def action_move(self, dr: int, dc: int) -> None:
+        m = self.model
+        if m.view == "stack":
+            m.move_focus(dr, dc)
+        elif m.view == "slide":
+            w = m.window()
+            oh, ow = m.output_shape()
+            row, col = min(max(w.i + dr, 0), oh - 1), min(max(w.j + dc, 0), ow - 1)
+            self.params.update(row=row, col=col)
+            m.params.update(row=row, col=col)
+            m.history.reset(0)
+        else:
+            return
+        self.redraw()
+
+    def action_layers(self, delta: int) -> None:
+        if self.model.view == "stack":
+            layers = min(max(int(self.params["layers"]) + delta, 1), 6)
+            self.apply(layers=layers)
+
+    def action_next_kernel(self) -> None:
+        names = P.PRESETS
+        current = self.params["kernel"]
+        nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
+        self.apply(kernel=nxt)
+
+    def action_next_view(self) -> None:
+        self.apply(view=P.VIEWS[(P.VIEWS.index(self.model.view) + 1) % len(P.VIEWS)])
+
+    def action_reveal(self) -> None:
+        if self.model.view == "slide":
+            w = self.model.window()
+            self.revealed.add((w.i, w.j))
+            self.query_one(PredictInput).reveal()
+            self.query_one("#conv-info", Static).update(self._info())
+
+    def action_focus_lab(self) -> None:
+        self.focus()
+
+    # --- editing -------------------------------------------------------------------------
+    def apply(self, **changes) -> bool:
+        """Rebuild the model with changed parameters; on failure keep the old one and say why."""
+        new = {**self.params, **changes}
+        try:
+            model = ConvModel(new)
+        except ValueError as exc:
+            self.note = f"✗ {exc}; kept the previous settings"
+            self.redraw()
+            return False
+        self.playing = False
+        old_view = self.model.view
+        self.model, self.params = model, dict(model.params)
+        self.revealed.clear()
+        self.note = ""
+        if model.view != old_view:
+            self.call_later(self._recompose_view)
+        else:
+            self.redraw()
+        return True
+
+    async def _recompose_view(self) -> None:
+        await self.recompose()
+        self.call_after_refresh(self.redraw)
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        value = event.value
+        if P.PARAMS[event.name].kind == "bool":
+            value = value == "on"
+        if not self.apply(**{event.name: value}):
+            old = self.params[event.name]
+            event.param_input.value = ONOFF[bool(old)] if isinstance(old, bool) else old
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._edited(event.input, event.value)
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        self._edited(event.input, event.value)
+
+    def _edited(self, field: Input, text: str) -> None:
+        if field.id == "conv-path":
+            path = text.strip()
+            if path != self.params["path"]:
+                self.apply(path=path)
+            return
+        if not field.id or not field.id.startswith("conv-cell-"):
+            return
+        r, c = map(int, field.id.rsplit("-", 2)[1:])
+        try:
+            value = parse_weight(text)
+        except ValueError as exc:
+            field.add_class("-invalid")
+            self.note = f"✗ cell ({r}, {c}): {exc}; kept {T.cell(self.model.current_kernel()[r, c]).strip()}"
+            self.query_one("#conv-message", Static).update(self.note)
+            return
+        field.remove_class("-invalid")
+        kernel = self.model.current_kernel().copy()
+        if r >= kernel.shape[0] or c >= kernel.shape[1] or kernel[r, c] == value:
+            return
+        kernel[r, c] = value
+        self.apply(kernel="custom", weights=kernel.tolist())
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        w = self.model.window()
+        self.revealed.add((w.i, w.j))
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
+        self.query_one("#conv-info", Static).update(self._info())
+
+
+def render_views(m: ConvModel, lw: int, lh: int, rw: int, rh: int) -> tuple[np.ndarray, np.ndarray]:
+    """(left pixels, right pixels) for the current view, fitted to lw x lh and rw x rh."""
+    v = m.view
+    if v == "slide":
+        return _slide_pixels(m, lw, lh, rw, rh)
+    if v == "bank":
+        maps = [mp for _, mp in m.bank()]
+        return R.image_pixels(m.image, lw, lh)[0], R.image_pixels(R.mosaic(maps, 2), rw, rh, signed=True)[0]
+    if v == "stack":
+        left, s = R.image_pixels(m.image, lw, lh)
+        _, r0, r1, c0, c1 = m.receptive()
+        R.outline(left, r0, r1, c0, c1, s)
+        out = m.stacked()
+        right, s2 = R.image_pixels(out, rw, rh, signed=True)
+        fr, fc = m.focus
+        R.outline(right, fr, fr + 1, fc, fc + 1, s2, R.CURSOR)
+        return left, right
+    if v == "pool":
+        d = m.pooling()
+        left = R.mosaic([d["map"], d["shifted_map"]], 1)
+        right = R.mosaic([d["pooled"], d["pooled_shifted"]], 1)
+        return R.image_pixels(left, lw, lh, signed=True)[0], R.image_pixels(right, rw, rh, signed=True)[0]
+    if v == "lenet":
+        img, acts, _ = m.lenet()
+        c1, c3 = R.mosaic(list(acts[0]), 3), R.mosaic([np.kron(a, np.ones((2, 2))) for a in acts[2]], 4)
+        width = max(c1.shape[1], c3.shape[1])
+        pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])), constant_values=np.nan)  # noqa: E731
+        both = np.vstack([pad(c1), np.full((2, width), np.nan), pad(c3)])
+        return R.image_pixels(img, lw, lh)[0], R.image_pixels(both, rw, rh, signed=True)[0]
+    return R.image_pixels(m.image, lw, lh)[0], R.image_pixels(m.convolve(), rw, rh, signed=True)[0]
+
+
+def _slide_pixels(m: ConvModel, lw, lh, rw, rh):
+    from core.vision import pad2d
+
+    P = int(m.params["padding"])
+    padded = pad2d(m.image[None, None], P, m.params["padding_mode"])[0, 0] if P else m.image
+    left, s = R.image_pixels(padded, lw, lh)
+    w = m.window()
+    r0, r1, c0, c1 = m.window_rect(w)
+    R.outline(left, r0 + P, r1 + P, c0 + P, c1 + P, s)
+    out = m.convolve()
+    shown = out.copy().ravel()
+    shown[w.i * out.shape[1] + w.j :] = np.nan  # not computed yet
+    shown = shown.reshape(out.shape)
+    vmin, vmax, name = R.signed_limits(out)
+    fitted, s2 = R.fit(shown, rw, rh)
+    right = R.to_rgb(fitted, vmin, vmax, name)
+    R.fill(right, w.i, w.i + 1, w.j, w.j + 1, s2, R.HIGHLIGHT)
+    return left, right
+
+
+LAB_CLASS = ConvolutionLab
