@@ -255,5 +255,5 @@ def test_kernels_are_registered_for_warmup():
     from core import _jit
 
     names = {k.name for k in _jit.registered()}
-    for kernel in ("_forward", "_backward", "_forward_batch"):
-        assert f"core.autodiff.tape.{kernel}" in names
+    for kernel in ("_forward", "_backward", "_forward_batch", "_mark_ancestors"):
+        assert f"core.autodiff.kernels.{kernel}" in names

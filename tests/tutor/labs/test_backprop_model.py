@@ -9,7 +9,7 @@ import pytest
 from core.autodiff import ExpressionError, gradients
 from tutor.labs import validate_lab
 from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, plain_text, render_graph
-from tutor.labs.backprop.model import BackpropModel, fmt, node_texts, parse_values
+from tutor.labs.backprop.model import BackpropModel, fmt, parse_values
 from tutor.labs.backprop.params import PRESETS
 
 
