@@ -179,9 +179,10 @@ class Trainer:
             while end < k and idx[end].size == idx[start].size:
                 end += 1
             part = np.empty(end - start)
-            done = _train_steps(self.model.theta, self.model._sizes, self.model._act, self.x,
-                                self.target, self.labels, self.loss_code, self.code, self.state,
-                                self.t + 1, self.hyper, np.stack(idx[start:end]), part)
+            with np.errstate(over="ignore", invalid="ignore"):  # only matters without the JIT
+                done = _train_steps(self.model.theta, self.model._sizes, self.model._act, self.x,
+                                    self.target, self.labels, self.loss_code, self.code, self.state,
+                                    self.t + 1, self.hyper, np.stack(idx[start:end]), part)
             self.t += done
             losses.append(part[:done])
             if done < end - start:
