@@ -165,6 +165,7 @@ async def test_panels_cycle_check_and_symbolic(lab_app):
         assert chart.display and len(chart.series) == 2
         await pilot.press("g")
         assert "Symbolic differentiation" in _text(lab.query_one("#bp-panel"))
+        assert "∂f/∂w0 = (" in _text(lab.query_one("#bp-panel"))
         assert not lab.query_one("#bp-chart").has_class("-shown")
         await pilot.press("g")
         assert "Inputs:" in _text(lab.query_one("#bp-panel"))

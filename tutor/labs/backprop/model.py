@@ -399,6 +399,11 @@ class BackpropModel:
         return [(name, size, symbolic.size(symbolic.derivative(expr, name)), len(self.nodes))
                 for name in self.values]
 
+    def derivative_text(self, name: str, limit: int = 160) -> str:
+        """∂f/∂name as symbolic differentiation writes it, unsimplified (cut at `limit`)."""
+        expr = symbolic.from_graph(self.graph, self.output)
+        return symbolic.to_text(symbolic.derivative(expr, name), limit)
+
     def pytorch_code(self) -> str:
         """The same computation in PyTorch, to copy."""
         lines = ["import torch", ""]

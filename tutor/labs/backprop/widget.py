@@ -304,6 +304,8 @@ class BackpropLab(Lab):
                  f"{'input':8} {'f':>8} {'∂f/∂input':>12} {'tape nodes':>11}"]
         for name, size, dsize, tape in rows:
             lines.append(f"{name[:8]:8} {size:>8} {dsize:>12} {tape:>11}")
+        name = rows[0][0]
+        lines.append(f"∂f/∂{name} = {self.model.derivative_text(name)}")
         return "\n".join(lines)
 
 
