@@ -40,7 +40,7 @@ def slide_text(m: ConvModel, w: Window, revealed: bool) -> str:
         if m.params["relu"]:
             lines.append(f"ReLU → y = {w.output:.4g}")
     else:
-        lines.append(f"Σ{bias} = ?   (predict below, ? reveals)")
+        lines.append(f"Σ{bias} = ?  (? reveals)")
     return "\n".join(lines)
 
 

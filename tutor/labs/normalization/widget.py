@@ -1,0 +1,202 @@
+"""The normalization lab widget: a batch drawn as a block, the normalized group lit, statistics."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.widgets import Static
+
+from tutor.labs.base import Lab
+from tutor.labs.normalization import block as B
+from tutor.labs.normalization.model import C_IN, NormModel
+from tutor.labs.normalization.params import PARAMS
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.step_controls import StepControls
+
+SIDE_WIDTH = 36
+SETTINGS = (("kind", "norm"), ("mode", "mode"), ("n", "N"), ("c", "C"), ("h", "H"), ("w", "W"),
+            ("momentum", "momentum"), ("seed", "seed"))  # fmt: skip
+ONOFF = ("off", "on")
+
+
+class NormalizationLab(Lab):
+    """Batch, layer and instance normalization of a small N x C x H x W batch.
+
+    Keys: n draws the next training batch (BatchNorm's running statistics follow), b goes back,
+    k cycles batch/layer/instance, m switches train/eval, g highlights the next group,
+    f shows BatchNorm folded into the convolution that produced the batch.
+    """
+
+    DEFAULT_CSS = """
+    NormalizationLab {
+        layout: vertical;
+        & #norm-title { height: 1; color: $text-muted; }
+        & #norm-main { height: 1fr; }
+        & #norm-left { width: 1fr; min-width: 10; }
+        & #norm-side { width: %d; padding: 0 0 0 1; }
+        & #norm-settings { height: auto; grid-size: 3; grid-gutter: 0 1; }
+        & #norm-settings ParamInput .param-input--label { min-width: 9; }
+        & #norm-message { height: auto; color: $text-warning; }
+    }
+    """ % SIDE_WIDTH
+
+    BINDINGS = [
+        Binding("k", "next_kind", "Norm kind"),
+        Binding("m", "toggle_mode", "Train/eval"),
+        Binding("g", "next_group", "Group"),
+        Binding("f", "toggle_fold", "Fold"),
+        Binding("escape", "focus_lab", "Lab keys", show=False),
+    ]
+
+    lab_name = "normalization"
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        self.model = NormModel(self.params)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="norm-title", markup=False)
+        with Horizontal(id="norm-main"):
+            with VerticalScroll(id="norm-left", can_focus=False):
+                yield Static("", id="norm-block")
+            with VerticalScroll(id="norm-side", can_focus=False):
+                yield Static("", id="norm-stats", markup=False)
+        with Grid(id="norm-settings"):
+            for key, label in SETTINGS:
+                spec = PARAMS[key]
+                if spec.kind == "str":
+                    yield ParamInput(key, label, self.params[key], "choice", choices=spec.choices)
+                else:
+                    yield ParamInput(key, label, self.params[key], spec.kind, min=spec.min, max=spec.max,
+                                     step=1 if spec.kind == "int" else 0.05)  # fmt: skip
+        yield Static("", id="norm-message", markup=False)
+        yield StepControls(id="norm-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    # --- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        m = self.model
+        n, c, h, w = m.shape
+        mode = f" · {self.params['mode']}" if m.kind == "batch" else ""
+        self.query_one("#norm-title", Static).update(
+            f"{m.kind} norm{mode} · batch {n}×{c}×{h}×{w} = conv 3×3 ({C_IN}→{c} channels) of a random input"
+        )
+        x, y = m.x(), m.output()
+        mask = m.group_mask()
+        left = B.block_lines(x, mask, "x (conv output)")
+        right = B.block_lines(y, mask, f"y = {m.kind} norm(x)")
+        width = self.query_one("#norm-left").size.width
+        fits = max(len(t.plain) for t in left) + 3 + max(len(t.plain) for t in right) <= max(width, 1)
+        drawing = B.side_by_side(left, right) if fits else B.stacked(left, right)
+        drawing.append(f"\nrows: samples N · blocks: channels C · a block: its {h}×{w} pixels\n"
+                       f"lit: one group normalized together (over {m.reduced()})", style="dim")  # fmt: skip
+        self.query_one("#norm-block", Static).update(drawing)
+        self.query_one("#norm-stats", Static).update(self._stats())
+        self.query_one("#norm-message", Static).update(self.note)
+        self.query_one(StepControls).status = f"batch {m.state.step}"
+
+    def _stats(self) -> str:
+        m = self.model
+        groups = m.groups()
+        g = m.group % len(groups)
+        lines = [f"reduces over {m.reduced()}", f"{len(groups)} groups, lit: {groups[g][0]}",
+                 f"{'group':<7}{'μ':>9}{'σ²':>10}"]  # fmt: skip
+        shown = groups if len(groups) <= 12 else groups[max(0, g - 5) : max(0, g - 5) + 12]
+        for label, mu, var in shown:
+            mark = " ◀" if label == groups[g][0] else ""
+            lines.append(f"{label:<7}{mu:9.3f}{var:10.3f}{mark}")
+        if m.kind == "batch":
+            s = m.state
+            lines.append(f"\nrunning μ  {' '.join(f'{v:.2f}' for v in s.running_mean)}")
+            lines.append(f"running σ² {' '.join(f'{v:.2f}' for v in s.running_var)}")
+            lines.append(f"mode {self.params['mode']}: "
+                         + ("batch statistics" if self.params["mode"] == "train" else "running statistics"))  # fmt: skip
+            if self.params["fold"]:
+                err, wf, bf = m.fold_check()
+                lines.append("\nfolded into the conv (eval):")
+                lines.append(" w′ = w·γ/σ, b′ = (b − μ)·γ/σ + β")
+                lines.append(f" b′ = {' '.join(f'{v:.2f}' for v in bf)}")
+                verdict = "equal ✓" if err < 1e-9 else "differ ✗"
+                lines.append(f" max|conv′ − BN(conv)| = {err:.1e}\n {verdict}")
+        else:
+            lines.append("\nsame in train and eval:\neach sample is normalized alone")
+        return "\n".join(lines)
+
+    # --- Lab interface -------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        moved = self.model.history.step()
+        self.redraw()
+        return moved
+
+    def step_back(self) -> bool:
+        moved = self.model.history.back()
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.history.reset()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- keys and edits ------------------------------------------------------------------
+    def action_next_kind(self) -> None:
+        kinds = PARAMS["kind"].choices
+        self.apply(kind=kinds[(kinds.index(self.params["kind"]) + 1) % len(kinds)])
+
+    def action_toggle_mode(self) -> None:
+        self.apply(mode="eval" if self.params["mode"] == "train" else "train", keep_history=True)
+
+    def action_next_group(self) -> None:
+        self.model.group = (self.model.group + 1) % len(self.model.groups())
+        self.redraw()
+
+    def action_toggle_fold(self) -> None:
+        self.params["fold"] = not self.params["fold"]
+        self.model.params["fold"] = self.params["fold"]
+        if self.params["fold"] and self.model.kind != "batch":
+            self.note = "folding applies to batch norm (k switches the kind)"
+        self.redraw()
+
+    def action_focus_lab(self) -> None:
+        self.focus()
+
+    def apply(self, keep_history: bool = False, **changes) -> bool:
+        """Rebuild with changed parameters (train/eval keeps the batches and running stats)."""
+        new = {**self.params, **changes}
+        try:
+            model = NormModel(new)
+        except ValueError as exc:
+            self.note = f"✗ {exc}; kept the previous settings"
+            self.redraw()
+            return False
+        if keep_history:
+            model.history, model.group = self.model.history, self.model.group
+        self.playing = False
+        self.model, self.params = model, dict(model.params)
+        self.note = ""
+        for field in self.query(ParamInput):
+            if field.param_name in changes:
+                field.value = self.params[field.param_name]
+        self.redraw()
+        return True
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        keep = event.name == "mode"
+        if not self.apply(keep_history=keep, **{event.name: event.value}):
+            event.param_input.value = self.params[event.name]
+
+
+LAB_CLASS = NormalizationLab
