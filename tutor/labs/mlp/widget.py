@@ -260,6 +260,9 @@ class MlpLab(Lab):
         self.playing = False
         self.params, self.model = new, model
         self.note = "new settings: training restarts from the seed's initial weights"
+        if new["optimizer"] == "newton":
+            self.note += ("; newton solves with the full Hessian: on a non-convex network it "
+                          "can leap far (a saddle attracts it)")
         self.redraw()
         return True
 
