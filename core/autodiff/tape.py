@@ -28,6 +28,9 @@ def _quiet():
 
 
 def _is_number(x) -> bool:
+    t = type(x)
+    if t is float or t is int:  # the common case, without the slow ABC check
+        return True
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
