@@ -55,6 +55,9 @@ async def test_playback_timer_steps_the_lab(lab_app):
         lab._tick()  # what the playback timer calls
         lab._tick()
         assert lab.model.state.step == 2
+        lab.fps = 60  # fast playback: 6 batches per drawn frame
+        lab._tick()
+        assert lab.model.state.step == 8
 
 
 async def test_max_steps_stops_playback_with_a_message(lab_app):

@@ -206,6 +206,15 @@ class MlpLab(Lab):
         self.redraw()
         return moved
 
+    def _tick(self) -> None:
+        """Playback: above 10 steps per second, several batches per drawn frame (redrawing the
+        regions costs more than a step), so the speed setting stays the steps per second."""
+        n = max(1, int(self.fps // 10))
+        taken = self.model.advance(n)
+        self.redraw()
+        if taken < n:
+            self.playing = False
+
     def step_back(self) -> bool:
         moved = self.model.back()
         self.model.message = ""
