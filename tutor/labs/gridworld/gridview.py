@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from textual.widget import Widget
 from tutor.widgets.colormap import colormap
 
 ARROWS = "↑↓←→"
+#: The arrows of each 4-bit mask of greedy moves (bit a set: action a is greedy).
+ARROW_SETS = tuple("".join(a for i, a in enumerate(ARROWS) if m >> i & 1) for m in range(16))
 WALL_BG, WALL_FG = "#262626", "#5a5a5a"
 TERMINAL_BG, TERMINAL_FG = "#56657a", "#ffffff"
 SELECT_FG = "#ff9e3d"
@@ -24,10 +27,14 @@ AGENT_FG = "#ff3030"
 
 def fmt(value: float, width: int) -> str:
     """`value` in at most `width` characters (3 significant digits when they fit)."""
-    if not np.isfinite(value):
-        return "nan"[:width] if np.isnan(value) else ("∞" if value > 0 else "-∞")
+    value = float(value)
+    if not math.isfinite(value):
+        return "nan"[:width] if math.isnan(value) else ("∞" if value > 0 else "-∞")
     if value == 0:
         value = 0.0  # no "-0"
+    text = f"{value:.3g}"
+    if len(text) <= width and "e" not in text:
+        return text
     for text in (f"{value:.3g}", f"{value:.2g}", f"{value:.0f}", f"{value:.0e}"):
         text = text.replace("e+0", "e").replace("e-0", "e-")
         if len(text) <= width:
@@ -82,6 +89,7 @@ class GridView(Widget):
         self._key: tuple | None = None
         self._strips: list[Strip] = []
         self._geometry = (1, 1, 0, 0)  # cw, ch, x0, y0
+        self._styles: dict = {}  # cell colour -> Style, rebuilt with the strips
 
     def show(self, data: GridData) -> None:
         self.data = data
@@ -140,8 +148,12 @@ class GridView(Widget):
         free &= data.kinds != 2
         finite = data.values[free & np.isfinite(data.values)]
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-        colours = colormap(data.values, vmin, vmax, "viridis")
-        blocks = [[self._cell(data, r, c, cw, ch, colours[r, c], ascii_mode)
+        colours = colormap(data.values, vmin, vmax, "viridis").tolist()
+        self._styles: dict = {}
+        kinds, values = data.kinds.tolist(), data.values.tolist()
+        masks = (data.arrows.astype(np.int64) @ np.array([1, 2, 4, 8])).tolist()
+        blocks = [[self._cell(data, r, c, cw, ch, colours[r][c], ascii_mode, kinds[r][c],
+                              values[r][c], ARROW_SETS[masks[r][c]])
                    for c in range(cols)] for r in range(rows)]
         strips = []
         pad_left = [Segment(" " * x0)] if x0 else []
@@ -156,15 +168,13 @@ class GridView(Widget):
             strips.append(Strip(segments).crop_extend(0, width, None))
         return strips
 
-    def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, rgb, ascii_mode: bool):
+    def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, rgb, ascii_mode: bool,
+              kind: int, value: float, arrows: str):
         """The `ch` lines of cell (r, c), each a list of segments `cw` wide."""
-        kind = int(data.kinds[r, c])
-        value = float(data.values[r, c])
         inner = cw - 2 if cw >= 5 else cw
         label = (data.labels or {}).get((r, c), "")
         if cw < 5 and kind != 2:
             label = ""  # no room: the colour and the arrow say enough
-        arrows = "".join(a for a, on in zip(ARROWS, data.arrows[r, c]) if on)
         if ascii_mode:
             base = Style()
         elif kind == 1:
@@ -172,9 +182,12 @@ class GridView(Widget):
         elif kind == 2:
             base = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
         else:
-            bg = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
-            light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
-            base = Style(bgcolor=bg, color="#000000" if light else "#ffffff")
+            base = self._styles.get(tuple(rgb))
+            if base is None:
+                bg = "#{:02x}{:02x}{:02x}".format(*rgb)
+                light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+                base = self._styles[tuple(rgb)] = Style(
+                    bgcolor=bg, color="#000000" if light else "#ffffff")
         if kind == 1:
             lines = ["▒" * inner if not ascii_mode else "#" * inner] * ch
         elif kind == 2:
@@ -192,6 +205,11 @@ class GridView(Widget):
         agent = data.agent == (r, c)
         selected = data.selected == (r, c)
         out = []
+        edge = None
+        if cw >= 5:
+            edge = self._styles.get(("edge", base))
+            if edge is None:
+                edge = self._styles[("edge", base)] = base + Style(color=SELECT_FG, bold=True)
         for i, text in enumerate(lines):
             text = text[:inner].center(inner)
             if agent and i == (ch - 1) // 2 + (1 if ch == 3 and data.q is None else 0):
@@ -200,12 +218,12 @@ class GridView(Widget):
                         bold=True)), Segment(text[mid + 1:], base)]
             else:
                 segs = [Segment(text, base)]
-            if cw >= 5:
-                edge = base + Style(color=SELECT_FG, bold=True)
-                left, right = ("▐", "▌") if selected else (" ", " ")
-                if ascii_mode and selected:
-                    left, right = "[", "]"
+            if edge is not None and selected:
+                left, right = ("[", "]") if ascii_mode else ("▐", "▌")
                 segs = [Segment(left, edge), *segs, Segment(right, edge)]
+            elif edge is not None:
+                segs = [Segment(" ", base), *segs, Segment(" ", base)] if len(segs) > 1 else [
+                    Segment(f" {text} ", base)]
             elif selected:
                 segs = [Segment(s.text, s.style + Style(reverse=True)) for s in segs]
             out.append(segs)
