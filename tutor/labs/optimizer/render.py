@@ -71,18 +71,62 @@ def pixel_to_point(surface, x: int, y: int, rows: int, cols: int) -> tuple[float
     return float(px), float(py)
 
 
-def race_overlay(model, rows: int, cols: int, colors: dict[str, str]) -> dict:
+def _distinct(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dot coordinates rounded, with consecutive repeats dropped: a converged run adds no work."""
+    with np.errstate(invalid="ignore"):
+        x = np.round(dx)
+        y = np.round(dy)
+    if x.size < 2:
+        return x, y
+    keep = np.ones(x.size, dtype=bool)
+    keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1])
+    return x[keep], y[keep]
+
+
+class TrailCache:
+    """Each optimizer's braille trail, extended segment by segment as playback moves forward
+    (a frame then draws one new segment per optimizer instead of the whole path)."""
+
+    def __init__(self) -> None:
+        self._trails: dict[str, tuple] = {}
+
+    def cells(self, name: str, run, upto: int, surface, rows: int, cols: int, color: str) -> dict:
+        key = (id(run), rows, cols, color)
+        entry = self._trails.get(name)
+        if entry is None or entry[0] != key or upto < entry[1]:
+            entry = (key, 0, BrailleCanvas(cols, rows), None)
+        _, done, canvas, last = entry
+        if upto > done or last is None:
+            start = max(done, 0)
+            path = run.thetas[start : upto + 1]
+            dx, dy = _distinct(*to_dots(surface, path, rows, cols))
+            canvas.polyline(dx, dy, color)
+            last = canvas.cells()
+        self._trails[name] = (key, upto, canvas, last)
+        return last
+
+
+def _merge(into: dict, cells: dict) -> None:
+    """Overlay braille cells: dots of both trails are kept (bitwise or), the newer colour wins."""
+    for cell, (char, color) in cells.items():
+        old = into.get(cell)
+        if old is not None:
+            char = chr(0x2800 | ((ord(old[0]) - 0x2800) | (ord(char) - 0x2800)))
+        into[cell] = (char, color)
+
+
+def race_overlay(model, rows: int, cols: int, colors: dict[str, str],
+                 cache: TrailCache | None = None) -> dict:
     """Braille trajectories up to the current step, each optimizer's current point (● or ✗
     once diverged), the start (◆) and the minima (★); the focused optimizer is drawn last."""
     if rows <= 0 or cols <= 0:
         return {}
-    canvas = BrailleCanvas(cols, rows)
+    cache = cache or TrailCache()
     names = sorted(model.runs, key=lambda n: n == model.focus)
+    cells: dict = {}
     for name in names:
-        path = model.runs[name].thetas[: model.index(name) + 1]
-        dx, dy = to_dots(model.surface, path, rows, cols)
-        canvas.polyline(dx, dy, colors[name])
-    cells = canvas.cells()
+        _merge(cells, cache.cells(name, model.runs[name], model.index(name), model.surface,
+                                  rows, cols, colors[name]))
     for m in model.surface.minima:
         cell = to_cell(model.surface, m, rows, cols)
         if cell:

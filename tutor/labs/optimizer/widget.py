@@ -19,13 +19,15 @@ from tutor.labs.optimizer.code import (
 from tutor.labs.optimizer.model import RaceModel
 from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
 from tutor.labs.optimizer.presets import COLORS, HYPER_USED
-from tutor.labs.optimizer.render import map_pixels, pixel_to_point, race_overlay
+from tutor.labs.optimizer.render import TrailCache, map_pixels, pixel_to_point, race_overlay
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 34
+#: While playing faster than this, the chart and texts redraw only this many times a second.
+CHART_FPS = 8
 
 #: The hyperparameter inputs: (key, label, min, max, nudge step).
 HYPER_INPUTS = (
@@ -82,6 +84,8 @@ class OptimizerLab(Lab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = RaceModel(params)
         self._map_size = (0, 0)
+        self._trails = TrailCache()
+        self._legend_lines = 0
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -142,29 +146,53 @@ class OptimizerLab(Lab):
     def _redraw_overlay(self) -> None:
         rows, cols = self._map_size
         self.query_one("#opt-map", PixelView).set_overlay(
-            race_overlay(self.model, rows, cols, COLORS))
+            race_overlay(self.model, rows, cols, COLORS, self._trails))
 
     def refresh_all(self, map_changed: bool = False) -> None:
-        """Redraw everything that depends on the model (cheap: playback reads stored runs)."""
+        """Redraw everything that depends on the model (cheap: playback reads stored runs).
+
+        While playing fast only the trajectories move every frame; the texts and the chart
+        follow about `CHART_FPS` times a second (a text update anywhere makes Textual repaint
+        every widget between it and the map, which cost more than the rest of a frame).
+        """
         m = self.model
+        full = self._texts_due()
         if m.mode == "convergence":
-            self._draw_convergence()
+            if full:
+                self._draw_convergence()
         else:
             self._redraw_map(force=map_changed)
-            self._draw_race_chart()
-        self.query_one("#opt-legend", Static).update(self._legend())
-        lines = convergence_lines(m) if m.mode == "convergence" else state_lines(m)
-        self.query_one("#opt-state", Static).update("\n".join(lines))
-        self.query_one("#opt-title", Static).update(self._title())
-        self.query_one(StepControls).status = f"step {m.t}/{m.steps}"
+            if full:
+                self._draw_race_chart()
+        if full:
+            self._draw_texts()
         self.post_message(Lab.StateChanged(self.lab_name, m.t))
+
+    def _draw_texts(self) -> None:
+        m = self.model
+        # Fixed-size texts update without a layout pass; the legend reflows only when it grows.
+        legend = self._legend()
+        lines = legend.plain.count("\n") + 1
+        self.query_one("#opt-legend", Static).update(legend, layout=lines != self._legend_lines)
+        self._legend_lines = lines
+        state = convergence_lines(m) if m.mode == "convergence" else state_lines(m)
+        self.query_one("#opt-state", Static).update("\n".join(state), layout=False)
+        self.query_one("#opt-title", Static).update(self._title(), layout=False)
+
+    def _texts_due(self) -> bool:
+        """Stepping by hand redraws everything; playing faster than `CHART_FPS` redraws the
+        chart and texts on every k-th step (and at the last one)."""
+        m = self.model
+        every = max(1, round(self.fps / CHART_FPS))
+        return not self.playing or every == 1 or m.t % every == 0 or m.t >= m.steps
 
     def _title(self) -> str:
         m = self.model
+        step = f"step {m.t}/{m.steps}"
         if m.mode == "convergence":
-            return (f"SGD, batch {m.batch_size}: fixed η vs ηₜ = η/√t · {m.surface.formula}")
+            return f"{step} · SGD, batch {m.batch_size}: fixed η vs ηₜ = η/√t · {m.surface.formula}"
         x, y = m.start
-        return f"{m.surface.formula} · start ({x:.2f}, {y:.2f})"
+        return f"{step} · {m.surface.formula} · start ({x:.2f}, {y:.2f})"
 
     def _legend(self) -> Text:
         m = self.model
