@@ -206,19 +206,30 @@ class MlpModel:
         rgb = BACKGROUND + (CLASS_COLORS[cls % len(CLASS_COLORS)] - BACKGROUND) * strength[:, None]
         return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
 
-    def point_overlay(self, width: int, height: int, test: bool = False) -> dict:
-        """{(row, col): (glyph, None)} for the training (or test) points on a width x
-        (height pixels) image: one glyph per cell (the class's), in the colour that contrasts
-        with the region under it; the last point drawn wins."""
+    def point_overlay(self, width: int, height: int, test: bool = False,
+                      pixels: np.ndarray | None = None) -> dict:
+        """{(row, col): (glyph, colour)} for the training (or test) points on a width x
+        (height pixels) image: one glyph per cell (the class's); the last point drawn wins.
+
+        With the image's `pixels`, each glyph is black or white, whichever contrasts with the
+        cell under it (computed here at once, cheaper than per cell); without, None (the view
+        chooses)."""
         _, scale, origin = self.grid(width, height)
         X, y = (self.X_test, self.y_test) if test else (self.X_train, self.y_train)
         cols = np.floor((X[:, 0] - origin[0]) / scale).astype(int)
         rows = np.floor((origin[1] - X[:, 1]) / scale).astype(int) // 2
-        overlay = {}
-        for r, c, label in zip(rows.tolist(), cols.tolist(), y.tolist()):
-            if 0 <= c < width and 0 <= r < (height + 1) // 2:
-                overlay[(r, c)] = (CLASS_GLYPHS[label % len(CLASS_GLYPHS)], None)
-        return overlay
+        inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < (height + 1) // 2)
+        rows, cols, y = rows[inside], cols[inside], y[inside]
+        colors = [None] * len(y)
+        if pixels is not None and len(y):
+            top = pixels[np.minimum(2 * rows, height - 1), cols].astype(np.float64)
+            bottom = pixels[np.minimum(2 * rows + 1, height - 1), cols].astype(np.float64)
+            luma = ((top + bottom) / 2) @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
+            colors = ["#000000" if v > 0.5 else "#ffffff" for v in luma.tolist()]
+        return {
+            (r, c): (CLASS_GLYPHS[label % len(CLASS_GLYPHS)], color)
+            for r, c, label, color in zip(rows.tolist(), cols.tolist(), y.tolist(), colors)
+        }
 
     def layer_view(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """(W, ∂J/∂W) of 1-based `layer` at the current weights, on the whole training set."""

@@ -183,8 +183,9 @@ class MlpLab(Lab):
         view = self.query_one("#mlp-region", PixelView)
         if width < 2 or rows < 1:
             return
-        view.set_pixels(self.model.region_pixels(width, 2 * rows))
-        view.set_overlay(self.model.point_overlay(width, 2 * rows, test=self.show_test))
+        pixels = self.model.region_pixels(width, 2 * rows)
+        view.set_pixels(pixels)
+        view.set_overlay(self.model.point_overlay(width, 2 * rows, self.show_test, pixels))
 
     def draw_weights(self) -> None:
         if not self.is_mounted:
