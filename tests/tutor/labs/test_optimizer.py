@@ -164,3 +164,24 @@ def test_snapshot_race_mid_way(snap_compare):
     app = LabApp("optimizer", {"surface": "beale", "optimizers": ["sgd", "momentum", "rmsprop", "adam"],
                                "at": 40, "focus": "adam"})
     assert snap_compare(app, terminal_size=(120, 36))
+
+
+async def test_batch_size_input_on_least_squares(lab_app):
+    async with lab_app("optimizer", surface="least_squares", optimizers=["sgd"]).run_test(
+        size=(120, 36)
+    ) as pilot:
+        lab = _lab(pilot.app)
+        box = _field(lab, "batch_size")
+        assert not box.disabled
+        field = box.query_one("Input")
+        field.focus()
+        field.value = "0"
+        await pilot.press("enter")
+        assert box.error and lab.model.batch_size == 1
+        noisy = lab.model.runs["sgd"].losses
+        field.value = "100"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.batch_size == 100 and lab.model.surface.batch_size == 100
+        exact = lab.model.runs["sgd"].losses
+        assert np.all(np.diff(exact) <= 1e-12) and not np.all(np.diff(noisy) <= 1e-12)
