@@ -189,11 +189,24 @@ def test_render_shows_values_and_gradients():
 
 
 def test_deep_expression_renders():
-    model = BackpropModel("+".join(["x"] * 60), {"x": 1.0})
+    model = BackpropModel("+".join(["x"] * 12), {"x": 1.0})
     model.go_to("end")
     rows = render_graph(model.view())
-    assert model.input_grads() == {"x": 60.0}
+    assert model.input_grads() == {"x": 12.0}
     assert len(rows) >= BOX_H and "▶" in plain_text(rows)
+
+
+def test_large_graphs_are_listed_as_a_table():
+    model = BackpropModel("+".join(["x"] * 300), {"x": 1.0})  # 300 levels, x used by each
+    model.go_to("end")
+    model.step_back()
+    text = plain_text(render_graph(model.view()))
+    lines = text.splitlines()
+    assert lines[0].startswith("300 nodes: too many to draw")
+    assert len(lines) == 301 and "▶" not in text
+    assert lines[1].split()[:2] == ["#0", "x"] and lines[1].split()[-1] == "298"  # partial: x + x comes last
+    model.step_forward()
+    assert plain_text(render_graph(model.view())).splitlines()[1].split()[-1] == "300"
 
 
 def test_lesson_params_validate():

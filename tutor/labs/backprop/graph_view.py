@@ -7,7 +7,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, render_graph
+from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, drawable, render_graph
 
 STYLES = ("box", "focus", "hot", "done", "edge", "edge-hot", "label", "value", "grad",
           "partial", "bad", "muted")
@@ -49,12 +49,18 @@ class GraphView(ScrollView, can_focus=False):
     def show(self, view) -> None:
         """Draw a `model.View` and scroll its focused node into sight."""
         self._rows = render_graph(view)
-        layout = compute_layout(tuple((b.label, b.inputs) for b in view.boxes))
-        self.virtual_size = Size(layout.width, layout.height)
+        structure = tuple((b.label, b.inputs) for b in view.boxes)
+        if drawable(structure):
+            layout = compute_layout(structure)
+            self.virtual_size = Size(layout.width, layout.height)
+            focus = None if view.focus is None else (*layout.boxes[view.focus], BOX_W + 4, BOX_H)
+        else:  # listed as a table, one line per node
+            width = max(sum(len(text) for text, _ in row) for row in self._rows)
+            self.virtual_size = Size(width, len(self._rows))
+            focus = None if view.focus is None else (0, view.focus + 1, width, 1)
         self.refresh()
-        if view.focus is not None:
-            x, y = layout.boxes[view.focus]
-            self.scroll_to_region(Region(x, y, BOX_W + 4, BOX_H), animate=False, immediate=True)
+        if focus is not None:
+            self.scroll_to_region(Region(*focus), animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -16,6 +16,9 @@ BOX_W = 10  # outer width of a node box
 BOX_H = 4  # outer height: top border, value row, gradient row, bottom border
 SLOT_H = BOX_H + 1
 GAP_MIN = 4
+#: Beyond these sizes the graph is listed as a table instead (drawing cost grows with the area).
+MAX_NODES = 120
+MAX_DUMMIES = 400
 
 # direction bits of an edge cell
 N, S, E, W = 1, 2, 4, 8
@@ -50,6 +53,16 @@ def _layers(inputs: list[tuple[int, ...]]) -> list[int]:
         if not inputs[p] and consumers[p]:
             layer[p] = max(0, min(layer[c] for c in consumers[p]) - 1)
     return layer
+
+
+def drawable(structure: Structure) -> bool:
+    """Whether the graph is small enough to draw as boxes and edges (else: a table)."""
+    if len(structure) > MAX_NODES:
+        return False
+    layer = _layers([ins for _, ins in structure])
+    dummies = sum(max(0, layer[p] - layer[q] - 1)
+                  for p, (_, ins) in enumerate(structure) for q in ins)
+    return dummies <= MAX_DUMMIES
 
 
 @lru_cache(maxsize=64)
@@ -180,6 +193,8 @@ def render_graph(view, number=None) -> list[list[tuple[str, str]]]:
 
     number = number or fmt
     structure = tuple((b.label, b.inputs) for b in view.boxes)
+    if not drawable(structure):
+        return render_table(view, number)
     lay = compute_layout(structure)
     grid = [[" "] * lay.width for _ in range(lay.height)]
     style = [["muted"] * lay.width for _ in range(lay.height)]
@@ -206,6 +221,20 @@ def render_graph(view, number=None) -> list[list[tuple[str, str]]]:
     for p, box in enumerate(view.boxes):
         _draw_box(grid, style, lay.boxes[p], box, number)
     return [_runs(row, srow) for row, srow in zip(grid, style)]
+
+
+def render_table(view, number) -> list[list[tuple[str, str]]]:
+    """A large graph as one line per node: number, op, inputs, value, gradient."""
+    rows = [[(f"{len(view.boxes)} nodes: too many to draw, listed in topological order", "label")]]
+    for p, box in enumerate(view.boxes):
+        ins = ", ".join(f"#{q}" for q in box.inputs)
+        value = "·" if box.value is None else number(box.value, 10)
+        grad = "·" if box.grad is None else number(box.grad, 10)
+        head = "focus" if box.focus else "hot" if box.hot else "box"
+        kind = "partial" if box.grad is not None and not box.grad_complete else "grad"
+        rows.append([(f"#{p:<4} {box.label[:8]:8} {ins:14}", head), (f" v {value:>10}", "value"),
+                     (f"  ∂ {grad:>10}", kind if box.grad is not None else "muted")])
+    return rows
 
 
 def _draw_box(grid, style, at, box, number) -> None:

@@ -155,6 +155,11 @@ class BackpropModel:
         self._pos = {n.index: p for p, n in enumerate(self.nodes)}
         self.inputs = {p: [self._pos[q.index] for q in n.inputs] for p, n in enumerate(self.nodes)}
         self.texts = node_texts(self.nodes)
+        self._consumers: dict[int, list[int]] = {p: [] for p in range(len(self.nodes))}
+        for p, ins in self.inputs.items():
+            for q in ins:
+                if p not in self._consumers[q]:
+                    self._consumers[q].append(p)
         given = values or {}
         self.values = {name: float(given.get(name, 1.0)) for name in graph.inputs}
         self.ops = [p for p, n in enumerate(self.nodes) if n.op not in ("input", "const")]
@@ -272,7 +277,8 @@ class BackpropModel:
         return result
 
     def consumers(self, p: int) -> list[int]:
-        return [q for q, ins in self.inputs.items() if p in ins]
+        """The nodes that use node p (once each, even when one uses it twice)."""
+        return self._consumers[p]
 
     def view(self) -> View:
         s = self.step
