@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rich.segment import Segment
@@ -25,21 +26,23 @@ SELECT_FG = "#ff9e3d"
 AGENT_FG = "#ff3030"
 
 
-def fmt(value: float, width: int) -> str:
-    """`value` in at most `width` characters (3 significant digits when they fit)."""
-    value = float(value)
+@lru_cache(maxsize=8192)
+def _fmt(value: float, width: int) -> str:
     if not math.isfinite(value):
         return "nan"[:width] if math.isnan(value) else ("∞" if value > 0 else "-∞")
     if value == 0:
-        value = 0.0  # no "-0"
-    text = f"{value:.3g}"
-    if len(text) <= width and "e" not in text:
-        return text
-    for text in (f"{value:.3g}", f"{value:.2g}", f"{value:.0f}", f"{value:.0e}"):
-        text = text.replace("e+0", "e").replace("e-0", "e-")
-        if len(text) <= width:
+        return "0"  # no "-0"
+    for spec in (".3g", ".2g", ".0f"):
+        text = format(value, spec)
+        if len(text) <= width and "e" not in text:
             return text
-    return "#" * max(width, 0)
+    text = format(value, ".0e").replace("e+0", "e").replace("e-0", "e-")
+    return text if len(text) <= width else "#" * max(width, 0)
+
+
+def fmt(value: float, width: int) -> str:
+    """`value` in at most `width` characters (3 significant digits when they fit)."""
+    return _fmt(float(value), int(width))
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,12 @@ class GridView(Widget):
         self._styles: dict = {}
         kinds, values = data.kinds.tolist(), data.values.tolist()
         masks = (data.arrows.astype(np.int64) @ np.array([1, 2, 4, 8])).tolist()
-        blocks = [[self._cell(data, r, c, cw, ch, colours[r][c], ascii_mode, kinds[r][c],
-                              values[r][c], ARROW_SETS[masks[r][c]])
-                   for c in range(cols)] for r in range(rows)]
+        if ch == 1 and cw < 5 and data.q is None and not ascii_mode:
+            blocks = self._small_cells(data, cw, colours, kinds, values, masks)
+        else:
+            blocks = [[self._cell(data, r, c, cw, ch, colours[r][c], ascii_mode, kinds[r][c],
+                                  values[r][c], ARROW_SETS[masks[r][c]])
+                       for c in range(cols)] for r in range(rows)]
         strips = []
         pad_left = [Segment(" " * x0)] if x0 else []
         for y in range(height):
@@ -167,6 +173,47 @@ class GridView(Widget):
                 segments.extend(blocks[r][c][i])
             strips.append(Strip(segments).crop_extend(0, width, None))
         return strips
+
+    def _style(self, rgb) -> Style:
+        key = tuple(rgb)
+        base = self._styles.get(key)
+        if base is None:
+            light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+            base = self._styles[key] = Style(bgcolor="#{:02x}{:02x}{:02x}".format(*rgb),
+                                             color="#000000" if light else "#ffffff")
+        return base
+
+    def _small_cells(self, data: GridData, cw: int, colours, kinds, values, masks):
+        """The fast path for grids of one-line cells narrower than 5 (a 20 x 20 grid beside a
+        lesson): the same content as `_cell` with one segment per cell."""
+        wall = Style(bgcolor=WALL_BG, color=WALL_FG)
+        terminal = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
+        labels = data.labels or {}
+        blocks = []
+        for r, (krow, vrow, mrow, crow) in enumerate(zip(kinds, values, masks, colours)):
+            row = []
+            for c, kind in enumerate(krow):
+                if kind == 1:
+                    text, style = "▒" * cw, wall
+                elif kind == 2:
+                    label = labels.get((r, c)) or "end"
+                    text, style = (label if len(label) < cw else "■").center(cw), terminal
+                else:
+                    arrow = ARROW_SETS[mrow[c]][:1] or "·"
+                    value = fmt(vrow[c], cw - 1)
+                    text = (arrow + value if len(value) < cw else arrow).center(cw)
+                    style = self._style(crow[c])
+                if data.agent == (r, c):
+                    mid = cw // 2
+                    row.append([[Segment(text[:mid], style),
+                                 Segment("@", style + Style(color=AGENT_FG, bold=True)),
+                                 Segment(text[mid + 1:], style)]])
+                elif data.selected == (r, c):
+                    row.append([[Segment(text, style + Style(reverse=True))]])
+                else:
+                    row.append([[Segment(text, style)]])
+            blocks.append(row)
+        return blocks
 
     def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, rgb, ascii_mode: bool,
               kind: int, value: float, arrows: str):
@@ -182,12 +229,7 @@ class GridView(Widget):
         elif kind == 2:
             base = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
         else:
-            base = self._styles.get(tuple(rgb))
-            if base is None:
-                bg = "#{:02x}{:02x}{:02x}".format(*rgb)
-                light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
-                base = self._styles[tuple(rgb)] = Style(
-                    bgcolor=bg, color="#000000" if light else "#ffffff")
+            base = self._style(rgb)
         if kind == 1:
             lines = ["▒" * inner if not ascii_mode else "#" * inner] * ch
         elif kind == 2:
