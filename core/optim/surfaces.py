@@ -158,7 +158,7 @@ _SPECS = {
         names=("a", "b"),
         formula="L(x, y) = (a − x)² + b (y − x²)²",
         bounds=((-2.0, 2.0), (-1.0, 3.0)),
-        start=(-1.5, 2.0),
+        start=(-1.2, 1.0),
         minima=lambda p: ((float(p[0]), float(p[0]) ** 2),),
     ),
     "beale": dict(
@@ -167,7 +167,7 @@ _SPECS = {
         names=(),
         formula="L(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
         bounds=((-4.5, 4.5), (-4.5, 4.5)),
-        start=(-1.0, 1.5),
+        start=(1.0, 1.4),
         minima=lambda p: ((3.0, 0.5),),
     ),
     "himmelblau": dict(
