@@ -141,6 +141,8 @@ async def test_quiz_asks_each_downstream_gradient_and_posts_answers(lab_app):
         await pilot.press(*"-4", "enter")
         await pilot.pause()
         assert predict.state == "asking" and "into b = z" in predict.prompt
+        assert predict.prompt.startswith("✓ right: -4.")
+        assert "quiz 1/1" in lab.query_one("#bp-controls").status
         await pilot.press(*"5", "enter")
         await pilot.pause()
         assert predict.state == "wrong" and lab.model.step == 4  # revealed after both

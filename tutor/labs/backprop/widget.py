@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 
 from core.autodiff import ExpressionError, difference_errors
 from tutor.labs.backprop.graph_view import GraphView
-from tutor.labs.backprop.model import BackpropModel, parse_values
+from tutor.labs.backprop.model import BackpropModel, fmt, parse_values
 from tutor.labs.backprop.params import PANELS, PRESETS
 from tutor.labs.base import Lab
 from tutor.widgets.line_chart import LineChart, Series
@@ -236,9 +236,10 @@ class BackpropLab(Lab):
         error.add_class("-empty")
 
     # --- quiz ----------------------------------------------------------------------------------
-    def _ask_next(self) -> None:
+    def _ask_next(self, verdict: str = "") -> None:
         key, prompt, answer, why = self._pending[0]
         tolerance = 0.01 + 0.005 * abs(answer) if math.isfinite(answer) else 0.0
+        prompt = f"{verdict}\n{prompt}" if verdict else prompt
         self.query_one(PredictInput).ask(key, prompt, answer, tolerance, why, focus=True)
 
     def _cancel_question(self) -> None:
@@ -252,9 +253,14 @@ class BackpropLab(Lab):
         self.score[1] += 1
         self.score[0] += int(message.correct)
         self.post_message(Lab.Answered(self.lab_name, message.key, message.correct))
+        done = [q for q in self._pending if q[0] == message.key]
         self._pending = [q for q in self._pending if q[0] != message.key]
-        if self._pending:
-            self._ask_next()
+        if self._pending:  # the next edge of the same node; say how the last answer went
+            _, _, answer, why = done[0] if done else ("", "", message.value, "")
+            verdict = (f"✓ right: {fmt(answer, 10)}." if message.correct else
+                       f"✗ you said {fmt(message.value, 10)}; {why}")
+            self._ask_next(verdict)
+            self._update_status()
         else:
             self._advance()
 
@@ -276,11 +282,15 @@ class BackpropLab(Lab):
             lines = model.detail()
             problem = model.problem_text()
             panel.update("\n".join(lines + ([problem] if problem else [])))
+        self._update_status()
+        self.post_message(Lab.StateChanged(self.lab_name, model.step))
+
+    def _update_status(self) -> None:
+        model = self.model
         status = f"step {model.step}/{model.total} · {model.phase}"
         if self.quiz:
             status += f" · quiz {self.score[0]}/{self.score[1]}"
         self.query_one(StepControls).status = status
-        self.post_message(Lab.StateChanged(self.lab_name, model.step))
 
     def _check_text(self) -> str:
         rows = self.model.gradient_check()
