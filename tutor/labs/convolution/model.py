@@ -62,8 +62,8 @@ class ConvModel:
         k = int(p["kernel_size"])
         if p["kernel"] == "custom":
             w = np.array(p["weights"], dtype=np.float64) if p["weights"] else preset("identity", k)
-            if w.ndim != 2 or w.shape[0] != w.shape[1] or not 2 <= w.shape[0] <= 7:
-                raise ValueError(f"a custom kernel must be square, 2x2 to 7x7; got shape {w.shape}")
+            if w.ndim != 2 or w.shape[0] != w.shape[1] or not 2 <= w.shape[0] <= 5:
+                raise ValueError(f"a custom kernel must be square, 2x2 to 5x5; got shape {w.shape}")
             self.kernel = w
             self.params["kernel_size"] = w.shape[0]
         else:
@@ -301,3 +301,20 @@ class ConvModel:
             f"    conv.bias[:] = {p['bias']:g}\n"
             f"y = conv(x){relu}\nprint(y.shape)  # {tuple([1, 1, *self.output_shape()])}\n"
         )
+
+
+def frame_benchmark(repeat: int = 20) -> float:
+    """Milliseconds for one lab frame: a 128 x 128 image convolved and both panels drawn at the
+    size they get at 120 x 36 (best of `repeat`); used by benchmarks/vision.py."""
+    import time
+
+    from tutor.labs import validate_lab
+    from tutor.labs.convolution.widget import render_views
+
+    m = ConvModel(validate_lab("convolution", {"size": 128, "image": "scene"}))
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        render_views(m, 44, 46, 44, 46)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1e3

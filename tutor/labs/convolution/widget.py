@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -152,9 +153,15 @@ class ConvolutionLab(Lab):
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
-        """Bring every part of the lab up to the model's state."""
+        """Bring every part of the lab up to the model's state (skipped while recomposing)."""
         if not self.is_mounted:
             return
+        try:
+            self._redraw()
+        except NoMatches:  # a view switch is recomposing the children; it redraws after
+            return
+
+    def _redraw(self) -> None:
         m = self.model
         self.query_one("#conv-title", Static).update(self._title())
         self._show_kernel_grid()
@@ -227,7 +234,10 @@ class ConvolutionLab(Lab):
         """Both pixel panels at the size of their boxes."""
         if not self.is_mounted:
             return
-        left, right = self.query_one("#conv-in", PixelView), self.query_one("#conv-out", PixelView)
+        try:
+            left, right = self.query_one("#conv-in", PixelView), self.query_one("#conv-out", PixelView)
+        except NoMatches:
+            return
         (lw, lh), (rw, rh) = self._panel_size("#conv-in-box"), self._panel_size("#conv-out-box")
         if lw < 2 or rw < 2:
             return

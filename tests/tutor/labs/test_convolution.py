@@ -1,0 +1,172 @@
+"""The convolution lab in a terminal: keys, editing, predictions, views, tiny sizes, snapshots."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+from textual.widgets import Input
+
+from tutor.labs.base import Lab
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
+
+
+def _lab(app):
+    return app.query_one("#lab")
+
+
+def pos(lab) -> tuple[int, int]:
+    w = lab.model.window()
+    return w.i, w.j
+
+
+async def test_sliding_window_steps_back_and_resets(lab_app):
+    async with lab_app("convolution", view="slide", image="digit7", size=12).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        assert pos(lab) == (0, 0)
+        await pilot.press("n", "n", "n")
+        assert pos(lab) == (0, 3)
+        await pilot.press("b")
+        assert pos(lab) == (0, 2)
+        await pilot.press("down", "right")
+        assert pos(lab) == (1, 3)
+        await pilot.press("r")
+        assert lab.model.history.index == 0
+        info = str(lab.query_one("#conv-info").render())
+        assert "window at output (1, 3)" in info and "Σ = ?" in info
+
+
+async def test_predicting_an_output_pixel_posts_an_answer(lab_app):
+    app = lab_app("convolution", view="slide", image="digit7", size=12, col=4, row=3)
+    answers = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.post_message = lambda m, _post=lab.post_message: (answers.append(m), _post(m))[1]
+        await pilot.pause()
+        w = lab.model.window()
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "asking" and predict.answer == pytest.approx(w.output)
+        field = predict.query_one(Input)
+        field.focus()
+        await pilot.press(*f"{w.output:.4f}", "enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        answered = [m for m in answers if isinstance(m, Lab.Answered)]
+        assert answered and answered[0].correct and answered[0].lab == "convolution"
+        assert f"= {w.total:.4g}" in str(lab.query_one("#conv-info").render())
+
+
+async def test_question_mark_reveals_the_sum(lab_app):
+    async with lab_app("convolution", view="slide", size=12).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert "?" not in str(lab.query_one("#conv-info").render()).splitlines()[-1]
+        assert lab.query_one(PredictInput).state == "revealed"
+
+
+async def test_editing_a_kernel_cell_validates_it(lab_app):
+    async with lab_app("convolution", kernel="identity", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        cell = lab.query_one("#conv-cell-0-0", Input)
+        cell.focus()
+        cell.value = "two"
+        await pilot.press("enter")
+        assert cell.has_class("-invalid") and "not a number" in lab.note
+        assert lab.model.kernel[0, 0] == 0
+        cell.value = "1/2"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.params["kernel"] == "custom" and lab.model.kernel[0, 0] == 0.5
+        expected = conv_ref(lab.model.image, lab.model.kernel)
+        np.testing.assert_allclose(lab.model.convolve(), expected)
+
+
+def conv_ref(img, k):
+    K = k.shape[0]
+    H, W = img.shape
+    return np.array([[np.sum(img[i : i + K, j : j + K] * k) for j in range(W - K + 1)] for i in range(H - K + 1)])
+
+
+async def test_settings_change_the_output_and_bad_files_keep_the_last_image(lab_app, tmp_path):
+    async with lab_app("convolution", size=32).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        padding = next(p for p in lab.query(ParamInput) if p.param_name == "padding")
+        padding.post_message(ParamInput.Changed(padding, "padding", 1))
+        await pilot.pause()
+        assert lab.model.output_shape() == (32, 32)
+        assert "= 32" in str(lab.query_one("#conv-info").render())
+        bad = tmp_path / "notes.txt"
+        bad.write_text("not an image")
+        path = lab.query_one("#conv-path", Input)
+        path.focus()
+        path.value = str(bad)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "not an image" in lab.note and lab.params["path"] == ""
+        assert lab.model.image.shape == (32, 32)
+
+
+async def test_stack_view_keys(lab_app):
+    async with lab_app("convolution", view="stack", size=24, layers=2).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        assert lab.model.receptive()[0] == 5
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert lab.model.layers() == 3 and lab.model.receptive()[0] == 7
+        before = lab.model.focus
+        await pilot.press("left", "up")
+        assert lab.model.focus == (before[0] - 1, before[1] - 1)
+        assert "1 + 3·2 = 7" in str(lab.query_one("#conv-info").render())
+
+
+async def test_view_key_cycles_through_every_view(lab_app):
+    async with lab_app("convolution", size=16).run_test(size=(120, 36)) as pilot:
+        seen = []
+        for _ in range(6):
+            lab = _lab(pilot.app)
+            seen.append(lab.model.view)
+            await pilot.press("v")
+            await pilot.pause()
+            await pilot.pause()
+        assert seen == ["filter", "slide", "bank", "stack", "pool", "lenet"]
+        assert _lab(pilot.app).model.view == "filter"
+
+
+async def test_kernel_key_and_pytorch_code(lab_app):
+    async with lab_app("convolution", kernel="sobel_x").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("k")
+        assert lab.params["kernel"] == "sobel_y"
+        ast.parse(lab.pytorch_code())
+
+
+@pytest.mark.parametrize("view", ["filter", "slide", "bank", "stack", "pool", "lenet"])
+@pytest.mark.parametrize("size", [(20, 8), (50, 14)])
+async def test_tiny_terminals_do_not_crash(lab_app, view, size):
+    async with lab_app("convolution", view=view, size=16).run_test(size=size) as pilot:
+        await pilot.press("n", "b")
+        await pilot.pause()
+
+
+async def _settle(pilot):
+    """Let the after-refresh drawing finish (the panels are sized by the first layout)."""
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_snapshot_filter_view(snap_compare, lab_app):
+    app = lab_app("convolution", kernel="sobel_x")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+def test_snapshot_sliding_window(snap_compare, lab_app):
+    app = lab_app("convolution", view="slide", image="digit7", size=12, row=2, col=3)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+def test_snapshot_lenet(snap_compare, lab_app):
+    app = lab_app("convolution", view="lenet", digit=3)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
