@@ -82,7 +82,7 @@ def time_per_sweep(grid, sweeps):
     return t_ours / sweeps, min(t_sparse, t_grid) / sweeps
 
 
-def torch_line(grid, sweeps):
+def torch_line(grid, sweeps, per_ours):
     try:
         import torch
     except ImportError:
@@ -99,7 +99,9 @@ def torch_line(grid, sweeps):
         return v
 
     t, _ = best_of(run, 3)
-    return f"PyTorch (CPU, {torch.get_num_threads()} threads) {t / sweeps * 1e3:8.3f} ms/sweep"
+    per = t / sweeps
+    return (f"PyTorch (CPU, {torch.get_num_threads()} threads, same gather) {per * 1e3:8.3f} "
+            f"ms/sweep, x{per / per_ours:5.1f} slower than ours")
 
 
 async def sweep_and_redraw_ms(runs: int) -> tuple[float, float]:
@@ -150,7 +152,7 @@ def main() -> None:
             assert np.abs(V_np - res.V).max() < 1e-4, "NumPy and core.rl disagree"
             line += f", NumPy {t_np:7.3f} s, x{t_np / t_ours:5.1f}"
         print(line)
-        print("        " + torch_line(grid, sweeps))
+        print("        " + torch_line(grid, sweeps, per_ours))
     try:
         ms, trip = asyncio.run(sweep_and_redraw_ms(20))
         print(f"Gridworld lab 20x20: one sweep + redraw of its widgets {ms:.2f} ms (median of 20;"
