@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import nn
 from core.nn import MLP
@@ -327,3 +329,26 @@ def test_whole_network_gradient_matches_core_autodiff(act, loss):
     flat = np.concatenate([g.ravel() for g in grads])
     expected = np.array([ad_grad[f"p{i}"] for i in range(model.n_parameters)])
     np.testing.assert_allclose(flat, expected, rtol=1e-10, atol=1e-13)
+
+
+# --- any architecture: property-based ---------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 5), min_size=0, max_size=3),
+    d_in=st.integers(1, 3),
+    d_out=st.integers(2, 4),
+    n=st.integers(1, 6),
+    act=st.sampled_from(["tanh", "sigmoid"]),
+    loss=st.sampled_from(["mse", "cross_entropy"]),
+    seed=st.integers(0, 2**16),
+)
+def test_value_and_grad_for_any_architecture(widths, d_in, d_out, n, act, loss, seed):
+    rng = np.random.default_rng(seed)
+    model = MLP([d_in, *widths, d_out], act, seed=seed)
+    x = rng.normal(size=(n, d_in))
+    y = rng.integers(0, d_out, n) if loss == "cross_entropy" else rng.normal(size=(n, d_out))
+    value, grads = nn.value_and_grad(model, x, y, loss)
+    flat = np.concatenate([g.ravel() for g in grads])
+    num = central_diff(lambda: nn.value_and_grad(model, x, y, loss)[0], model.theta)
+    np.testing.assert_allclose(flat, num, atol=1e-6)
+    np.testing.assert_allclose(model(x), numpy_forward(model.parameters(), x, act), rtol=1e-12, atol=1e-14)
