@@ -229,3 +229,18 @@ def test_snapshot_mid_backward(snap_compare, preset):
 
     app = LabApp("backprop", {"preset": preset})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_graph_scrolls_to_the_focused_node(lab_app):
+    async with lab_app("backprop", preset="sigmoid").run_test(size=(60, 30)) as pilot:
+        lab = _lab(pilot.app)
+        graph = lab.query_one(GraphView)
+        await pilot.pause()
+        assert graph.scroll_x == 0
+        for _ in range(len(lab.model.ops)):  # the forward pass ends at the output, far right
+            await pilot.press("n")
+        await pilot.pause()
+        assert graph.scroll_x > 0 and graph.virtual_size.width > graph.size.width
+        await pilot.press("r")
+        await pilot.pause()
+        assert lab.model.step == 0 and graph.scroll_x == 0

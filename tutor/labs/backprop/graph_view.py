@@ -61,6 +61,8 @@ class GraphView(ScrollView, can_focus=False):
         self.refresh()
         if focus is not None:
             self.scroll_to_region(Region(*focus), animate=False, immediate=True)
+        else:  # back at the start: show the inputs
+            self.scroll_to(0, 0, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
