@@ -96,6 +96,38 @@ def torch_runner(params, X, y):
     return run, torch.__version__
 
 
+def torch_agreement(X, y) -> str:
+    """Max |θ_ours - θ_torch| after 30 steps of each optimizer PyTorch has in the same form."""
+    import torch
+    from torch import nn
+
+    out = []
+    for name, hyper, make in (
+        ("sgd", {}, lambda ps: torch.optim.SGD(ps, lr=0.05)),
+        ("momentum", {"gamma": 0.9}, lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9)),
+        ("nesterov", {"gamma": 0.9},
+         lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True)),
+        ("adam", {}, lambda ps: torch.optim.Adam(ps, lr=0.05)),
+    ):
+        ours = MLP([2, 8, 8, 2], "tanh", seed=1)
+        theirs = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 8), nn.Tanh(),
+                               nn.Linear(8, 2)).double()
+        with torch.no_grad():
+            for p, v in zip(theirs.parameters(), ours.parameters()):
+                p.copy_(torch.from_numpy(v.copy()))
+        train(ours, X, y, "cross_entropy", name, lr=0.05, steps=30, **hyper)
+        optimizer, criterion = make(theirs.parameters()), nn.CrossEntropyLoss()
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        for _ in range(30):
+            optimizer.zero_grad()
+            criterion(theirs(Xt), yt).backward()
+            optimizer.step()
+        diff = max(float(np.abs(p.detach().numpy() - v).max())
+                   for p, v in zip(theirs.parameters(), ours.parameters()))
+        out.append(f"{name} {diff:.1e}")
+    return ", ".join(out)
+
+
 # --- the lab frame ------------------------------------------------------------------------------
 def lab_frame(repeats: int) -> tuple[float, float]:
     """(ms of step + 120x72-pixel regions + points, ms with the weight view too)."""
@@ -163,6 +195,8 @@ def main() -> None:
         print(f"  PyTorch {version:<18} {t_torch * 1e3:8.3f} ms  ({t_torch / STEPS * 1e6:6.1f} µs/step)"
               f"   core.nn is {t_torch / t_ours:.1f}x faster (goal ≥ 4x); "
               f"NumPy is {t_torch / t_numpy:.1f}x faster; final loss {final_torch:.10f}")
+        print(f"  same weights after 30 steps as PyTorch (2-8-8-2 tanh, max |Δθ|): "
+              f"{torch_agreement(X, y)}")
     try:
         frame, frame_all = lab_frame(args.repeats)
     except ImportError as exc:  # the lab needs the tutor package's dependencies
