@@ -159,3 +159,13 @@ def test_frame_benchmark_helper_runs():
     from tutor.labs.convolution.model import frame_benchmark
 
     assert frame_benchmark(repeat=1) > 0
+
+
+def test_shrinking_keeps_thin_edges_and_means_images():
+    edge = np.zeros((40, 40))
+    edge[:, 17] = -3.0  # a one-pixel line that plain sampling at scale 1/4 would miss
+    small, s = R.fit(edge, 10, 10, "maxabs")
+    assert s == 0.25 and small.shape == (10, 10) and (small[:, 4] == -3).all()
+    img = np.zeros((4, 4))
+    img[:2, :2] = 1
+    np.testing.assert_allclose(R.fit(img, 2, 2)[0], [[1, 0], [0, 0]])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from tutor.widgets.colormap import colormap
@@ -16,10 +18,12 @@ def scale_for(h: int, w: int, cols: int, pix_rows: int) -> float:
     return max(1e-6, min(cols / max(w, 1), pix_rows / max(h, 1)))
 
 
-def fit(img: np.ndarray, cols: int, pix_rows: int) -> tuple[np.ndarray, float]:
-    """Nearest-neighbour resample of a 2-D (or H x W x 3) array to fit; returns (array, scale).
+def fit(img: np.ndarray, cols: int, pix_rows: int, shrink: str = "mean") -> tuple[np.ndarray, float]:
+    """Resample a 2-D array to fit cols x pix_rows; returns (array, scale).
 
-    Enlarging repeats pixels (so each one stays a visible square), shrinking samples them.
+    Enlarging repeats pixels (each stays a visible square). Shrinking combines each block of
+    source pixels: "mean" for images, "maxabs" (the value of largest magnitude, sign kept) for
+    activation maps, so one-pixel edges do not vanish. NaN gaps are ignored where possible.
     """
     h, w = img.shape[:2]
     s = scale_for(h, w, cols, pix_rows)
@@ -28,7 +32,18 @@ def fit(img: np.ndarray, cols: int, pix_rows: int) -> tuple[np.ndarray, float]:
     dh, dw = max(1, int(h * s)), max(1, int(w * s))
     rows = np.minimum((np.arange(dh) / s).astype(np.int64), h - 1)
     cols_ = np.minimum((np.arange(dw) / s).astype(np.int64), w - 1)
-    return img[rows][:, cols_], s
+    if s >= 1 or img.ndim != 2:
+        return img[rows][:, cols_], s
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if shrink == "maxabs":
+            hi = np.fmax.reduceat(np.fmax.reduceat(img, rows, axis=0), cols_, axis=1)
+            lo = np.fmin.reduceat(np.fmin.reduceat(img, rows, axis=0), cols_, axis=1)
+            return np.where(np.abs(lo) > np.abs(hi), lo, hi), s
+        valid = np.isfinite(img)
+        total = np.add.reduceat(np.add.reduceat(np.where(valid, img, 0.0), rows, axis=0), cols_, axis=1)
+        count = np.add.reduceat(np.add.reduceat(valid.astype(np.float64), rows, axis=0), cols_, axis=1)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan), s
 
 
 def signed_limits(a: np.ndarray) -> tuple[float, float, str]:
@@ -56,7 +71,7 @@ def to_rgb(a: np.ndarray, vmin: float | None = None, vmax: float | None = None, 
 
 def image_pixels(img: np.ndarray, cols: int, pix_rows: int, signed: bool = False):
     """(uint8 pixels, scale) of a gray image in [0, 1] or (signed=True) of an activation map."""
-    shown, s = fit(img, cols, pix_rows)
+    shown, s = fit(img, cols, pix_rows, "maxabs" if signed else "mean")
     rgb = to_rgb(shown) if signed else to_rgb(shown, 0.0, 1.0, "gray")
     return rgb, s
 

@@ -421,7 +421,7 @@ def _slide_pixels(m: ConvModel, lw, lh, rw, rh):
     shown[w.i * out.shape[1] + w.j :] = np.nan  # not computed yet
     shown = shown.reshape(out.shape)
     vmin, vmax, name = R.signed_limits(out)
-    fitted, s2 = R.fit(shown, rw, rh)
+    fitted, s2 = R.fit(shown, rw, rh, "maxabs")
     right = R.to_rgb(fitted, vmin, vmax, name)
     R.fill(right, w.i, w.i + 1, w.j, w.j + 1, s2, R.HIGHLIGHT)
     return left, right

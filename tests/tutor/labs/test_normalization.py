@@ -1,0 +1,154 @@
+"""The normalization lab: the model's statistics and folding, Pilot keys, tiny sizes, snapshots."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+from core.vision import BatchNorm, batch_norm, instance_norm, layer_norm
+from tutor.labs import validate_lab
+from tutor.labs.normalization.block import block_lines
+from tutor.labs.normalization.model import NormModel
+from tutor.widgets.param_input import ParamInput
+
+
+def model(**params) -> NormModel:
+    return NormModel(validate_lab("normalization", params))
+
+
+@pytest.mark.parametrize(("kind", "groups", "size"), [("batch", 3, 16), ("layer", 4, 12), ("instance", 12, 4)])
+def test_groups_and_masks(kind, groups, size):
+    m = model(kind=kind, n=4, c=3, h=2, w=2)
+    assert len(m.groups()) == groups
+    for g in range(groups):
+        m.group = g
+        mask = m.group_mask()
+        assert mask.sum() == size
+        x = m.x()
+        label, mu, var = m.groups()[g]
+        np.testing.assert_allclose(mu, x[mask].mean())
+        np.testing.assert_allclose(var, x[mask].var())
+
+
+def test_outputs_match_core():
+    for kind, fn in (("batch", batch_norm), ("layer", layer_norm), ("instance", instance_norm)):
+        m = model(kind=kind)
+        x = m.x()
+        if kind == "layer":
+            expected = fn(x, np.ones(x.shape[1:]), np.zeros(x.shape[1:]))
+        else:
+            expected = fn(x, np.ones(3), np.zeros(3))
+        np.testing.assert_allclose(m.output(), expected)
+
+
+def test_training_steps_update_running_statistics_like_batchnorm():
+    m = model(kind="batch", momentum=0.2)
+    bn = BatchNorm(3, momentum=0.2)
+    for _ in range(5):
+        bn(m.x())
+        m.history.step()
+    np.testing.assert_allclose(m.state.running_mean, bn.running_mean)
+    np.testing.assert_allclose(m.state.running_var, bn.running_var)
+    m.history.back()
+    assert m.state.step == 4
+
+
+def test_eval_mode_uses_running_statistics_and_does_not_learn():
+    m = model(kind="batch", mode="eval")
+    m.history.advance(3)
+    np.testing.assert_array_equal(m.state.running_mean, np.zeros(3))  # eval: no updates
+    x = m.x()
+    np.testing.assert_allclose(m.output(), x / np.sqrt(1 + 1e-5))
+
+
+def test_folding_is_exact():
+    m = model(kind="batch")
+    m.history.advance(10)
+    err, wf, bf = m.fold_check()
+    assert err < 1e-12 and wf.shape == m.w.shape and not np.allclose(bf, m.b)
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="instance norm"):
+        model(kind="instance", h=1, w=1)
+
+
+def test_block_drawing_lights_the_group():
+    m = model(kind="layer", n=2, c=2, h=1, w=2)
+    lines = block_lines(m.x(), m.group_mask(), "x")
+    assert len(lines) == 2 + 2 * 1 + 1  # title, header, one row per sample, a blank between
+    assert lines[2].plain.startswith("n0") and lines[2].plain.count("██") == 4
+    lit = {span.style for span in lines[2].spans}
+    dim = {span.style for span in lines[4].spans}
+    assert lit.isdisjoint(dim)
+
+
+def test_pytorch_code_parses():
+    for kind in ("batch", "layer", "instance"):
+        ast.parse(model(kind=kind).pytorch_code())
+
+
+def _lab(app):
+    return app.query_one("#lab")
+
+
+async def test_keys_step_switch_kind_mode_group_and_fold(lab_app):
+    async with lab_app("normalization").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        assert lab.model.state.step == 2
+        rm = lab.model.state.running_mean.copy()
+        assert not np.allclose(rm, 0)
+        await pilot.press("m")
+        assert lab.params["mode"] == "eval" and lab.model.state.step == 2  # history kept
+        np.testing.assert_array_equal(lab.model.state.running_mean, rm)
+        await pilot.press("f")
+        await pilot.pause()
+        assert "equal ✓" in str(lab.query_one("#norm-stats").render())
+        await pilot.press("g")
+        assert "lit: c1" in str(lab.query_one("#norm-stats").render())
+        await pilot.press("k")
+        assert lab.params["kind"] == "layer"
+        assert "reduces over C, H, W" in str(lab.query_one("#norm-stats").render())
+        await pilot.press("r")
+        assert lab.model.state.step == 0
+
+
+async def test_settings_edit_and_bad_value_keeps_the_last_good(lab_app):
+    async with lab_app("normalization", kind="instance").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = next(p for p in lab.query(ParamInput) if p.param_name == "c")
+        field.post_message(ParamInput.Changed(field, "c", 5))
+        await pilot.pause()
+        assert lab.model.shape[1] == 5
+        h = next(p for p in lab.query(ParamInput) if p.param_name == "h")
+        w = next(p for p in lab.query(ParamInput) if p.param_name == "w")
+        h.post_message(ParamInput.Changed(h, "h", 1))
+        await pilot.pause()
+        w.post_message(ParamInput.Changed(w, "w", 1))
+        await pilot.pause()
+        assert lab.model.shape[2:] == (1, 2) and "kept the previous settings" in lab.note
+
+
+@pytest.mark.parametrize("size", [(20, 8), (50, 14)])
+async def test_tiny_terminals_do_not_crash(lab_app, size):
+    async with lab_app("normalization", n=6, c=6, h=4, w=4).run_test(size=size) as pilot:
+        await pilot.press("n", "k", "g", "f")
+        await pilot.pause()
+
+
+async def _settle(pilot):
+    await pilot.pause()
+    await pilot.pause()
+
+
+def test_snapshot_batch_norm_with_folding(snap_compare, lab_app):
+    app = lab_app("normalization", fold=True)
+    assert snap_compare(app, terminal_size=(120, 36), press=["n", "n", "n"], run_before=_settle)
+
+
+def test_snapshot_instance_norm(snap_compare, lab_app):
+    app = lab_app("normalization", kind="instance", n=3, c=4)
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
