@@ -120,6 +120,7 @@ async def test_keys_typed_into_the_expression_do_not_step(lab_app):
         assert field.value == "nbra" and lab.model.step == 0
         await pilot.press("escape")
         assert lab.has_focus
+        assert lab.check_action("leave_inputs", ()) is False  # escape goes on to the screen
 
 
 async def test_quiz_asks_each_downstream_gradient_and_posts_answers(lab_app):

@@ -161,6 +161,12 @@ class BackpropLab(Lab):
     def action_leave_inputs(self) -> None:
         self.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only leaves an input; with the lab focused it goes on to the screen."""
+        if action == "leave_inputs":
+            return isinstance(self.screen.focused, Input)
+        return True
+
     def action_toggle_quiz(self) -> None:
         self.quiz = not self.quiz
         self._cancel_question()
