@@ -115,7 +115,8 @@ class QLearner:
         """Run one whole episode (up to `max_steps`), learning as it goes."""
         self.state, self._walk = None, []
         t, ret, path, actions, rewards = self._walk_kernel(self._start_state(), self.max_steps)
-        return self._finish(Episode(path, actions, rewards, ret, bool(self.mdp.absorbing[path[-1]])))
+        ended = bool(self.mdp.absorbing[path[-1]])
+        return self._finish(Episode(path, actions, rewards, ret, ended))
 
     def run(self, episodes: int) -> list[Episode]:
         """Run `episodes` episodes; returns them."""

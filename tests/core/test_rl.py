@@ -202,7 +202,8 @@ def test_sutton_4x4_random_policy_values():
 
 def test_sutton_teleport_grid_optimal_values():
     """Sutton & Barto figure 3.5: the +10 / +5 teleport grid at γ = 0.9."""
-    grid = Gridworld(5, 5, step_reward=0.0, teleports={(0, 1): ((4, 1), 10.0), (0, 3): ((2, 3), 5.0)})
+    teleports = {(0, 1): ((4, 1), 10.0), (0, 3): ((2, 3), 5.0)}
+    grid = Gridworld(5, 5, step_reward=0.0, teleports=teleports)
     V = value_iteration(grid, 0.9).V.reshape(5, 5)
     np.testing.assert_allclose(V[0], [22.0, 24.4, 22.0, 19.4, 17.5], atol=0.05)
     np.testing.assert_allclose(V[4], [14.4, 16.0, 14.4, 13.0, 11.7], atol=0.05)

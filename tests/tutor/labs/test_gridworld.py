@@ -218,7 +218,7 @@ def test_pytorch_code_runs_with_a_numpy_stand_in():
 
 def test_params_validate():
     full = validate_lab("gridworld", {"preset": "maze", "gamma": 0.9, "select": [1, 2]})
-    assert full["mode"] == "value_iteration" and full["rows"] is None
+    assert full["mode"] == "value_iteration" and full["rows"] == 0 and full["slip"] == -1
     with pytest.raises(ValueError):
         validate_lab("gridworld", {"preset": "nope"})
     with pytest.raises(ValueError):
@@ -392,3 +392,16 @@ def test_snapshot_teleport_with_q_values(snap_compare):
 def test_snapshot_maze_beside_a_lesson(snap_compare):
     app = LabApp("gridworld", dict(preset="maze", sweeps=6))
     assert snap_compare(app, terminal_size=(80, 30))
+
+
+async def test_lesson_parameters_override_the_preset(lab_app):
+    app = lab_app("gridworld", preset="teleport", gamma=0.5, slip=0.1, rows=4, select=[9, 9])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        spec = lab.model.spec
+        assert (spec.gamma, spec.slip, spec.rows, spec.cols) == (0.5, 0.1, 4, 5)
+        assert ((0, 1), (4, 1), 10.0) not in spec.teleports  # A' fell off the smaller grid
+        assert lab.selected is None
+        assert "not a cell" in _text(lab.query_one("#gw-message"))
+        assert lab.query_one("#pi-gamma", ParamInput).value == 0.5

@@ -65,5 +65,6 @@ def pytorch_code(spec: GridSpec, mode: str) -> str:
         teleports={src: (dst, r) for src, dst, r in spec.teleports},
     )
     if mode == "q_learning":
-        code = "# Q-learning needs no model; value iteration below gives the q* it converges to.\n" + code
+        code = ("# Q-learning needs no model; value iteration below gives the q* it converges "
+                "to.\n" + code)
     return code

@@ -1,4 +1,4 @@
-"""Parameters of the Gridworld lab that lessons may set (plain Python: no Textual, numba or core)."""
+"""Parameters of the Gridworld lab that lessons may set (plain Python: no Textual or numba)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ PARAMS: dict[str, Param] = {
     "preset": Param("str", "notes", "the starting grid: the notes' 5x5 (reward -1 per step), "
                     "a 4x4 with terminal corners, the cliff, a maze, the +10/+5 teleport grid, "
                     "a slippery 3x4, or an open grid", choices=PRESETS),
-    "rows": Param("int", None, "grid rows (default: the preset's)", min=1, max=MAX_SIDE),
-    "cols": Param("int", None, "grid columns (default: the preset's)", min=1, max=MAX_SIDE),
-    "gamma": Param("float", None, "discount factor γ (default: the preset's)", min=0.0, max=1.0),
-    "slip": Param("float", None, "probability the move goes sideways instead (default: the "
-                  "preset's)", min=0.0, max=1.0),
-    "step_reward": Param("float", None, "reward of every ordinary step (default: the preset's)",
-                         min=-100.0, max=100.0),
-    "mode": Param("str", "value_iteration", "value iteration sweeps, evaluation of the uniform random policy, or a "
-                  "Q-learning agent",
+    "rows": Param("int", 0, "grid rows (0 keeps the preset's)", min=0, max=MAX_SIDE),
+    "cols": Param("int", 0, "grid columns (0 keeps the preset's)", min=0, max=MAX_SIDE),
+    "gamma": Param("float", -1.0, "discount factor γ in [0, 1] (-1 keeps the preset's)",
+                   min=-1.0, max=1.0),
+    "slip": Param("float", -1.0, "probability a move goes sideways instead, in [0, 1] (-1 keeps "
+                  "the preset's)", min=-1.0, max=1.0),
+    "mode": Param("str", "value_iteration", "value iteration sweeps, evaluation of the uniform "
+                  "random policy, or a Q-learning agent",
                   choices=MODES),
     "show_q": Param("bool", False, "draw the four Q-values around each cell"),
     "epsilon": Param("float", 0.2, "Q-learning: exploration rate ε", min=0.0, max=1.0),
@@ -29,7 +28,7 @@ PARAMS: dict[str, Param] = {
     "episodes": Param("int", 1, "Q-learning: episodes per step (the agent's speed; 0 walks "
                       "one move per step)", min=0, max=1000),
     "seed": Param("int", 0, "Q-learning: random seed", min=0),
-    "select": Param("list[float]", None, "[row, col] of the cell selected at the start"),
+    "select": Param("list[float]", [], "[row, col] of the cell selected at the start ([]: none)"),
     "sweeps": Param("int", 0, "sweeps (or Q-learning steps) done before the lab is shown",
                     min=0, max=1000),
 }

@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
-from core.rl import ARROWS
 from tutor.labs.base import Lab
 from tutor.labs.gridworld.code import pytorch_code
 from tutor.labs.gridworld.gridview import GridData, GridView, fmt
@@ -84,16 +83,17 @@ class GridworldLab(Lab):
         cols = params.get("cols") or spec.cols
         if (rows, cols) != (spec.rows, spec.cols):
             spec = spec.resized(rows, cols)
-        for key in ("gamma", "slip", "step_reward"):
-            if params.get(key) is not None:
-                spec = replace(spec, **{key: float(params[key])})
+        for key in ("gamma", "slip"):
+            value = params.get(key, -1.0)
+            if value is not None and value >= 0:
+                spec = replace(spec, **{key: float(value)})
         self.model = GridModel(spec, params["mode"], params["epsilon"], params["alpha"],
                                params["episodes"], params["seed"])
         self.show_q = bool(params["show_q"])
         self.selected: tuple[int, int] | None = None
         self._message = ""
         select = params.get("select")
-        if select is not None:
+        if select:
             try:
                 r, c = (int(v) for v in select)
                 if not (0 <= r < spec.rows and 0 <= c < spec.cols):
@@ -119,7 +119,7 @@ class GridworldLab(Lab):
             with VerticalScroll(id="gw-side"):
                 yield Static("", id="gw-backup", markup=False)
                 yield PredictInput(id="gw-predict")
-                yield ParamInput("preset", "preset p", m.spec.title and self.params["preset"],
+                yield ParamInput("preset", "preset p", self.params["preset"],
                                  kind="choice", choices=PRESETS, id="pi-preset")
                 yield ParamInput("mode", "mode m", m.mode, kind="choice", choices=MODES,
                                  id="pi-mode")
@@ -389,4 +389,4 @@ def _sub(n: int) -> str:
 
 LAB_CLASS = GridworldLab
 
-__all__ = ["GridworldLab", "LAB_CLASS", "ARROWS"]
+__all__ = ["GridworldLab", "LAB_CLASS"]
