@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
