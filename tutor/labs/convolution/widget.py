@@ -173,7 +173,9 @@ class ConvolutionLab(Lab):
 
     def _title(self) -> str:
         m, p = self.model, self.params
-        img = p["path"].rsplit("/", 1)[-1] if p["path"] and m.view != "lenet" else p["image"]
+        if m.view == "lenet":
+            return f"lenet · digit {m.digit()} · 1×32×32 → 10 scores · untrained LeNet-5"
+        img = p["path"].rsplit("/", 1)[-1] if p["path"] else p["image"]
         h, w = m.image.shape
         return f"{m.view} · image {img} {h}×{w} · K={m.k} P={p['padding']} ({p['padding_mode']}) S={p['stride']}"
 

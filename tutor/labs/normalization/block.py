@@ -24,7 +24,7 @@ def block_lines(a: np.ndarray, mask: np.ndarray, title: str) -> list[Text]:
     rgb = _colors(a, mask)
     width = c * (2 * w + 1) - 1
     lines = [Text(title[: width + 4].ljust(width + 4), style="bold")]
-    header = "    " + " ".join(f"c{k}".ljust(2 * w) for k in range(c))
+    header = "N↓C→" + " ".join(f"c{k}".ljust(2 * w) for k in range(c))
     lines.append(Text(header, style="dim"))
     for i in range(n):
         for r in range(h):
