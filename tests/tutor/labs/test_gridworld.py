@@ -405,3 +405,17 @@ async def test_lesson_parameters_override_the_preset(lab_app):
         assert lab.selected is None
         assert "not a cell" in _text(lab.query_one("#gw-message"))
         assert lab.query_one("#pi-gamma", ParamInput).value == 0.5
+
+
+@pytest.mark.parametrize("preset_name", ["maze", "cliff"])
+async def test_no_color_and_ascii_mode_draw(monkeypatch, preset_name):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = LabApp("gridworld", {"preset": preset_name, "sweeps": 3, "select": [0, 0]})
+    app.ascii_mode = True
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "v")
+        await pilot.pause()
+        view = pilot.app.query_one(GridView)
+        text = "".join(view.render_line(y).text for y in range(view.size.height))
+        assert "#" in text or "=" in text
+        assert "[" in text  # the selected cell is bracketed without colour

@@ -139,7 +139,7 @@ class GridView(Widget):
             self._key = key
         if 0 <= y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width)
+        return Strip.blank(width, self.rich_style)
 
     def _build(self, width: int, height: int, ascii_mode: bool) -> list[Strip]:
         data = self.data
@@ -162,16 +162,17 @@ class GridView(Widget):
                                   values[r][c], ARROW_SETS[masks[r][c]])
                        for c in range(cols)] for r in range(rows)]
         strips = []
-        pad_left = [Segment(" " * x0)] if x0 else []
+        blank = self.rich_style  # padding needs a real style (the monochrome filter reads it)
+        pad_left = [Segment(" " * x0, blank)] if x0 else []
         for y in range(height):
             r, i = divmod(y - y0, ch)
             if y < y0 or r >= rows:
-                strips.append(Strip.blank(width))
+                strips.append(Strip.blank(width, blank))
                 continue
             segments = list(pad_left)
             for c in range(cols):
                 segments.extend(blocks[r][c][i])
-            strips.append(Strip(segments).crop_extend(0, width, None))
+            strips.append(Strip(segments).crop_extend(0, width, blank))
         return strips
 
     def _style(self, rgb) -> Style:
@@ -223,7 +224,7 @@ class GridView(Widget):
         if cw < 5 and kind != 2:
             label = ""  # no room: the colour and the arrow say enough
         if ascii_mode:
-            base = Style()
+            base = self.rich_style
         elif kind == 1:
             base = Style(bgcolor=WALL_BG, color=WALL_FG)
         elif kind == 2:
@@ -235,6 +236,8 @@ class GridView(Widget):
         elif kind == 2:
             text = label or "end"
             lines = self._lines(ch, text if len(text) < cw or cw >= 5 else "■", "", "", inner)
+            if ascii_mode and ch >= 3:
+                lines = ["=" * inner, text, "=" * inner]
         elif data.q is not None and ch == 3 and cw >= 11:
             q = data.q[r, c]
             half = (inner - 1) // 2
