@@ -8,6 +8,8 @@ PRESETS = ("notes", "corners", "cliff", "maze", "teleport", "slippery", "open")
 MODES = ("value_iteration", "random_policy", "q_learning")
 #: Largest grid side the lab edits and draws.
 MAX_SIDE = 30
+#: Most Q-learning episodes per step (about 8 ms on a 30 x 30 grid: one frame, no worker needed).
+MAX_EPISODES = 200
 
 PARAMS: dict[str, Param] = {
     "preset": Param("str", "notes", "the starting grid: the notes' 5x5 (reward -1 per step), "
@@ -26,7 +28,7 @@ PARAMS: dict[str, Param] = {
     "epsilon": Param("float", 0.2, "Q-learning: exploration rate ε", min=0.0, max=1.0),
     "alpha": Param("float", 0.5, "Q-learning: learning rate α", min=0.0, max=1.0),
     "episodes": Param("int", 1, "Q-learning: episodes per step (the agent's speed; 0 walks "
-                      "one move per step)", min=0, max=1000),
+                      "one move per step)", min=0, max=MAX_EPISODES),
     "seed": Param("int", 0, "Q-learning: random seed", min=0),
     "select": Param("list[float]", [], "[row, col] of the cell selected at the start ([]: none)"),
     "sweeps": Param("int", 0, "sweeps (or Q-learning steps) done before the lab is shown",

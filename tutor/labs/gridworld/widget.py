@@ -15,7 +15,7 @@ from tutor.labs.base import Lab
 from tutor.labs.gridworld.code import pytorch_code
 from tutor.labs.gridworld.gridview import GridData, GridView, fmt
 from tutor.labs.gridworld.model import GridModel
-from tutor.labs.gridworld.params import MAX_SIDE, MODES, PRESETS
+from tutor.labs.gridworld.params import MAX_EPISODES, MAX_SIDE, MODES, PRESETS
 from tutor.labs.gridworld.presets import preset
 from tutor.labs.gridworld.text import backup_text, loop_text
 from tutor.widgets.line_chart import LineChart, Series
@@ -140,7 +140,7 @@ class GridworldLab(Lab):
                 yield ParamInput("alpha", "α a", m.alpha, min=0.0, max=1.0, step=0.05,
                                  id="pi-alpha")
                 yield ParamInput("episodes", "episodes k", m.episodes, kind="int", min=0,
-                                 max=1000, step=1, id="pi-episodes")
+                                 max=MAX_EPISODES, step=1, id="pi-episodes")
                 yield Static(KEYS_HELP, id="gw-keys", markup=False)
         yield StepControls(id="gw-controls")
 
