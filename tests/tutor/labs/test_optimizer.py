@@ -37,6 +37,8 @@ async def test_step_back_and_reset(lab_app):
         assert "adam · step 4" in _text(lab, "#opt-state")
         await pilot.press("r")
         assert lab.model.t == 0
+        await pilot.press("f", "f")
+        assert lab.model.t == 100
 
 
 async def test_the_chart_shows_one_line_per_optimizer_on_a_log_scale(lab_app):

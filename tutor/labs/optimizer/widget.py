@@ -43,7 +43,8 @@ class OptimizerLab(Lab):
     """Optimizers race on a loss surface; edit their hyperparameters and the start point live.
 
     Keys: o focus the next optimizer, t add/remove it from the race, s next surface,
-    c race/convergence view, d loss/distance chart, arrows move the start (or click the map).
+    c race/convergence view, d loss/distance chart, f 50 steps ahead, arrows move the start
+    (or click the map).
     """
 
     DEFAULT_CSS = """
@@ -72,6 +73,7 @@ class OptimizerLab(Lab):
         Binding("s", "next_surface", "Surface", show=False),
         Binding("c", "toggle_mode", "Convergence"),
         Binding("d", "toggle_chart", "Loss/distance", show=False),
+        Binding("f", "forward_many", "+50 steps", show=False),
         Binding("left", "move(-1, 0)", "Start ←", show=False),
         Binding("right", "move(1, 0)", "Start →", show=False),
         Binding("up", "move(0, 1)", "Start ↑", show=False),
@@ -355,6 +357,12 @@ class OptimizerLab(Lab):
         self._sync_inputs()
         self._map_size = (0, 0)
         self.call_after_refresh(self.refresh_all, True)
+
+    def action_forward_many(self) -> None:
+        """Jump 50 steps ahead (long convergence runs)."""
+        self.playing = False
+        if self.model.history.advance(50):
+            self.refresh_all()
 
     def action_toggle_chart(self) -> None:
         self.model.chart = "distance" if self.model.chart == "loss" else "loss"
