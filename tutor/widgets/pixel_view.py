@@ -89,6 +89,7 @@ class PixelView(Widget):
         self._ascii: bool | None = None  # the mode the cached strips were built for
         self._styles: dict[tuple, Style] = {}
         self._colors: dict[int, Color] = {}
+        self._parsed: dict[str, int] = {}
         if pixels is not None:
             self.set_pixels(pixels)
 
@@ -221,9 +222,21 @@ class PixelView(Widget):
     def _overlay_segment(self, item, top, bottom, last_odd: bool) -> Segment:
         char, color = item
         back = top if last_odd else (top + bottom) // 2
-        bgcolor = Color.from_rgb(*(int(v) for v in back))
-        fg = contrast_color(back) if color is None else Color.parse(color)
-        return Segment(char, Style(color=fg, bgcolor=bgcolor))
+        r, g, b = (int(v) for v in back)
+        if color is None:  # black on light backgrounds, white on dark ones
+            luma = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0
+            fg = 0x000000 if luma > 0.5 else 0xFFFFFF
+        else:
+            fg = self._parse(color)
+        return Segment(char, self._style(fg, (r << 16) | (g << 8) | b))
+
+    def _parse(self, color: str) -> int:
+        """A colour string ("#rrggbb", a name) as a packed 0xRRGGBB int, cached."""
+        packed = self._parsed.get(color)
+        if packed is None:
+            r, g, b = Color.parse(color).get_truecolor()
+            packed = self._parsed[color] = (r << 16) | (g << 8) | b
+        return packed
 
     def _build_ascii_row(self, top, bottom, last_odd: bool, overlay) -> Strip:
         mean = top if last_odd else (top + bottom) / 2.0
