@@ -153,9 +153,40 @@ def main() -> None:
         from tutor.labs.convolution.model import frame_benchmark
     except ImportError as exc:
         print(f"lab frame: not measured ({exc})")
-    else:
-        ms = frame_benchmark()
-        print(f"{'lab frame: 128x128 image convolved + drawn at 120x36':<44} {ms:9.3f}   (goal < 16 ms)")
+        return
+    print(f"{'lab frame, arrays: conv + fit + colour':<44} {frame_benchmark():9.3f}")
+    import asyncio
+    import logging
+
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # the paused playback timer at exit
+
+    print(f"{'lab frame: 128x128 convolved, drawn at 120x36':<44} {asyncio.run(full_frame_ms()):9.3f}   (goal < 16 ms)")
+
+
+async def full_frame_ms(repeat: int = 10) -> float:
+    """One step of the lab in a headless 120 x 36 app: the next kernel preset applied to a
+    128 x 128 image, every panel and text updated, and every PixelView row rebuilt."""
+    import time
+
+    from tutor.labdemo import LabApp
+    from tutor.widgets.pixel_view import PixelView
+
+    app = LabApp("convolution", {"size": 128, "image": "scene"})
+    best = float("inf")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        lab = app.query_one("#lab")
+        views = list(lab.query(PixelView))
+        for _ in range(repeat):
+            if not lab.model.history.step():
+                lab.model.history.reset()
+            t0 = time.perf_counter()
+            lab.redraw()
+            for view in views:
+                for y in range(view.size.height):
+                    view.render_line(y)
+            best = min(best, time.perf_counter() - t0)
+    return best * 1e3
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from core._jit import kernel
 
 def _ex_direct():
     x, w = np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3))
-    return (x, w, np.zeros(1), 1, 1, np.zeros((1, 1, 2, 2)))
+    return (x, w, np.zeros(1), 1, 1, np.zeros((1, 1, 2, 2)), 0, 1)
 
 
 def _ex_direct_bwd():
     x, w = np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 3, 3))
-    return (np.zeros((1, 1, 2, 2)), x, w, 1, 1, np.zeros_like(x), np.zeros_like(w))
+    return (np.zeros((1, 1, 2, 2)), x, w, 1, 1, np.zeros_like(x), np.zeros_like(w), 0, 1)
 
 
 def _ex_im2col():
@@ -57,8 +57,13 @@ def _im2col(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
                 for n in range(n0, n1):
                     for i in range(OH):
                         r = i * sh + u
-                        for j in range(OW):
-                            cols[t, n * P + i * OW + j] = xp[n, c, r, j * sw + v]
+                        base = n * P + i * OW
+                        if sw == 1:
+                            for j in range(OW):
+                                cols[t, base + j] = xp[n, c, r, j + v]
+                        else:
+                            for j in range(OW):
+                                cols[t, base + j] = xp[n, c, r, j * sw + v]
 
 
 @kernel(example=_ex_col2im)
@@ -73,59 +78,81 @@ def _col2im(dcols, KH, KW, sh, sw, OH, OW, dxp, n0, n1):
                 for n in range(n0, n1):
                     for i in range(OH):
                         r = i * sh + u
-                        for j in range(OW):
-                            dxp[n, c, r, j * sw + v] += dcols[t, n * P + i * OW + j]
+                        base = n * P + i * OW
+                        if sw == 1:
+                            for j in range(OW):
+                                dxp[n, c, r, j + v] += dcols[t, base + j]
+                        else:
+                            for j in range(OW):
+                                dxp[n, c, r, j * sw + v] += dcols[t, base + j]
 
 
-@kernel(example=_ex_direct)
-def _conv2d_direct(xp, w, b, sh, sw, out):
+@kernel(example=_ex_direct, fastmath={"contract"})
+def _conv2d_direct(xp, w, b, sh, sw, out, n0, n1):
     """out[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v w[o, c, u, v] · xp[n, c, i·sh + u, j·sw + v].
 
     xp (N, C, Hp, Wp) padded input, w (C_out, C, KH, KW), b (C_out,), out (N, C_out, OH, OW).
-    Needs no extra memory, so the wrapper uses it when an im2col matrix would be too large.
+    One output row of every kernel is accumulated in a small buffer (C_out x OW, in L1) while
+    each input row is read once per tap: the inner loop is a contiguous axpy that vectorizes
+    for stride 1. Best when a patch has few taps (one channel, small K); needs no big matrix.
     """
-    N, C = xp.shape[0], xp.shape[1]
+    C = xp.shape[1]
     CO, _, KH, KW = w.shape
     OH, OW = out.shape[2], out.shape[3]
-    for n in range(N):
-        for o in range(CO):
-            for i in range(OH):
+    acc = np.empty((CO, OW))
+    for n in range(n0, n1):
+        for i in range(OH):
+            for o in range(CO):
                 for j in range(OW):
-                    out[n, o, i, j] = b[o]
+                    acc[o, j] = b[o]
             for c in range(C):
                 for u in range(KH):
+                    xrow = xp[n, c, i * sh + u]
                     for v in range(KW):
-                        wv = w[o, c, u, v]
-                        for i in range(OH):
-                            r = i * sh + u
-                            for j in range(OW):
-                                out[n, o, i, j] += wv * xp[n, c, r, j * sw + v]
+                        for o in range(CO):
+                            wv = w[o, c, u, v]
+                            if sw == 1:
+                                for j in range(OW):
+                                    acc[o, j] += wv * xrow[j + v]
+                            else:
+                                for j in range(OW):
+                                    acc[o, j] += wv * xrow[j * sw + v]
+            for o in range(CO):
+                for j in range(OW):
+                    out[n, o, i, j] = acc[o, j]
 
 
-@kernel(example=_ex_direct_bwd)
-def _conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dw):
+@kernel(example=_ex_direct_bwd, fastmath={"contract", "reassoc"})
+def _conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dw, n0, n1):
     """Accumulate dxp (N, C, Hp, Wp) and dw (C_out, C, KH, KW) from dout (N, C_out, OH, OW).
 
     dw[o, c, u, v] = Σ_n Σ_i Σ_j dout[n, o, i, j] · xp[n, c, i·sh + u, j·sw + v] and
-    dxp[n, c, i·sh + u, j·sw + v] += dout[n, o, i, j] · w[o, c, u, v].
+    dxp[n, c, i·sh + u, j·sw + v] += dout[n, o, i, j] · w[o, c, u, v], row by row as the forward,
+    for samples n0 ≤ n < n1 (threads splitting a batch each pass their own dw).
     """
-    N, C = xp.shape[0], xp.shape[1]
+    C = xp.shape[1]
     CO, _, KH, KW = w.shape
     OH, OW = dout.shape[2], dout.shape[3]
-    for n in range(N):
-        for o in range(CO):
+    for n in range(n0, n1):
+        for i in range(OH):
             for c in range(C):
                 for u in range(KH):
-                    for v in range(KW):
-                        wv = w[o, c, u, v]
-                        acc = 0.0
-                        for i in range(OH):
-                            r = i * sh + u
-                            for j in range(OW):
-                                g = dout[n, o, i, j]
-                                acc += g * xp[n, c, r, j * sw + v]
-                                dxp[n, c, r, j * sw + v] += wv * g
-                        dw[o, c, u, v] += acc
+                    xrow = xp[n, c, i * sh + u]
+                    dxrow = dxp[n, c, i * sh + u]
+                    for o in range(CO):
+                        g = dout[n, o, i]
+                        for v in range(KW):
+                            wv = w[o, c, u, v]
+                            acc = 0.0
+                            if sw == 1:
+                                for j in range(OW):
+                                    acc += g[j] * xrow[j + v]
+                                    dxrow[j + v] += wv * g[j]
+                            else:
+                                for j in range(OW):
+                                    acc += g[j] * xrow[j * sw + v]
+                                    dxrow[j * sw + v] += wv * g[j]
+                            dw[o, c, u, v] += acc
 
 
 @kernel(example=_ex_pad)

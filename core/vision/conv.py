@@ -126,13 +126,38 @@ def _split_batch(fn, N: int, work: int, *args) -> None:
         f.result()
 
 
+#: Patches with at most this many taps (C·K·K) go to the direct loops (benchmarks/vision.py:
+#: they win on one-channel inputs such as (64, 1, 32, 32) x 5x5, im2col + BLAS on 6 x 5x5).
+_DIRECT_TAPS = 32
+
+
+def _direct_bwd_split(dout, xp, w, sh, sw, dxp, work: int) -> np.ndarray:
+    """The direct backward over slices of the batch in threads, each with its own dw."""
+    N = xp.shape[0]
+    parts = min(_THREADS, N) if work >= 1 << 18 else 1
+    bounds = [N * k // parts for k in range(parts + 1)]
+    dws = [np.zeros(w.shape) for _ in range(parts)]
+    if parts == 1:
+        _k._conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dws[0], 0, N)
+        return dws[0]
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
+    futures = [
+        _POOL.submit(_k._conv2d_direct_bwd, dout, xp, w, sh, sw, dxp, dws[k], bounds[k], bounds[k + 1])
+        for k in range(parts)
+    ]
+    for f in futures:
+        f.result()
+    return np.sum(dws, axis=0)
+
+
 def _use_im2col(w: np.ndarray, taps: int, positions: int, method: str) -> bool:
-    """im2col + BLAS is several times faster than the direct loops as soon as a patch is reused
-    by a few kernel pairs (benchmarks/vision.py); the direct loops win for one input and one
-    output channel (a single image and kernel, as in the lab) and need no extra memory."""
+    """Direct loops for small patches (and for patch matrices too large to build), im2col +
+    BLAS for many taps per output."""
     if method != "auto":
         return method == "im2col"
-    return w.shape[0] * w.shape[1] > 2 and taps * positions <= _IM2COL_LIMIT
+    return taps > _DIRECT_TAPS and taps * positions <= _IM2COL_LIMIT
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, *, padding_mode: str = "zeros", method: str = "auto"):
@@ -157,7 +182,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, *, padding_mode: str = "zeros", me
         y += b[:, None]
         return np.ascontiguousarray(y.reshape(CO, N, OH, OW).transpose(1, 0, 2, 3))
     out = np.empty((N, CO, OH, OW))
-    _k._conv2d_direct(xp, w, b, sh, sw, out)
+    _split_batch(_k._conv2d_direct, N, taps * positions * CO, xp, w, b, sh, sw, out)
     return out
 
 
@@ -189,8 +214,7 @@ def conv2d_backward(
         dcols = np.ascontiguousarray(w.reshape(CO, taps).T @ g)
         _split_batch(_k._col2im, N, taps * positions, dcols, KH, KW, sh, sw, OH, OW, dxp)
     else:
-        dw = np.zeros(w.shape)
-        _k._conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dw)
+        dw = _direct_bwd_split(dout, xp, w, sh, sw, dxp, taps * positions * CO)
     if not (ph or pw):
         return dxp, dw, db
     dx = np.zeros((N, C, H, W))
