@@ -211,3 +211,20 @@ def test_nan_propagates_like_torch():
     x[0, 0, 2, 2] = np.nan
     y = conv2d(x, np.ones((1, 1, 3, 3)))
     assert np.isnan(y).sum() == 9
+
+
+@pytest.mark.parametrize("method", ["direct", "im2col"])
+def test_batches_split_across_threads_match_numpy(method):
+    # large enough that conv2d splits the batch between threads (and dw is summed per slice)
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(8, 2, 40, 40)), rng.normal(size=(3, 2, 5, 5)), rng.normal(size=3)
+    win = np.lib.stride_tricks.sliding_window_view(x, (5, 5), axis=(2, 3))
+    expected = np.einsum("nchwuv,ocuv->nohw", win, w) + b[None, :, None, None]
+    np.testing.assert_allclose(conv2d(x, w, b, method=method), expected, atol=1e-11)
+    d = rng.normal(size=expected.shape)
+    dx, dw, db = conv2d_backward(d, x, w, method=method)
+    np.testing.assert_allclose(dw, np.einsum("nohw,nchwuv->ocuv", d, win), atol=1e-9)
+    dpad = np.pad(d, ((0, 0), (0, 0), (4, 4), (4, 4)))
+    dwin = np.lib.stride_tricks.sliding_window_view(dpad, (5, 5), axis=(2, 3))
+    np.testing.assert_allclose(dx, np.einsum("nohwuv,ocuv->nchw", dwin, w[:, :, ::-1, ::-1]), atol=1e-9)
+    np.testing.assert_allclose(db, d.sum(axis=(0, 2, 3)))
