@@ -107,6 +107,7 @@ async def test_keys_step_switch_kind_mode_group_and_fold(lab_app):
         await pilot.press("f")
         await pilot.pause()
         assert "equal ✓" in str(lab.query_one("#norm-stats").render())
+        assert "< 1e-12" in str(lab.query_one("#norm-stats").render())
         await pilot.press("g")
         assert "lit: c1" in str(lab.query_one("#norm-stats").render())
         await pilot.press("k")
