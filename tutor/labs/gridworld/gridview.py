@@ -105,9 +105,9 @@ class GridView(Widget):
         if self.data is None:
             return 1, 1, 0, 0
         rows, cols = self.data.kinds.shape
-        max_w = 13 if self.data.q is not None else 9
+        max_w = 13 if self.data.q is not None else 11
         cw = max(1, min(max_w, width // cols))
-        ch = max(1, min(3, height // rows))
+        ch = max(1, min(5, height // rows))
         x0 = max(0, (width - cw * cols) // 2)
         y0 = max(0, (height - ch * rows) // 2)
         return cw, ch, x0, y0
@@ -235,10 +235,10 @@ class GridView(Widget):
             lines = ["▒" * inner if not ascii_mode else "#" * inner] * ch
         elif kind == 2:
             text = label or "end"
-            lines = self._lines(ch, text if len(text) < cw or cw >= 5 else "■", "", "", inner)
+            lines = self._lines(ch, "", text if len(text) < cw or cw >= 5 else "■", "", inner)
             if ascii_mode and ch >= 3:
                 lines = ["=" * inner, text, "=" * inner]
-        elif data.q is not None and ch == 3 and cw >= 11:
+        elif data.q is not None and ch >= 3 and cw >= 11:
             q = data.q[r, c]
             half = (inner - 1) // 2
             centre = arrows[:1] or "·"
@@ -247,7 +247,10 @@ class GridView(Widget):
                      fmt(q[1], inner).center(inner)]
         else:
             lines = self._lines(ch, label, fmt(value, inner), arrows or "·", inner)
+        top = (ch - len(lines)) // 2 if ch > 3 and kind != 1 else 0
+        lines = [""] * top + lines + [""] * (ch - top - len(lines))  # centred vertically
         agent = data.agent == (r, c)
+        agent_line = top + (2 if ch >= 3 and data.q is None else 1 if ch >= 3 else 0)
         selected = data.selected == (r, c)
         out = []
         edge = None
@@ -257,7 +260,7 @@ class GridView(Widget):
                 edge = self._styles[("edge", base)] = base + Style(color=SELECT_FG, bold=True)
         for i, text in enumerate(lines):
             text = text[:inner].center(inner)
-            if agent and i == (ch - 1) // 2 + (1 if ch == 3 and data.q is None else 0):
+            if agent and i == agent_line:
                 mid = inner // 2
                 segs = [Segment(text[:mid], base), Segment("@", base + Style(color=AGENT_FG,
                         bold=True)), Segment(text[mid + 1:], base)]
