@@ -44,6 +44,10 @@ def test_random_expressions_match_central_differences_and_symbolic(text, x, y, z
     assume(math.isfinite(value) and abs(value) < 1e3)
     assume(all(math.isfinite(g) and abs(g) < 1e3 for g in grads.values()))
     numeric = ad.numerical_gradient(graph, out, values, h=1e-6)
+    one_sided = ad.numerical_gradient(graph, out, values, h=1e-6, method="forward")
+    # At a kink (relu or abs at 0) the derivative does not exist: one-sided and central
+    # differences disagree there, and any subgradient autodiff picks is as right as another.
+    assume(all(abs(numeric[k] - one_sided[k]) < 1e-3 * (1 + abs(numeric[k])) for k in numeric))
     expr = symbolic.from_graph(graph, out)
     for name, g in grads.items():
         assert g == pytest.approx(numeric[name], abs=1e-4 * (1 + abs(g))), (text, name)
