@@ -117,3 +117,17 @@ async def test_losses_lab_at_a_tiny_size(lab_app):
 def test_snapshot_stability_view(snap_compare):
     app = LabApp("losses", {"mode": "stability", "label": 1, "scale": 400.0})
     assert snap_compare(app, terminal_size=(120, 36))
+
+
+def test_core_packages_is_empty_since_the_lab_calls_no_kernel():
+    """The lesson mounts the lab without waiting for a warm-up: it imports no core module."""
+    import subprocess
+    import sys
+
+    from tutor.labs import lab_core_packages
+
+    assert lab_core_packages("losses") == ()
+    code = ("import sys, tutor.labs.losses.widget; "
+            "print(sorted(m for m in sys.modules if m == 'core' or m.startswith('core.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

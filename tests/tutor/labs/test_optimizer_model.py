@@ -176,3 +176,9 @@ def test_overlay_marks_minimum_start_and_every_optimizer():
     assert colours <= {COLORS["sgd"], COLORS["adam"]} and colours
     assert any(0x2800 <= ord(t) <= 0x28FF for t in texts)  # braille trajectories
     assert race_overlay(m, 0, 0, COLORS) == {}
+
+
+def test_core_packages_names_optim():
+    from tutor.labs import lab_core_packages
+
+    assert lab_core_packages("optimizer") == ("optim",)

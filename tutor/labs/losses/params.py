@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The lab computes with NumPy only and calls no core kernel, so it mounts at once.
+CORE_PACKAGES = ()
+
 MODES = ("compare", "stability")
 
 PARAMS: dict[str, Param] = {

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels the lab calls (the lesson mounts it once they are warm).
+CORE_PACKAGES = ("optim",)
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "newton")
 SURFACES = ("quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "plateau", "least_squares")
 MODES = ("race", "convergence")
