@@ -16,19 +16,25 @@ REDUCED_AXES = {"batch": (0, 2, 3), "layer": (1, 2, 3), "instance": (2, 3)}
 
 def _ex_fwd():
     x = np.zeros((2, 1, 2))
-    return (x, 1e-5, np.zeros_like(x), np.zeros(1), np.zeros(1), np.zeros(1))
+    one, two = np.ones(1), np.ones(2)
+    return [(x, 1e-5, one, one * 0, two, two * 0, np.zeros_like(x), np.zeros_like(x),
+             np.zeros(1), np.zeros(1), np.zeros(1), keep) for keep in (True, False)]  # fmt: skip
 
 
 def _ex_bwd():
     x = np.zeros((2, 1, 2))
-    return (x, x, np.zeros(1), np.zeros_like(x))
+    one, two = np.ones(1), np.ones(2)
+    return (x, x, np.ones(1), one, two, np.zeros_like(x), np.zeros(1), np.zeros(2), np.zeros(1), np.zeros(2))
 
 
 @kernel(example=_ex_fwd)
-def _group_norm_fwd(x3, eps, xhat, mean, var, inv_std):
-    """For each group g of x3 (A, G, M) (all a and m): μ_g, σ²_g (biased) and x̂ = (x - μ_g) / √(σ²_g + ε).
+def _group_norm_fwd(x3, eps, gg, bg, gm, bm, y, xhat, mean, var, inv_std, keep_xhat):
+    """For each group g of x3 (A, G, M) (over all a and m): μ_g, σ²_g (biased),
+    x̂ = (x - μ_g) / √(σ²_g + ε) and y = x̂ · gg[g] · gm[m] + bg[g] + bm[m].
 
-    Two passes (mean, then squared deviations) keep the variance accurate for large means.
+    The affine parameters come per group (gg, bg: batch and instance norm) or per position
+    (gm, bm: layer norm), the other pair being ones and zeros. Two passes (mean, then squared
+    deviations) keep the variance accurate for large means. x̂ is stored only if `keep_xhat`.
     """
     A, G, M = x3.shape
     count = A * M
@@ -48,36 +54,77 @@ def _group_norm_fwd(x3, eps, xhat, mean, var, inv_std):
         mean[g] = mu
         var[g] = v
         inv_std[g] = k
+        scale, shift = gg[g], bg[g]
         for a in range(A):
             for m in range(M):
-                xhat[a, g, m] = (x3[a, g, m] - mu) * k
+                h = (x3[a, g, m] - mu) * k
+                if keep_xhat:
+                    xhat[a, g, m] = h
+                y[a, g, m] = h * scale * gm[m] + shift + bm[m]
 
 
 @kernel(example=_ex_bwd)
-def _group_norm_bwd(dxhat, xhat, inv_std, dx):
-    """dx = (1/σ)(dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)), means taken over each group of (A, G, M)."""
+def _group_norm_bwd(dout, xhat, inv_std, gg, gm, dx, dgg, dgm, dbg, dbm):
+    """Backward of `_group_norm_fwd`: with dx̂ = dout · gg[g] · gm[m],
+    dx = (1/σ)(dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)) per group, and the affine gradients
+    dgg[g] = Σ dout · x̂ · gm[m], dgm[m] = Σ dout · x̂ · gg[g], dbg[g] = Σ dout, dbm[m] = Σ dout."""
     A, G, M = xhat.shape
     count = A * M
+    for m in range(M):
+        dgm[m] = 0.0
+        dbm[m] = 0.0
     for g in range(G):
         s1 = 0.0
         s2 = 0.0
+        sg = 0.0
+        sb = 0.0
+        scale = gg[g]
         for a in range(A):
             for m in range(M):
-                s1 += dxhat[a, g, m]
-                s2 += dxhat[a, g, m] * xhat[a, g, m]
+                d = dout[a, g, m]
+                h = xhat[a, g, m]
+                dh = d * scale * gm[m]
+                s1 += dh
+                s2 += dh * h
+                sg += d * h * gm[m]
+                sb += d
+                dgm[m] += d * h * scale
+                dbm[m] += d
+        dgg[g] = sg
+        dbg[g] = sb
         m1 = s1 / count
         m2 = s2 / count
         k = inv_std[g]
         for a in range(A):
             for m in range(M):
-                dx[a, g, m] = k * (dxhat[a, g, m] - m1 - xhat[a, g, m] * m2)
+                dh = dout[a, g, m] * scale * gm[m]
+                dx[a, g, m] = k * (dh - m1 - xhat[a, g, m] * m2)
+
+
+def _run_forward(kind: str, x3: np.ndarray, eps: float, gamma: np.ndarray, beta: np.ndarray,
+                 keep_xhat: bool = True):  # fmt: skip
+    """(y, x̂, μ, σ², 1/σ) of the (A, G, M) view, with γ, β spread per group or per position."""
+    A, G, M = x3.shape
+    gg, bg, gm, bm = _spread(kind, G, M, gamma, beta)
+    y = np.empty(x3.shape)
+    xhat = np.empty(x3.shape) if keep_xhat else np.empty((1, 1, 1))
+    mean, var, inv_std = np.empty(G), np.empty(G), np.empty(G)
+    _group_norm_fwd(x3, eps, gg, bg, gm, bm, y, xhat, mean, var, inv_std, keep_xhat)
+    return y, xhat, mean, var, inv_std
+
+
+def _spread(kind: str, G: int, M: int, gamma: np.ndarray, beta: np.ndarray):
+    """(gg, bg, gm, bm): the affine parameters as the kernels take them."""
+    if kind == "layer":
+        return np.ones(G), np.zeros(G), gamma.reshape(M), beta.reshape(M)
+    reps = G // gamma.size  # instance norm: groups are (n, c), parameters per c
+    return np.tile(gamma, reps), np.tile(beta, reps), np.ones(M), np.zeros(M)
 
 
 def _normalize(x3: np.ndarray, eps: float):
-    A, G, M = x3.shape
-    xhat = np.empty(x3.shape)
-    mean, var, inv_std = np.empty(G), np.empty(G), np.empty(G)
-    _group_norm_fwd(x3, eps, xhat, mean, var, inv_std)
+    """(x̂, μ, σ², 1/σ) without an affine map (the lab's statistics)."""
+    G, M = x3.shape[1], x3.shape[2]
+    _, xhat, mean, var, inv_std = _run_forward("batch", x3, eps, np.ones(G), np.zeros(G))
     return xhat, mean, var, inv_std
 
 
@@ -125,26 +172,26 @@ def _prepare(kind, x, gamma, beta, eps):
 
 
 def _forward(kind, x, gamma, beta, eps):
-    x, gamma, beta, eps, view, bshape = _prepare(kind, x, gamma, beta, eps)
-    xhat, mean, var, inv_std = _normalize(x.reshape(view), eps)
-    y = xhat.reshape(x.shape) * gamma.reshape(bshape) + beta.reshape(bshape)
-    return y, mean, var
+    x, gamma, beta, eps, view, _ = _prepare(kind, x, gamma, beta, eps)
+    y, _, mean, var, _ = _run_forward(kind, x.reshape(view), eps, gamma, beta, keep_xhat=False)
+    return y.reshape(x.shape), mean, var
 
 
 def _backward(kind, dout, x, gamma, beta, eps):
-    x, gamma, beta, eps, view, bshape = _prepare(kind, x, gamma, beta, eps)
+    x, gamma, beta, eps, view, _ = _prepare(kind, x, gamma, beta, eps)
     dout = as_array(dout, "dout", x.ndim)
     if dout.shape != x.shape:
         raise ValueError(f"dout must have x's shape {x.shape}, got {dout.shape}")
-    xhat, _, _, inv_std = _normalize(x.reshape(view), eps)
-    xhat = xhat.reshape(x.shape)
-    axes = tuple(i for i, s in enumerate(bshape) if s == 1)
-    dgamma = (dout * xhat).sum(axis=axes).reshape(gamma.shape)
-    dbeta = dout.sum(axis=axes).reshape(beta.shape)
-    dxhat = np.ascontiguousarray(dout * gamma.reshape(bshape)).reshape(view)
+    A, G, M = view
+    _, xhat, _, _, inv_std = _run_forward(kind, x.reshape(view), eps, gamma, beta)
+    gg, _, gm, _ = _spread(kind, G, M, gamma, beta)
     dx = np.empty(view)
-    _group_norm_bwd(dxhat, xhat.reshape(view), inv_std, dx)
-    return dx.reshape(x.shape), dgamma, dbeta
+    dgg, dgm, dbg, dbm = np.empty(G), np.empty(M), np.empty(G), np.empty(M)
+    _group_norm_bwd(dout.reshape(view), xhat, inv_std, gg, gm, dx, dgg, dgm, dbg, dbm)
+    if kind == "layer":
+        return dx.reshape(x.shape), dgm.reshape(gamma.shape), dbm.reshape(beta.shape)
+    C = gamma.size
+    return dx.reshape(x.shape), dgg.reshape(-1, C).sum(axis=0), dbg.reshape(-1, C).sum(axis=0)
 
 
 def batch_norm(x, gamma=None, beta=None, eps=1e-5) -> np.ndarray:
