@@ -419,3 +419,19 @@ async def test_no_color_and_ascii_mode_draw(monkeypatch, preset_name):
         text = "".join(view.render_line(y).text for y in range(view.size.height))
         assert "#" in text or "=" in text
         assert "[" in text  # the selected cell is bracketed without colour
+
+
+async def test_non_convergence_is_shown_in_the_lab(lab_app):
+    async with lab_app("gridworld", select=[0, 0]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("t")  # remove both terminals: γ = 1 never settles
+        lab.selected = (4, 4)
+        await pilot.press("t")
+        assert not lab.model.grid.terminals
+        lab.model.advance(5_000)
+        assert lab.step_forward() is False
+        await pilot.pause()
+        assert "no convergence after 1000 sweeps" in _text(lab.query_one("#gw-message"))
+        await pilot.press("r")
+        await pilot.pause()
+        assert "no convergence" not in _text(lab.query_one("#gw-message"))

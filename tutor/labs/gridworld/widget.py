@@ -102,6 +102,8 @@ class GridworldLab(Lab):
             except (TypeError, ValueError):
                 self._message = f"select = {select!r} is not a cell of the grid; ignored"
         self._ready = False  # set once composed: widgets can be queried
+        self._panel_shape: tuple = ()  # line lengths of the side panel's text
+        self._message_shown = ""
         self._asked: tuple | None = None
         self._answered: set[tuple] = set()
         if params.get("sweeps"):
@@ -286,10 +288,16 @@ class GridworldLab(Lab):
     # --- drawing -------------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:
         self._message = text
-        if self._ready:
-            widget = self.query_one("#gw-message", Static)
-            widget.update(f"✗ {text}" if text else "")
-            widget.set_class(bool(text), "-shown")
+        self._put_message(f"✗ {text}" if text else "")
+
+    def _put_message(self, line: str) -> None:
+        """Show `line` under the title ("" hides it); untouched when unchanged (no layout pass)."""
+        if not self._ready or line == self._message_shown:
+            return
+        self._message_shown = line
+        widget = self.query_one("#gw-message", Static)
+        widget.update(line)
+        widget.set_class(bool(line), "-shown")
 
     def _sync_inputs(self) -> None:
         """Show the model's settings in the inputs (after an edit, a preset, or a bad value)."""
@@ -328,7 +336,7 @@ class GridworldLab(Lab):
         if spec.slip:
             title += f" · slip {spec.slip:g}"
         title += f" · {spec.title or 'custom grid'}"
-        self.query_one("#gw-title", Static).update(title)
+        self.query_one("#gw-title", Static).update(title, layout=False)  # always one line
         self.query_one(StepControls).status = m.status()
         chart = self.query_one(LineChart)
         if m.mode == "q_learning":
@@ -345,32 +353,37 @@ class GridworldLab(Lab):
             chart.log_y = True
             chart.title = "max |ΔV| per sweep"
             chart.set_series([Series("Δ", m.deltas)])
-        self._show_message(self._message)
         if not self._message and m.finished and not m.converged and m.mode != "q_learning":
-            widget = self.query_one("#gw-message", Static)
-            widget.update(f"✗ no convergence after {m.k} sweeps: with γ = 1 every cell needs a "
-                          "terminal it can reach")
-            widget.set_class(True, "-shown")
+            self._put_message(f"✗ no convergence after {m.k} sweeps: with γ = 1 every cell "
+                              "needs a terminal it can reach")
+        else:
+            self._show_message(self._message)
         self._refresh_side()
+
+    def _set_panel(self, text: str) -> None:
+        """Update the side panel; skip the (whole-screen) layout pass when every line keeps its
+        length, since it then wraps to the same height."""
+        shape = tuple(len(line) for line in text.split("\n"))
+        self.query_one("#gw-backup", Static).update(text, layout=shape != self._panel_shape)
+        self._panel_shape = shape
 
     def _refresh_side(self) -> None:
         m = self.model
-        panel = self.query_one("#gw-backup", Static)
         predict = self.query_one(PredictInput)
         if m.mode == "q_learning":
-            panel.update(loop_text(m))
+            self._set_panel(loop_text(m))
             if predict.state != "idle":
                 predict.clear()
             return
         if self.selected is None:
-            panel.update("Select a cell (arrow keys or a click) to see its Bellman backup.")
+            self._set_panel("Select a cell (arrow keys or a click) to see its Bellman backup.")
             if predict.state != "idle":
                 predict.clear()
             return
         backup = m.backup(self.selected)
         key = (id(m.grid), m.mode, m.k, self.selected)
         revealed = key in self._answered or m.finished
-        panel.update(backup_text(m, backup, revealed))
+        self._set_panel(backup_text(m, backup, revealed))
         if backup.kind == "absorbing" or m.finished:
             if predict.state != "idle":
                 predict.clear()
