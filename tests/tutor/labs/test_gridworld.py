@@ -435,3 +435,18 @@ async def test_non_convergence_is_shown_in_the_lab(lab_app):
         await pilot.press("r")
         await pilot.pause()
         assert "no convergence" not in _text(lab.query_one("#gw-message"))
+
+
+async def test_converged_backup_compares_with_policy_iteration(lab_app):
+    async with lab_app("gridworld", preset="slippery", select=[2, 0]).run_test(
+        size=(120, 36)
+    ) as pilot:
+        lab = _lab(pilot.app)
+        lab.model.advance(100)
+        lab.step_forward()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.converged
+        panel = _text(lab.query_one("#gw-backup"))
+        assert "Converged in 40 sweeps" in panel
+        assert "policy iteration: 4 improvement(s)" in panel

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.rl import Gridworld, QLearner, greedy_actions, q_function, value_iteration
+from core.rl import (
+    Gridworld,
+    QLearner,
+    greedy_actions,
+    policy_iteration,
+    q_function,
+    value_iteration,
+)
 from core.rl.kernels import _policy_eval_sweeps
 from core.rl.planning import bellman_sweep
 from tutor.history import History
@@ -98,6 +105,7 @@ class GridModel:
             raise ValueError(f"gamma must be in [0, 1], got {spec.gamma}")
         self.spec, self.grid = spec, grid
         self._reference = None
+        self._comparison: str | None = None
         self._q_cache: tuple | None = None
         self.restart()
 
@@ -249,6 +257,27 @@ class GridModel:
             self._reference = value_iteration(self.grid, self.spec.gamma, max_iter=5_000,
                                               history=False)
         return self._reference
+
+    @property
+    def comparison(self) -> str | None:
+        """The policy-iteration line for the current grid, once `compare()` has computed it."""
+        return self._comparison
+
+    def compare(self) -> str:
+        """Run policy iteration on the current grid (seconds on a large γ = 1 grid: call it from
+        a worker thread) and keep one line comparing it with value iteration."""
+        grid, gamma = self.grid, self.spec.gamma
+        try:
+            result = policy_iteration(grid, gamma, max_iter=200)
+        except ValueError:
+            line = "policy iteration: its random first policy never finishes"
+        else:
+            gap = float(np.abs(result.V - self.reference().V).max())
+            line = (f"policy iteration: {result.iterations} improvement(s), "
+                    f"max |V − V_VI| {gap:.1g}")
+        if grid is self.grid:  # the student may have edited the grid meanwhile
+            self._comparison = line
+        return line
 
     def q_error(self) -> float:
         """max |Q − q*| over the (state, action) pairs of non-absorbing states."""

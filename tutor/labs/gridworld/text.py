@@ -44,6 +44,9 @@ def backup_text(model: GridModel, backup: Backup, revealed: bool) -> str:
         lines.append(f"V{nxt}({r},{c}) = {op}({qs}) = {fmt(backup.next_value, 8)}")
     else:
         lines.append(f"V{nxt}({r},{c}) = {op}(…) = ?")
+    if model.converged and model.mode == "value_iteration":
+        lines.append(f"Converged in {k} sweeps; "
+                     f"{model.comparison or 'policy iteration: computing…'}.")
     return "\n".join(lines)
 
 

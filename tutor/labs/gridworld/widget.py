@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -38,6 +40,9 @@ class GridworldLab(Lab):
     """Watch value iteration fill a Gridworld in, predict a cell's next value, edit the grid."""
 
     lab_name = "gridworld"
+
+    class Compared(Message):
+        """The policy-iteration comparison finished in its worker."""
 
     DEFAULT_CSS = """
     GridworldLab {
@@ -104,6 +109,7 @@ class GridworldLab(Lab):
         self._ready = False  # set once composed: widgets can be queried
         self._panel_shape: tuple = ()  # line lengths of the side panel's text
         self._message_shown = ""
+        self._compared_grid = None
         self._asked: tuple | None = None
         self._answered: set[tuple] = set()
         if params.get("sweeps"):
@@ -278,6 +284,16 @@ class GridworldLab(Lab):
         elif name in ("epsilon", "alpha", "episodes"):
             self._edit(lambda: m.set_learning(**{name: value}))
 
+    @work(thread=True, exclusive=True, group="gridworld-compare", exit_on_error=False)
+    def _compare(self) -> None:
+        """Policy iteration can take seconds on a big γ = 1 grid: never on the event loop."""
+        self.model.compare()
+        self.post_message(self.Compared())
+
+    def on_gridworld_lab_compared(self, message: Compared) -> None:
+        message.stop()
+        self._refresh_side()
+
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
         self._answered.add(self._asked)
@@ -380,6 +396,10 @@ class GridworldLab(Lab):
             if predict.state != "idle":
                 predict.clear()
             return
+        if (m.converged and m.mode == "value_iteration" and m.comparison is None
+                and self._compared_grid is not m.grid):
+            self._compared_grid = m.grid  # one worker per grid
+            self._compare()
         backup = m.backup(self.selected)
         key = (id(m.grid), m.mode, m.k, self.selected)
         revealed = key in self._answered or m.finished
