@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels this lab calls (the lesson mounts the lab once they are warm).
+CORE_PACKAGES = ("autodiff",)
+
 #: preset name -> (title, expression, input values); plain data, shared with the model.
 PRESETS: dict[str, tuple[str, str, dict[str, float]]] = {
     "notes": ("the notes' example (2.4.2)", "(x + y) * z", {"x": -2.0, "y": 5.0, "z": -4.0}),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels this lab calls (the lesson mounts the lab once they are warm).
+CORE_PACKAGES = ("nn", "optim")
+
 DATASETS = ("circles", "xor", "moons", "spirals", "blobs", "csv")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 LOSSES = ("cross_entropy", "mse")
