@@ -216,6 +216,11 @@ class GridworldLab(Lab):
     def action_toggle_q(self) -> None:
         self.show_q = not self.show_q
         self._refresh_view()
+        view = self.query_one(GridView)
+        cw, ch, _, _ = view.geometry(*view.size)
+        if self.show_q and (cw < 11 or ch < 3):
+            self.notify("The four Q-values need cells 11 wide and 3 tall: widen the lab (f) or "
+                        "shrink the grid (z).", severity="warning")
 
     def action_next_mode(self) -> None:
         mode = MODES[(MODES.index(self.model.mode) + 1) % len(MODES)]
