@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import monotonic
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -83,9 +85,25 @@ class Lab(Widget, can_focus=True):
 
     # --- shared behaviour -------------------------------------------------------------
     def on_mount(self) -> None:
-        self._timer = self.set_interval(1 / self.fps, self._tick, pause=True)
+        # One timer at the highest speed, paused unless playing; `_frame` decides when a step
+        # is due, so changing the speed never recreates the timer. Textual calls every class's
+        # on_mount, and subclasses may also call super(): only the first call makes the timer
+        # (a replaced timer's task would be dropped while still pending).
+        if self._timer is not None:
+            return
+        self._timer = self.set_interval(1 / 60, self._frame, pause=True)
+        self._next_tick = 0.0
+
+    def _frame(self) -> None:
+        now = monotonic()
+        if now + 0.002 < self._next_tick:
+            return
+        # Due again one period later; after a stall, start afresh rather than catch up.
+        self._next_tick = max(self._next_tick + 1 / self.fps, now)
+        self._tick()
 
     def _tick(self) -> None:
+        """One playback step (called `fps` times a second while playing)."""
         if not self.step_forward():
             self.playing = False
 
@@ -102,17 +120,13 @@ class Lab(Widget, can_focus=True):
             return
         self._sync_controls()
         if playing:
+            self._next_tick = monotonic()
             self._timer.resume()
         else:
             self._timer.pause()
 
     def watch_fps(self, fps: float) -> None:
-        if self._timer is None:
-            return
-        was_playing = self.playing
         self._sync_controls()
-        self._timer.stop()
-        self._timer = self.set_interval(1 / fps, self._tick, pause=not was_playing)
 
     def validate_fps(self, fps: float) -> float:
         return min(60.0, max(1.0, float(fps)))
