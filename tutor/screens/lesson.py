@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
@@ -82,8 +83,8 @@ class LessonScreen(Screen):
         yield Header(icon="∂")
         with Horizontal(classes="screen-body", id="lesson-body"):
             with VerticalScroll(id="lesson-text", classes="-full" if lesson.lab is None else ""):
-                sections = ", ".join(lesson.sections)
-                yield Static(f"[b]{lesson.title}[/b]  [dim]notes § {sections}[/dim]", id="lesson-title")
+                sections = f"  [dim]notes § {', '.join(lesson.sections)}[/dim]" if lesson.sections else ""
+                yield Static(f"[b]{escape(lesson.title)}[/b]{sections}", id="lesson-title")
                 for k, part in enumerate(lesson.parts):
                     if isinstance(part, Quiz):
                         record = self.app.progress.quiz_record(lesson.id, part.id)
