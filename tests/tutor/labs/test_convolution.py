@@ -143,6 +143,17 @@ async def test_kernel_key_and_pytorch_code(lab_app):
         ast.parse(lab.pytorch_code())
 
 
+async def test_ascii_fallback_draws_characters(lab_app):
+    app = lab_app("convolution", image="checkerboard", size=16)
+    app.ascii_mode = True
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        view = _lab(pilot.app).query_one("#conv-in")
+        text = "".join(seg.text for seg in view.render_line(1))
+        assert "▀" not in text and "@" in text and " " in text
+
+
 @pytest.mark.parametrize("view", ["filter", "slide", "bank", "stack", "pool", "lenet"])
 @pytest.mark.parametrize("size", [(20, 8), (50, 14)])
 async def test_tiny_terminals_do_not_crash(lab_app, view, size):

@@ -53,7 +53,7 @@ def filter_text(m: ConvModel, out: np.ndarray) -> str:
 
 
 def bank_text(m: ConvModel, bank) -> str:
-    lines = [f"{len(bank)} kernels → {len(bank)} maps"]
+    lines = [f"{len(bank)} kernels → {len(bank)} maps", "(maps: left→right, top→bottom)"]
     for name, maps in bank:
         lines.append(f" {name:<9} {maps.min():7.2f} … {maps.max():.2f}")
     oh, ow = bank[0][1].shape
