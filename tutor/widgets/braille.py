@@ -28,12 +28,18 @@ def scale(values, lo: float, hi: float, n: int) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+#: DOT_BITS as an array, for drawing many dots at once.
+_DOT_ARRAY = np.array(DOT_BITS, dtype=np.uint8)
+
+
 class BrailleCanvas:
     """Dots on a grid of `width_cells` x `height_cells` terminal cells (2 x 4 dots each).
 
     Dot coordinates: x from 0 (left) to 2 * width_cells - 1, y from 0 (top) to
     4 * height_cells - 1. Each cell has one colour: the last one drawn into it wins.
     `cells()` gives a `PixelView.set_overlay` dict; `LineChart` draws with it.
+    Lines are rasterised with NumPy (the same dots as Bresenham's algorithm), so `lines` and
+    `polyline` cost little per segment.
     """
 
     def __init__(self, width_cells: int, height_cells: int) -> None:
@@ -44,12 +50,21 @@ class BrailleCanvas:
         self.height = 4 * self.height_cells
         """Height in dots."""
         self._bits = np.zeros((self.height_cells, self.width_cells), dtype=np.uint8)
-        self._colors: dict[tuple[int, int], str | None] = {}
+        self._ink = np.full((self.height_cells, self.width_cells), -1, dtype=np.int32)
+        self._palette: list[str | None] = []  # colour of each ink index
+        self._index: dict[str | None, int] = {}
 
     def clear(self) -> None:
         """Remove every dot."""
         self._bits[:] = 0
-        self._colors.clear()
+        self._ink[:] = -1
+
+    def _ink_of(self, color: str | None) -> int:
+        index = self._index.get(color)
+        if index is None:
+            index = self._index[color] = len(self._palette)
+            self._palette.append(color)
+        return index
 
     def point(self, x: float, y: float, color: str | None = None) -> None:
         """Set the dot at (x, y) (rounded); dots off the canvas or NaN are ignored."""
@@ -59,7 +74,19 @@ class BrailleCanvas:
         if 0 <= xi < self.width and 0 <= yi < self.height:
             row, col = yi >> 2, xi >> 1
             self._bits[row, col] |= DOT_BITS[yi & 3][xi & 1]
-            self._colors[(row, col)] = color
+            self._ink[row, col] = self._ink_of(color)
+
+    def _plot(self, xi: np.ndarray, yi: np.ndarray, color: str | None) -> None:
+        """Set many dots at integer coordinates (those off the canvas are dropped)."""
+        keep = (xi >= 0) & (xi < self.width) & (yi >= 0) & (yi < self.height)
+        if not keep.all():
+            xi, yi = xi[keep], yi[keep]
+        if xi.size == 0:
+            return
+        rows, cols = yi >> 2, xi >> 1
+        flat = rows * self.width_cells + cols
+        np.bitwise_or.at(self._bits.reshape(-1), flat, _DOT_ARRAY[yi & 3, xi & 1])
+        self._ink.reshape(-1)[flat] = self._ink_of(color)
 
     def _clip(self, x0: float, y0: float, x1: float, y1: float):
         """Liang-Barsky: the part of the segment inside the canvas, or None."""
@@ -81,6 +108,24 @@ class BrailleCanvas:
                     return None
                 t1 = min(t1, t)
         return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+
+    def _clip_many(self, x0, y0, x1, y1):
+        """Liang-Barsky on arrays of segments: (keep mask, clipped x0, y0, x1, y1)."""
+        dx, dy = x1 - x0, y1 - y0
+        t0 = np.zeros_like(x0)
+        t1 = np.ones_like(x0)
+        keep = np.ones(x0.shape, dtype=bool)
+        xmax, ymax = self.width - 0.5, self.height - 0.5
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for p, q in ((-dx, x0 + 0.5), (dx, xmax - x0), (-dy, y0 + 0.5), (dy, ymax - y0)):
+                flat = p == 0
+                keep &= ~(flat & (q < 0))
+                t = np.where(flat, 0.0, q / np.where(flat, 1.0, p))
+                enter, leave = (p < 0) & ~flat, (p > 0) & ~flat
+                keep &= ~(enter & (t > t1)) & ~(leave & (t < t0))
+                t0 = np.where(enter, np.maximum(t0, t), t0)
+                t1 = np.where(leave, np.minimum(t1, t), t1)
+            return keep, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
 
     def line(self, x0: float, y0: float, x1: float, y1: float, color: str | None = None) -> None:
         """Draw a straight line of dots (Bresenham), clipped to the canvas; NaN ends skip it."""
@@ -105,6 +150,34 @@ class BrailleCanvas:
                 err += dx
                 ya += sy
 
+    def lines(self, x0, y0, x1, y1, color: str | None = None) -> None:
+        """Draw many lines at once (arrays of ends): the same dots as `line` on each, in NumPy.
+
+        Segments with a NaN/inf end are skipped; the rest are clipped to the canvas.
+        """
+        x0, y0, x1, y1 = (np.asarray(v, dtype=np.float64).ravel() for v in (x0, y0, x1, y1))
+        if self.width == 0 or self.height == 0 or x0.size == 0:
+            return
+        ok = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
+        keep, x0, y0, x1, y1 = self._clip_many(x0[ok], y0[ok], x1[ok], y1[ok])
+        if not keep.any():
+            return
+        # Rounded like Python's round() (half to even), as `line` does.
+        xa, ya, xb, yb = (np.rint(v[keep]).astype(np.int64) for v in (x0, y0, x1, y1))
+        adx, ady = np.abs(xb - xa), np.abs(yb - ya)
+        sx, sy = np.where(xb >= xa, 1, -1), np.where(yb >= ya, 1, -1)
+        major = np.maximum(adx, ady)
+        counts = major + 1
+        seg = np.repeat(np.arange(len(xa)), counts)
+        k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        # Bresenham's choice on the minor axis: floor((2 k minor + major) / (2 major)).
+        big, small = major[seg], np.minimum(adx, ady)[seg]
+        m = (2 * k * small + big) // np.maximum(2 * big, 1)
+        x_major = (adx >= ady)[seg]
+        xs = xa[seg] + sx[seg] * np.where(x_major, k, m)
+        ys = ya[seg] + sy[seg] * np.where(x_major, m, k)
+        self._plot(xs, ys, color)
+
     def polyline(self, xs, ys, color: str | None = None) -> None:
         """Join consecutive points with lines; a NaN/inf point breaks the line there.
 
@@ -113,24 +186,27 @@ class BrailleCanvas:
         xs = np.asarray(xs, dtype=np.float64).ravel()
         ys = np.asarray(ys, dtype=np.float64).ravel()
         n = min(len(xs), len(ys))
-        ok = np.isfinite(xs[:n]) & np.isfinite(ys[:n])
-        for i in range(n):
-            if not ok[i]:
-                continue
-            joined = False
-            if i + 1 < n and ok[i + 1]:
-                self.line(xs[i], ys[i], xs[i + 1], ys[i + 1], color)
-                joined = True
-            if not joined and not (i > 0 and ok[i - 1]):
-                self.point(xs[i], ys[i], color)
+        xs, ys = xs[:n], ys[:n]
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        joined = ok[:-1] & ok[1:]
+        self.lines(xs[:-1][joined], ys[:-1][joined], xs[1:][joined], ys[1:][joined], color)
+        before = np.concatenate([[False], joined])
+        after = np.concatenate([joined, [False]])
+        lone = ok & ~before & ~after
+        if lone.any():
+            x, y = np.rint(xs[lone]), np.rint(ys[lone])
+            inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height)
+            self._plot(x[inside].astype(np.int64), y[inside].astype(np.int64), color)
 
     def cells(self) -> dict[tuple[int, int], tuple[str, str | None]]:
         """{(row, col): (braille character, colour)} for every cell with at least one dot."""
         rows, cols = np.nonzero(self._bits)
         bits = self._bits[rows, cols]
+        ink = self._ink[rows, cols]
+        palette = self._palette + [None]  # -1 (never happens with dots) -> None
         return {
-            (r, c): (chr(BRAILLE_BASE + b), self._colors.get((r, c)))
-            for r, c, b in zip(rows.tolist(), cols.tolist(), bits.tolist())
+            (r, c): (chr(BRAILLE_BASE + b), palette[i])
+            for r, c, b, i in zip(rows.tolist(), cols.tolist(), bits.tolist(), ink.tolist())
         }
 
     def to_text(self) -> str:

@@ -176,9 +176,21 @@ class LineChart(Widget):
             n = min(len(x), len(y))
             color = s.color or PALETTE[i % len(PALETTE)]
             copied.append(Series(s.name, y[:n], x[:n], color))
+        if self._same_series(copied):
+            return  # the same lines again (a lab redrawing every frame): nothing to redraw
         self._series = copied
         self._version += 1
         self.refresh()
+
+    def _same_series(self, series: list[Series]) -> bool:
+        """Whether `series` draws exactly what is shown (names, colours, and every value)."""
+        if len(series) != len(self._series):
+            return False
+        return all(
+            a.name == b.name and a.color == b.color
+            and np.array_equal(a.x, b.x, equal_nan=True) and np.array_equal(a.y, b.y, equal_nan=True)
+            for a, b in zip(series, self._series)
+        )
 
     def _watch_any(self) -> None:
         self.refresh()
@@ -287,21 +299,13 @@ class LineChart(Widget):
         col = np.floor(x + 0.5).astype(np.int64)
         starts = np.flatnonzero(np.concatenate([[True], col[1:] != col[:-1]]))
         ends = np.append(starts[1:], len(y)) - 1
-        buckets = zip(
-            col[starts].tolist(),
-            np.minimum.reduceat(y, starts).tolist(),
-            np.maximum.reduceat(y, starts).tolist(),
-            y[starts].tolist(),
-            y[ends].tolist(),
-            index[starts].tolist(),
-            index[ends].tolist(),
-        )
-        previous = None
-        for c, low, high, first, last, first_i, last_i in buckets:
-            if previous is not None and first_i == previous[2] + 1:
-                canvas.line(previous[0], previous[1], c, first, color)
-            canvas.line(c, low, c, high, color)
-            previous = (c, last, last_i)
+        c = col[starts].astype(np.float64)
+        low, high = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+        first, last = y[starts], y[ends]
+        # Join each column to the previous one where the data had no gap between them.
+        joined = index[starts][1:] == index[ends][:-1] + 1
+        canvas.lines(c[:-1][joined], last[:-1][joined], c[1:][joined], first[1:][joined], color)
+        canvas.lines(c, low, c, high, color)  # the min..max range of every column
 
     def _y_tick_labels(self, ylim: tuple[float, float], plot_h: int) -> dict[int, str]:
         """Labels at round values (1, 2, 5 x 10^k; decades on a log axis), at least two rows apart.

@@ -85,3 +85,57 @@ def test_pure_modules_do_not_import_textual():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _reference_polyline(canvas, xs, ys, color):
+    """The original per-point polyline (line() and point() one by one), to compare against."""
+    n = min(len(xs), len(ys))
+    ok = [bool(np.isfinite(xs[i]) and np.isfinite(ys[i])) for i in range(n)]
+    for i in range(n):
+        if not ok[i]:
+            continue
+        if i + 1 < n and ok[i + 1]:
+            canvas.line(xs[i], ys[i], xs[i + 1], ys[i + 1], color)
+        elif not (i > 0 and ok[i - 1]):
+            canvas.point(xs[i], ys[i], color)
+
+
+def test_vectorised_lines_match_bresenham_exactly():
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        w, h = (int(v) for v in rng.integers(1, 12, 2))
+        x0, y0, x1, y1 = (rng.uniform(-10, 40, 30) for _ in range(4))
+        x0[::7] = np.nan
+        y1[::11] = np.inf
+        vector, scalar = BrailleCanvas(w, h), BrailleCanvas(w, h)
+        vector.lines(x0, y0, x1, y1, "#123456")
+        for a, b, c, d in zip(x0, y0, x1, y1):
+            scalar.line(a, b, c, d, "#123456")
+        assert vector.to_text() == scalar.to_text()
+        assert vector.cells() == scalar.cells()
+
+
+def test_vectorised_polyline_matches_the_point_by_point_one():
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        xs = rng.uniform(-5, 45, 60)
+        ys = rng.uniform(-5, 25, 60)
+        xs[rng.integers(0, 60, 6)] = np.nan  # gaps and lone points
+        fast, slow = BrailleCanvas(20, 5), BrailleCanvas(20, 5)
+        fast.polyline(xs, ys, "#abcdef")
+        _reference_polyline(slow, xs, ys, "#abcdef")
+        assert fast.to_text() == slow.to_text()
+
+
+def test_huge_coordinates_are_clipped_without_allocating_the_whole_line():
+    canvas = BrailleCanvas(2, 1)
+    canvas.lines([-1e12], [0], [1e12], [0], "#fff")  # would be 2e12 dots unclipped
+    assert canvas.to_text() == "⠉⠉"
+    canvas.lines([], [], [], [])  # nothing to draw is fine
+
+
+def test_later_lines_colour_shared_cells():
+    canvas = BrailleCanvas(2, 1)
+    canvas.lines([0], [0], [3], [0], "#ff0000")
+    canvas.lines([2], [1], [2], [1], "#00ff00")
+    assert canvas.cells() == {(0, 0): ("⠉", "#ff0000"), (0, 1): ("⠋", "#00ff00")}

@@ -174,3 +174,28 @@ async def test_log_axis_within_one_decade_uses_round_values():
         await pilot.pause()
         labels = [line.split("┤")[0].strip() for line in screen_lines(chart)[1:-1] if "┤" in line]
         assert len(labels) >= 2 and all(float(t) % 5 == 0 for t in labels)
+
+
+async def test_same_series_again_refreshes_nothing(monkeypatch):
+    app = ChartApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        chart = app.query_one(LineChart)
+        y = np.exp(-np.arange(300) / 50.0)
+        y[7] = np.nan
+        chart.set_series([Series("a", y), Series("b", y * 2, color="#ff0000")])
+        await pilot.pause()
+        before = screen_lines(chart)
+        calls = []
+        monkeypatch.setattr(chart, "refresh", lambda *a, **k: calls.append((a, k)))
+        version = chart._version
+        chart.set_series([Series("a", y.copy()), Series("b", list(y * 2), color="#ff0000")])
+        assert calls == [] and chart._version == version
+        chart.set_series([Series("a", y), Series("c", y * 2, color="#ff0000")])  # a new name
+        assert len(calls) == 1
+        longer = np.append(y, 1e-3)
+        chart.set_series([Series("a", longer), Series("c", y * 2, color="#ff0000")])  # a new point
+        assert len(calls) == 2 and chart._version == version + 2
+        monkeypatch.undo()
+        chart.refresh()
+        await pilot.pause()
+        assert screen_lines(chart) != before

@@ -164,3 +164,95 @@ async def test_empty_and_bad_input():
         view.set_pixels(np.zeros((4, 5, 3), dtype=np.uint8))
         await pilot.pause()
         assert (view.size.width, view.size.height) == (5, 2)
+
+
+class _RefreshSpy:
+    """Records PixelView.refresh calls (regions and the layout flag)."""
+
+    def __init__(self, view: PixelView, monkeypatch) -> None:
+        self.calls: list[tuple[tuple, bool]] = []
+        original = view.refresh
+
+        def refresh(*regions, **kwargs):
+            self.calls.append((regions, bool(kwargs.get("layout", False))))
+            return original(*regions, **kwargs)
+
+        monkeypatch.setattr(view, "refresh", refresh)
+
+
+async def test_unchanged_image_and_overlay_refresh_nothing(monkeypatch):
+    image = colormap(np.random.default_rng(1).normal(size=(7, 9)), -2, 2)  # odd height too
+    app = PixelApp(image)
+    async with app.run_test(size=(20, 8)) as pilot:
+        await pilot.pause()
+        view = app.query_one(PixelView)
+        view.set_overlay({(1, 2): ("ab", None)})
+        for y in range(view.rows):
+            view.render_line(y)
+        cached = list(view._strips)
+        spy = _RefreshSpy(view, monkeypatch)
+        view.set_pixels(image.copy())
+        view.set_overlay({(1, 2): ("ab", None)})
+        assert spy.calls == []
+        assert view._strips == cached  # nothing was dropped
+        changed = image.copy()
+        changed[6, 0] = 255 - changed[6, 0]  # the odd last row only
+        view.set_pixels(changed)
+        assert len(spy.calls) == 1 and spy.calls[0][1] is False  # same size: no layout
+        assert view._strips[:3] == cached[:3] and view._strips[3] is None
+
+
+async def test_changed_rows_are_refreshed_as_merged_regions_without_layout(monkeypatch):
+    image = np.zeros((12, 4, 3), dtype=np.uint8)
+    app = PixelApp(image)
+    async with app.run_test(size=(20, 8)) as pilot:
+        await pilot.pause()
+        view = app.query_one(PixelView)
+        spy = _RefreshSpy(view, monkeypatch)
+        changed = image.copy()
+        changed[[2, 4, 10], 1] = RED  # rows 1, 2 and 5
+        view.set_pixels(changed)
+        (regions, layout), = spy.calls
+        assert not layout
+        assert [(r.y, r.height) for r in regions] == [(1, 2), (5, 1)]
+        spy.calls.clear()
+        view.set_pixels(np.zeros((14, 4, 3), dtype=np.uint8))  # one more row: a new size
+        assert spy.calls[-1][1] is True
+
+
+async def test_rows_match_a_cell_by_cell_reference():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 3, (9, 12, 3), dtype=np.uint8) * 120  # runs of equal cells
+    app = PixelApp(image)
+    async with app.run_test(size=(20, 8)) as pilot:
+        view = app.query_one(PixelView)
+        view.set_overlay({(0, 3): ("x", "#ff0000")})
+        await pilot.pause()
+        background = view.rich_style.bgcolor
+        padded = np.concatenate([image, np.zeros((1, 12, 3), dtype=np.uint8)])
+        for row in range(5):
+            got = cells(view.render_line(row))
+            for col in range(12):
+                char, fg, bg = got[col]
+                if (row, col) == (0, 3):
+                    assert char == "x" and fg == Color.parse("#ff0000")
+                    continue
+                assert char == "▀"
+                assert fg == Color.from_rgb(*padded[2 * row, col].tolist())
+                expected = background if row == 4 else Color.from_rgb(*padded[2 * row + 1, col].tolist())
+                assert bg == expected
+
+
+async def test_theme_change_repaints_the_odd_rows_background():
+    image = np.full((3, 4, 3), 200, dtype=np.uint8)
+    app = PixelApp(image)
+    async with app.run_test(size=(20, 8)) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        view = app.query_one(PixelView)
+        dark = cells(view.render_line(1))[0][2]
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = cells(view.render_line(1))[0][2]
+        assert light == view.rich_style.bgcolor
+        assert dark != light
