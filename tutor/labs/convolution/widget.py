@@ -170,6 +170,7 @@ class ConvolutionLab(Lab):
         self.query_one(StepControls).status = f"{m.view} · step {m.history.index}"
         self._ask_prediction()
         self.draw_images()
+        self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
 
     def _title(self) -> str:
         m, p = self.model, self.params

@@ -104,6 +104,7 @@ class NormalizationLab(Lab):
         self.query_one("#norm-stats", Static).update(self._stats())
         self.query_one("#norm-message", Static).update(self.note)
         self.query_one(StepControls).status = f"batch {m.state.step}"
+        self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
 
     def _stats(self) -> str:
         m = self.model
