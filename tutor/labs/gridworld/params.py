@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels the lab calls (the lesson mounts it once they are warm).
+CORE_PACKAGES = ("rl",)
 PRESETS = ("notes", "corners", "cliff", "maze", "teleport", "slippery", "open")
 MODES = ("value_iteration", "random_policy", "q_learning")
 #: Largest grid side the lab edits and draws.
