@@ -57,6 +57,8 @@ class Meter:
         self.calls: dict[str, int] = {}
         self._depth: dict[str, int] = {}
         self._undo: list = []
+        self.lines: dict[str, int] = {}  # lines repainted, per widget class
+        self.layouts = 0  # layout passes (Screen._refresh_layout)
 
     def wrap(self, owner, attr: str, bucket: str) -> None:
         original = owner.__dict__[attr]
@@ -98,6 +100,7 @@ def instrumented():
     from textual.widgets import Static
 
     from textual._compositor import CompositorUpdate
+    from textual._styles_cache import StylesCache
     from tutor.widgets.line_chart import LineChart
     from tutor.widgets.pixel_view import PixelView
 
@@ -108,6 +111,25 @@ def instrumented():
     for owner, attr in ((PixelView, "set_pixels"), (PixelView, "set_overlay"),
                         (LineChart, "set_series"), (Static, "update")):
         meter.wrap(owner, attr, "draw")
+    for owner in (PixelView, LineChart):
+        meter.wrap(owner, "render_line", "widget")
+    # What gets repainted: lines per widget class, and how often the layout is recomputed.
+    original_render_widget = StylesCache.__dict__["render_widget"]
+    original_refresh_layout = Screen._refresh_layout
+
+    def render_widget(cache, widget, crop):
+        key = type(widget).__name__
+        meter.lines[key] = meter.lines.get(key, 0) + crop.height
+        return original_render_widget(cache, widget, crop)
+
+    def refresh_layout(screen, *args, **kwargs):
+        meter.layouts += 1
+        return original_refresh_layout(screen, *args, **kwargs)
+
+    StylesCache.render_widget = render_widget
+    Screen._refresh_layout = refresh_layout
+    meter._undo.append((StylesCache, "render_widget", original_render_widget))
+    meter._undo.insert(0, (Screen, "_refresh_layout", original_refresh_layout))
     original_display = App.__dict__["_display"]
 
     def display(app, screen, renderable):
@@ -151,6 +173,9 @@ async def measure_lab(name: str, frames: int, warmup: int = 5, profile: cProfile
             idle_cost = statistics.median(idle)
             rows = []
             for i in range(warmup + frames):
+                if i == warmup:
+                    meter.lines.clear()
+                    meter.layouts = 0
                 before = meter.snapshot()
                 c0, w0 = time.thread_time(), time.perf_counter()
                 if profile is not None and i >= warmup:
@@ -174,17 +199,23 @@ async def measure_lab(name: str, frames: int, warmup: int = 5, profile: cProfile
                 paint = d.get("paint", 0.0)
                 later = max(0.0, (c2 - c1) - paint - idle_cost)
                 rows.append(dict(step=w1 - w0, step_cpu=c1 - c0, step_draw=step_draw,
-                                 later=later, paint=paint, encode=d.get("encode", 0.0)))
+                                 later=later, paint=paint, encode=d.get("encode", 0.0),
+                                 widget=d.get("widget", 0.0)))
+            lines, layouts = dict(meter.lines), meter.layouts
     med = {k: 1000 * statistics.median(r[k] for r in rows) for k in rows[0]}
     med["total"] = med["step"] + med["later"] + med["paint"]
+    med["lines"] = {k: v / frames for k, v in sorted(lines.items(), key=lambda kv: -kv[1])}
+    med["layouts"] = layouts / frames
     return med
 
 
 def run_labs(names: list[str], frames: int) -> None:
     print(f"Labs at {SIZE[0]}x{SIZE[1]}, median of {frames} frames (ms; goal {GOAL_MS:g} ms per frame)")
-    header = f"{'lab':<14}{'step':>8}{'(draw)':>8}{'later':>8}{'paint':>8}{'(enc)':>8}{'total':>8}  goal"
+    header = (f"{'lab':<14}{'step':>8}{'(draw)':>8}{'later':>8}{'paint':>8}{'(ours)':>8}{'(enc)':>8}"
+              f"{'total':>8}  goal")
     print(header)
     print("-" * len(header))
+    details = []
     for name in names:
         try:
             m = asyncio.run(measure_lab(name, frames))
@@ -193,7 +224,11 @@ def run_labs(names: list[str], frames: int) -> None:
             continue
         verdict = "ok" if m["total"] < GOAL_MS else "OVER"
         print(f"{name:<14}{m['step']:8.2f}{m['step_draw']:8.2f}{m['later']:8.2f}{m['paint']:8.2f}"
-              f"{m['encode']:8.2f}{m['total']:8.2f}  {verdict}", flush=True)
+              f"{m['widget']:8.2f}{m['encode']:8.2f}{m['total']:8.2f}  {verdict}", flush=True)
+        repainted = ", ".join(f"{k} {v:.0f}" for k, v in m["lines"].items())
+        details.append(f"{name:<14}{m['layouts']:.1f} layouts/frame; lines repainted/frame: {repainted}")
+    print("(ours) = PixelView/LineChart render_line inside paint; (enc) = terminal encoding inside paint")
+    print("\n".join(details))
 
 
 def profile_lab(name: str, frames: int) -> None:

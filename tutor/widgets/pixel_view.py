@@ -246,52 +246,37 @@ class PixelView(Widget):
             bottom = self._pixels[2 * row + 1].astype(np.int64)
             return self._build_ascii_row(top, bottom, last_odd, overlay or {})
         packed_top = self._packed[2 * row]
-        if last_odd:
-            key = packed_top
-        else:
-            key = (packed_top << 24) | self._packed[2 * row + 1]
-        # Runs of cells with the same two colours become one segment.
+        # Key of a cell: its two colours (the odd last row has only a top pixel).
+        key = packed_top if last_odd else (packed_top << 24) | self._packed[2 * row + 1]
         width = len(key)
-        bounds = np.flatnonzero(key[1:] != key[:-1]) + 1
-        starts = [0, *bounds.tolist()]
-        ends = [*bounds.tolist(), width]
+        # Runs of cells with the same two colours become one segment; overlay cells are cut out.
+        cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
+        marks = [c for c in overlay if 0 <= c < width] if overlay else []
+        if marks:
+            cuts = np.union1d(cuts, np.array(marks + [c + 1 for c in marks]))
+            cuts = cuts[(cuts > 0) & (cuts < width)]
+        starts = [0, *cuts.tolist()]
+        ends = [*cuts.tolist(), width]
         keys = key[starts].tolist()
-        if overlay or last_odd:
-            return self._build_row_slow(row, starts, ends, last_odd, overlay or {})
-        styles = self._styles
+        styles = self._odd_styles if last_odd else self._styles
         style_of = self._style
         segments = []
         append = segments.append
         for k, start, end in zip(keys, starts, ends):
+            if marks and start in overlay:
+                append(self._overlay_segment(row, start, overlay[start], last_odd))
+                continue
             style = styles.get(k)
             if style is None:
-                style = style_of(k >> 24, k & 0xFFFFFF)
+                style = style_of(k, None) if last_odd else style_of(k >> 24, k & 0xFFFFFF)
             append(Segment("▀" * (end - start), style))
         return Strip(segments, width)
 
-    def _build_row_slow(self, row: int, starts, ends, last_odd: bool, overlay) -> Strip:
-        """A row with overlay text or without bottom pixels (the image's odd last row)."""
-        top = self._pixels[2 * row].astype(np.int64)
-        bottom = self._pixels[2 * row + 1].astype(np.int64)
-        tops, bottoms = self._packed[2 * row].tolist(), self._packed[2 * row + 1].tolist()
-        marks = sorted(overlay)
-        segments: list[Segment] = []
-        for start, end in zip(starts, ends):
-            style = self._style(tops[start], None if last_odd else bottoms[start])
-            col = start
-            for c in (k for k in marks if start <= k < end):
-                if c > col:
-                    segments.append(Segment("▀" * (c - col), style))
-                segments.append(self._overlay_segment(overlay[c], top[c], bottom[c], last_odd))
-                col = c + 1
-            if end > col:
-                segments.append(Segment("▀" * (end - col), style))
-        return Strip(segments, len(tops))
-
-    def _overlay_segment(self, item, top, bottom, last_odd: bool) -> Segment:
+    def _overlay_segment(self, row: int, col: int, item, last_odd: bool) -> Segment:
         char, color = item
-        back = top if last_odd else (top + bottom) // 2
-        r, g, b = (int(v) for v in back)
+        top = self._pixels[2 * row, col].astype(np.int64)
+        back = top if last_odd else (top + self._pixels[2 * row + 1, col]) // 2
+        r, g, b = back.tolist()
         if color is None:  # black on light backgrounds, white on dark ones
             luma = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0
             fg = 0x000000 if luma > 0.5 else 0xFFFFFF

@@ -92,6 +92,7 @@ class StepControls(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(StepControls.status, status)
+        self._shown: str | None = None  # the status text on screen
 
     def compose(self) -> ComposeResult:
         for action, label, _narrow, tooltip in BUTTONS:
@@ -110,7 +111,17 @@ class StepControls(Widget):
     def _update_status(self) -> None:
         if not self.is_mounted:
             return
-        self.query_one(".step-controls--status", Static).update(self._status_text())
+        status = self.query_one(".step-controls--status", Static)
+        text = self._status_text()
+        if text == self._shown:
+            return
+        self._shown = text
+        # A layout pass repaints the whole screen (every frame, as labs set `status` on each
+        # step); it is needed only when the text wraps onto a different number of lines.
+        width = status.content_size.width
+        status.update(text, layout=False)
+        if width <= 0 or status.get_content_height(self.app.size, self.app.size, width) != status.content_size.height:
+            status.refresh(layout=True)
 
     def _labels(self) -> None:
         """Full labels, or symbols only when the bar is narrow."""

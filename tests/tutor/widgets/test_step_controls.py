@@ -136,3 +136,36 @@ async def test_narrow_bar_shows_symbols_only():
         await pilot.pause()
         assert str(controls.query_one("#toggle_play", Button).label) == "⏸ pause"
         assert str(controls.query_one("#reset", Button).label) == "↺ reset"
+
+
+async def test_status_updates_skip_the_layout_unless_the_text_wraps(monkeypatch):
+    app = ControlsApp()
+    async with app.run_test(size=(100, 6)) as pilot:
+        await pilot.pause()
+        controls = app.query_one(StepControls)
+        status = controls.query_one(".step-controls--status", Static)
+        calls: list[bool] = []
+        original = status.refresh
+
+        def refresh(*regions, **kwargs):
+            calls.append(bool(kwargs.get("layout", False)))
+            return original(*regions, **kwargs)
+
+        monkeypatch.setattr(status, "refresh", refresh)
+        controls.status = "step 1"
+        assert calls and not any(calls)  # repainted, no layout pass
+        await pilot.pause()
+        assert "step 1" in str(status.render())
+        calls.clear()
+        controls.status = "step 1"  # unchanged: nothing at all
+        controls.fps = controls.fps
+        assert calls == []
+        controls.status = "a long status " * 12  # wraps onto more lines: layout needed
+        assert True in calls
+        await pilot.pause()
+        assert status.size.height > 1
+        calls.clear()
+        controls.status = "step 2"  # back to one line: layout again
+        assert True in calls
+        await pilot.pause()
+        assert status.size.height == 1
