@@ -245,3 +245,53 @@ async def test_graph_scrolls_to_the_focused_node(lab_app):
         await pilot.press("r")
         await pilot.pause()
         assert lab.model.step == 0 and graph.scroll_x == 0
+
+
+# --- QA pass: narrow labs, the status line, declared core packages ---------------------------
+async def test_graph_wider_than_the_view_switches_to_the_compact_layout(lab_app):
+    async with lab_app("backprop", preset="sigmoid", at="end").run_test(size=(80, 36)) as pilot:
+        lab = _lab(pilot.app)
+        graph = lab.query_one(GraphView)
+        await pilot.pause()
+        assert graph.compact  # beside a lesson the lab has about 80 columns
+        assert graph.virtual_size.width <= graph.scrollable_content_region.width
+        assert "│-0.197│" in plain_text(graph.rows)
+        await pilot.resize_terminal(160, 36)
+        await pilot.pause()
+        assert not graph.compact and "│∂ -0.197│" in plain_text(graph.rows)
+    async with lab_app("backprop", preset="notes").run_test(size=(80, 36)) as pilot:
+        await pilot.pause()
+        assert not _lab(pilot.app).query_one(GraphView).compact  # fits as it is
+
+
+async def test_status_fits_beside_the_buttons_in_an_80_column_lab(lab_app):
+    async with lab_app("backprop", preset="sigmoid", quiz=True).run_test(size=(80, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        controls = lab.query_one("#bp-controls")
+        for _ in range(len(lab.model.ops)):  # the forward pass asks nothing
+            await pilot.press("n")
+        await pilot.pause()
+        assert controls.status == f"{lab.model.step}/{lab.model.total} · quiz 0/0"
+        assert controls.query_one(".step-controls--status").size.height == 1  # no wrapping
+        await pilot.press("k", "a")
+        await pilot.pause()
+        assert controls.status == f"{lab.model.total}/{lab.model.total} done"
+        assert controls.query_one(".step-controls--status").size.height == 1
+
+
+def test_core_packages_are_declared():
+    from tutor.labs import lab_core_packages
+
+    assert lab_core_packages("backprop") == ("autodiff",)
+
+
+def test_snapshot_sigmoid_compact_at_80_columns(snap_compare):
+    steps = _mid_backward("sigmoid")
+
+    async def run_before(pilot):
+        await pilot.press(*["n"] * steps)
+        await pilot.pause()
+
+    app = LabApp("backprop", {"preset": "sigmoid"})
+    assert snap_compare(app, terminal_size=(80, 36), run_before=run_before)

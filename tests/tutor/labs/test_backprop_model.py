@@ -8,7 +8,9 @@ import pytest
 
 from core.autodiff import ExpressionError, gradients
 from tutor.labs import validate_lab
-from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, plain_text, render_graph
+from tutor.labs.backprop.layout import (
+    BOX_H, BOX_W, E, W, compute_layout, plain_text, render_graph,
+)
 from tutor.labs.backprop.model import BackpropModel, fmt, parse_values
 from tutor.labs.backprop.params import PRESETS
 
@@ -214,3 +216,65 @@ def test_lesson_params_validate():
     assert params["panel"] == "node" and params["at"] == "start"
     model = BackpropModel.from_preset("notes", expression="x * y", values="x=2, y=3")
     assert model.input_grads() == {"x": 3.0, "y": 2.0}
+
+
+# --- the compact layout and lane assignment (QA pass) ----------------------------------------
+_MORE_EXPRESSIONS = ["(x+y)*x*sin(x)+y*exp(x)", "x*y*z + x*y + y*z + z*x",
+                     "tanh(x*y + sin(x) - exp(y) * x)", "sigmoid(x*w + b) * y + relu(x - y) ** 2",
+                     "(x + x) * (x + x) / (y + x)", "log(1 + exp(-(a*b + c*d + e*f + g*h)))"]
+
+
+def _structures():
+    for preset in PRESETS:
+        yield BackpropModel.from_preset(preset)
+    for text in _MORE_EXPRESSIONS:
+        yield BackpropModel(text, {})
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_edges_of_different_sources_never_share_a_horizontal_run(compact):
+    # Regression: in the fan-out preset, y's exit run and x's entry run into x + y lay on the
+    # same row of the same gap, so the two edges merged into one line ("─┴┬─▶").
+    for model in _structures():
+        structure = tuple((b.label, b.inputs) for b in model.view().boxes)
+        layout = compute_layout(structure, compact)
+        owner: dict[tuple[int, int], int] = {}
+        for src, _dst, cells in layout.edges:
+            for x, y, d in cells:
+                if d & (E | W):
+                    assert owner.setdefault((x, y), src) == src, (model.expression, (x, y))
+        box_w = layout.box_w
+        rects = [(x, y, x + box_w, y + BOX_H) for x, y in layout.boxes]
+        for i, a in enumerate(rects):
+            for b in rects[i + 1:]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def test_fan_out_edges_stay_apart():
+    model = BackpropModel.from_preset("fanout")
+    model.go_to("end")
+    lines = plain_text(render_graph(model.view())).splitlines()
+    y_row = next(line for line in lines if "│v     -1│" in line)
+    assert "│v     -1│─┐└─▶│v      2│" in y_row  # y bends down; x's own lane enters beside it
+
+
+def test_compact_layout_fits_the_sigmoid_neuron_in_80_columns():
+    model = BackpropModel.from_preset("sigmoid")
+    model.go_to("end")
+    structure = tuple((b.label, b.inputs) for b in model.view().boxes)
+    assert compute_layout(structure).width > 100
+    assert compute_layout(structure, True).width <= 78
+    text = plain_text(render_graph(model.view(), compact=True))
+    assert "│-0.197│" in text and "│ 0.393│" in text  # ∂f/∂w0, ∂f/∂x0 without the marks
+    assert "│v" not in text and "│∂" not in text
+    assert max(len(line) for line in text.splitlines()) <= 78
+
+
+def test_panel_names_long_nodes_by_number_and_skips_repeated_numbers():
+    model = BackpropModel.from_preset("loss")
+    for _ in range(3):
+        model.step_forward()
+    first, second = model.detail()
+    assert first.startswith("Forward: #6 (-) = a - b")
+    assert second.endswith("∂/∂a = 1, ∂/∂b = -1")  # not "∂/∂a = 1 = 1"
+    assert [b.tag for b in model.view().boxes][-2:] == ["#6", "#7"]

@@ -7,14 +7,18 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tutor.labs.backprop.layout import BOX_H, BOX_W, compute_layout, drawable, render_graph
+from tutor.labs.backprop.layout import BOX_H, compute_layout, drawable, render_graph
 
 STYLES = ("box", "focus", "hot", "done", "edge", "edge-hot", "label", "value", "grad",
           "partial", "bad", "muted")
 
 
 class GraphView(ScrollView, can_focus=False):
-    """Shows `render_graph(view)` rows; scrolls in both directions; keeps the focus visible."""
+    """Shows `render_graph(view)` rows; scrolls in both directions; keeps the focus visible.
+
+    A graph wider than the view is drawn in the compact layout (narrower boxes, no v / ∂
+    marks) when that fits the width, so a lab beside the lesson text rarely scrolls sideways.
+    """
 
     COMPONENT_CLASSES = {f"graph-view--{name}" for name in STYLES}
 
@@ -41,6 +45,8 @@ class GraphView(ScrollView, can_focus=False):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._rows: list[list[tuple[str, str]]] = []
+        self._view = None
+        self.compact = False
 
     @property
     def rows(self) -> list[list[tuple[str, str]]]:
@@ -48,12 +54,15 @@ class GraphView(ScrollView, can_focus=False):
 
     def show(self, view) -> None:
         """Draw a `model.View` and scroll its focused node into sight."""
-        self._rows = render_graph(view)
+        self._view = view
         structure = tuple((b.label, b.inputs) for b in view.boxes)
+        self.compact = drawable(structure) and self._wants_compact(structure)
+        self._rows = render_graph(view, compact=self.compact)
         if drawable(structure):
-            layout = compute_layout(structure)
+            layout = compute_layout(structure, self.compact)
             self.virtual_size = Size(layout.width, layout.height)
-            focus = None if view.focus is None else (*layout.boxes[view.focus], BOX_W + 4, BOX_H)
+            focus = (None if view.focus is None
+                     else (*layout.boxes[view.focus], layout.box_w + 4, BOX_H))
         else:  # listed as a table, one line per node
             width = max(sum(len(text) for text, _ in row) for row in self._rows)
             self.virtual_size = Size(width, len(self._rows))
@@ -63,6 +72,17 @@ class GraphView(ScrollView, can_focus=False):
             self.scroll_to_region(Region(*focus), animate=False, immediate=True)
         else:  # back at the start: show the inputs
             self.scroll_to(0, 0, animate=False, immediate=True)
+
+    def _wants_compact(self, structure) -> bool:
+        """The wide layout overflows the view's width (not yet known: assume 80 columns)."""
+        width = self.scrollable_content_region.width or 80
+        return compute_layout(structure).width > width
+
+    def on_resize(self) -> None:
+        if self._view is not None:
+            structure = tuple((b.label, b.inputs) for b in self._view.boxes)
+            if drawable(structure) and self._wants_compact(structure) != self.compact:
+                self.show(self._view)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -16,6 +16,10 @@ BOX_W = 10  # outer width of a node box
 BOX_H = 4  # outer height: top border, value row, gradient row, bottom border
 SLOT_H = BOX_H + 1
 GAP_MIN = 4
+#: The compact layout, for graphs wider than the view: narrower boxes without the v / ∂
+#: marks (the value row stays on top of the gradient row) and tighter gaps between layers.
+COMPACT_BOX_W = 8
+COMPACT_GAP_MIN = 2
 #: Beyond these sizes the graph is listed as a table instead (drawing cost grows with the area).
 MAX_NODES = 120
 MAX_DUMMIES = 400
@@ -37,6 +41,7 @@ class Layout:
     height: int
     boxes: tuple[tuple[int, int], ...]  # top-left (x, y) of each node's box
     edges: tuple[tuple[int, int, tuple[tuple[int, int, int], ...]], ...]  # (src, dst, cells)
+    box_w: int = BOX_W  # outer width of every box (COMPACT_BOX_W in the compact layout)
 
 
 def _layers(inputs: list[tuple[int, ...]]) -> list[int]:
@@ -66,8 +71,14 @@ def drawable(structure: Structure) -> bool:
 
 
 @lru_cache(maxsize=64)
-def compute_layout(structure: Structure) -> Layout:
-    """Positions of boxes and the cells of every edge, for a graph given by its structure."""
+def compute_layout(structure: Structure, compact: bool = False) -> Layout:
+    """Positions of boxes and the cells of every edge, for a graph given by its structure.
+
+    `compact`: narrower boxes and gaps (the sigmoid neuron's 8 layers fit in 80 columns).
+    """
+    box_w = COMPACT_BOX_W if compact else BOX_W
+    # gap = lanes + lane_pad columns; lanes start lane_off columns after the source box
+    gap_min, lane_pad, lane_off = (COMPACT_GAP_MIN, 1, 0) if compact else (GAP_MIN, 3, 1)
     inputs = [ins for _, ins in structure]
     n = len(inputs)
     layer = _layers(inputs)
@@ -99,27 +110,56 @@ def compute_layout(structure: Structure) -> Layout:
     entry = {}
     for a, b, e in segments:
         entry[(a, b, e)] = y[b] + 1 + (edges[e][2] if b[0] == "n" else 0)
-    lanes: list[dict[tuple, int]] = [{} for _ in range(depth)]
-    for a, b, e in sorted(segments, key=lambda s: y[s[0]]):
+    # one vertical lane per bending source; sources whose vertical spans do not overlap share
+    # a lane (interval colouring), which keeps the gaps, and so the whole graph, narrow
+    spans: list[dict[tuple, list[int]]] = [{} for _ in range(depth)]
+    for a, b, e in segments:
+        ys, yt = y[a] + 1, entry[(a, b, e)]
+        if yt != ys:
+            span = spans[_layer_of(a, layer)].setdefault(a, [ys, ys])
+            span[0], span[1] = min(span[0], yt), max(span[1], yt)
+    # A source must bend left of every edge that enters a box on the row it leaves from: its
+    # exit run (left part of the gap) and that edge's entry run (right part) share the row.
+    entries: dict[tuple, set[int]] = {}
+    for a, b, e in segments:
         if entry[(a, b, e)] != y[a] + 1:
-            lay = _layer_of(a, layer)
-            lanes[lay].setdefault(a, len(lanes[lay]))
+            entries.setdefault(a, set()).add(entry[(a, b, e)])
+    lanes: list[dict[tuple, int]] = [{} for _ in range(depth)]
+    n_lanes = [0] * depth
+    for lay in range(depth):
+        todo = sorted(spans[lay], key=lambda a: (spans[lay][a][0], y[a]))
+        left_of = {a: [o for o in todo if o != a and y[o] + 1 in entries[a]] for a in todo}
+        used: list[list[tuple[int, int]]] = []  # the row spans in each lane
+        while todo:
+            ready = [a for a in todo if all(o in lanes[lay] for o in left_of[a])]
+            a = ready[0] if ready else todo[0]  # a cycle of constraints: ignore it
+            todo.remove(a)
+            lo, hi = spans[lay][a]
+            first = 1 + max((lanes[lay][o] for o in left_of[a] if o in lanes[lay]), default=-1)
+            lane = first
+            while lane < len(used) and any(not (e < lo or s > hi) for s, e in used[lane]):
+                lane += 1
+            while lane >= len(used):
+                used.append([])
+            used[lane].append((lo, hi))
+            lanes[lay][a] = lane
+        n_lanes[lay] = len(used)
     xs = [0] * depth
     for lay in range(1, depth):
-        xs[lay] = xs[lay - 1] + BOX_W + max(GAP_MIN, len(lanes[lay - 1]) + 3)
+        xs[lay] = xs[lay - 1] + box_w + max(gap_min, n_lanes[lay - 1] + lane_pad)
     cells_by_edge: dict[int, list[tuple[int, int, int]]] = {e: [] for e in range(len(edges))}
     for a, b, e in segments:
         lay = _layer_of(a, layer)
-        x0 = xs[lay] + BOX_W  # first gap column
+        x0 = xs[lay] + box_w  # first gap column
         x1 = xs[lay + 1] - 1  # last gap column
         ys, yt = y[a] + 1, entry[(a, b, e)]
         cells = cells_by_edge[e]
         if a[0] == "d":  # a dummy slot: a straight line through it
-            cells += [(xs[lay] + i, ys, E | W) for i in range(BOX_W)]
+            cells += [(xs[lay] + i, ys, E | W) for i in range(box_w)]
         if ys == yt:
             cells += [(x, ys, E | W) for x in range(x0, x1 + 1)]
         else:
-            lane = x0 + 1 + lanes[lay][a]
+            lane = x0 + lane_off + lanes[lay][a]
             down = yt > ys
             cells += [(x, ys, E | W) for x in range(x0, lane)]
             cells.append((lane, ys, W | (S if down else N)))
@@ -129,9 +169,9 @@ def compute_layout(structure: Structure) -> Layout:
             cells += [(x, yt, E | W) for x in range(lane + 1, x1 + 1)]
     boxes = tuple((xs[layer[p]], y[("n", p)]) for p in range(n))
     height = max((y[it] for lay in items for it in lay), default=0) + BOX_H
-    width = xs[-1] + BOX_W
+    width = xs[-1] + box_w
     edge_cells = tuple((q, p, tuple(cells_by_edge[e])) for e, (q, p, _) in enumerate(edges))
-    return Layout(width, height, boxes, edge_cells)
+    return Layout(width, height, boxes, edge_cells, box_w)
 
 
 def _layer_of(item: tuple, layer: list[int]) -> int:
@@ -186,16 +226,16 @@ def _rows(items, preds, succs) -> dict[tuple, int]:
 
 
 # --- filling the layout with the current state ----------------------------------------------
-def render_graph(view, number=None) -> list[list[tuple[str, str]]]:
+def render_graph(view, number=None, compact: bool = False) -> list[list[tuple[str, str]]]:
     """Rows of (text, style) runs for a `model.View`. Styles: box, focus, hot, done, edge,
-    edge-hot, label, value, grad, partial, bad, muted."""
+    edge-hot, label, value, grad, partial, bad, muted. `compact`: see `compute_layout`."""
     from tutor.labs.backprop.model import fmt
 
     number = number or fmt
     structure = tuple((b.label, b.inputs) for b in view.boxes)
     if not drawable(structure):
         return render_table(view, number)
-    lay = compute_layout(structure)
+    lay = compute_layout(structure, compact)
     grid = [[" "] * lay.width for _ in range(lay.height)]
     style = [["muted"] * lay.width for _ in range(lay.height)]
     hot_pairs = set()
@@ -219,7 +259,7 @@ def render_graph(view, number=None) -> list[list[tuple[str, str]]]:
         x, y, _ = cells[-1]
         grid[y][x] = "▶"
     for p, box in enumerate(view.boxes):
-        _draw_box(grid, style, lay.boxes[p], box, number)
+        _draw_box(grid, style, lay.boxes[p], box, number, lay.box_w)
     return [_runs(row, srow) for row, srow in zip(grid, style)]
 
 
@@ -237,16 +277,18 @@ def render_table(view, number) -> list[list[tuple[str, str]]]:
     return rows
 
 
-def _draw_box(grid, style, at, box, number) -> None:
+def _draw_box(grid, style, at, box, number, box_w: int = BOX_W) -> None:
     x, y = at
-    inner = BOX_W - 2
+    inner = box_w - 2
+    marks = box_w >= BOX_W  # room for the v / ∂ marks in front of the numbers
     border = "focus" if box.focus else "hot" if box.hot else "done" if box.grad_complete else "box"
     label = box.label[: inner - 2]
     tag = box.tag if len(box.tag) <= inner - len(label) - 2 else ""  # whole or not at all
     top = "┌ " + label + " " + "─" * (inner - len(label) - 2 - len(tag)) + tag + "┐"
     rows = [top, None, None, "└" + "─" * inner + "┘"]
-    value = "" if box.value is None else number(box.value, inner - 2)
-    grad = "" if box.grad is None else number(box.grad, inner - 2)
+    digits = inner - 2 if marks else inner
+    value = "" if box.value is None else number(box.value, digits)
+    grad = "" if box.grad is None else number(box.grad, digits)
     for i, ch in enumerate(top):
         grid[y][x + i] = ch
         style[y][x + i] = "label" if 2 <= i < 2 + len(label) else border
@@ -255,16 +297,19 @@ def _draw_box(grid, style, at, box, number) -> None:
         style[y + 3][x + i] = border
     for r, (mark, text, kind) in enumerate((("v", value, "value"), ("∂", grad, "grad"))):
         row = y + 1 + r
-        grid[row][x] = grid[row][x + BOX_W - 1] = "│"
-        style[row][x] = style[row][x + BOX_W - 1] = border
-        line = mark + text.rjust(inner - 1) if text else mark + "·".rjust(inner - 1)
+        grid[row][x] = grid[row][x + box_w - 1] = "│"
+        style[row][x] = style[row][x + box_w - 1] = border
+        if not marks:
+            mark = ""
+        width = inner - len(mark)
+        line = mark + (text.rjust(width) if text else "·".rjust(width))
         if kind == "grad" and box.grad is not None and not box.grad_complete:
             kind = "partial"
         if text in ("nan", "inf", "-inf"):
             kind = "bad"
         for i, ch in enumerate(line):
             grid[row][x + 1 + i] = ch
-            style[row][x + 1 + i] = "muted" if (i == 0 or not text) else kind
+            style[row][x + 1 + i] = "muted" if (i < len(mark) or not text) else kind
 
 
 def _runs(row: list[str], srow: list[str]) -> list[tuple[str, str]]:

@@ -68,6 +68,13 @@ _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 
 
+def _local_text(k: int, formula: str, g: float) -> str:
+    """"∂/∂a = b = 2", or "∂/∂a = 1" when the formula is already the number."""
+    number = fmt(g, 8)
+    head = f"∂/∂{'ab'[k]} = {formula}"
+    return head if formula.strip() == number else f"{head} = {number}"
+
+
 def node_texts(nodes, torch: bool = False) -> list[str]:
     """Each node written as an expression (Python syntax, or with torch.* functions)."""
     pos = {n.index: p for p, n in enumerate(nodes)}
@@ -294,7 +301,7 @@ class BackpropModel:
             value = self.value[p] if (kind != "op" or p in known) else None
             complete = p in grads and (p == len(self.nodes) - 1 or
                                        all(c in processed for c in self.consumers(p)))
-            tag = f"#{p}" if self.name(p).endswith(f"#{p}") else ""
+            tag = f"#{p}" if self.name(p).startswith(f"#{p} ") else ""
             boxes.append(Box(node.label, kind, tuple(self.inputs[p]), value, grads.get(p),
                              complete, p == focus, p in hot, tag))
         return View(tuple(boxes), focus, self._phase(s))
@@ -305,7 +312,7 @@ class BackpropModel:
         text = self.texts[p]
         if len(text) <= 12 or self.nodes[p].op in ("input", "const"):
             return text
-        return f"{self.nodes[p].label}#{p}"
+        return f"#{p} ({self.nodes[p].label})"
 
     def form(self, p: int) -> str:
         """Node p's op written with a and b for its inputs: "a × b", "exp(a)", "a^2"."""
@@ -336,7 +343,7 @@ class BackpropModel:
         if phase == "forward":
             lines = [f"Forward: {self.name(p)} = {self.form(p)} with {self._operands(p)}",
                      f"  value {fmt(self.value[p], 10)}; local gradients, kept for the backward"
-                     " pass: " + ", ".join(f"∂/∂{'ab'[k]} = {local[k]} = {fmt(g, 8)}"
+                     " pass: " + ", ".join(_local_text(k, local[k], g)
                                          for k, g in enumerate(self.local[p]))]
             return lines
         if phase == "seed":

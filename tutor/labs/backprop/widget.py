@@ -293,9 +293,10 @@ class BackpropLab(Lab):
 
     def _update_status(self) -> None:
         model = self.model
-        status = f"step {model.step}/{model.total} · {model.phase}"
-        if self.quiz:
-            status += f" · quiz {self.score[0]}/{self.score[1]}"
+        # short enough to stay on one line beside the buttons in an 80-column lab
+        status = f"{model.step}/{model.total} {model.phase}"
+        if self.quiz:  # the panel names the phase while a quiz runs
+            status = f"{model.step}/{model.total} · quiz {self.score[0]}/{self.score[1]}"
         self.query_one(StepControls).status = status
 
     def _check_text(self) -> str:
