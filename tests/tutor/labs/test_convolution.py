@@ -113,7 +113,7 @@ async def test_stack_view_keys(lab_app):
     async with lab_app("convolution", view="stack", size=24, layers=2).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         assert lab.model.receptive()[0] == 5
-        await pilot.press("right_square_bracket")
+        await pilot.press("full_stop")
         await pilot.pause()
         assert lab.model.layers() == 3 and lab.model.receptive()[0] == 7
         before = lab.model.focus
@@ -133,6 +133,21 @@ async def test_view_key_cycles_through_every_view(lab_app):
             await pilot.pause()
         assert seen == ["filter", "slide", "bank", "stack", "pool", "lenet"]
         assert _lab(pilot.app).model.view == "filter"
+
+
+async def test_screen_keys_pass_through_when_the_lab_does_not_need_them(lab_app):
+    async with lab_app("convolution", view="filter", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        assert lab.has_focus
+        assert lab.check_action("focus_lab", ()) is False  # escape: back to the catalog
+        assert lab.check_action("reveal", ()) is False  # ?: the app's help
+        assert lab.check_action("layers", (1,)) is False
+        assert lab.check_action("next_kernel", ()) is True
+        lab.query_one("#conv-cell-0-0", Input).focus()
+        await pilot.pause()
+        assert lab.check_action("focus_lab", ()) is True
+        await pilot.press("escape")
+        assert lab.has_focus
 
 
 async def test_kernel_key_and_pytorch_code(lab_app):

@@ -104,7 +104,7 @@ async def test_keys_step_switch_kind_mode_group_and_fold(lab_app):
         await pilot.press("m")
         assert lab.params["mode"] == "eval" and lab.model.state.step == 2  # history kept
         np.testing.assert_array_equal(lab.model.state.running_mean, rm)
-        await pilot.press("f")
+        await pilot.press("o")
         await pilot.pause()
         assert "equal ✓" in str(lab.query_one("#norm-stats").render())
         assert "< 1e-12" in str(lab.query_one("#norm-stats").render())
@@ -136,7 +136,7 @@ async def test_settings_edit_and_bad_value_keeps_the_last_good(lab_app):
 @pytest.mark.parametrize("size", [(20, 8), (50, 14)])
 async def test_tiny_terminals_do_not_crash(lab_app, size):
     async with lab_app("normalization", n=6, c=6, h=4, w=4).run_test(size=size) as pilot:
-        await pilot.press("n", "k", "g", "f")
+        await pilot.press("n", "k", "g", "o")
         await pilot.pause()
 
 

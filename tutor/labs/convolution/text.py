@@ -70,7 +70,7 @@ def stack_text(m: ConvModel) -> str:
         f"{L} layers of {K}×{K} ({m.current_kernel_name()}), same padding\n"
         f"receptive field 1 + L(K − 1)\n  = 1 + {L}·{K - 1} = {side}\n"
         f"output pixel ({r}, {c}) sees\n  rows {r0}…{r1 - 1}, cols {c0}…{c1 - 1}\n"
-        "arrows move it · [ ] layers"
+        "arrows move it · , . layers"
     )
 
 

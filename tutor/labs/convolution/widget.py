@@ -45,8 +45,10 @@ class ConvolutionLab(Lab):
     """Apply kernels to images and see each output pixel's sum, banks, stacks, pooling, LeNet-5.
 
     Keys: n/b step the view forward/back (window position, preset, layer, shift or digit),
-    arrows move the window or the chosen pixel, [ ] remove/add a layer, k next kernel preset,
-    v next view, ? reveal the sliding-window sum, escape returns from a field to the lab keys.
+    arrows move the window or the chosen pixel, , and . remove/add a layer, k next kernel
+    preset, v next view, ? reveal the sliding-window sum, escape returns from a field to the lab
+    keys. Keys the lesson screen and the app use ([ ] d f escape ?) pass through when the lab
+    does not need them.
     """
 
     DEFAULT_CSS = """
@@ -77,8 +79,8 @@ class ConvolutionLab(Lab):
         Binding("right", "move(0, 1)", "→", show=False),
         Binding("up", "move(-1, 0)", "↑", show=False),
         Binding("down", "move(1, 0)", "↓", show=False),
-        Binding("left_square_bracket", "layers(-1)", "Layer -", show=False),
-        Binding("right_square_bracket", "layers(1)", "Layer +", show=False),
+        Binding("comma", "layers(-1)", "Layer -", show=False),
+        Binding("full_stop", "layers(1)", "Layer +", show=False),
         Binding("k", "next_kernel", "Kernel"),
         Binding("v", "next_view", "View"),
         Binding("question_mark", "reveal", "Reveal", show=False),
@@ -150,6 +152,16 @@ class ConvolutionLab(Lab):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_images)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Let escape and ? reach the lesson screen and the app when the lab has no use for them."""
+        if action == "focus_lab":
+            return not self.has_focus
+        if action == "reveal":
+            return self.model.view == "slide"
+        if action == "layers":
+            return self.model.view == "stack"
+        return True
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:

@@ -25,7 +25,8 @@ class NormalizationLab(Lab):
 
     Keys: n draws the next training batch (BatchNorm's running statistics follow), b goes back,
     k cycles batch/layer/instance, m switches train/eval, g highlights the next group,
-    f shows BatchNorm folded into the convolution that produced the batch.
+    o shows BatchNorm folded into the convolution that produced the batch (f belongs to the
+    lesson screen).
     """
 
     DEFAULT_CSS = """
@@ -45,7 +46,7 @@ class NormalizationLab(Lab):
         Binding("k", "next_kind", "Norm kind"),
         Binding("m", "toggle_mode", "Train/eval"),
         Binding("g", "next_group", "Group"),
-        Binding("f", "toggle_fold", "Fold"),
+        Binding("o", "toggle_fold", "Fold"),
         Binding("escape", "focus_lab", "Lab keys", show=False),
     ]
 
@@ -77,6 +78,12 @@ class NormalizationLab(Lab):
     def on_mount(self) -> None:
         super().on_mount()
         self.call_after_refresh(self.redraw)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Escape goes to the lesson screen unless a settings field has the focus."""
+        if action == "focus_lab":
+            return not self.has_focus
+        return True
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
