@@ -304,8 +304,12 @@ class LineChart(Widget):
         first, last = y[starts], y[ends]
         # Join each column to the previous one where the data had no gap between them.
         joined = index[starts][1:] == index[ends][:-1] + 1
-        canvas.lines(c[:-1][joined], last[:-1][joined], c[1:][joined], first[1:][joined], color)
-        canvas.lines(c, low, c, high, color)  # the min..max range of every column
+        # ...and draw the min..max range of every column: all in one NumPy pass.
+        canvas.lines(
+            np.concatenate([c[:-1][joined], c]), np.concatenate([last[:-1][joined], low]),
+            np.concatenate([c[1:][joined], c]), np.concatenate([first[1:][joined], high]),
+            color,
+        )
 
     def _y_tick_labels(self, ylim: tuple[float, float], plot_h: int) -> dict[int, str]:
         """Labels at round values (1, 2, 5 x 10^k; decades on a log axis), at least two rows apart.

@@ -9,6 +9,7 @@ from rich.color import Color, ColorTriplet, ColorType
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.filter import ANSIToTruecolor
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
@@ -90,9 +91,11 @@ class PixelView(Widget):
         self._packed = np.zeros((0, 0), dtype=np.int64)  # 0xRRGGBB per pixel
         self._styles: dict[int, Style] = {}  # (top << 24 | bottom) -> style
         self._odd_styles: dict[int, Style] = {}  # top -> style on the widget's background
+        self._segments: dict[int, Segment] = {}  # (top << 36 | bottom << 12 | length) -> segment
         self._colors: dict[int, Color] = {}
         self._parsed: dict[str, int] = {}
         self._base: Style | None = None  # cached `rich_style` (walking the DOM costs ~0.3 ms)
+        self._truecolor: bool | None = None  # whether every colour drawn is truecolor
         if pixels is not None:
             self.set_pixels(pixels)
 
@@ -208,8 +211,35 @@ class PixelView(Widget):
             self._base = self.rich_style
         return self._base
 
+    def get_line_filters(self):
+        """The app's line filters, without `ANSIToTruecolor` when it has nothing to convert.
+
+        That filter maps ANSI colours to truecolor, segment by segment, through an LRU cache of
+        1024 styles: an image has thousands of styles per frame, so it missed on nearly every
+        cell (about a third of Textual's cost of repainting an image). Every image and overlay
+        colour here is truecolor already; the filter is kept when the widget's own colours or
+        its border are ANSI colours (the textual-ansi theme) or dim.
+        """
+        filters = super().get_line_filters()
+        if self._truecolor is None:
+            self._truecolor = self._only_truecolor()
+        if self._truecolor:
+            return [f for f in filters if not isinstance(f, ANSIToTruecolor)]
+        return filters
+
+    def _only_truecolor(self) -> bool:
+        base = self._base_style()
+        if base.dim or any(c is not None and c.triplet is None for c in (base.color, base.bgcolor)):
+            return False
+        styles = self.styles
+        for kind, color in (*styles.border, *styles.outline):
+            if kind and (color.ansi is not None or color.a < 1):
+                return False
+        return True
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._truecolor = None
         if self._base is None:
             return
         # The background may have changed (theme, CSS): rows drawn with it are rebuilt.
@@ -238,6 +268,15 @@ class PixelView(Widget):
             self._styles[key] = style
         return style
 
+    def _segment(self, run_key: int) -> Segment:
+        """The Segment of a run: `run_key` = (top << 36) | (bottom << 12) | length."""
+        key, length = run_key >> 12, run_key & 0xFFF
+        segment = Segment("▀" * length, self._style(key >> 24, key & 0xFFFFFF))
+        if len(self._segments) > 65536:
+            self._segments.clear()
+        self._segments[run_key] = segment
+        return segment
+
     def _build_row(self, row: int, ascii_mode: bool) -> Strip:
         last_odd = self._odd and row == self.rows - 1
         overlay = self._overlay.get(row)
@@ -255,6 +294,16 @@ class PixelView(Widget):
         if marks:
             cuts = np.union1d(cuts, np.array(marks + [c + 1 for c in marks]))
             cuts = cuts[(cuts > 0) & (cuts < width)]
+        if not marks and not last_odd:
+            # The common case, one cached Segment per (colours, run length): no Style or
+            # Segment is built for colours seen before.
+            lengths = np.diff(cuts, prepend=0, append=width)
+            first = np.concatenate([[0], cuts])
+            run_keys = ((key[first] << 12) | lengths).tolist() if width < 4096 else None
+            if run_keys is not None:
+                cache = self._segments
+                segments = [cache.get(k) or self._segment(k) for k in run_keys]
+                return Strip(segments, width)
         starts = [0, *cuts.tolist()]
         ends = [*cuts.tolist(), width]
         keys = key[starts].tolist()

@@ -256,3 +256,28 @@ async def test_theme_change_repaints_the_odd_rows_background():
         light = cells(view.render_line(1))[0][2]
         assert light == view.rich_style.bgcolor
         assert dark != light
+
+
+async def test_truecolor_filter_is_skipped_only_when_nothing_needs_it():
+    from textual.filter import ANSIToTruecolor
+
+    app = PixelApp(np.full((4, 3, 3), 90, dtype=np.uint8))
+    async with app.run_test(size=(20, 6)) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        view = app.query_one(PixelView)
+        app_has = any(isinstance(f, ANSIToTruecolor) for f in app.get_line_filters())
+        assert app_has  # on by default (off only with ansi_color=True)
+        assert not any(isinstance(f, ANSIToTruecolor) for f in view.get_line_filters())
+        view.styles.border = ("solid", "ansi_red")  # an ANSI colour drawn around the image
+        view.notify_style_update()
+        assert any(isinstance(f, ANSIToTruecolor) for f in view.get_line_filters()) == app_has
+        view.styles.border = None
+        view.notify_style_update()
+        assert not any(isinstance(f, ANSIToTruecolor) for f in view.get_line_filters())
+        view.styles.background = "ansi_blue"  # an ANSI background (odd rows, padding)
+        view.notify_style_update()
+        await pilot.pause()
+        assert any(isinstance(f, ANSIToTruecolor) for f in view.get_line_filters()) == app_has
+        assert view.render_line(0).cell_length == view.size.width
+        app.export_screenshot()
