@@ -84,16 +84,57 @@ async def test_a_large_step_size_reports_divergence(lab_app):
         assert markers and f"diverged at step {at}" in markers[0][2]
 
 
+def _legend_row(lab, name) -> str:
+    return next(line for line in _text(lab, "#opt-legend").splitlines() if f" {name}" in line)
+
+
 async def test_focus_and_race_membership_keys(lab_app):
     async with lab_app("optimizer", optimizers=["sgd", "adam"]).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.press("o")
-        assert lab.model.focus == "amsgrad" and _field(lab, "in_race").value == "no"
+        await pilot.pause()
+        assert lab.model.focus == "amsgrad" and _legend_row(lab, "amsgrad").startswith("▶[ ]")
         assert _field(lab, "beta2").disabled is False and _field(lab, "gamma").disabled
         await pilot.press("t")
-        assert "amsgrad" in lab.model.runs and _field(lab, "in_race").value == "yes"
+        await pilot.pause()
+        assert "amsgrad" in lab.model.runs and _legend_row(lab, "amsgrad").startswith("▶[x]")
         await pilot.press("o")
         assert lab.model.focus == "newton" and _field(lab, "beta1").disabled
+
+
+async def test_the_legend_is_a_multi_select_of_all_eight_optimizers(lab_app):
+    """Regression: optimizers were added one at a time through two dropdowns; the legend now
+    lists all eight with a box (click: in/out of the race) and a name (click: focus)."""
+    from tutor.labs.optimizer.params import OPTIMIZERS
+
+    async with lab_app("optimizer", optimizers=["sgd"]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        rows = _text(lab, "#opt-legend").splitlines()[1:]
+        assert [r.split()[-1] if "[ ]" in r else r.split()[2] for r in rows] == list(OPTIMIZERS)
+        legend = "#opt-legend"
+        for name in ("adagrad", "adam", "newton"):  # click the boxes: three more in the race
+            await pilot.click(legend, offset=(1, 1 + OPTIMIZERS.index(name)))
+        await pilot.pause()
+        assert lab.model.selected == ["sgd", "adagrad", "adam", "newton"]
+        assert set(lab.model.runs) == set(lab.model.selected)
+        assert len(lab.query_one("#opt-chart", LineChart).series) == 4
+        await pilot.click(legend, offset=(8, 1 + OPTIMIZERS.index("rmsprop")))  # the name
+        await pilot.pause()
+        assert lab.model.focus == "rmsprop" and "rmsprop" not in lab.model.selected
+        assert not _field(lab, "gamma").disabled and _field(lab, "beta1").disabled
+        await pilot.click(legend, offset=(1, 1 + OPTIMIZERS.index("adam")))  # out again
+        await pilot.pause()
+        assert "adam" not in lab.model.selected and "adam" not in lab.model.runs
+        for name in ("sgd", "adagrad", "newton"):
+            await pilot.click(legend, offset=(1, 1 + OPTIMIZERS.index(name)))
+        await pilot.pause()
+        assert lab.model.selected == ["newton"]  # the last one stays, and says why
+        assert "only optimizer" in _text(lab, "#opt-message")
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.click(legend, offset=(1, 2))  # the convergence view: not a picker
+        assert lab.model.selected == ["newton"]
 
 
 async def test_choosing_a_surface_and_moving_the_start(lab_app):

@@ -16,10 +16,12 @@ from tutor.labs.optimizer.code import (
     pytorch_race,
     state_lines,
 )
+from tutor.labs.optimizer.legend import RaceLegend, legend_text
 from tutor.labs.optimizer.model import RaceModel
 from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
 from tutor.labs.optimizer.presets import COLORS, HYPER_USED
 from tutor.labs.optimizer.render import TrailCache, map_pixels, pixel_to_point, race_overlay
+from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
@@ -42,6 +44,8 @@ HYPER_INPUTS = (
 class OptimizerLab(Lab):
     """Optimizers race on a loss surface; edit their hyperparameters and the start point live.
 
+    The legend lists all eight optimizers with a checkbox: a click on the box adds or removes
+    one, a click on its name focuses it (its equation, state and hyperparameters are shown).
     Keys: o focus the next optimizer, t add/remove it from the race, s next surface,
     c race/convergence view, d loss/distance chart, f 50 steps ahead, arrows move the start
     (or click the map).
@@ -56,7 +60,7 @@ class OptimizerLab(Lab):
         & #opt-map { width: 1fr; height: 1fr; }
         & #opt-conv { height: 1fr; display: none; }
         & #opt-side { width: %d; padding: 0 0 0 1; }
-        & #opt-legend { height: auto; }
+        & #opt-legend { height: auto; margin: 0 0 1 0; }
         & #opt-message { height: auto; color: $text-warning; }
         & #opt-bottom { height: 12; }
         & #opt-chart { width: 1fr; height: 1fr; }
@@ -87,24 +91,20 @@ class OptimizerLab(Lab):
         self.model = RaceModel(params)
         self._map_size = (0, 0)
         self._trails = TrailCache()
-        self._legend_lines = 0
 
     # --- layout -----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         m = self.model
-        yield Static("", id="opt-title", markup=False)
+        yield TextLines("", id="opt-title")
         with Horizontal(id="opt-main"):
             with Vertical(id="opt-mapbox"):
                 yield PixelView(id="opt-map")
                 yield LineChart(id="opt-conv", log_y=True, log_x=True,
                                 title="min ‖∇L‖² vs T", x_label="T (log)")
             with VerticalScroll(id="opt-side"):
-                yield Static("", id="opt-legend", markup=False)
+                yield RaceLegend("", id="opt-legend")
                 yield ParamInput("surface", "surface", m.surface_name, kind="choice",
-                                 choices=SURFACES)
-                yield ParamInput("focus", "optimizer", m.focus, kind="choice", choices=OPTIMIZERS)
-                yield ParamInput("in_race", "in race", self._in_race(), kind="choice",
-                                 choices=("yes", "no"))
+                                 choices=SURFACES, id="opt-in-surface")
                 h = m.hyper[m.focus]
                 for key, label, low, high, step in HYPER_INPUTS:
                     yield ParamInput(key, label, h[key], min=low, max=high, step=step,
@@ -115,11 +115,8 @@ class OptimizerLab(Lab):
                 yield Static("", id="opt-message", markup=False)
         with Horizontal(id="opt-bottom"):
             yield LineChart(id="opt-chart", log_y=True, x_label="step")
-            yield Static("", id="opt-state", markup=False)
+            yield TextLines("", id="opt-state")
         yield StepControls(id="opt-controls")
-
-    def _in_race(self) -> str:
-        return "yes" if self.model.focus in self.model.selected else "no"
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -172,14 +169,11 @@ class OptimizerLab(Lab):
 
     def _draw_texts(self) -> None:
         m = self.model
-        # Fixed-size texts update without a layout pass; the legend reflows only when it grows.
-        legend = self._legend()
-        lines = legend.plain.count("\n") + 1
-        self.query_one("#opt-legend", Static).update(legend, layout=lines != self._legend_lines)
-        self._legend_lines = lines
+        # Line-API texts: only the rows that changed are repainted, with no layout pass.
+        self.query_one("#opt-legend", RaceLegend).update(self._legend())
         state = convergence_lines(m) if m.mode == "convergence" else state_lines(m)
-        self.query_one("#opt-state", Static).update("\n".join(state), layout=False)
-        self.query_one("#opt-title", Static).update(self._title(), layout=False)
+        self.query_one("#opt-state", TextLines).update("\n".join(state))
+        self.query_one("#opt-title", TextLines).update(self._title())
 
     def _texts_due(self) -> bool:
         """Stepping by hand redraws everything; playing faster than `CHART_FPS` redraws the
@@ -207,17 +201,7 @@ class OptimizerLab(Lab):
             text.append(f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
                         f"floor √(ηβσ) ≈ {c.floor:.3g}")
             return text
-        text = Text()
-        for i, name in enumerate(m.selected):
-            run = m.runs[name]
-            if m.has_diverged(name):
-                status = f"✗ diverged at {run.diverged_at}"
-            else:
-                status = f"L={run.losses[m.index(name)]:.3g}"
-            text.append("▶" if name == m.focus else " ")
-            text.append("● ", style=COLORS[name])
-            text.append(f"{name:<8} {status}" + ("\n" if i < len(m.selected) - 1 else ""))
-        return text
+        return legend_text(m, COLORS)
 
     def _draw_race_chart(self) -> None:
         m = self.model
@@ -263,15 +247,10 @@ class OptimizerLab(Lab):
             conv = m.mode == "convergence"
             box.value = m.conv_lr if conv and key == "lr" else m.hyper[m.focus][key]
             box.disabled = (key != "lr") if conv else key not in used
-        for box in self.query(ParamInput):
-            if box.param_name in ("focus", "in_race", "surface"):
-                box.disabled = m.mode == "convergence"
-            if box.param_name == "focus":
-                box.value = m.focus
-            elif box.param_name == "in_race":
-                box.value = self._in_race()
-            elif box.param_name == "surface":
-                box.value = m.surface_name
+        surface = self.query_one("#opt-in-surface", ParamInput)
+        surface.disabled = m.mode == "convergence"
+        surface.value = m.surface_name
+        self.query_one("#opt-legend", RaceLegend).pickable = m.mode == "race"
         self.query_one("#opt-in-batch", ParamInput).disabled = not (
             m.surface_name == "least_squares" or m.mode == "convergence")
 
@@ -311,14 +290,7 @@ class OptimizerLab(Lab):
                 self._sync_inputs()
                 self.refresh_all(map_changed=True)
                 return
-            if event.name == "focus":
-                m.focus = event.value
-                self._sync_inputs()
-            elif event.name == "in_race":
-                if (event.value == "yes") != (m.focus in m.selected):
-                    m.toggle(m.focus)
-                self._sync_inputs()
-            elif event.name == "batch_size":
+            if event.name == "batch_size":
                 m.set_batch_size(event.value)
             else:
                 m.set_hyper(m.focus, event.name, event.value)
@@ -340,9 +312,29 @@ class OptimizerLab(Lab):
         self.refresh_all()
 
     def action_toggle_optimizer(self) -> None:
-        self.model.toggle(self.model.focus)
-        self._sync_inputs()
+        self._toggle(self.model.focus)
+
+    def _toggle(self, name: str) -> None:
+        """Add `name` to the race or take it out (the last one stays, with a message)."""
+        m = self.model
+        if m.mode != "race":
+            return
+        was_in = name in m.selected
+        if m.toggle(name) == was_in:
+            self._message(f"✗ {name} is the only optimizer in the race: add another first")
+        else:
+            self._message("")
         self.refresh_all()
+
+    def on_race_legend_picked(self, event: RaceLegend.Picked) -> None:
+        """A click on the legend: the box adds or removes that optimizer, the name focuses it."""
+        event.stop()
+        if event.toggle:
+            self._toggle(event.optimizer)
+        else:
+            self.model.focus = event.optimizer
+            self._sync_inputs()
+            self.refresh_all()
 
     def action_next_surface(self) -> None:
         names = list(SURFACES)
