@@ -91,6 +91,7 @@ class PixelView(Widget):
         self._packed = np.zeros((0, 0), dtype=np.int64)  # 0xRRGGBB per pixel
         self._styles: dict[int, Style] = {}  # (top << 24 | bottom) -> style
         self._odd_styles: dict[int, Style] = {}  # top -> style on the widget's background
+        self._runs: tuple[list[int], list[int]] | None = None  # see _find_runs
         self._segments: dict[int, Segment] = {}  # (top << 36 | bottom << 12 | length) -> segment
         self._colors: dict[int, Color] = {}
         self._parsed: dict[str, int] = {}
@@ -140,6 +141,7 @@ class PixelView(Widget):
         packed = (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
         was_odd = self._odd
         self._pixels, self._packed, self._odd = a, packed, odd
+        self._runs = None  # found again on the next row build
         if old.shape != a.shape:  # a new size: every row, and the layout
             self._strips = [None] * self.rows
             self.refresh(layout=True)
@@ -268,6 +270,20 @@ class PixelView(Widget):
             self._styles[key] = style
         return style
 
+    def _find_runs(self) -> tuple[list[int], list[int]]:
+        """Runs of equal cells in every row: run keys (top << 36 | bottom << 12 | length) in
+        row order, and where each row's runs start in that list (rows + 1 offsets)."""
+        rows, width = self.rows, self.cols
+        key = ((self._packed[0::2] << 24) | self._packed[1::2]).reshape(-1)
+        new_run = np.empty(key.shape, dtype=bool)
+        new_run[0] = True
+        np.not_equal(key[1:], key[:-1], out=new_run[1:])
+        new_run[::width] = True  # every row starts a run
+        starts = np.flatnonzero(new_run)
+        lengths = np.diff(starts, append=key.size)
+        offsets = np.searchsorted(starts, np.arange(rows + 1) * width)
+        return ((key[starts] << 12) | lengths).tolist(), offsets.tolist()
+
     def _segment(self, run_key: int) -> Segment:
         """The Segment of a run: `run_key` = (top << 36) | (bottom << 12) | length."""
         key, length = run_key >> 12, run_key & 0xFFF
@@ -284,26 +300,26 @@ class PixelView(Widget):
             top = self._pixels[2 * row].astype(np.int64)
             bottom = self._pixels[2 * row + 1].astype(np.int64)
             return self._build_ascii_row(top, bottom, last_odd, overlay or {})
+        width = self.cols
+        if not overlay and not last_odd and width < 4096:
+            # The common case: the runs of every row were found in one NumPy pass, and each
+            # run is a cached Segment per (colours, length), so colours seen before cost a
+            # dict lookup.
+            if self._runs is None:
+                self._runs = self._find_runs()
+            run_keys, offsets = self._runs
+            cache = self._segments
+            segments = [cache.get(k) or self._segment(k) for k in run_keys[offsets[row]:offsets[row + 1]]]
+            return Strip(segments, width)
         packed_top = self._packed[2 * row]
         # Key of a cell: its two colours (the odd last row has only a top pixel).
         key = packed_top if last_odd else (packed_top << 24) | self._packed[2 * row + 1]
-        width = len(key)
         # Runs of cells with the same two colours become one segment; overlay cells are cut out.
         cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
         marks = [c for c in overlay if 0 <= c < width] if overlay else []
         if marks:
             cuts = np.union1d(cuts, np.array(marks + [c + 1 for c in marks]))
             cuts = cuts[(cuts > 0) & (cuts < width)]
-        if not marks and not last_odd:
-            # The common case, one cached Segment per (colours, run length): no Style or
-            # Segment is built for colours seen before.
-            lengths = np.diff(cuts, prepend=0, append=width)
-            first = np.concatenate([[0], cuts])
-            run_keys = ((key[first] << 12) | lengths).tolist() if width < 4096 else None
-            if run_keys is not None:
-                cache = self._segments
-                segments = [cache.get(k) or self._segment(k) for k in run_keys]
-                return Strip(segments, width)
         starts = [0, *cuts.tolist()]
         ends = [*cuts.tolist(), width]
         keys = key[starts].tolist()
