@@ -169,3 +169,15 @@ def test_shrinking_keeps_thin_edges_and_means_images():
     img = np.zeros((4, 4))
     img[:2, :2] = 1
     np.testing.assert_allclose(R.fit(img, 2, 2)[0], [[1, 0], [0, 0]])
+
+
+def test_the_students_own_image_is_loaded_and_shrunk(tmp_path):
+    from core.vision.images import save_pgm
+
+    img = np.zeros((90, 150))
+    img[:, 75:] = 1.0
+    save_pgm(tmp_path / "mine.pgm", img)
+    m = model(path=str(tmp_path / "mine.pgm"), size=50)
+    assert m.image.shape == (30, 50)  # aspect kept, longest side fits `size`
+    out = m.convolve()
+    assert out.shape == (28, 48) and np.abs(out).max() == pytest.approx(4.0)
