@@ -156,6 +156,9 @@ async def test_kernel_key_and_pytorch_code(lab_app):
         await pilot.press("k")
         assert lab.params["kernel"] == "sobel_y"
         ast.parse(lab.pytorch_code())
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "CodeDialog"
 
 
 async def test_ascii_fallback_draws_characters(lab_app):

@@ -153,3 +153,11 @@ def test_snapshot_batch_norm_with_folding(snap_compare, lab_app):
 def test_snapshot_instance_norm(snap_compare, lab_app):
     app = lab_app("normalization", kind="instance", n=3, c=4)
     assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+async def test_pytorch_dialog_opens(lab_app):
+    async with lab_app("normalization", kind="batch").run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "CodeDialog"
