@@ -295,3 +295,33 @@ def test_snapshot_sigmoid_compact_at_80_columns(snap_compare):
 
     app = LabApp("backprop", {"preset": "sigmoid"})
     assert snap_compare(app, terminal_size=(80, 36), run_before=run_before)
+
+
+async def test_steps_relayout_only_when_the_panel_changes_height(lab_app):
+    # Each layout pass repaints the whole screen; the panel used to ask for one on every step.
+    async with lab_app("backprop", preset="sigmoid").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        await pilot.pause()
+
+        def layouts():
+            return sum(widget._layout_updates for widget in lab.query("*"))
+
+        before = layouts()
+        for _ in range(6):  # forward steps: two-line descriptions of the same height
+            lab.step_forward()
+            await pilot.pause()
+        assert layouts() - before <= 1
+        assert "Forward:" in _text(lab.query_one("#bp-panel"))
+
+
+async def test_graph_styles_follow_a_theme_change(lab_app):
+    # The graph view caches its styles per theme (looking them up per line was a hot spot).
+    async with lab_app("backprop", preset="notes").run_test(size=(100, 30)) as pilot:
+        graph = _lab(pilot.app).query_one(GraphView)
+        await pilot.pause()
+        dark = graph._style_table()[1]["grad"]
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        assert graph._style_table()[1]["grad"] != dark

@@ -196,6 +196,69 @@ def test_heat_pixels_scale_and_clip():
 
 # --- snapshot ------------------------------------------------------------------------------
 def test_snapshot_mid_training(snap_compare):
+    async def run_before(pilot):  # the 40-step head start trains in a thread worker
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
     app = LabApp("mlp", {"dataset": "xor", "noise": 0.05, "hidden": [8, 8], "lr": 0.05,
                          "steps": 40})
-    assert snap_compare(app, terminal_size=(120, 36))
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+# --- QA pass --------------------------------------------------------------------------------
+async def test_head_start_trains_in_a_worker_and_keys_wait_for_it(lab_app):
+    # Regression: the lesson's head start (`steps`, ~0.3 s for 300 steps of 2-32-32-3) ran in
+    # the lab's constructor, on the UI thread, so the lesson opened late.
+    app = lab_app("mlp", dataset="xor", hidden=[8, 8], steps=60)
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not lab.pretraining and lab.model.state.step == 60
+        assert "step 60" in str(lab.query_one("#mlp-stats").render())
+        expected = MlpModel(lab.params)
+        expected.advance(60)
+        np.testing.assert_array_equal(lab.model.net.theta, expected.net.theta)
+        await pilot.press("n")
+        assert lab.model.state.step == 61
+        lab.pretraining = True  # as while the worker runs: the keys change nothing
+        await pilot.press("n", "b", "r", "g")
+        await pilot.pause()
+        assert lab.model.state.step == 61
+        lab.on_mlp_lab_pretrained(lab.Pretrained(expected))  # the worker's result arrives
+        assert not lab.pretraining and lab.model is expected
+
+
+async def test_a_stale_head_start_does_not_replace_new_settings(lab_app):
+    async with lab_app("mlp", dataset="xor", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        stale = MlpModel(lab.params)
+        lab.pretraining = True
+        assert lab.apply(hidden=[4.0])
+        assert not lab.pretraining
+        current = lab.model
+        lab.on_mlp_lab_pretrained(lab.Pretrained(stale))
+        assert lab.model is current and lab.model.sizes == [2, 4, 2]
+
+
+async def test_a_training_step_does_not_relayout_the_screen(lab_app):
+    # Fixed-height texts update without a layout pass (which repainted every widget per step).
+    async with lab_app("mlp").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n")
+        await pilot.pause()
+
+        def layouts():
+            return sum(widget._layout_updates for widget in lab.query("*"))
+
+        before = layouts()
+        lab.step_forward()
+        assert layouts() == before
+
+
+def test_core_packages_are_declared():
+    from tutor.labs import lab_core_packages
+
+    assert lab_core_packages("mlp") == ("nn", "optim")

@@ -47,6 +47,7 @@ class GraphView(ScrollView, can_focus=False):
         self._rows: list[list[tuple[str, str]]] = []
         self._view = None
         self.compact = False
+        self._styles: tuple | None = None  # (base, {name: style}); rich_style is costly per line
 
     @property
     def rows(self) -> list[list[tuple[str, str]]]:
@@ -84,17 +85,23 @@ class GraphView(ScrollView, can_focus=False):
             if drawable(structure) and self._wants_compact(structure) != self.compact:
                 self.show(self._view)
 
+    def notify_style_update(self) -> None:
+        self._styles = None  # a theme or CSS change: look the styles up again
+        super().notify_style_update()
+
+    def _style_table(self) -> tuple:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = (base, {name: base + self.get_component_rich_style(
+                f"graph-view--{name}") for name in STYLES})
+        return self._styles
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         row = y + scroll_y
         width = self.size.width
-        base = self.rich_style
+        base, styles = self._style_table()
         if row >= len(self._rows) or width <= 0:
             return Strip.blank(max(0, width), base)
-        styles = {}
-        segments = []
-        for text, style in self._rows[row]:
-            if style not in styles:
-                styles[style] = base + self.get_component_rich_style(f"graph-view--{style}")
-            segments.append(Segment(text, styles[style]))
+        segments = [Segment(text, styles[style]) for text, style in self._rows[row]]
         return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width, base)

@@ -77,6 +77,7 @@ class BackpropLab(Lab):
         self._pending: list[tuple[str, str, float, str]] = []
         self._asked_at: int | None = None
         self.score = [0, 0]  # right, asked
+        self._panel_text: str | None = None  # what the side panel shows (see _set_panel)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bp-edit"):
@@ -280,16 +281,33 @@ class BackpropLab(Lab):
         chart = self.query_one("#bp-chart", LineChart)
         chart.set_class(self.panel == "check", "-shown")
         if self.panel == "check":
-            panel.update(self._check_text())
+            self._set_panel(panel, self._check_text())
             self._update_chart(chart)
         elif self.panel == "symbolic":
-            panel.update(self._symbolic_text())
+            self._set_panel(panel, self._symbolic_text())
         else:
             lines = model.detail()
             problem = model.problem_text()
-            panel.update("\n".join(lines + ([problem] if problem else [])))
+            self._set_panel(panel, "\n".join(lines + ([problem] if problem else [])))
         self._update_status()
         self.post_message(Lab.StateChanged(self.lab_name, model.step))
+
+    def _set_panel(self, panel: Static, text) -> None:
+        """Update the side panel; a layout pass (which repaints the whole screen) only when
+        its height changes, not on every step."""
+        if isinstance(text, str) and text == self._panel_text:
+            return
+        self._panel_text = text if isinstance(text, str) else None
+        width = panel.content_size.width
+        height = panel.content_size.height
+        panel.update(text, layout=False)
+        if width <= 0:
+            panel.refresh(layout=True)
+            return
+        limit = self.app.size
+        wanted = panel.get_content_height(limit, limit, width)
+        if min(wanted, 9) != height:  # 9: the panel's max-height in rows
+            panel.refresh(layout=True)
 
     def _update_status(self) -> None:
         model = self.model

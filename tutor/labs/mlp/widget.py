@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Input, Label, Static
 
@@ -81,6 +82,7 @@ class MlpLab(Lab):
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
+        self._texts: dict[str, str] = {}  # what each Static shows (see _set_text)
         self.show_test = False
         self.weight_layer = int(self.params["layer"])
         try:
@@ -89,8 +91,17 @@ class MlpLab(Lab):
             self.note = f"{exc}; showing circles instead"
             self.params["dataset"] = "circles"
             self.model = MlpModel(self.params)
-        if self.params["steps"]:
-            self.model.advance(int(self.params["steps"]))
+        # A lesson's head start trains in a thread worker once the lab is mounted (300 steps
+        # take about 0.3 s), so the lesson opens at once; the lab keys wait for it.
+        self.head_start = int(self.params["steps"])
+        self.pretraining = False
+
+    class Pretrained(Message):
+        """The head-start training of `model` finished (posted by the worker thread)."""
+
+        def __init__(self, model: MlpModel) -> None:
+            super().__init__()
+            self.model = model
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -139,7 +150,32 @@ class MlpLab(Lab):
 
     def on_mount(self) -> None:
         super().on_mount()
+        if self.head_start:
+            self.pretraining = True
+            self.note = f"training the first {self.head_start} steps…"
+            self.run_worker(self._pretrain, thread=True, exclusive=True, group="mlp-pretrain")
         self.call_after_refresh(self.redraw)
+
+    def _pretrain(self) -> None:
+        """(Thread worker.) Train a copy of the lab's model; the UI keeps drawing step 0."""
+        model = MlpModel(self.params)
+        model.advance(self.head_start)
+        self.post_message(self.Pretrained(model))
+
+    def on_mlp_lab_pretrained(self, message: Pretrained) -> None:
+        message.stop()
+        if not self.pretraining:  # the settings changed meanwhile: that model is stale
+            return
+        self.pretraining = False
+        self.model = message.model
+        self.note = ""
+        self.redraw()
+
+    def _busy(self) -> bool:
+        """While the head start trains, the lab keys do nothing (and say why)."""
+        if self.pretraining:
+            self.notify(self.note or "training the head start…", timeout=2)
+        return self.pretraining
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_region)
@@ -153,25 +189,31 @@ class MlpLab(Lab):
         m, s = self.model, self.model.state
         p = self.params
         hidden = "-".join(map(str, m.sizes))
-        self.query_one("#mlp-title", Static).update(
-            f"{hidden} {p['activation']} · {m.net.n_parameters} parameters · "
-            f"{'test' if self.show_test else 'train'} points ({p['dataset']})"
-        )
-        self.query_one("#mlp-stats", Static).update(
-            f"step {s.step} · epoch {m.epoch:.1f} · {p['optimizer']} η={p['lr']:g}\n"
-            f"train loss {s.train_loss:.4f}  acc {s.train_acc:6.1%}\n"
-            f"test  loss {s.test_loss:.4f}  acc {s.test_acc:6.1%}"
-        )
+        self._set_text("#mlp-title",
+                       f"{hidden} {p['activation']} · {m.net.n_parameters} parameters · "
+                       f"{'test' if self.show_test else 'train'} points ({p['dataset']})")
+        self._set_text("#mlp-stats",
+                       f"step {s.step} · epoch {m.epoch:.1f} · {p['optimizer']} η={p['lr']:g}\n"
+                       f"train loss {s.train_loss:.4f}  acc {s.train_acc:6.1%}\n"
+                       f"test  loss {s.test_loss:.4f}  acc {s.test_acc:6.1%}")
         steps, train, test = m.curves()
         self.query_one("#mlp-chart", LineChart).set_series(
             [Series("test", test, x=steps, color=TEST_COLOR),
              Series("train", train, x=steps, color=TRAIN_COLOR)]  # train drawn on top
         )
-        message = self.note or m.message
-        self.query_one("#mlp-message", Static).update(message)
+        # the message's height follows its text: only a change needs a layout pass
+        self._set_text("#mlp-message", self.note or m.message, layout=True)
         self.query_one(StepControls).status = f"step {s.step}"
         self.draw_region()
         self.draw_weights()
+
+    def _set_text(self, selector: str, text: str, layout: bool = False) -> None:
+        """Update a Static only when its text changes. The fixed-height ones skip the layout
+        pass, which would repaint every widget of the screen on each training step."""
+        if self._texts.get(selector) == text:
+            return
+        self._texts[selector] = text
+        self.query_one(selector, Static).update(text, layout=layout)
 
     def draw_region(self) -> None:
         """The decision regions at the size of their box, with the points over them."""
@@ -192,9 +234,9 @@ class MlpLab(Lab):
         layer = min(max(1, self.weight_layer), self.model.net.n_layers)
         self.weight_layer = layer
         w, g = self.model.layer_view(layer)
-        self.query_one("#mlp-weights-label", Static).update(
-            f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} (out × in) , ."
-        )
+        self._set_text("#mlp-weights-label",
+                       f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} "
+                       "(out × in) , .")
         cols = max(2, (SIDE_WIDTH - 4) // 2)
         rows = max(2, self.query_one("#mlp-panel").size.height - 3)
         self.query_one("#mlp-w", PixelView).set_pixels(heat_pixels(w, cols, rows))
@@ -202,6 +244,8 @@ class MlpLab(Lab):
 
     # --- Lab interface -----------------------------------------------------------------
     def step_forward(self) -> bool:
+        if self._busy():
+            return False
         moved = self.model.step()
         self.redraw()
         return moved
@@ -209,6 +253,9 @@ class MlpLab(Lab):
     def _tick(self) -> None:
         """Playback: above 10 steps per second, several batches per drawn frame (redrawing the
         regions costs more than a step), so the speed setting stays the steps per second."""
+        if self._busy():
+            self.playing = False
+            return
         n = max(1, int(self.fps // 10))
         taken = self.model.advance(n)
         self.redraw()
@@ -216,12 +263,16 @@ class MlpLab(Lab):
             self.playing = False
 
     def step_back(self) -> bool:
+        if self._busy():
+            return False
         moved = self.model.back()
         self.model.message = ""
         self.redraw()
         return moved
 
     def reset_lab(self) -> None:
+        if self._busy():
+            return
         self.model.reset()
         self.redraw()
 
@@ -253,6 +304,8 @@ class MlpLab(Lab):
 
     def action_forward_many(self) -> None:
         self.playing = False
+        if self._busy():
+            return
         self.model.advance(100)
         self.redraw()
 
@@ -267,6 +320,7 @@ class MlpLab(Lab):
             self.redraw()
             return False
         self.playing = False
+        self.pretraining = False  # a head start still training belongs to the old settings
         self.params, self.model = new, model
         self.note = "new settings: training restarts from the seed's initial weights"
         if new["optimizer"] == "newton":
