@@ -301,7 +301,7 @@ class PixelView(Widget):
             bottom = self._pixels[2 * row + 1].astype(np.int64)
             return self._build_ascii_row(top, bottom, last_odd, overlay or {})
         width = self.cols
-        if not overlay and not last_odd and width < 4096:
+        if not last_odd and width < 4096:
             # The common case: the runs of every row were found in one NumPy pass, and each
             # run is a cached Segment per (colours, length), so colours seen before cost a
             # dict lookup.
@@ -309,8 +309,10 @@ class PixelView(Widget):
                 self._runs = self._find_runs()
             run_keys, offsets = self._runs
             cache = self._segments
-            segments = [cache.get(k) or self._segment(k) for k in run_keys[offsets[row]:offsets[row + 1]]]
-            return Strip(segments, width)
+            runs = run_keys[offsets[row]:offsets[row + 1]]
+            if not overlay:
+                return Strip([cache.get(k) or self._segment(k) for k in runs], width)
+            return Strip(self._overlay_runs(row, runs, overlay), width)
         packed_top = self._packed[2 * row]
         # Key of a cell: its two colours (the odd last row has only a top pixel).
         key = packed_top if last_odd else (packed_top << 24) | self._packed[2 * row + 1]
@@ -337,11 +339,37 @@ class PixelView(Widget):
             append(Segment("▀" * (end - start), style))
         return Strip(segments, width)
 
+    def _overlay_runs(self, row: int, runs: list[int], overlay: dict) -> list[Segment]:
+        """The segments of a row with overlay text: runs split around the overlay cells."""
+        cache, segment_of = self._segments, self._segment
+        marks = sorted(c for c in overlay if 0 <= c < self.cols)
+        segments: list[Segment] = []
+        append = segments.append
+        col = i = 0
+        for run in runs:
+            end = col + (run & 0xFFF)
+            if i < len(marks) and marks[i] < end:
+                key = run >> 12 << 12
+                while i < len(marks) and marks[i] < end:
+                    c = marks[i]
+                    if c > col:
+                        append(cache.get(key | (c - col)) or segment_of(key | (c - col)))
+                    append(self._overlay_segment(row, c, overlay[c], False))
+                    col, i = c + 1, i + 1
+                if end > col:
+                    append(cache.get(key | (end - col)) or segment_of(key | (end - col)))
+            else:
+                append(cache.get(run) or segment_of(run))
+            col = end
+        return segments
+
     def _overlay_segment(self, row: int, col: int, item, last_odd: bool) -> Segment:
         char, color = item
-        top = self._pixels[2 * row, col].astype(np.int64)
-        back = top if last_odd else (top + self._pixels[2 * row + 1, col]) // 2
-        r, g, b = back.tolist()
+        top = int(self._packed[2 * row, col])
+        r, g, b = top >> 16, (top >> 8) & 255, top & 255
+        if not last_odd:  # the cell's average colour
+            bottom = int(self._packed[2 * row + 1, col])
+            r, g, b = (r + (bottom >> 16)) // 2, (g + ((bottom >> 8) & 255)) // 2, (b + (bottom & 255)) // 2
         if color is None:  # black on light backgrounds, white on dark ones
             luma = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255.0
             fg = 0x000000 if luma > 0.5 else 0xFFFFFF

@@ -223,24 +223,39 @@ async def test_changed_rows_are_refreshed_as_merged_regions_without_layout(monke
 async def test_rows_match_a_cell_by_cell_reference():
     rng = np.random.default_rng(3)
     image = rng.integers(0, 3, (9, 12, 3), dtype=np.uint8) * 120  # runs of equal cells
+    image[2:4, :] = 40  # one long run on row 1
+    overlay = {(0, 3): ("x", "#ff0000"), (1, 0): ("ab", None), (1, 5): ("c", "#00ff00"),
+               (1, 11): ("zz", None), (2, 4): ("◆", None), (4, 1): ("q", "#0000ff")}
     app = PixelApp(image)
     async with app.run_test(size=(20, 8)) as pilot:
         view = app.query_one(PixelView)
-        view.set_overlay({(0, 3): ("x", "#ff0000")})
+        view.set_overlay(overlay)
         await pilot.pause()
         background = view.rich_style.bgcolor
-        padded = np.concatenate([image, np.zeros((1, 12, 3), dtype=np.uint8)])
+        padded = np.concatenate([image, np.zeros((1, 12, 3), dtype=np.uint8)]).astype(int)
+        texts = {}
+        for (row, col), (text, color) in overlay.items():
+            for i, char in enumerate(text):
+                texts[(row, col + i)] = (char, color)
         for row in range(5):
             got = cells(view.render_line(row))
+            assert len(got) == 12
             for col in range(12):
                 char, fg, bg = got[col]
-                if (row, col) == (0, 3):
-                    assert char == "x" and fg == Color.parse("#ff0000")
+                top, bottom = padded[2 * row, col], padded[2 * row + 1, col]
+                if (row, col) in texts:
+                    want_char, color = texts[(row, col)]
+                    back = top if row == 4 else (top + bottom) // 2
+                    assert char == want_char and bg == Color.from_rgb(*back.tolist())
+                    if color is not None:
+                        assert fg == Color.parse(color)
+                    else:
+                        light = (0.2126 * back[0] + 0.7152 * back[1] + 0.0722 * back[2]) / 255 > 0.5
+                        assert fg == Color.from_rgb(*((0, 0, 0) if light else (255, 255, 255)))
                     continue
                 assert char == "▀"
-                assert fg == Color.from_rgb(*padded[2 * row, col].tolist())
-                expected = background if row == 4 else Color.from_rgb(*padded[2 * row + 1, col].tolist())
-                assert bg == expected
+                assert fg == Color.from_rgb(*top.tolist())
+                assert bg == (background if row == 4 else Color.from_rgb(*bottom.tolist()))
 
 
 async def test_theme_change_repaints_the_odd_rows_background():
