@@ -153,14 +153,14 @@ def main() -> None:
         row(name, best_ms(lambda: fwd(x, gg, bb), n), best_ms(ref, n), t_t)
         row("  backward", best_ms(lambda: bwd(d, x, gg, bb), n), None, t_tb)
 
+    from tutor.labs.convolution.model import frame_benchmark
+
+    print(f"{'lab frame, arrays: conv + fit + colour':<44} {frame_benchmark():9.3f}")
     try:
         import textual  # noqa: F401
-
-        from tutor.labs.convolution.model import frame_benchmark
     except ImportError as exc:
-        print(f"lab frame: not measured here ({exc}); run with the dev virtualenv")
+        print(f"lab frame drawn: not measured here ({exc}); run with the dev virtualenv")
         return
-    print(f"{'lab frame, arrays: conv + fit + colour':<44} {frame_benchmark():9.3f}")
     import asyncio
     import logging
 

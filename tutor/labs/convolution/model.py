@@ -309,7 +309,7 @@ def frame_benchmark(repeat: int = 20) -> float:
     import time
 
     from tutor.labs import validate_lab
-    from tutor.labs.convolution.widget import render_views
+    from tutor.labs.convolution.views import render_views
 
     m = ConvModel(validate_lab("convolution", {"size": 128, "image": "scene"}))
     best = float("inf")
