@@ -181,3 +181,18 @@ def test_the_students_own_image_is_loaded_and_shrunk(tmp_path):
     assert m.image.shape == (30, 50)  # aspect kept, longest side fits `size`
     out = m.convolve()
     assert out.shape == (28, 48) and np.abs(out).max() == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize("lab", ["convolution", "normalization"])
+def test_core_packages_are_exactly_the_ones_the_lab_imports(lab):
+    """The lesson mounts the lab once `vision` is warm: the widget must import no other package."""
+    import subprocess
+    import sys
+
+    from tutor.labs import lab_core_packages
+
+    assert lab_core_packages(lab) == ("vision",)
+    code = (f"import sys, tutor.labs.{lab}.widget; print(sorted({{m.split('.')[1] for m in "
+            "sys.modules if m.startswith('core.') and not m.startswith('core._')}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['vision']"

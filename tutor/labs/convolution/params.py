@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels the lab calls (the lesson mounts it once they are warm).
+CORE_PACKAGES = ("vision",)
+
 #: The views of the lab, in the order the chapter meets them.
 VIEWS = ("filter", "slide", "bank", "stack", "pool", "lenet")
 #: Kernel presets (tutor.labs.convolution.kernels builds them at any size).

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from tutor.labs.params import Param
 
+#: The core packages whose kernels the lab calls (the lesson mounts it once they are warm).
+CORE_PACKAGES = ("vision",)
+
 PARAMS = {
     "kind": Param("str", "batch", "which normalization", choices=("batch", "layer", "instance")),
     "n": Param("int", 4, "N, samples in the batch", min=2, max=6),
