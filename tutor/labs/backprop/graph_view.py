@@ -54,10 +54,12 @@ class GraphView(ScrollView, can_focus=False):
         return self._rows
 
     def show(self, view) -> None:
-        """Draw a `model.View` and scroll its focused node into sight."""
+        """Draw a `model.View` and scroll its focused node into sight. Only the rows that
+        changed are repainted when the view does not scroll (a step changes a few boxes)."""
         self._view = view
         structure = tuple((b.label, b.inputs) for b in view.boxes)
         self.compact = drawable(structure) and self._wants_compact(structure)
+        old_rows, old_size, old_scroll = self._rows, self.virtual_size, self.scroll_offset
         self._rows = render_graph(view, compact=self.compact)
         if drawable(structure):
             layout = compute_layout(structure, self.compact)
@@ -68,11 +70,19 @@ class GraphView(ScrollView, can_focus=False):
             width = max(sum(len(text) for text, _ in row) for row in self._rows)
             self.virtual_size = Size(width, len(self._rows))
             focus = None if view.focus is None else (0, view.focus + 1, width, 1)
-        self.refresh()
         if focus is not None:
             self.scroll_to_region(Region(*focus), animate=False, immediate=True)
         else:  # back at the start: show the inputs
             self.scroll_to(0, 0, animate=False, immediate=True)
+        scroll = self.scroll_offset
+        if (scroll != old_scroll or self.virtual_size != old_size
+                or len(old_rows) != len(self._rows)):
+            self.refresh()
+            return
+        width = self.size.width
+        for y, (before, after) in enumerate(zip(old_rows, self._rows)):
+            if before != after and 0 <= y - scroll.y < self.size.height:
+                self.refresh(Region(0, y - scroll.y, width, 1))
 
     def _wants_compact(self, structure) -> bool:
         """The wide layout overflows the view's width (not yet known: assume 80 columns)."""
