@@ -29,21 +29,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _list_lessons(dirs: list[Path]) -> int:
-    from tutor.content import load_catalog
-
-    catalog = load_catalog(dirs)
-    for chapter in catalog.chapters:
-        print(f"{chapter.number}. {chapter.title}")
-        for lesson in chapter.lessons:
-            lab = f"  [lab: {lesson.lab.name}]" if lesson.lab else ""
-            print(f"   {lesson.id:34s} {lesson.title}{lab}")
-    for err in catalog.errors:
-        print(f"error: {err}", file=sys.stderr)
-    print(f"{len(catalog.lessons)} lessons, {len(catalog.errors)} errors")
-    return 1 if catalog.errors else 0
-
-
 def _warmup() -> int:
     import core
 
@@ -66,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     dirs = [Path(d) for d in args.lessons]
     if args.list_lessons:
-        return _list_lessons(dirs)
+        from tutor.content import print_catalog
+
+        return print_catalog(dirs)
     if args.warmup:
         return _warmup()
     ascii_mode = args.ascii or bool(os.environ.get("NO_COLOR"))

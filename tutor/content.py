@@ -326,17 +326,23 @@ def load_catalog(extra_dirs: list[Path] | None = None) -> Catalog:
     return Catalog([c for c in chapters.values() if c.lessons], errors)
 
 
-def main() -> int:
-    """Print every lesson and every error (for authors: `python -m tutor.content`)."""
-    catalog = load_catalog([Path(p) for p in sys.argv[1:]])
+def print_catalog(extra_dirs: list[Path] | None = None) -> int:
+    """Print every lesson (with its lab and quiz count) and every error; 1 if any error."""
+    catalog = load_catalog(extra_dirs)
     for ch in catalog.chapters:
         print(f"{ch.number}. {ch.title}")
         for lesson in ch.lessons:
-            lab = f" [lab: {lesson.lab.name}]" if lesson.lab else ""
-            print(f"   {lesson.id:32s} {lesson.title}{lab} ({len(lesson.quizzes)} quizzes)")
+            lab = f"  [lab: {lesson.lab.name}]" if lesson.lab else ""
+            print(f"   {lesson.id:34s} {lesson.title}{lab} ({len(lesson.quizzes)} quizzes)")
     for err in catalog.errors:
-        print(f"ERROR {err}", file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
+    print(f"{len(catalog.lessons)} lessons, {len(catalog.errors)} errors")
     return 1 if catalog.errors else 0
+
+
+def main() -> int:
+    """For lesson authors: `python -m tutor.content [DIR ...]` checks every lesson file."""
+    return print_catalog([Path(p) for p in sys.argv[1:]])
 
 
 if __name__ == "__main__":
