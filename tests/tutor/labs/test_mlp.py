@@ -9,6 +9,7 @@ import pytest
 
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
+from tutor.labs.base import Lab
 from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
 from tutor.widgets.param_input import ParamInput
 
@@ -262,3 +263,22 @@ def test_core_packages_are_declared():
     from tutor.labs import lab_core_packages
 
     assert lab_core_packages("mlp") == ("nn", "optim")
+
+
+async def test_every_redraw_posts_state_changed(lab_app):
+    seen: list[int] = []
+    app = lab_app("mlp")
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        original = lab.post_message
+
+        def record(message):
+            if isinstance(message, Lab.StateChanged):
+                seen.append(message.step)
+            return original(message)
+
+        lab.post_message = record
+        await pilot.press("n", "n", "b")
+        await pilot.pause()
+        assert seen[-3:] == [1, 2, 1]

@@ -206,6 +206,7 @@ class MlpLab(Lab):
         self.query_one(StepControls).status = f"step {s.step}"
         self.draw_region()
         self.draw_weights()
+        self.post_message(Lab.StateChanged(self.lab_name, s.step))
 
     def _set_text(self, selector: str, text: str, layout: bool = False) -> None:
         """Update a Static only when its text changes. The fixed-height ones skip the layout
