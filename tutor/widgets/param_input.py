@@ -179,10 +179,16 @@ class ParamInput(Widget):
     def _show_value(self) -> None:
         if not self.is_mounted:
             return
+        # Labs set `value` on every step to mirror their state: touch the field only when
+        # what it shows changes (setting an Input's value repaints it and moves its cursor).
         if self.kind == "choice":
-            self.query_one(Select).value = self._value
+            select = self.query_one(Select)
+            if select.value != self._value:
+                select.value = self._value
         else:
-            self.query_one(Input).value = _format(self._value)
+            field, text = self.query_one(Input), _format(self._value)
+            if field.value != text:
+                field.value = text
 
     def watch_error(self, error: str) -> None:
         self.set_class(bool(error), "-invalid")

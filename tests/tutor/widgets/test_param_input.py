@@ -186,3 +186,24 @@ async def test_typing_in_a_lab_does_not_trigger_lab_keys():
         assert lab.calls == [] and not lab.playing
         assert field.value == "nbr "
         assert "number" in app.query_one("#lr", ParamInput).error
+
+
+async def test_setting_the_shown_value_again_leaves_the_field_alone(monkeypatch):
+    app = ParamsApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lr = app.query_one("#lr", ParamInput)
+        field = lr.query_one(Input)
+        select = app.query_one("#opt", ParamInput).query_one(Select)
+        touched: list[str] = []
+        monkeypatch.setattr(field, "refresh", lambda *a, **k: touched.append("input"))
+        monkeypatch.setattr(select, "refresh", lambda *a, **k: touched.append("select"))
+        lr.value = 0.1  # what it shows already (a lab mirroring its state every step)
+        app.query_one("#opt", ParamInput).value = "sgd"
+        assert touched == []
+        lr.value = 0.25
+        assert field.value == "0.25" and "input" in touched
+        field.value = "oops"  # a typed, not yet checked text is replaced by a value from code
+        lr.value = 0.25
+        assert field.value == "0.25"
+        assert app.changes == []
