@@ -131,3 +131,29 @@ def test_core_packages_is_empty_since_the_lab_calls_no_kernel():
             "print(sorted(m for m in sys.modules if m == 'core' or m.startswith('core.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_enter_returns_the_keys_to_the_lab_and_escape_leaves_an_input(lab_app):
+    """Regression: after typing scores and enter, n typed into the field instead of stepping."""
+    async with lab_app("losses", scale=2.0).run_test(size=(120, 36)) as pilot:
+        lab = pilot.app.query_one(LossesLab)
+        field = lab.query_one("#loss-logits")
+        field.focus()
+        field.value = "3, 1, 0"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.focused is lab
+        await pilot.press("n")
+        assert lab.model.scale > 2.0 and field.value == "3, 1, 0"
+        field.focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.focused is lab
+
+
+@pytest.mark.parametrize("mode", ["compare", "stability"])
+def test_table_lines_fit_beside_the_lesson_text(mode):
+    """Regression: lines of 60+ columns wrapped mid-formula in the ~45 columns beside the text."""
+    lab = LossesLab(validate_lab("losses", {"mode": mode, "label": 1, "scale": 450.0}))
+    lines = lab._table().splitlines()
+    assert max(len(line) for line in lines) <= 45, lines

@@ -228,3 +228,24 @@ async def test_batch_size_input_on_least_squares(lab_app):
         assert lab.model.batch_size == 100 and lab.model.surface.batch_size == 100
         exact = lab.model.runs["sgd"].losses
         assert np.all(np.diff(exact) <= 1e-12) and not np.all(np.diff(noisy) <= 1e-12)
+
+
+async def test_enter_returns_the_keys_to_the_lab_and_escape_leaves_an_input(lab_app):
+    """Regression: the lesson says "edit η and watch it diverge", but after enter the keys
+    (space, n, f) went into the η field; escape in a field went back to the catalog."""
+    async with lab_app("optimizer", surface="quadratic", optimizers=["sgd"],
+                       lr=[0.09], steps=100).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = _field(lab, "lr").query_one("Input")
+        field.focus()
+        field.value = "0.11"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.focused is lab
+        await pilot.press("f", "f")
+        assert lab.model.t == 100 and lab.model.has_diverged("sgd")
+        assert field.value == "0.11"
+        field.focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.focused is lab

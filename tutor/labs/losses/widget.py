@@ -42,7 +42,10 @@ class LossesLab(Lab):
     }
     """
 
-    BINDINGS = [Binding("m", "toggle_mode", "Compare/stability")]
+    BINDINGS = [
+        Binding("m", "toggle_mode", "Compare/stability"),
+        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+    ]
 
     lab_name = "losses"
 
@@ -75,26 +78,31 @@ class LossesLab(Lab):
         m = self.model
         v = m.view()
         c = m.base.size
+        # Short lines: beside the lesson text the table gets about 45 columns.
         head = [f"scores x = s · {_vec(m.base)},  s = {m.scale:.4g}",
-                f"x = {_vec(v.logits)}   shape ({c},); x.unsqueeze(0) is ({1}, {c})",
+                f"x = {_vec(v.logits)}",
+                f"shape ({c},); x.unsqueeze(0) has shape (1, {c})",
                 f"true class y = {m.label}"]
         if m.mode == "compare":
             return "\n".join(head + [
                 f"softmax p = {_vec(v.probs)}",
-                f"MSE  ‖p − e_y‖²        = {v.mse:.4g}   (at most 2)",
-                f"CE   −log p_y          = {v.ce:.4g}",
+                f"MSE ‖p − e_y‖² = {v.mse:.4g}   (at most 2)",
+                f"CE  −log p_y   = {v.ce:.4g}",
                 "",
-                "Both are 0 for a perfect prediction. Made confidently wrong,",
-                "MSE saturates while CE keeps growing (and so does its gradient).",
+                "Both are 0 for a perfect prediction.",
+                "Confidently wrong: MSE saturates, CE",
+                "(and its gradient) keeps growing.",
             ])
-        naive = f"{v.ce_naive + 0.0:.4g}" + ("   ✗ overflow: inf / inf" if v.overflowed else "")
+        naive = f"{v.ce_naive + 0.0:.4g}"
         x_m = v.logits - v.m
         return "\n".join(head + [
-            f"naive:  exp(x) = {_vec(v.exp_naive)}",
-            f"        −log(exp(x_y) / Σ exp(xᵢ)) = {naive}",
-            f"log-sum-exp:  m = max x = {v.m:.4g},  x − m = {_vec(x_m)}",
-            f"        exp(x − m) = {_vec(v.exp_shifted)},  Σ = {v.exp_shifted.sum():.4g}",
-            f"        m + log Σ − x_y = {v.ce + 0.0:.4g}",
+            f"naive: exp(x) = {_vec(v.exp_naive)}",
+            f"  −log(exp(x_y) / Σ exp(xᵢ)) = {naive}",
+            "  ✗ overflow: inf / inf" if v.overflowed else "  ✓ finite at this scale",
+            f"log-sum-exp: m = max x = {v.m:.4g}",
+            f"  x − m = {_vec(x_m)}",
+            f"  exp(x − m) = {_vec(v.exp_shifted)}",
+            f"  Σ = {v.exp_shifted.sum():.4g},  m + log Σ − x_y = {v.ce + 0.0:.4g}",
         ])
 
     def refresh_all(self) -> None:
@@ -162,6 +170,7 @@ class LossesLab(Lab):
             self._message(f"✗ {exc}; kept y = {self.model.label}")
             return
         self.refresh_all()
+        self._back_to_lab(event.param_input)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "loss-logits":
@@ -174,6 +183,25 @@ class LossesLab(Lab):
             return
         self._message("")
         self.refresh_all()
+        self._back_to_lab(event.input)
+
+    def _back_to_lab(self, field) -> None:
+        """After a value is entered (enter, not a click elsewhere), the keys go to the lab
+        again: n, b and m work at once."""
+        focused = self.screen.focused
+        if focused is not None and field in focused.ancestors_with_self:
+            self.focus()
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only leaves an input; with the lab focused it goes on to the screen (which
+        returns to the catalog)."""
+        if action == "leave_inputs":
+            focused = self.screen.focused
+            return focused is not None and focused is not self and self in focused.ancestors
+        return True
 
     def action_toggle_mode(self) -> None:
         self.model.mode = "stability" if self.model.mode == "compare" else "compare"

@@ -50,6 +50,8 @@ class TextLines(Widget):
             self._strips.pop(y, None)
         for y in [y for y in self._strips if y >= len(lines)]:
             del self._strips[y]
+        if not self.is_mounted:
+            return
         if grew:
             self.refresh(layout=True)
         elif changed:

@@ -60,7 +60,7 @@ class OptimizerLab(Lab):
         & #opt-map { width: 1fr; height: 1fr; }
         & #opt-conv { height: 1fr; display: none; }
         & #opt-side { width: %d; padding: 0 0 0 1; }
-        & #opt-legend { height: auto; margin: 0 0 1 0; }
+        & #opt-legend { height: 9; margin: 0 0 1 0; }
         & #opt-message { height: auto; color: $text-warning; }
         & #opt-bottom { height: 12; }
         & #opt-chart { width: 1fr; height: 1fr; }
@@ -72,8 +72,8 @@ class OptimizerLab(Lab):
     """ % (SIDE_WIDTH, SIDE_WIDTH)
 
     BINDINGS = [
-        Binding("o", "cycle_focus", "Focus next"),
-        Binding("t", "toggle_optimizer", "In/out of race"),
+        Binding("o", "cycle_focus", "Focus"),
+        Binding("t", "toggle_optimizer", "In/out"),
         Binding("s", "next_surface", "Surface", show=False),
         Binding("c", "toggle_mode", "Convergence"),
         Binding("d", "toggle_chart", "Loss/distance", show=False),
@@ -82,6 +82,7 @@ class OptimizerLab(Lab):
         Binding("right", "move(1, 0)", "Start →", show=False),
         Binding("up", "move(0, 1)", "Start ↑", show=False),
         Binding("down", "move(0, -1)", "Start ↓", show=False),
+        Binding("escape", "leave_inputs", "Back to the lab", show=False),
     ]
 
     lab_name = "optimizer"
@@ -110,7 +111,7 @@ class OptimizerLab(Lab):
                     yield ParamInput(key, label, h[key], min=low, max=high, step=step,
                                      id=f"opt-in-{key}")
                 spec = PARAMS["batch_size"]
-                yield ParamInput("batch_size", "batch", m.batch_size, kind="int", min=spec.min,
+                yield ParamInput("batch_size", "batch size", m.batch_size, kind="int", min=spec.min,
                                  max=spec.max, step=1, id="opt-in-batch")
                 yield Static("", id="opt-message", markup=False)
         with Horizontal(id="opt-bottom"):
@@ -289,6 +290,7 @@ class OptimizerLab(Lab):
                 m.set_surface(event.value)
                 self._sync_inputs()
                 self.refresh_all(map_changed=True)
+                self._back_to_lab(event.param_input)
                 return
             if event.name == "batch_size":
                 m.set_batch_size(event.value)
@@ -299,6 +301,25 @@ class OptimizerLab(Lab):
             self._sync_inputs()
             return
         self.refresh_all()
+        self._back_to_lab(event.param_input)
+
+    def _back_to_lab(self, box: ParamInput) -> None:
+        """After a value is entered (enter, not a click elsewhere), the keys go to the lab
+        again: space plays, n steps, at once."""
+        focused = self.screen.focused
+        if focused is not None and box in focused.ancestors_with_self:
+            self.focus()
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape only leaves an input; with the lab focused it goes on to the screen (which
+        returns to the catalog)."""
+        if action == "leave_inputs":
+            focused = self.screen.focused
+            return focused is not None and focused is not self and self in focused.ancestors
+        return True
 
     def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
         event.stop()
