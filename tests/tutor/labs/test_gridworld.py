@@ -161,6 +161,62 @@ def test_single_moves_log_the_update():
     assert model.agent in (s2, None)
 
 
+def test_cells_that_cannot_reach_a_terminal_are_reported_before_sweeping():
+    """Lesson 8.5: removing the notes' terminals makes value iteration run forever; the lab says
+    so at once instead of after its 1000-sweep limit."""
+    from dataclasses import replace
+
+    model = GridModel(preset("notes"))
+    assert not model.diverges() and not model.stuck_cells().any()
+    model.toggle_terminal((0, 0))
+    assert not model.diverges()  # the other corner is still reachable from every cell
+    model.toggle_terminal((4, 4))
+    assert model.diverges() and model.stuck_cells().sum() == 25
+    # a walled-in pocket with γ = 1 diverges; with γ < 1 or zero rewards it converges
+    walled = replace(preset("notes"), walls=frozenset({(1, 0), (0, 1), (1, 1)}),
+                     terminals=frozenset({(4, 4)}))
+    model = GridModel(walled)
+    assert model.diverges() and model.stuck_cells().sum() == 1  # the corner (0, 0)
+    assert not GridModel(replace(walled, gamma=0.9)).diverges()
+    assert not GridModel(replace(walled, step_reward=0.0)).diverges()
+    assert not GridModel(preset("teleport")).diverges()  # no terminal, but γ = 0.9
+    assert not GridModel(walled, mode="q_learning").diverges()
+
+
+def test_policy_match_counts_cells_whose_greedy_move_is_optimal():
+    model = GridModel(preset("corners"), mode="q_learning", episodes=50, epsilon=0.3,
+                      alpha=0.5, seed=1)
+    # Q = 0: every move ties, which is optimal only where all four moves are (2 cells)
+    assert model.policy_match() == (2, 14)
+    model.advance(40)
+    good, total = model.policy_match()
+    assert total == 14 and good == 14
+
+
+def test_loop_panel_lines_fit_the_side_panel():
+    """The side panel is 32 characters wide: no line of the Q-learning text may wrap."""
+    from tutor.labs.gridworld.text import loop_text
+
+    for name, episodes in (("notes", 0), ("cliff", 0), ("cliff", 10), ("maze", 0)):
+        model = GridModel(preset(name), mode="q_learning", episodes=episodes, seed=3)
+        model.advance(25)
+        text = loop_text(model)
+        assert "T = " in text or episodes, text
+        assert max(len(line) for line in text.split("\n")) <= 32, text
+
+
+def test_short_status_fits_beside_the_playback_buttons():
+    model = GridModel(preset("teleport"))
+    model.advance(60)
+    assert model.status().startswith("sweep 60, Δ")
+    assert model.status(short=True) == "sweep 60"
+    model.advance(1000)
+    assert model.status(short=True) == f"sweep {model.k} ✓"
+    q = GridModel(preset("cliff"), mode="q_learning", episodes=10)
+    q.advance(3)
+    assert q.status(short=True) == "30 episodes"
+
+
 def test_format_fits_widths():
     for value in (-14.0, 24.4189, -100.0, 0.852, 1e6, -0.0, 123456.0):
         for width in (3, 4, 5, 7):
@@ -358,6 +414,59 @@ async def test_q_learning_mode_runs_and_plots(lab_app):
         assert len(lab.model.episode_returns) == 80
 
 
+async def test_status_stays_on_one_line_beside_a_lesson(lab_app):
+    """At the width a lesson leaves the lab, the long status wrapped and the playback bar grew a
+    line during playback, squeezing the grid; the short one fits, the long one returns wide."""
+    app = lab_app("gridworld", preset="teleport", sweeps=60)
+    async with app.run_test(size=(80, 30)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        controls = lab.query_one("#gw-controls")
+        assert controls.status == "sweep 60" and controls.size.height == 1
+        await pilot.resize_terminal(140, 36)
+        await pilot.pause()
+        assert controls.status.startswith("sweep 60, Δ") and controls.size.height == 1
+
+
+async def test_stuck_cells_message_appears_before_any_sweep(lab_app):
+    app = lab_app("gridworld", preset="notes", select=[0, 0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("t")
+        assert not lab.query_one("#gw-message").has_class("-shown")
+        for _ in range(4):
+            await pilot.press("down", "right")
+        await pilot.press("t")
+        await pilot.pause()
+        message = lab.query_one("#gw-message")
+        assert message.has_class("-shown") and "25 cells cannot reach" in _text(message)
+        assert lab.model.k == 0
+
+
+async def test_terminals_are_coloured_by_their_reward_and_teleports_named(lab_app):
+    from tutor.labs.gridworld.gridview import GOAL_BG, PIT_BG, TERMINAL_BG
+
+    def colours(view):
+        return {seg.style.bgcolor.name for y in range(view.size.height)
+                for seg in view.render_line(y) if seg.style and seg.style.bgcolor}
+
+    def text(view):
+        return "\n".join(view.render_line(y).text for y in range(view.size.height))
+
+    async with lab_app("gridworld", preset="slippery").run_test(size=(120, 36)) as pilot:
+        view = _lab(pilot.app).query_one(GridView)
+        await pilot.pause()
+        assert {PIT_BG, GOAL_BG} <= colours(view) and TERMINAL_BG not in colours(view)
+    async with lab_app("gridworld", preset="teleport").run_test(size=(120, 36)) as pilot:
+        view = _lab(pilot.app).query_one(GridView)
+        await pilot.pause()
+        assert "A ⇒+10" in text(view) and "B ⇒+5" in text(view) and "A'" in text(view)
+    async with lab_app("gridworld", preset="notes").run_test(size=(120, 36)) as pilot:
+        view = _lab(pilot.app).query_one(GridView)
+        await pilot.pause()
+        assert TERMINAL_BG in colours(view) and PIT_BG not in colours(view)
+
+
 @pytest.mark.parametrize("size", [(20, 8), (40, 12), (60, 20), (80, 30)])
 async def test_small_terminals_do_not_crash(lab_app, size):
     async with lab_app("gridworld", preset="maze", select=[0, 0]).run_test(size=size) as pilot:
@@ -408,6 +517,12 @@ def test_snapshot_maze_beside_a_lesson(snap_compare):
     assert snap_compare(app, terminal_size=(80, 30))
 
 
+def test_snapshot_cliff_q_learning_beside_a_lesson(snap_compare):
+    """Single moves: the red cliff, the agent, the loop panel with the update written out."""
+    app = LabApp("gridworld", dict(preset="cliff", mode="q_learning", episodes=0, sweeps=40))
+    assert snap_compare(app, terminal_size=(80, 30))
+
+
 async def test_lesson_parameters_override_the_preset(lab_app):
     app = lab_app("gridworld", preset="teleport", gamma=0.5, slip=0.1, rows=4, select=[9, 9])
     async with app.run_test(size=(120, 36)) as pilot:
@@ -448,7 +563,8 @@ async def test_non_convergence_is_shown_in_the_lab(lab_app):
         assert "no convergence after 1000 sweeps" in _text(lab.query_one("#gw-message"))
         await pilot.press("r")
         await pilot.pause()
-        assert "no convergence" not in _text(lab.query_one("#gw-message"))
+        text = _text(lab.query_one("#gw-message"))  # back to sweep 0: the warning only
+        assert "no convergence after" not in text and "cannot reach a terminal" in text
 
 
 async def test_converged_backup_compares_with_policy_iteration(lab_app):

@@ -22,6 +22,8 @@ ARROWS = "↑↓←→"
 ARROW_SETS = tuple("".join(a for i, a in enumerate(ARROWS) if m >> i & 1) for m in range(16))
 WALL_BG, WALL_FG = "#262626", "#5a5a5a"
 TERMINAL_BG, TERMINAL_FG = "#56657a", "#ffffff"
+#: Terminal cells whose entering reward is negative (the cliff, the -1 exit) or positive.
+PIT_BG, GOAL_BG = "#8c2f39", "#2e7d4f"
 SELECT_FG = "#ff9e3d"
 AGENT_FG = "#ff3030"
 
@@ -49,7 +51,8 @@ def fmt(value: float, width: int) -> str:
 class GridData:
     """What to draw: kinds (rows, cols) 0 free 1 wall 2 terminal 3 teleport; values (rows,
     cols); arrows (rows, cols, 4) bool; q (rows, cols, 4) or None; labels {(r, c): text} shown
-    on the cell's first line (entering rewards, teleports); selected and agent cells or None."""
+    on the cell's first line (entering rewards, teleports); selected and agent cells or None;
+    rewards {(r, c): reward for entering} colour terminal cells red (< 0) or green (> 0)."""
 
     kinds: np.ndarray
     values: np.ndarray
@@ -58,6 +61,16 @@ class GridData:
     labels: dict | None = None
     selected: tuple[int, int] | None = None
     agent: tuple[int, int] | None = None
+    rewards: dict | None = None
+
+
+def _terminal_style(reward: float | None) -> Style:
+    bg = TERMINAL_BG if not reward else PIT_BG if reward < 0 else GOAL_BG
+    return _TERMINAL_STYLES[bg]
+
+
+_TERMINAL_STYLES = {bg: Style(bgcolor=bg, color=TERMINAL_FG, bold=True)
+                    for bg in (TERMINAL_BG, PIT_BG, GOAL_BG)}
 
 
 class GridView(Widget):
@@ -188,8 +201,7 @@ class GridView(Widget):
         """The fast path for grids of one-line cells narrower than 5 (a 20 x 20 grid beside a
         lesson): the same content as `_cell` with one segment per cell."""
         wall = Style(bgcolor=WALL_BG, color=WALL_FG)
-        terminal = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
-        labels = data.labels or {}
+        labels, rewards = data.labels or {}, data.rewards or {}
         blocks = []
         for r, (krow, vrow, mrow, crow) in enumerate(zip(kinds, values, masks, colours)):
             row = []
@@ -198,7 +210,8 @@ class GridView(Widget):
                     text, style = "▒" * cw, wall
                 elif kind == 2:
                     label = labels.get((r, c)) or "end"
-                    text, style = (label if len(label) < cw else "■").center(cw), terminal
+                    text = (label if len(label) < cw else "■").center(cw)
+                    style = _terminal_style(rewards.get((r, c)))
                 else:
                     arrow = ARROW_SETS[mrow[c]][:1] or "·"
                     value = fmt(vrow[c], cw - 1)
@@ -228,7 +241,7 @@ class GridView(Widget):
         elif kind == 1:
             base = Style(bgcolor=WALL_BG, color=WALL_FG)
         elif kind == 2:
-            base = Style(bgcolor=TERMINAL_BG, color=TERMINAL_FG, bold=True)
+            base = _terminal_style((data.rewards or {}).get((r, c)))
         else:
             base = self._style(rgb)
         if kind == 1:

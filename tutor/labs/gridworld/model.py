@@ -107,6 +107,7 @@ class GridModel:
         self._reference = None
         self._comparison: str | None = None
         self._q_cache: tuple | None = None
+        self._stuck: np.ndarray | None = None
         self.restart()
 
     def restart(self) -> None:
@@ -287,6 +288,49 @@ class GridModel:
             return float("nan")
         return float(np.abs(self.Q[free] - ref.Q[free]).max())
 
+    def stuck_cells(self) -> np.ndarray:
+        """(S,) bool: free cells from which no sequence of moves can reach a terminal (cached).
+
+        With γ = 1 and a reward of one sign on every move out of them, their values grow
+        without bound: value iteration (and the random policy's evaluation) cannot converge.
+        """
+        if self._stuck is None:
+            grid = self.grid
+            reach = np.zeros(grid.n_states, bool)
+            for cell in self.spec.terminals:
+                reach[grid.state(*cell)] = True
+            live = grid.probs > 0
+            while True:  # backwards: a state reaches a terminal if one of its moves can
+                more = reach | np.any(live & reach[grid.next_states], axis=(1, 2))
+                if np.array_equal(more, reach):
+                    break
+                reach = more
+            self._stuck = ~reach & ~grid.absorbing
+        return self._stuck
+
+    def diverges(self) -> bool:
+        """True when sweeping can never converge: γ = 1 and stuck cells (see `stuck_cells`)
+        whose every move earns a reward of the same sign."""
+        if self.spec.gamma < 1.0 or self.mode == "q_learning":
+            return False
+        stuck = self.stuck_cells()
+        if not stuck.any():
+            return False
+        R = self.grid.expected_rewards[stuck]
+        return bool(np.all(R < 0) or np.all(R > 0))
+
+    def policy_match(self) -> tuple[int, int]:
+        """(cells whose greedy moves under Q are all optimal under q*, non-absorbing cells): the
+        learner's policy can be right long before every Q-value is."""
+        ref = self.reference()
+        free = ~self.grid.absorbing
+        if not ref.converged:
+            return 0, int(free.sum())
+        Q = self.Q[free]
+        mine = greedy_actions(Q, atol=1e-9 * (1.0 + np.abs(Q).max(initial=0.0)))
+        best = greedy_actions(ref.Q[free], atol=1e-6)
+        return int(np.all(~mine | best, axis=1).sum()), int(free.sum())
+
     def backup(self, cell: Cell) -> Backup:
         """The Bellman backup of `cell` from the current values V_k."""
         grid = self.grid
@@ -394,15 +438,22 @@ class GridModel:
         return int(r), int(c)
 
     # --- text --------------------------------------------------------------------------------
-    def status(self) -> str:
+    def status(self, short: bool = False) -> str:
+        """The line beside the playback buttons; `short` fits a lab beside a lesson (about 12
+        characters: the details are in the side panel and the chart)."""
         state = self.history.current
         if self.mode == "q_learning":
             if self.learner is None:
-                return "every cell is terminal: nothing to learn"
+                return "nothing to learn" if short else "every cell is terminal: nothing to learn"
             n = len(self.episode_returns)
+            if short:
+                return f"{n} episodes"
             return f"{n} episodes" + (f", last G {self.returns[n - 1]:.3g}" if n else "")
         if state.k == 0:
-            return "sweep 0: V₀ = 0"
+            return "V₀ = 0" if short else "sweep 0: V₀ = 0"
+        if short:
+            mark = " ✓" if self.converged else " ✗" if state.k >= MAX_SWEEPS else ""
+            return f"sweep {state.k}{mark}"
         text = f"sweep {state.k}, Δ {state.delta:.3g}"
         if self.converged:
             text += ", converged"

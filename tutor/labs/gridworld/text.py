@@ -9,8 +9,8 @@ ARROWS = "↑↓←→"
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def _num(value: float) -> str:
-    text = fmt(value, 7)
+def _num(value: float, width: int = 7) -> str:
+    text = fmt(value, width)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -50,36 +50,53 @@ def backup_text(model: GridModel, backup: Backup, revealed: bool) -> str:
     return "\n".join(lines)
 
 
+def _cell(grid, state: int) -> str:
+    r, c = grid.cell(state)
+    return f"({r},{c})"
+
+
 def loop_text(model: GridModel) -> str:
-    """The Q-learning panel: settings, the update rule, the last transitions with numbers."""
+    """The Q-learning panel: settings, the update rule, the last transitions with numbers (lines
+    of at most 32 characters: the side panel's width)."""
     learner = model.learner
     if learner is None:
         return "Every cell is terminal: there is no state to start an episode from."
     grid = model.grid
-    start = "random" if learner.start is None else str(grid.cell(learner.start))
+    start = "in a random cell" if learner.start is None else f"at {_cell(grid, learner.start)}"
     lines = ["Agent–environment loop",
-             f"ε {model.epsilon:g} · α {model.alpha:g} · γ {model.spec.gamma:g} · start {start}",
-             "Q(s,a) ← Q + α[r + γ maxₐ' Q(s',a') − Q]"]
+             f"ε {model.epsilon:g} · α {model.alpha:g} · γ {model.spec.gamma:g}",
+             f"episodes start {start}",
+             "Q(S,A) ← Q(S,A) + α·[T − Q(S,A)]",
+             "T = R + γ maxₐ' Q(S',a')"]
     log = model.log
     if model.episodes == 0:
         if not log:
             lines.append("Press n: the agent makes one move.")
         for s, a, r, s2, *_ in log:
-            lines.append(f"S {grid.cell(s)} A {ARROWS[a]} R {fmt(r, 6)} S' {grid.cell(s2)}")
+            lines.append(f"S {_cell(grid, s)} A {ARROWS[a]} R {fmt(r, 6)} S' {_cell(grid, s2)}")
         if log:
             s, a, r, s2, q_old, target, q_new = log[-1]
-            lines.append(f"Q({grid.cell(s)},{ARROWS[a]}) ← {fmt(q_old, 6)} + {model.alpha:g}"
-                         f"·[{fmt(target, 6)} − {_num(q_old)}] = {fmt(q_new, 6)}")
+            gamma = model.spec.gamma
+            if grid.absorbing[s2]:
+                lines.append(f"T = R = {fmt(target, 5)}: S' ends the episode")
+            else:
+                best = (target - r) / gamma if gamma else 0.0
+                lines.append(f"T = {fmt(r, 5)} + {gamma:g}·{_num(best, 5)} = {fmt(target, 5)}")
+            lines += [f"Q({_cell(grid, s)},{ARROWS[a]}) ← Q + α·(T − Q)",
+                      f"= {fmt(q_old, 5)} + {model.alpha:g}·({fmt(target, 5)} − {_num(q_old, 5)})",
+                      f"= {fmt(q_new, 5)}"]
     else:
         returns = model.episode_returns
-        lines.append(f"{model.episodes} episode(s) per step; {len(returns)} so far")
+        lines.append(f"{len(returns)} episodes ({model.episodes} per step)")
         if len(returns):
             lines.append(f"last return {fmt(returns[-1], 7)}, best {fmt(returns.max(), 7)}")
     ref = model.reference()
     if ref.converged:
-        lines.append(f"vs value iteration's q*: max |Q − q*| {fmt(model.q_error(), 6)}")
+        good, total = model.policy_match()
+        lines += ["Against value iteration:",
+                  f" greedy move optimal {good}/{total}",
+                  f" max |Q − q*| {fmt(model.q_error(), 6)}"]
         if learner.start is not None:
             s = learner.start
-            lines.append(f"at the start: maxₐ Q {fmt(model.Q[s].max(), 7)}, "
-                         f"v* {fmt(ref.V[s], 7)}")
+            lines.append(f" start: maxₐ Q {fmt(model.Q[s].max(), 7)}, v* {fmt(ref.V[s], 7)}")
     return "\n".join(lines)

@@ -35,6 +35,9 @@ KEYS_HELP = (
     "e ε · a α · k episodes/step"
 )
 
+#: The longest text StepControls puts before the status ("playing · 60 fps · ").
+STATUS_PREFIX = "playing · 60 fps · "
+
 
 class GridworldLab(Lab):
     """Watch value iteration fill a Gridworld in, predict a cell's next value, edit the grid."""
@@ -343,14 +346,15 @@ class GridworldLab(Lab):
         rows, cols = spec.rows, spec.cols
         q = m.Q.reshape(rows, cols, 4) if self.show_q else None
         labels = {cell: f"{r:+g}" for cell, r in spec.rewards}
-        for src, dst, r in spec.teleports:
-            labels[src] = f"⇒{r:+g}"
-            labels.setdefault(dst, "land")
+        for name, (src, dst, r) in zip("ABCDEFGH", spec.teleports):  # A → A' as in the notes
+            labels[src] = f"{name} ⇒{r:+g}"
+            labels.setdefault(dst, f"{name}'")
         agent = m.agent
         self.query_one(GridView).show(GridData(
             kinds=m.grid.kind_grid(), values=m.V.reshape(rows, cols),
             arrows=m.arrows().reshape(rows, cols, 4), q=q, labels=labels,
-            selected=self.selected, agent=None if agent is None else m.grid.cell(agent)))
+            selected=self.selected, agent=None if agent is None else m.grid.cell(agent),
+            rewards=dict(spec.rewards)))
         mode = {"value_iteration": "value iteration", "random_policy": "random policy",
                 "q_learning": "Q-learning"}[m.mode]
         title = f"{mode} · γ {spec.gamma:g}"
@@ -358,7 +362,7 @@ class GridworldLab(Lab):
             title += f" · slip {spec.slip:g}"
         title += f" · {spec.title or 'custom grid'}"
         self.query_one("#gw-title", Static).update(title, layout=False)  # always one line
-        self.query_one(StepControls).status = m.status()
+        self._update_status()
         chart = self.query_one(LineChart)
         if m.mode == "q_learning":
             chart.log_y = False
@@ -377,9 +381,28 @@ class GridworldLab(Lab):
         if not self._message and m.finished and not m.converged and m.mode != "q_learning":
             self._put_message(f"✗ no convergence after {m.k} sweeps: with γ = 1 every cell "
                               "needs a terminal it can reach")
+        elif not self._message and m.diverges():
+            n = int(m.stuck_cells().sum())
+            self._put_message(f"✗ γ = 1 and {n} cell{'s' if n > 1 else ''} cannot reach a "
+                              "terminal: their values change every sweep, forever (no "
+                              "convergence)")
         else:
             self._show_message(self._message)
         self._refresh_side()
+
+    def _update_status(self) -> None:
+        """The status beside the playback buttons, short when the long one would wrap (the bar
+        then grows a line and squeezes the grid)."""
+        controls = self.query_one(StepControls)
+        status = self.model.status()
+        room = controls.query_one(".step-controls--status").content_size.width
+        if room and len(STATUS_PREFIX) + len(status) > room:
+            status = self.model.status(short=True)
+        controls.status = status
+
+    def on_resize(self) -> None:
+        if self._ready:
+            self._update_status()
 
     def _set_panel(self, text: str) -> None:
         """Update the side panel; skip the (whole-screen) layout pass when every line keeps its
