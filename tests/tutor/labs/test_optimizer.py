@@ -249,3 +249,29 @@ async def test_enter_returns_the_keys_to_the_lab_and_escape_leaves_an_input(lab_
         await pilot.press("escape")
         await pilot.pause()
         assert pilot.app.focused is lab
+
+
+async def test_a_lab_mounted_late_shows_the_whole_legend():
+    """Regression: mounted by the lesson screen once its kernels were warm, the legend once
+    laid out one row high, hiding all eight optimizers (seen in a lesson, timing-dependent:
+    the legend now has a fixed height of 9 rows, checked here for a lab mounted late)."""
+    from textual.app import App
+
+    from tutor.labs import validate_lab
+
+    class Late(App):
+        def on_mount(self) -> None:
+            self.set_timer(0.05, self.add_lab)
+
+        def add_lab(self) -> None:
+            self.mount(OptimizerLab(validate_lab("optimizer", {"optimizers": ["sgd", "adam"]})))
+
+    app = Late()
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.pause()
+        legend = app.query_one("#opt-legend")
+        assert legend.region.height == 9
+        lines = app.screen._compositor.render_strips()
+        text = "\n".join(strip.text for strip in lines)
+        assert "[x] ● sgd" in text and "[ ] ○ newton" in text and "▶[x] ● adam" in text
