@@ -246,3 +246,37 @@ async def test_a_lab_waits_for_its_kernels_then_mounts():
         app.ready_packages = frozenset(core.SUBPACKAGES)
         await pilot.pause()
         assert len(pane.query(Lab)) == 1 and not pane.query("#preparing")
+
+
+async def test_escape_in_a_text_field_leaves_the_field_not_the_lesson():
+    lesson = load_catalog().get("training-objective")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        field = app.screen.query(QuizView).first().query_one(Input)
+        field.focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen), "the first escape only leaves the field"
+        assert not isinstance(app.screen.focused, Input)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+
+
+async def test_escape_in_a_lab_field_returns_to_the_lab():
+    from tutor.labs.base import Lab
+
+    lesson = next(x for x in load_catalog().lessons if x.lab is not None and x.lab.name == "optimizer")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        inputs = app.screen.query_one(Lab).query(Input)
+        assert inputs, "the optimizer lab has hyperparameter fields"
+        inputs.first().focus()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert isinstance(app.screen.focused, Lab)

@@ -7,7 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, ProgressBar, Static
+from textual.widgets import Button, Footer, Header, Input, Markdown, ProgressBar, Select, Static
+from textual.widgets._select import SelectOverlay
 
 from tutor.content import Catalog, Lesson, Quiz
 from tutor.screens.catalog import TOO_SMALL, TooSmall
@@ -120,6 +121,15 @@ class LessonScreen(Screen):
         return "   ".join(parts)
 
     def action_catalog(self) -> None:
+        """Escape: leave a text field first (back to its lab or quiz); otherwise the catalog."""
+        focused = self.focused
+        if isinstance(focused, (Input, Select, SelectOverlay)):
+            pane = next((a for a in focused.ancestors if isinstance(a, (LabPane, QuizView))), None)
+            if isinstance(pane, LabPane) and pane.lab:
+                pane.focus_lab()
+            else:
+                self.query_one("#lesson-text").focus()
+            return
         self.app.show_catalog()
 
     def _go(self, offset: int) -> None:
