@@ -104,9 +104,63 @@ async def test_settings_change_the_output_and_bad_files_keep_the_last_image(lab_
         path.focus()
         path.value = str(bad)
         await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert "not an image" in lab.note and lab.params["path"] == ""
         assert lab.model.image.shape == (32, 32)
+
+
+async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp_path, monkeypatch):
+    """The file is decoded off the event loop, once: later setting changes reuse it."""
+    import threading
+
+    from core.vision.images import save_pgm
+    from tutor.labs.convolution import model as M
+
+    img = np.zeros((64, 64))
+    img[:, 32:] = 1.0
+    save_pgm(tmp_path / "mine.pgm", img)
+    calls = []
+    real = M.load_image
+
+    def spy(path, max_size):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real(path, max_size=max_size)
+
+    monkeypatch.setattr(M, "load_image", spy)
+    async with lab_app("convolution", size=32).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        path = lab.query_one("#conv-path", Input)
+        path.focus()
+        path.value = str(tmp_path / "mine.pgm")
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.params["path"] == str(tmp_path / "mine.pgm") and lab.model.image.shape == (32, 32)
+        assert calls == [False], "decoded once, in a worker thread"
+        await pilot.press("escape", "k")
+        await pilot.pause()
+        assert lab.params["kernel"] != "sobel_x" and calls == [False], "a new setting reuses the image"
+        np.testing.assert_array_equal(lab.model.image[:, 16:], 1.0)
+
+
+async def test_x_rotates_the_kernel_a_half_turn(lab_app):
+    async with lab_app("convolution", kernel="emboss", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        before = lab.model.kernel.copy()
+        out = lab.model.convolve()
+        await pilot.press("x")
+        await pilot.pause()
+        np.testing.assert_array_equal(lab.model.kernel, before[::-1, ::-1])
+        assert "180°" in lab.note and lab.params["kernel"] == "custom"
+        assert lab.query_one("#conv-cell-0-0", Input).value == "2"
+        from core.vision import convolve2d
+
+        np.testing.assert_allclose(lab.model.convolve(), convolve2d(lab.model.image, before))
+        assert not np.allclose(lab.model.convolve(), out)
+        await pilot.press("x")
+        await pilot.pause()
+        np.testing.assert_array_equal(lab.model.kernel, before)
 
 
 async def test_stack_view_keys(lab_app):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -12,7 +14,7 @@ from tutor.labs.base import Lab
 from tutor.labs.convolution import params as P
 from tutor.labs.convolution import text as T
 from tutor.labs.convolution.kernels import parse_weight
-from tutor.labs.convolution.model import ConvModel
+from tutor.labs.convolution.model import ConvModel, read_image
 from tutor.labs.convolution.views import render_views
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
@@ -81,12 +83,21 @@ class ConvolutionLab(Lab):
         Binding("comma", "layers(-1)", "Layer -", show=False),
         Binding("full_stop", "layers(1)", "Layer +", show=False),
         Binding("k", "next_kernel", "Kernel"),
+        Binding("x", "flip_kernel", "Flip 180°"),
         Binding("v", "next_view", "View"),
         Binding("question_mark", "reveal", "Reveal", show=False),
         Binding("escape", "focus_lab", "Lab keys", show=False),
     ]
 
     lab_name = "convolution"
+
+    class FileLoaded(Message):
+        """A worker finished decoding the student's image file (error is None on success)."""
+
+        def __init__(self, path: str, error: str | None) -> None:
+            super().__init__()
+            self.path = path
+            self.error = error
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
@@ -99,6 +110,7 @@ class ConvolutionLab(Lab):
             self.model = ConvModel(self.params)
         self.params = dict(self.model.params)
         self.revealed: set[tuple[int, int]] = set()
+        self._pending_path: str | None = None  # a file being decoded by a worker
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -160,6 +172,8 @@ class ConvolutionLab(Lab):
             return self.model.view == "slide"
         if action == "layers":
             return self.model.view == "stack"
+        if action == "flip_kernel":
+            return self.model.view in ("filter", "slide")
         return True
 
     # --- drawing -------------------------------------------------------------------------
@@ -305,6 +319,13 @@ class ConvolutionLab(Lab):
         nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
         self.apply(kernel=nxt)
 
+    def action_flip_kernel(self) -> None:
+        """Rotate the kernel by 180°: cross-correlating with it is the notes' convolution."""
+        flipped = self.model.current_kernel()[::-1, ::-1]
+        self.apply(kernel="custom", weights=flipped.tolist())
+        self.note = "kernel rotated by 180°: the output is now the notes' convolution (x again undoes it)"
+        self.query_one("#conv-message", Static).update(self.note)
+
     def action_next_view(self) -> None:
         self.apply(view=P.VIEWS[(P.VIEWS.index(self.model.view) + 1) % len(P.VIEWS)])
 
@@ -361,8 +382,16 @@ class ConvolutionLab(Lab):
     def _edited(self, field: Input, text: str) -> None:
         if field.id == "conv-path":
             path = text.strip()
-            if path != self.params["path"]:
-                self.apply(path=path)
+            if path == self.params["path"] or path == self._pending_path:
+                return
+            if not path:
+                self._pending_path = None
+                self.apply(path="")
+                return
+            self._pending_path = path
+            self.note = f"loading {path.rsplit('/', 1)[-1]} …"
+            self.query_one("#conv-message", Static).update(self.note)
+            self._decode_file(path, int(self.params["size"]))
             return
         if not field.id or not field.id.startswith("conv-cell-"):
             return
@@ -380,6 +409,28 @@ class ConvolutionLab(Lab):
             return
         kernel[r, c] = value
         self.apply(kernel="custom", weights=kernel.tolist())
+
+    @work(thread=True, exclusive=True, group="conv-image", exit_on_error=False)
+    def _decode_file(self, path: str, size: int) -> None:
+        """Decode the file off the event loop (a large JPEG through Pillow takes a while);
+        the model then finds it in read_image's cache."""
+        try:
+            read_image(path, size)
+        except ValueError as exc:
+            self.post_message(self.FileLoaded(path, str(exc)))
+            return
+        self.post_message(self.FileLoaded(path, None))
+
+    def on_convolution_lab_file_loaded(self, event: FileLoaded) -> None:
+        event.stop()
+        if event.path != self._pending_path:  # the student typed another file meanwhile
+            return
+        self._pending_path = None
+        if event.error is not None:
+            self.note = f"✗ {event.error}; kept the previous image"
+            self.query_one("#conv-message", Static).update(self.note)
+            return
+        self.apply(path=event.path)
 
     def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
         event.stop()
