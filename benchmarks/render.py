@@ -19,7 +19,12 @@ kernels may run in worker threads. Columns:
   the terminal encoding.
 - total = step + later + paint; the goal is one frame well under 16 ms (60 fps).
 
+A second table (`--play SECONDS`) plays each lab with its own timer at `--fps` and reports the
+ticks per second reached, the main-thread CPU per tick (everything: step, handlers, repaint),
+and how busy the main thread was: near 100 % means the lab cannot keep up.
+
 Usage: python benchmarks/render.py [--frames N] [--lab NAME ...] [--no-labs] [--no-widgets]
+       python benchmarks/render.py --no-widgets --play 3 --fps 30
        python benchmarks/render.py --profile LAB   (cProfile of the frames, top 30 by cumtime)
 """
 
@@ -231,6 +236,56 @@ def run_labs(names: list[str], frames: int) -> None:
     print("\n".join(details))
 
 
+async def measure_play(name: str, seconds: float, fps: float):
+    """Play the lab with its own timer at `fps` for `seconds`: ticks/s achieved, main-thread
+    CPU per tick, and the repaint's share of it. Ticks end early when a lab reaches its end."""
+    from tutor.labdemo import LabApp
+
+    with instrumented() as meter:
+        app = LabApp(name, {})
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, 4)
+            lab = app.query_one("#lab")
+            ticks = 0
+            tick = lab._tick
+
+            def counted():
+                nonlocal ticks
+                ticks += 1
+                tick()
+                if not lab.playing:  # at the end: start again, keep playing
+                    lab.reset_lab()
+                    lab.playing = True
+
+            lab._tick = counted  # the timer is rebuilt with it when fps is set
+            lab.fps = fps
+            await settle(pilot, 2)
+            before = meter.snapshot()
+            c0, w0 = time.thread_time(), time.perf_counter()
+            lab.playing = True
+            await asyncio.sleep(seconds)
+            lab.playing = False
+            c1, w1 = time.thread_time(), time.perf_counter()
+            paint = meter.snapshot().get("paint", 0.0) - before.get("paint", 0.0)
+    ticks = max(ticks, 1)
+    return dict(rate=ticks / (w1 - w0), cpu=1000 * (c1 - c0) / ticks, paint=1000 * paint / ticks,
+                busy=(c1 - c0) / (w1 - w0))
+
+
+def run_play(names: list[str], seconds: float, fps: float) -> None:
+    print(f"\nPlaying at {fps:g} fps for {seconds:g} s ({SIZE[0]}x{SIZE[1]}; main-thread CPU per tick)")
+    header = f"{'lab':<14}{'ticks/s':>9}{'cpu/tick':>10}{'paint':>8}{'busy':>7}"
+    print(header)
+    print("-" * len(header))
+    for name in names:
+        try:
+            m = asyncio.run(measure_play(name, seconds, fps))
+        except Exception as error:
+            print(f"{name:<14} failed: {type(error).__name__}: {error}")
+            continue
+        print(f"{name:<14}{m['rate']:9.1f}{m['cpu']:10.2f}{m['paint']:8.2f}{m['busy']:7.0%}", flush=True)
+
+
 def profile_lab(name: str, frames: int) -> None:
     profile = cProfile.Profile()
     asyncio.run(measure_lab(name, frames, profile=profile))
@@ -376,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-labs", action="store_true")
     parser.add_argument("--no-widgets", action="store_true")
     parser.add_argument("--profile", metavar="LAB")
+    parser.add_argument("--play", type=float, metavar="SECONDS",
+                        help="also play each lab with its own timer for SECONDS (at --fps)")
+    parser.add_argument("--fps", type=float, default=30.0)
     args = parser.parse_args(argv)
     os.environ.setdefault("NUMBA_NUM_THREADS", "2")
     if args.profile:
@@ -385,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_labs:
         run_labs(args.lab or list(lab_names()), args.frames)
+        if args.play:
+            run_play(args.lab or list(lab_names()), args.play, args.fps)
     if not args.no_widgets:
         run_widgets(max(5, args.frames))
     return 0
