@@ -37,7 +37,7 @@ async def test_step_back_and_reset(lab_app):
         assert "adam · step 4" in _text(lab, "#opt-state")
         await pilot.press("r")
         assert lab.model.t == 0
-        await pilot.press("f", "f")
+        await pilot.press("j", "j")
         assert lab.model.t == 100
 
 
@@ -242,7 +242,7 @@ async def test_enter_returns_the_keys_to_the_lab_and_escape_leaves_an_input(lab_
         await pilot.press("enter")
         await pilot.pause()
         assert pilot.app.focused is lab
-        await pilot.press("f", "f")
+        await pilot.press("j", "j")
         assert lab.model.t == 100 and lab.model.has_diverged("sgd")
         assert field.value == "0.11"
         field.focus()
@@ -275,3 +275,33 @@ async def test_a_lab_mounted_late_shows_the_whole_legend():
         lines = app.screen._compositor.render_strips()
         text = "\n".join(strip.text for strip in lines)
         assert "[x] ● sgd" in text and "[ ] ○ newton" in text and "▶[x] ● adam" in text
+
+
+async def test_lesson_keys_f_and_d_reach_the_lesson_and_j_jumps():
+    """Regression: the lab bound f (50 steps) and d (chart), hiding the lesson screen's f (lab
+    at full width) and d (done) whenever the lab had the keys; now j jumps and l switches."""
+    from tutor.app import DlTutorApp
+    from tutor.content import load_catalog
+    from tutor.screens.lesson import LessonScreen
+
+    catalog = load_catalog()
+    app = DlTutorApp(catalog, warm=False, resume=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.open_lesson("convergence-analysis")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        lab = screen.query_one(OptimizerLab)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("j")
+        assert lab.model.t == 50
+        await pilot.press("f")
+        await pilot.pause()
+        assert not screen.query_one("#lesson-text").display and lab.model.t == 50
+        await pilot.press("t", "o")  # race keys do nothing in the convergence view
+        assert lab.model.selected == ["sgd"] and lab.check_action("toggle_optimizer", ()) is None
+        await pilot.press("c", "l")
+        await pilot.pause()
+        assert lab.model.chart == "distance" and lab.check_action("toggle_optimizer", ())

@@ -41,13 +41,17 @@ HYPER_INPUTS = (
 )
 
 
+#: Keys that only mean something in the race view.
+RACE_ACTIONS = frozenset({"cycle_focus", "toggle_optimizer", "next_surface", "toggle_chart", "move"})
+
+
 class OptimizerLab(Lab):
     """Optimizers race on a loss surface; edit their hyperparameters and the start point live.
 
     The legend lists all eight optimizers with a checkbox: a click on the box adds or removes
     one, a click on its name focuses it (its equation, state and hyperparameters are shown).
     Keys: o focus the next optimizer, t add/remove it from the race, s next surface,
-    c race/convergence view, d loss/distance chart, f 50 steps ahead, arrows move the start
+    c race/convergence view, l loss/distance chart, j jump 50 steps ahead, arrows move the start
     (or click the map).
     """
 
@@ -76,8 +80,8 @@ class OptimizerLab(Lab):
         Binding("t", "toggle_optimizer", "In/out"),
         Binding("s", "next_surface", "Surface", show=False),
         Binding("c", "toggle_mode", "Convergence"),
-        Binding("d", "toggle_chart", "Loss/distance", show=False),
-        Binding("f", "forward_many", "+50 steps", show=False),
+        Binding("l", "toggle_chart", "Loss/distance", show=False),
+        Binding("j", "forward_many", "Jump +50 steps", show=False),
         Binding("left", "move(-1, 0)", "Start ←", show=False),
         Binding("right", "move(1, 0)", "Start →", show=False),
         Binding("up", "move(0, 1)", "Start ↑", show=False),
@@ -315,10 +319,12 @@ class OptimizerLab(Lab):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Escape only leaves an input; with the lab focused it goes on to the screen (which
-        returns to the catalog)."""
+        returns to the catalog). The race's keys are greyed out in the convergence view."""
         if action == "leave_inputs":
             focused = self.screen.focused
             return focused is not None and focused is not self and self in focused.ancestors
+        if action in RACE_ACTIONS and self.model.mode != "race":
+            return None
         return True
 
     def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
@@ -368,6 +374,7 @@ class OptimizerLab(Lab):
         m.set_mode("race" if m.mode == "convergence" else "convergence")
         self.set_class(m.mode == "convergence", "-convergence")
         self._sync_inputs()
+        self.refresh_bindings()
         self._map_size = (0, 0)
         self.call_after_refresh(self.refresh_all, True)
 
