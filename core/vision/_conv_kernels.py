@@ -26,6 +26,10 @@ def _ex_im2col():
     return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((9, 4)), 0, 1)
 
 
+def _ex_im2col_batched():
+    return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 9, 4)), 0, 1)
+
+
 def _ex_col2im():
     return (np.zeros((9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)), 0, 1)
 
@@ -64,6 +68,30 @@ def _im2col(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
                         else:
                             for j in range(OW):
                                 cols[t, base + j] = xp[n, c, r, j * sw + v]
+
+
+@kernel(example=_ex_im2col_batched)
+def _im2col_batched(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
+    """cols[n − n0, (c·KH + u)·KW + v, i·OW + j] = xp[n, c, i·sh + u, j·sw + v], n0 ≤ n < n1.
+
+    One (C·KH·KW, OH·OW) patch matrix per sample, for a chunk of samples small enough to stay
+    in L2: `np.matmul(w2, cols, out=y[n0:n1])` then writes the output in (N, C_out, OH·OW)
+    order directly, with no transpose and no pass through main memory.
+    """
+    C = xp.shape[1]
+    for n in range(n0, n1):
+        for c in range(C):
+            for u in range(KH):
+                for v in range(KW):
+                    t = (c * KH + u) * KW + v
+                    for i in range(OH):
+                        r = i * sh + u
+                        if sw == 1:
+                            for j in range(OW):
+                                cols[n - n0, t, i * OW + j] = xp[n, c, r, j + v]
+                        else:
+                            for j in range(OW):
+                                cols[n - n0, t, i * OW + j] = xp[n, c, r, j * sw + v]
 
 
 @kernel(example=_ex_col2im)

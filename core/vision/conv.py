@@ -152,6 +152,29 @@ def _direct_bwd_split(dout, xp, w, sh, sw, dxp, work: int) -> np.ndarray:
     return np.sum(dws, axis=0)
 
 
+#: Elements of one chunk of per-sample patch matrices (512 KB): small enough to stay in L2
+#: between the im2col copy and the matrix product that reads it.
+_CHUNK_ELEMS = 1 << 16
+
+
+def _im2col_gemm(xp, w2, KH, KW, sh, sw, OH, OW, out, n0: int, n1: int) -> None:
+    """out[n] = w2 @ patches(xp[n]) for n0 ≤ n < n1, a few samples at a time.
+
+    Building the whole (C·K·K, N·OH·OW) matrix first sent it through main memory twice (the
+    copy, then BLAS) and needed a transpose of the output; per chunk, both stay in cache and
+    `np.matmul` writes each sample's (C_out, OH·OW) block in place (it releases the GIL, so
+    threads can share a batch).
+    """
+    taps, P = w2.shape[1], OH * OW
+    nb = max(1, min(n1 - n0, _CHUNK_ELEMS // max(taps * P, 1)))
+    cols = np.empty((nb, taps, P))
+    for a in range(n0, n1, nb):
+        e = min(n1, a + nb)
+        chunk = cols[: e - a]
+        _k._im2col_batched(xp, KH, KW, sh, sw, OH, OW, chunk, a, e)
+        np.matmul(w2, chunk, out=out[a:e])
+
+
 def _use_im2col(w: np.ndarray, taps: int, positions: int, method: str) -> bool:
     """Direct loops for small patches (and for patch matrices too large to build), im2col +
     BLAS for many taps per output."""
@@ -176,11 +199,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, *, padding_mode: str = "zeros", me
     taps, positions = C * KH * KW, N * OH * OW
     if _use_im2col(w, taps, positions, method):
         check_size((taps, positions), "the im2col matrix")
-        cols = np.empty((taps, positions))
-        _split_batch(_k._im2col, N, taps * positions, xp, KH, KW, sh, sw, OH, OW, cols)
-        y = w.reshape(CO, taps) @ cols
-        y += b[:, None]
-        return np.ascontiguousarray(y.reshape(CO, N, OH, OW).transpose(1, 0, 2, 3))
+        out = np.empty((N, CO, OH * OW))
+        _split_batch(_im2col_gemm, N, taps * positions, xp, w.reshape(CO, taps), KH, KW, sh, sw, OH, OW, out)
+        out += b[None, :, None]
+        return out.reshape(N, CO, OH, OW)
     out = np.empty((N, CO, OH, OW))
     _split_batch(_k._conv2d_direct, N, taps * positions * CO, xp, w, b, sh, sw, out)
     return out

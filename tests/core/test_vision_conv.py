@@ -228,3 +228,23 @@ def test_batches_split_across_threads_match_numpy(method):
     dwin = np.lib.stride_tricks.sliding_window_view(dpad, (5, 5), axis=(2, 3))
     np.testing.assert_allclose(dx, np.einsum("nohwuv,ocuv->nchw", dwin, w[:, :, ::-1, ::-1]), atol=1e-9)
     np.testing.assert_allclose(db, d.sum(axis=(0, 2, 3)))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_im2col_in_chunks_of_samples_matches_numpy(stride, monkeypatch):
+    """The forward builds patch matrices a few samples at a time: a batch that is not a multiple
+    of the chunk, split across threads, with strides, must still give every sample's output."""
+    from core.vision import conv as conv_mod
+
+    rng = np.random.default_rng(11)
+    x, w, b = rng.normal(size=(13, 3, 17, 15)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    win = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(2, 3))[:, :, ::stride, ::stride]
+    expected = np.einsum("nchwuv,ocuv->nohw", win, w) + b[None, :, None, None]
+    # 27 taps x 56..195 positions per sample: 4 samples per chunk, so chunks of 4, 4, 4 and 1
+    monkeypatch.setattr(conv_mod, "_CHUNK_ELEMS", 4 * 27 * expected.shape[2] * expected.shape[3])
+    np.testing.assert_allclose(conv2d(x, w, b, stride=stride, method="im2col"), expected, atol=1e-11)
+    monkeypatch.setattr(conv_mod, "_CHUNK_ELEMS", 1)  # one sample per chunk
+    np.testing.assert_allclose(conv2d(x, w, b, stride=stride, method="im2col"), expected, atol=1e-11)
+    big = rng.normal(size=(64, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))  # threads share it
+    win = np.lib.stride_tricks.sliding_window_view(big[0], (5, 5), axis=(2, 3))[:, :, ::stride, ::stride]
+    np.testing.assert_allclose(conv2d(*big, stride=stride), np.einsum("nchwuv,ocuv->nohw", win, big[1]), atol=1e-10)
