@@ -11,6 +11,7 @@ from textual.widgets import Input, Label, Static
 from tutor.labs.base import Lab
 from tutor.labs.losses.model import LossesModel, curves
 from tutor.labs.losses.params import MODES
+from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.step_controls import StepControls
@@ -31,7 +32,7 @@ class LossesLab(Lab):
     LossesLab {
         layout: vertical;
         & #loss-top { height: auto; max-height: 14; }
-        & #loss-table { width: 1fr; height: auto; padding: 0 1; }
+        & #loss-table { width: 1fr; height: 11; padding: 0 1; }
         & #loss-side { width: 34; height: auto; }
         & #loss-logits-row { height: 1; }
         & #loss-logits-row > Label { min-width: 10; padding: 0 1 0 0; }
@@ -56,7 +57,7 @@ class LossesLab(Lab):
     def compose(self) -> ComposeResult:
         m = self.model
         with Horizontal(id="loss-top"):
-            yield Static("", id="loss-table", markup=False)
+            yield TextLines("", id="loss-table")
             with Vertical(id="loss-side"):
                 yield ParamInput("mode", "view", m.mode, kind="choice", choices=MODES)
                 with Horizontal(id="loss-logits-row"):
@@ -107,7 +108,8 @@ class LossesLab(Lab):
 
     def refresh_all(self) -> None:
         m = self.model
-        self.query_one("#loss-table", Static).update(self._table())
+        # Line-API text: only the rows that changed are repainted, with no layout pass.
+        self.query_one("#loss-table", TextLines).update(self._table())
         scales = m.chart_scales()
         data = curves(m.base, m.label, scales)
         chart = self.query_one("#loss-chart", LineChart)
