@@ -1,4 +1,4 @@
-"""numba kernels of 2-D cross-correlation: im2col / col2im, direct loops, and padding maps.
+"""numba kernels of 2-D cross-correlation: per-sample im2col / col2im, direct loops, padding maps.
 
 Every kernel here works on an input that is already padded (the wrappers pad with
 `_gather_pad`), so the loops have no bounds tests and index with plain non-negative
@@ -22,16 +22,12 @@ def _ex_direct_bwd():
     return (np.zeros((1, 1, 2, 2)), x, w, 1, 1, np.zeros_like(x), np.zeros_like(w), 0, 1)
 
 
-def _ex_im2col():
-    return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((9, 4)), 0, 1)
-
-
 def _ex_im2col_batched():
     return (np.zeros((1, 1, 4, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 9, 4)), 0, 1)
 
 
-def _ex_col2im():
-    return (np.zeros((9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)), 0, 1)
+def _ex_col2im_batched():
+    return (np.zeros((1, 9, 4)), 3, 3, 1, 1, 2, 2, np.zeros((1, 1, 4, 4)), 0, 1)
 
 
 def _ex_pad():
@@ -42,32 +38,6 @@ def _ex_pad():
 def _ex_unpad():
     idx = np.array([-1, 0, 1, -1], dtype=np.int64)
     return (np.zeros((1, 1, 4, 4)), idx, idx, np.zeros((1, 1, 2, 2)))
-
-
-@kernel(example=_ex_im2col)
-def _im2col(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
-    """cols[(c·KH + u)·KW + v, n·OH·OW + i·OW + j] = xp[n, c, i·sh + u, j·sw + v], n0 ≤ n < n1.
-
-    xp (N, C, Hp, Wp) padded input -> cols (C·KH·KW, N·OH·OW), so that the output is the
-    single matrix product w (C_out, C·KH·KW) @ cols. Disjoint [n0, n1) ranges write disjoint
-    columns, so threads can share the work (the GIL is released).
-    """
-    C = xp.shape[1]
-    P = OH * OW
-    for c in range(C):
-        for u in range(KH):
-            for v in range(KW):
-                t = (c * KH + u) * KW + v
-                for n in range(n0, n1):
-                    for i in range(OH):
-                        r = i * sh + u
-                        base = n * P + i * OW
-                        if sw == 1:
-                            for j in range(OW):
-                                cols[t, base + j] = xp[n, c, r, j + v]
-                        else:
-                            for j in range(OW):
-                                cols[t, base + j] = xp[n, c, r, j * sw + v]
 
 
 @kernel(example=_ex_im2col_batched)
@@ -94,25 +64,23 @@ def _im2col_batched(xp, KH, KW, sh, sw, OH, OW, cols, n0, n1):
                                 cols[n - n0, t, i * OW + j] = xp[n, c, r, j * sw + v]
 
 
-@kernel(example=_ex_col2im)
-def _col2im(dcols, KH, KW, sh, sw, OH, OW, dxp, n0, n1):
-    """The adjoint of `_im2col`: dxp[n, c, i·sh + u, j·sw + v] += dcols[t, n·OH·OW + i·OW + j]."""
+@kernel(example=_ex_col2im_batched)
+def _col2im_batched(dcols, KH, KW, sh, sw, OH, OW, dxp, n0, n1):
+    """The adjoint of `_im2col_batched`: dxp[n, c, i·sh + u, j·sw + v] += dcols[n − n0, t, i·OW + j]."""
     C = dxp.shape[1]
-    P = OH * OW
-    for c in range(C):
-        for u in range(KH):
-            for v in range(KW):
-                t = (c * KH + u) * KW + v
-                for n in range(n0, n1):
+    for n in range(n0, n1):
+        for c in range(C):
+            for u in range(KH):
+                for v in range(KW):
+                    t = (c * KH + u) * KW + v
                     for i in range(OH):
                         r = i * sh + u
-                        base = n * P + i * OW
                         if sw == 1:
                             for j in range(OW):
-                                dxp[n, c, r, j + v] += dcols[t, base + j]
+                                dxp[n, c, r, j + v] += dcols[n - n0, t, i * OW + j]
                         else:
                             for j in range(OW):
-                                dxp[n, c, r, j * sw + v] += dcols[t, base + j]
+                                dxp[n, c, r, j * sw + v] += dcols[n - n0, t, i * OW + j]
 
 
 @kernel(example=_ex_direct, fastmath={"contract"})

@@ -175,6 +175,33 @@ def _im2col_gemm(xp, w2, KH, KW, sh, sw, OH, OW, out, n0: int, n1: int) -> None:
         np.matmul(w2, chunk, out=out[a:e])
 
 
+def _im2col_gemm_bwd(xp, w2t, g, KH, KW, sh, sw, OH, OW, dxp, dw2, n0: int, n1: int) -> None:
+    """The backward of `_im2col_gemm` for samples n0 ≤ n < n1, chunk by chunk: dw2 (C_out,
+    C·K·K) += Σ_n g[n] @ patches[n]ᵀ and dxp += col2im(w2ᵀ @ g[n]); g is dout (N, C_out, OH·OW)."""
+    taps, P = w2t.shape[0], OH * OW
+    nb = max(1, min(n1 - n0, _CHUNK_ELEMS // max(taps * P, 1)))
+    cols, dcols = np.empty((nb, taps, P)), np.empty((nb, taps, P))
+    for a in range(n0, n1, nb):
+        e = min(n1, a + nb)
+        chunk, dchunk = cols[: e - a], dcols[: e - a]
+        _k._im2col_batched(xp, KH, KW, sh, sw, OH, OW, chunk, a, e)
+        dw2 += np.matmul(g[a:e], chunk.transpose(0, 2, 1)).sum(axis=0)
+        np.matmul(w2t, g[a:e], out=dchunk)
+        _k._col2im_batched(dchunk, KH, KW, sh, sw, OH, OW, dxp, a, e)
+
+
+def _run_slices(fn, arg_lists) -> None:
+    """fn(*args) for each argument tuple, in the thread pool when there are several."""
+    global _POOL
+    if len(arg_lists) == 1:
+        fn(*arg_lists[0])
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
+    for f in [_POOL.submit(fn, *args) for args in arg_lists]:
+        f.result()
+
+
 def _use_im2col(w: np.ndarray, taps: int, positions: int, method: str) -> bool:
     """Direct loops for small patches (and for patch matrices too large to build), im2col +
     BLAS for many taps per output."""
@@ -229,12 +256,14 @@ def conv2d_backward(
     taps, positions = C * KH * KW, N * OH * OW
     if _use_im2col(w, taps, positions, method):
         check_size((taps, positions), "the im2col matrix")
-        cols = np.empty((taps, positions))
-        _split_batch(_k._im2col, N, taps * positions, xp, KH, KW, sh, sw, OH, OW, cols)
-        g = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(CO, positions)
-        dw = (g @ cols.T).reshape(w.shape)
-        dcols = np.ascontiguousarray(w.reshape(CO, taps).T @ g)
-        _split_batch(_k._col2im, N, taps * positions, dcols, KH, KW, sh, sw, OH, OW, dxp)
+        g = dout.reshape(N, CO, OH * OW)
+        w2t = np.ascontiguousarray(w.reshape(CO, taps).T)
+        parts = min(_THREADS, N) if taps * positions >= 1 << 18 else 1
+        dws = [np.zeros((CO, taps)) for _ in range(parts)]
+        bounds = [N * k // parts for k in range(parts + 1)]
+        args = (xp, w2t, g, KH, KW, sh, sw, OH, OW, dxp)
+        _run_slices(_im2col_gemm_bwd, [(*args, dws[k], bounds[k], bounds[k + 1]) for k in range(parts)])
+        dw = (dws[0] if parts == 1 else np.sum(dws, axis=0)).reshape(w.shape)
     else:
         dw = _direct_bwd_split(dout, xp, w, sh, sw, dxp, taps * positions * CO)
     if not (ph or pw):

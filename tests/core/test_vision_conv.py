@@ -184,7 +184,7 @@ def kernels_forbidden(monkeypatch):
     def boom(*args):
         raise AssertionError("a kernel ran on unchecked input")
 
-    for name in ("_im2col", "_col2im", "_conv2d_direct", "_conv2d_direct_bwd", "_gather_pad", "_scatter_pad"):
+    for name in ("_im2col_batched", "_col2im_batched", "_conv2d_direct", "_conv2d_direct_bwd", "_gather_pad", "_scatter_pad"):
         monkeypatch.setattr(_conv_kernels, name, boom)
     monkeypatch.setattr(conv_mod, "_k", _conv_kernels)
 
