@@ -53,7 +53,7 @@ class DlTutorApp(App):
     CSS_PATH = "tutor.tcss"
     COMMANDS = App.COMMANDS | {LessonCommands}
     MIN_SIZE = (60, 16)
-    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_SIZE[0], "-wide-enough")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_SIZE[0], "-narrow"), (100, "-wide-enough")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_SIZE[1], "-tall-enough")]
 
     BINDINGS = [

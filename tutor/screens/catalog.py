@@ -130,7 +130,7 @@ class CatalogScreen(Screen):
             )
             lines.append(f"Quizzes: {right}/{len(quizzes)} answered correctly")
         preview = next((p for p in lesson.text.split("\n\n") if p.strip() and not p.startswith("#")), "")
-        preview = " ".join(preview.replace("**", "").replace("`", "").split())
+        preview = " ".join(preview.replace("*", "").replace("`", "").split())
         if len(preview) > 320:
             preview = preview[:317].rsplit(" ", 1)[0] + "…"
         lines += ["", preview, "", f"Status: {status}    enter: open"]
