@@ -119,7 +119,9 @@ class CatalogScreen(Screen):
         if lesson is None:
             return ""
         status = self.app.progress.status(lesson.id)
-        lines = [lesson.title, "", f"Notes sections: {', '.join(lesson.sections) or '-'}"]
+        lines = [lesson.title, ""]
+        if lesson.sections:
+            lines.append(f"Notes sections: {', '.join(lesson.sections)}")
         lines.append(f"Lab: {lesson.lab.name}" if lesson.lab else "Reading only (no lab)")
         quizzes = lesson.quizzes
         if quizzes:
