@@ -248,3 +248,25 @@ def test_im2col_in_chunks_of_samples_matches_numpy(stride, monkeypatch):
     big = rng.normal(size=(64, 6, 14, 14)), rng.normal(size=(16, 6, 5, 5))  # threads share it
     win = np.lib.stride_tricks.sliding_window_view(big[0], (5, 5), axis=(2, 3))[:, :, ::stride, ::stride]
     np.testing.assert_allclose(conv2d(*big, stride=stride), np.einsum("nchwuv,ocuv->nohw", win, big[1]), atol=1e-10)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_backward_in_chunks_of_samples_is_the_adjoint(stride, monkeypatch):
+    """dw against einsum and dx by the adjoint identity <conv(z), d> = <z, dx>, with chunks of
+    one sample, of three samples, and the default chunks split across threads."""
+    from core.vision import conv as conv_mod
+
+    rng = np.random.default_rng(12)
+    for shape, wshape, chunk in [((7, 3, 13, 11), (4, 3, 3, 3), 1), ((7, 3, 13, 11), (4, 3, 3, 3), 3 * 27 * 30),
+                                 ((64, 6, 14, 14), (16, 6, 5, 5), None)]:  # fmt: skip
+        if chunk is not None:
+            monkeypatch.setattr(conv_mod, "_CHUNK_ELEMS", chunk)
+        x, w = rng.normal(size=shape), rng.normal(size=wshape)
+        K = wshape[2]
+        win = np.lib.stride_tricks.sliding_window_view(x, (K, K), axis=(2, 3))[:, :, ::stride, ::stride]
+        d = rng.normal(size=(shape[0], wshape[0], win.shape[2], win.shape[3]))
+        dx, dw, db = conv2d_backward(d, x, w, stride=stride, method="im2col")
+        np.testing.assert_allclose(dw, np.einsum("nohw,nchwuv->ocuv", d, win), atol=1e-9)
+        np.testing.assert_allclose(db, d.sum(axis=(0, 2, 3)), atol=1e-12)
+        z = rng.normal(size=shape)
+        assert np.sum(conv2d(z, w, stride=stride) * d) == pytest.approx(np.sum(z * dx), rel=1e-10)

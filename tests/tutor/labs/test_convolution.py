@@ -58,6 +58,32 @@ async def test_predicting_an_output_pixel_posts_an_answer(lab_app):
         assert f"= {w.total:.4g}" in str(lab.query_one("#conv-info").render())
 
 
+async def test_typing_a_number_on_the_lab_answers_without_tabbing(lab_app):
+    """Lesson 4.2 says: type your number. With the lab focused, the first digit (or −) goes into
+    the prediction field; after enter the lab has the keys again, n steps, and the next answer
+    can be typed the same way."""
+    async with lab_app("convolution", view="slide", image="digit7", size=12, col=4, row=3).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.focus()
+        await pilot.pause()
+        predict = lab.query_one(PredictInput)
+        w = lab.model.window()
+        await pilot.press(*f"{w.output:.4f}", "enter")
+        await pilot.pause()
+        assert predict.state == "right" and lab.has_focus
+        await pilot.press("n")
+        await pilot.pause()
+        w2 = lab.model.window()
+        assert (w2.i, w2.j) != (w.i, w.j) and predict.state == "asking"
+        await pilot.press("minus", "9", "9", "enter")
+        await pilot.pause()
+        assert predict.state == "wrong" and lab.has_focus
+        await pilot.press("v")  # outside the sliding window, digits are left alone
+        await pilot.pause()
+        await pilot.pause()
+        assert _lab(pilot.app).model.view == "bank"
+
+
 async def test_question_mark_reveals_the_sum(lab_app):
     async with lab_app("convolution", view="slide", size=12).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)

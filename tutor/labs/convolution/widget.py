@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -335,6 +335,23 @@ class ConvolutionLab(Lab):
             self.revealed.add((w.i, w.j))
             self.query_one(PredictInput).reveal()
             self.query_one("#conv-info", Static).update(self._info())
+
+    def on_key(self, event: events.Key) -> None:
+        """In the sliding window, typing a number answers the question: the first character
+        (a digit, − or .) moves into the prediction field, no tabbing past the kernel cells."""
+        char = event.character
+        if not (self.has_focus and self.model.view == "slide" and char and char in "0123456789-."):
+            return
+        predict = self.query_one(PredictInput)
+        if predict.state != "asking":
+            return
+        event.stop()
+        event.prevent_default()
+        field = predict.query_one(Input)
+        field.select_on_focus = False  # else focusing selects the first character, the next replaces it
+        field.value = char
+        field.cursor_position = len(char)
+        field.focus()
 
     def action_focus_lab(self) -> None:
         self.focus()
