@@ -40,6 +40,10 @@ def _text(widget) -> str:
     return str(widget.render())
 
 
+def _sub(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 # --- the model without Textual ---------------------------------------------------------------
 
 
@@ -467,6 +471,59 @@ async def test_terminals_are_coloured_by_their_reward_and_teleports_named(lab_ap
         assert TERMINAL_BG in colours(view) and PIT_BG not in colours(view)
 
 
+async def test_narrow_cells_show_arrows_not_hash_marks(lab_app):
+    """A 20 x 20 grid beside a lesson has 2-character cells: values squeezed into one
+    character came out as "#" in most cells; the arrow alone (and the colour) now."""
+    app = lab_app("gridworld", preset="open", rows=20, cols=20, slip=0.1, sweeps=30)
+    async with app.run_test(size=(81, 33)) as pilot:
+        view = _lab(pilot.app).query_one(GridView)
+        await pilot.pause()
+        assert view.geometry(*view.size)[:2] == (2, 1)
+        text = "".join(view.render_line(y).text for y in range(view.size.height))
+        assert "#" not in text and text.count("↑") > 100
+
+
+def test_value_levels_bound_the_styles():
+    from tutor.labs.gridworld.gridview import LEVELS, levels
+
+    out = levels(np.array([-1.0, 0.0, 0.5, 1.0, 2.0, np.inf, -np.inf, np.nan]), 0.0, 1.0)
+    assert out.tolist() == [0, 0, 128, 255, 255, 255, 0, LEVELS]
+    assert levels(np.array([3.0, np.nan]), 3.0, 3.0).tolist() == [128, LEVELS]
+
+
+async def test_playback_reveals_the_backup_and_asks_again_when_paused(lab_app):
+    app = lab_app("gridworld", preset="open", rows=8, cols=8, slip=0.2, gamma=0.95,
+                  select=[4, 4])
+    async with app.run_test(size=(81, 33)) as pilot:
+        lab = _lab(pilot.app)
+        predict = lab.query_one(PredictInput)
+        await pilot.pause()
+        assert predict.display and predict.state == "asking"
+        assert "= ?" in _text(lab.query_one("#gw-backup"))
+        lab.playing = True
+        lab._timer.pause()  # step by hand, as the timer would
+        heights = []
+        for _ in range(15):
+            lab._tick()
+            await pilot.pause()
+            heights.append(lab.query_one("#gw-backup").size.height)
+            assert not predict.display and "= ?" not in _text(lab.query_one("#gw-backup"))
+        assert heights == sorted(heights)  # the panel never shrinks under the student's eyes
+        await pilot.press("space")  # pause
+        await pilot.pause()
+        assert predict.display and predict.state == "asking"
+        assert f"V{_sub(lab.model.k + 1)}(4,4)" in str(predict.query_one(".predict--prompt").render())
+
+
+async def test_a_finished_run_does_not_redraw(lab_app):
+    async with lab_app("gridworld", preset="notes", sweeps=10).run_test(size=(81, 33)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        version = lab.query_one(GridView)._version
+        assert lab.model.finished and lab.step_forward() is False
+        assert lab.query_one(GridView)._version == version
+
+
 @pytest.mark.parametrize("size", [(20, 8), (40, 12), (60, 20), (80, 30)])
 async def test_small_terminals_do_not_crash(lab_app, size):
     async with lab_app("gridworld", preset="maze", select=[0, 0]).run_test(size=size) as pilot:
@@ -557,7 +614,8 @@ async def test_non_convergence_is_shown_in_the_lab(lab_app):
         lab.selected = (4, 4)
         await pilot.press("t")
         assert not lab.model.grid.terminals
-        lab.model.advance(5_000)
+        lab.model.advance(999)
+        assert lab.step_forward() is True  # sweep 1000: the lab gives up
         assert lab.step_forward() is False
         await pilot.pause()
         assert "no convergence after 1000 sweeps" in _text(lab.query_one("#gw-message"))
@@ -572,8 +630,8 @@ async def test_converged_backup_compares_with_policy_iteration(lab_app):
         size=(120, 36)
     ) as pilot:
         lab = _lab(pilot.app)
-        lab.model.advance(100)
-        lab.step_forward()
+        lab.model.advance(39)
+        assert lab.step_forward() is True  # sweep 40 converges
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert lab.model.converged

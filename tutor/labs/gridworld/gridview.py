@@ -64,6 +64,37 @@ class GridData:
     rewards: dict | None = None
 
 
+#: Values are drawn in this many colour levels, so every cell style comes from a fixed table.
+LEVELS = 256
+
+
+def _make_level_styles() -> list[Style]:
+    t = np.append(np.linspace(0.0, 1.0, LEVELS), np.nan)
+    styles = []
+    for rgb in colormap(t, 0.0, 1.0, "viridis").tolist():
+        light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
+        styles.append(Style(bgcolor="#{:02x}{:02x}{:02x}".format(*rgb),
+                            color="#000000" if light else "#ffffff"))
+    return styles
+
+
+_LEVEL_STYLES = _make_level_styles()
+
+
+def levels(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
+    """int64 colour levels of `values` scaled from [vmin, vmax] (clipped; ±inf at the ends,
+    NaN → LEVELS, vmin == vmax → the middle level)."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        t = (values - vmin) / (vmax - vmin) if vmax > vmin else np.where(
+            np.isnan(values), np.nan, 0.5)
+        t = np.clip(t, 0.0, 1.0) * (LEVELS - 1)
+    out = np.full(values.shape, LEVELS, dtype=np.int64)
+    ok = ~np.isnan(t)
+    out[ok] = np.rint(t[ok])
+    return out
+
+
 def _terminal_style(reward: float | None) -> Style:
     bg = TERMINAL_BG if not reward else PIT_BG if reward < 0 else GOAL_BG
     return _TERMINAL_STYLES[bg]
@@ -105,7 +136,7 @@ class GridView(Widget):
         self._key: tuple | None = None
         self._strips: list[Strip] = []
         self._geometry = (1, 1, 0, 0)  # cw, ch, x0, y0
-        self._styles: dict = {}  # cell colour -> Style, rebuilt with the strips
+        self._styles: dict = {}  # ("edge", cell style) -> the selected cell's edge style
 
     def show(self, data: GridData) -> None:
         self.data = data
@@ -164,19 +195,21 @@ class GridView(Widget):
         free &= data.kinds != 2
         finite = data.values[free & np.isfinite(data.values)]
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-        colours = colormap(data.values, vmin, vmax, "viridis").tolist()
-        self._styles: dict = {}
+        styles = [[_LEVEL_STYLES[i] for i in row]
+                  for row in levels(data.values, vmin, vmax).tolist()]
         kinds, values = data.kinds.tolist(), data.values.tolist()
         masks = (data.arrows.astype(np.int64) @ np.array([1, 2, 4, 8])).tolist()
         if ch == 1 and cw < 5 and data.q is None and not ascii_mode:
-            blocks = self._small_cells(data, cw, colours, kinds, values, masks)
+            blocks = self._small_cells(data, cw, styles, kinds, values, masks)
         else:
-            blocks = [[self._cell(data, r, c, cw, ch, colours[r][c], ascii_mode, kinds[r][c],
+            blocks = [[self._cell(data, r, c, cw, ch, styles[r][c], ascii_mode, kinds[r][c],
                                   values[r][c], ARROW_SETS[masks[r][c]])
                        for c in range(cols)] for r in range(rows)]
         strips = []
         blank = self.rich_style  # padding needs a real style (the monochrome filter reads it)
         pad_left = [Segment(" " * x0, blank)] if x0 else []
+        right = width - x0 - cols * cw
+        pad_right = [Segment(" " * right, blank)] if right > 0 else []
         for y in range(height):
             r, i = divmod(y - y0, ch)
             if y < y0 or r >= rows:
@@ -185,25 +218,22 @@ class GridView(Widget):
             segments = list(pad_left)
             for c in range(cols):
                 segments.extend(blocks[r][c][i])
-            strips.append(Strip(segments).crop_extend(0, width, blank))
+            if right >= 0:  # exactly `width` cells: no measuring or cropping needed
+                segments.extend(pad_right)
+                strips.append(Strip(segments, width))
+            else:
+                strips.append(Strip(segments).crop_extend(0, width, blank))
         return strips
 
-    def _style(self, rgb) -> Style:
-        key = tuple(rgb)
-        base = self._styles.get(key)
-        if base is None:
-            light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 140
-            base = self._styles[key] = Style(bgcolor="#{:02x}{:02x}{:02x}".format(*rgb),
-                                             color="#000000" if light else "#ffffff")
-        return base
-
-    def _small_cells(self, data: GridData, cw: int, colours, kinds, values, masks):
+    def _small_cells(self, data: GridData, cw: int, styles, kinds, values, masks):
         """The fast path for grids of one-line cells narrower than 5 (a 20 x 20 grid beside a
-        lesson): the same content as `_cell` with one segment per cell."""
+        lesson): one segment per cell. Cells narrower than 4 show the greedy arrow alone (a
+        value squeezed into one or two characters was mostly "#" and read as noise)."""
         wall = Style(bgcolor=WALL_BG, color=WALL_FG)
         labels, rewards = data.labels or {}, data.rewards or {}
+        arrows = [(ARROW_SETS[m][:1] or "·").center(cw) for m in range(16)]
         blocks = []
-        for r, (krow, vrow, mrow, crow) in enumerate(zip(kinds, values, masks, colours)):
+        for r, (krow, vrow, mrow, srow) in enumerate(zip(kinds, values, masks, styles)):
             row = []
             for c, kind in enumerate(krow):
                 if kind == 1:
@@ -213,10 +243,12 @@ class GridView(Widget):
                     text = (label if len(label) < cw else "■").center(cw)
                     style = _terminal_style(rewards.get((r, c)))
                 else:
-                    arrow = ARROW_SETS[mrow[c]][:1] or "·"
-                    value = fmt(vrow[c], cw - 1)
-                    text = (arrow + value if len(value) < cw else arrow).center(cw)
-                    style = self._style(crow[c])
+                    text, style = arrows[mrow[c]], srow[c]
+                    if cw >= 4:
+                        value = fmt(vrow[c], cw - 1)
+                        if "#" not in value:
+                            text = (ARROW_SETS[mrow[c]][:1] or "·") + value
+                            text = text.center(cw)
                 if data.agent == (r, c):
                     mid = cw // 2
                     row.append([[Segment(text[:mid], style),
@@ -229,7 +261,8 @@ class GridView(Widget):
             blocks.append(row)
         return blocks
 
-    def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, rgb, ascii_mode: bool,
+    def _cell(self, data: GridData, r: int, c: int, cw: int, ch: int, style: Style,
+              ascii_mode: bool,
               kind: int, value: float, arrows: str):
         """The `ch` lines of cell (r, c), each a list of segments `cw` wide."""
         inner = cw - 2 if cw >= 5 else cw
@@ -243,7 +276,7 @@ class GridView(Widget):
         elif kind == 2:
             base = _terminal_style((data.rewards or {}).get((r, c)))
         else:
-            base = self._style(rgb)
+            base = style
         if kind == 1:
             lines = ["▒" * inner if not ascii_mode else "#" * inner] * ch
         elif kind == 2:
@@ -259,7 +292,8 @@ class GridView(Widget):
             lines = [fmt(q[0], inner).center(inner), mid.center(inner)[:inner],
                      fmt(q[1], inner).center(inner)]
         else:
-            lines = self._lines(ch, label, fmt(value, inner), arrows or "·", inner)
+            text = fmt(value, inner)
+            lines = self._lines(ch, label, "" if "#" in text else text, arrows or "·", inner)
         top = (ch - len(lines)) // 2 if ch > 3 and kind != 1 else 0
         lines = [""] * top + lines + [""] * (ch - top - len(lines))  # centred vertically
         agent = data.agent == (r, c)

@@ -27,7 +27,7 @@ def backup_text(model: GridModel, backup: Backup, revealed: bool) -> str:
     gamma = model.spec.gamma
     head = "maxₐ" if backup.kind == "max" else "¼ Σₐ"
     lines = [f"Backup of ({r},{c}), sweep {k} → {k + 1}",
-             f"V{nxt}(s) = {head} [r + γ Σ p·V{now}(s')]",
+             f"V(s) ← {head} [r + γ Σ p·V(s')]",
              f"γ = {gamma:g}, V{now}({r},{c}) = {fmt(backup.value, 8)}"]
     for term in backup.terms:
         if len(term.outcomes) == 1:
@@ -78,7 +78,7 @@ def loop_text(model: GridModel) -> str:
             s, a, r, s2, q_old, target, q_new = log[-1]
             gamma = model.spec.gamma
             if grid.absorbing[s2]:
-                lines.append(f"T = R = {fmt(target, 5)}: S' ends the episode")
+                lines.append(f"T = R = {fmt(target, 5)} (the episode ends)")
             else:
                 best = (target - r) / gamma if gamma else 0.0
                 lines.append(f"T = {fmt(r, 5)} + {gamma:g}·{_num(best, 5)} = {fmt(target, 5)}")

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Input, Static
 
 from tutor.labs.base import Lab
@@ -110,8 +112,9 @@ class GridworldLab(Lab):
             except (TypeError, ValueError):
                 self._message = f"select = {select!r} is not a cell of the grid; ignored"
         self._ready = False  # set once composed: widgets can be queried
-        self._panel_shape: tuple = ()  # line lengths of the side panel's text
+        self._panel_shape: tuple = ()  # (width, context, height) of the side panel's text
         self._message_shown = ""
+        self._title = ""
         self._compared_grid = None
         self._asked: tuple | None = None
         self._answered: set[tuple] = set()
@@ -163,12 +166,14 @@ class GridworldLab(Lab):
     # --- Lab interface -------------------------------------------------------------------------
     def step_forward(self) -> bool:
         moved = self.model.step()
-        self._refresh_view()
+        if moved:  # at the end (converged) nothing changed: no redraw
+            self._refresh_view()
         return moved
 
     def step_back(self) -> bool:
         moved = self.model.back()
-        self._refresh_view()
+        if moved:
+            self._refresh_view()
         return moved
 
     def reset_lab(self) -> None:
@@ -361,7 +366,9 @@ class GridworldLab(Lab):
         if spec.slip:
             title += f" · slip {spec.slip:g}"
         title += f" · {spec.title or 'custom grid'}"
-        self.query_one("#gw-title", Static).update(title, layout=False)  # always one line
+        if title != self._title:
+            self._title = title
+            self.query_one("#gw-title", Static).update(title, layout=False)  # always one line
         self._update_status()
         chart = self.query_one(LineChart)
         if m.mode == "q_learning":
@@ -404,18 +411,37 @@ class GridworldLab(Lab):
         if self._ready:
             self._update_status()
 
-    def _set_panel(self, text: str) -> None:
-        """Update the side panel; skip the (whole-screen) layout pass when every line keeps its
-        length, since it then wraps to the same height."""
-        shape = tuple(len(line) for line in text.split("\n"))
-        self.query_one("#gw-backup", Static).update(text, layout=shape != self._panel_shape)
+    def _set_panel(self, text: str, context: tuple = ()) -> None:
+        """Update the side panel without moving what is under it: while `context` (the cell,
+        mode and grid shown) stays the same the panel never shrinks (blank lines pad it), and
+        the whole-screen layout pass runs only when it must grow. Numbers changing width as
+        they converge used to relayout the panel's eleven inputs on most frames."""
+        static = self.query_one("#gw-backup", Static)
+        width = static.content_size.width
+        if not width:
+            static.update(text)
+            self._panel_shape = ()
+            return
+        height = sum(1 if cell_len(line) <= width else  # most lines fit: no wrapping needed
+                     Content(line).get_height(static.styles, width) for line in text.split("\n"))
+        old = self._panel_shape
+        if old and old[:2] == (width, context) and height < old[2]:
+            text += "\n" * (old[2] - height)
+            height = old[2]
+        shape = (width, context, height)
+        static.update(text, layout=shape != old)
         self._panel_shape = shape
+
+    def watch_playing(self, playing: bool) -> None:
+        super().watch_playing(playing)
+        if self._ready and not playing:
+            self._refresh_side()  # back from playback: ask for the next value again
 
     def _refresh_side(self) -> None:
         m = self.model
         predict = self.query_one(PredictInput)
         if m.mode == "q_learning":
-            self._set_panel(loop_text(m))
+            self._set_panel(loop_text(m), ("loop", id(m.grid), m.episodes))
             if predict.state != "idle":
                 predict.clear()
             return
@@ -430,8 +456,14 @@ class GridworldLab(Lab):
             self._compare()
         backup = m.backup(self.selected)
         key = (id(m.grid), m.mode, m.k, self.selected)
-        revealed = key in self._answered or m.finished
-        self._set_panel(backup_text(m, backup, revealed))
+        revealed = key in self._answered or m.finished or self.playing
+        self._set_panel(backup_text(m, backup, revealed), (self.selected, m.mode, id(m.grid)))
+        # While playing nobody can answer: the question hides (re-asking every frame cost a
+        # layout pass of the whole screen) and the backup shows its numbers instead.
+        predict.display = not self.playing
+        if self.playing:
+            self._asked = None
+            return
         if backup.kind == "absorbing" or m.finished:
             if predict.state != "idle":
                 predict.clear()
