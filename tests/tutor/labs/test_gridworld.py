@@ -471,6 +471,29 @@ async def test_terminals_are_coloured_by_their_reward_and_teleports_named(lab_ap
         assert TERMINAL_BG in colours(view) and PIT_BG not in colours(view)
 
 
+async def test_escape_leaves_a_field_then_reaches_the_lesson_screen():
+    """After a bad value the field kept the focus and lab keys (y, n) were typed into it."""
+    from tutor.app import DlTutorApp
+    from tutor.screens.catalog import CatalogScreen
+    from tutor.screens.lesson import LessonScreen
+
+    app = DlTutorApp(warm=False, resume=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.open_lesson("rl-mdp")
+        await pilot.pause()
+        lab = app.screen.query_one("#lab")
+        lab.focus()
+        await pilot.press("z", "0", "enter")  # rows = 0: refused, the field keeps the focus
+        assert isinstance(app.focused, Input) and lab.model.spec.rows == 5
+        await pilot.press("escape")
+        assert app.focused is lab and isinstance(app.screen, LessonScreen)
+        await pilot.press("n")
+        assert lab.model.k == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+
+
 async def test_narrow_cells_show_arrows_not_hash_marks(lab_app):
     """A 20 x 20 grid beside a lesson has 2-character cells: values squeezed into one
     character came out as "#" in most cells; the arrow alone (and the colour) now."""

@@ -34,7 +34,8 @@ KEYS_HELP = (
     "g γ · s slip · u step reward\n"
     "z size · m mode · p preset\n"
     "v Q-values · i predict\n"
-    "e ε · a α · k episodes/step"
+    "e ε · a α · k episodes/step\n"
+    "esc back from a field"
 )
 
 #: The longest text StepControls puts before the status ("playing · 60 fps · ").
@@ -84,6 +85,7 @@ class GridworldLab(Lab):
         Binding("e", "focus_input('epsilon')", "ε", show=False),
         Binding("a", "focus_input('alpha')", "α", show=False),
         Binding("k", "focus_input('episodes')", "Episodes", show=False),
+        Binding("escape", "leave_inputs", "Back to the lab", show=False),
     ]
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
@@ -243,6 +245,17 @@ class GridworldLab(Lab):
         self.selected = None
         self._edit(self.model.load_preset, name)
         self.query_one("#pi-preset", ParamInput).value = name
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape leaves a field for the lab's keys (after a bad value the field kept the focus
+        and every key typed into it); with the lab focused it goes on to the screen."""
+        if action == "leave_inputs":
+            focused = self.screen.focused
+            return focused is not None and focused is not self and self in focused.ancestors
+        return True
 
     def action_focus_input(self, name: str) -> None:
         if name == "predict":
