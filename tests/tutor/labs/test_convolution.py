@@ -179,7 +179,7 @@ async def test_x_rotates_the_kernel_a_half_turn(lab_app):
         await pilot.pause()
         np.testing.assert_array_equal(lab.model.kernel, before[::-1, ::-1])
         assert "180°" in lab.note and lab.params["kernel"] == "custom"
-        assert lab.query_one("#conv-cell-0-0", Input).value == "2"
+        assert lab.query_one("#conv-cell-0-0", Input).value.strip() == "2"
         from core.vision import convolve2d
 
         np.testing.assert_allclose(lab.model.convolve(), convolve2d(lab.model.image, before))
@@ -279,3 +279,34 @@ def test_snapshot_sliding_window(snap_compare, lab_app):
 def test_snapshot_lenet(snap_compare, lab_app):
     app = lab_app("convolution", view="lenet", digit=3)
     assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+@pytest.mark.parametrize(("params", "steps"), [(dict(view="filter"), 4), (dict(view="slide", size=12), 4),
+                                               (dict(view="stack", layers=1), 3)])  # fmt: skip
+async def test_a_step_asks_for_no_layout_pass(lab_app, monkeypatch, params, steps):
+    """A layout pass of the lesson screen costs more than the whole step: stepping changes texts
+    of the same height and kernel cells of the same length, which need only a repaint. (The
+    prediction widget of tutor/widgets re-asks with a layout in the slide view: not counted.)"""
+    from textual.widget import Widget
+
+    async with lab_app("convolution", **params).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        asked = []
+        original = Widget.refresh
+
+        def spy(self, *regions, layout=False, **kwargs):
+            chain = self.ancestors_with_self
+            if layout and lab in chain and not any(isinstance(w, PredictInput) for w in chain):
+                asked.append((type(self).__name__, self.id))
+            return original(self, *regions, layout=layout, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        before = [lab.query_one(f"#conv-cell-{r}-{c}", Input).value for r in range(3) for c in range(3)]
+        for _ in range(steps):
+            assert lab.step_forward()
+        monkeypatch.setattr(Widget, "refresh", original)
+        after = [lab.query_one(f"#conv-cell-{r}-{c}", Input).value for r in range(3) for c in range(3)]
+        if params["view"] == "filter":
+            assert before != after, "the presets changed the kernel cells"
+        assert asked == []

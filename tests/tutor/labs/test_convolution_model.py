@@ -80,7 +80,8 @@ def test_every_window_sums_to_its_output_pixel(settings):
 
 def test_formula_fills_in_the_numbers():
     m = model(size=16, kernel_size=3, padding=1, stride=2)
-    assert "(16 − 3 + 2·1)/2 + 1 = ⌊8.5⌋ = 8" in m.formula()
+    assert "(16 − 3 + 2·1)/2 + 1\n   = ⌊8.5⌋ = 8" in m.formula()
+    assert all(len(line) <= 30 for line in m.formula().splitlines()), "fits the middle column"
     assert m.output_shape() == (8, 8)
 
 

@@ -161,3 +161,27 @@ async def test_pytorch_dialog_opens(lab_app):
         await pilot.press("y")
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "CodeDialog"
+
+
+async def test_a_new_batch_asks_for_no_layout_pass(lab_app, monkeypatch):
+    """n draws a new batch: texts of the same height, so a repaint and no layout of the screen."""
+    from textual.widget import Widget
+
+    async with lab_app("normalization", kind="batch", fold=True).run_test(size=(120, 36)) as pilot:
+        lab = pilot.app.query_one("#lab")
+        await pilot.pause()
+        asked = []
+        original = Widget.refresh
+
+        def spy(self, *regions, layout=False, **kwargs):
+            if layout and lab in self.ancestors_with_self:
+                asked.append((type(self).__name__, self.id))
+            return original(self, *regions, layout=layout, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        stats = str(lab.query_one("#norm-stats").render())
+        for _ in range(3):
+            assert lab.step_forward()
+        monkeypatch.setattr(Widget, "refresh", original)
+        assert str(lab.query_one("#norm-stats").render()) != stats, "the statistics changed"
+        assert asked == []

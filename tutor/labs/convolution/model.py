@@ -192,7 +192,7 @@ class ConvModel:
         K, P, S = self.k, int(self.params["padding"]), int(self.params["stride"])
         oh, ow = self.output_shape()
         exact = (W - K + 2 * P) / S + 1
-        rounded = "" if exact == ow else f" = ⌊{exact:g}⌋"
+        rounded = "" if exact == ow else f"\n   = ⌊{exact:g}⌋"  # its own line: 30 columns
         return (
             f"W′ = (W − K + 2P)/S + 1\n   = ({W} − {K} + 2·{P})/{S} + 1{rounded} = {ow}\n"
             f"output {oh} × {ow} (input {H} × {W})"

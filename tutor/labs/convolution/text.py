@@ -67,7 +67,7 @@ def stack_text(m: ConvModel) -> str:
     L, K = m.layers(), m.k
     r, c = m.focus
     return (
-        f"{L} layers of {K}×{K} ({m.current_kernel_name()}), same padding\n"
+        f"{L} layers of {K}×{K} ({m.current_kernel_name()}),\nsame padding\n"
         f"receptive field 1 + L(K − 1)\n  = 1 + {L}·{K - 1} = {side}\n"
         f"output pixel ({r}, {c}) sees\n  rows {r0}…{r1 - 1}, cols {c0}…{c1 - 1}\n"
         "arrows move it · , . layers"
@@ -82,7 +82,7 @@ def pool_text(m: ConvModel, d: dict) -> str:
         f"{m.params['pool']} pooling {k}×{k}, stride {k}\n"
         f"map {h}×{w} → pooled {ph}×{pw}\n"
         f"input shifted right by {s} px\n"
-        f"change Σ|after−before|/Σ|before|\n"
+        f"change Σ|after−before|\n         / Σ|before|\n"
         f"  feature map  {d['change_map']:6.0%}\n"
         f"  after pool   {d['change_pooled']:6.0%}"
     )

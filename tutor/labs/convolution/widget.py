@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import events, work
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -40,6 +41,21 @@ INPUT_TITLES = {"filter": "input", "slide": "input (padded) · window", "bank": 
                 "stack": "input · receptive field", "pool": "edge map · shifted", "lenet": "digit"}  # fmt: skip
 OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activation maps",
                  "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
+
+
+def set_text(static: Static, text) -> None:
+    """`static.update(text)`, skipping unchanged text and the layout pass when the height cannot
+    change (same number of lines, every line fits the width): a full layout of the lesson
+    screen costs more than the lab's whole step."""
+    plain = text.plain if hasattr(text, "plain") else str(text)
+    lines = plain.split("\n")
+    width = static.content_size.width
+    shape = (len(lines), width > 0 and max(cell_len(line) for line in lines) <= width)
+    last = getattr(static, "_last_text", None)
+    static._last_text = (text, shape)
+    if last is not None and last[0] == text:
+        return
+    static.update(text, layout=not (last is not None and shape[1] and last[1] == shape))
 
 
 class ConvolutionLab(Lab):
@@ -188,10 +204,10 @@ class ConvolutionLab(Lab):
 
     def _redraw(self) -> None:
         m = self.model
-        self.query_one("#conv-title", Static).update(self._title())
+        set_text(self.query_one("#conv-title", Static), self._title())
         self._show_kernel_grid()
-        self.query_one("#conv-info", Static).update(self._info())
-        self.query_one("#conv-message", Static).update(self.note)
+        set_text(self.query_one("#conv-info", Static), self._info())
+        set_text(self.query_one("#conv-message", Static), self.note)
         self.query_one(StepControls).status = f"{m.view} · step {m.history.index}"
         self._ask_prediction()
         self.draw_images()
@@ -219,7 +235,9 @@ class ConvolutionLab(Lab):
                 field = self.query_one(f"#conv-cell-{r}-{c}", Input)
                 field.display = c < m.k
                 if r < m.k and c < m.k and not field.has_focus:
-                    field.value = T.cell(kernel[r, c], CELL_WIDTH).strip()
+                    # the same length in every cell: Input asks for a layout pass of the whole
+                    # screen whenever the length of its text (its virtual width) changes
+                    field.value = T.cell(kernel[r, c], CELL_WIDTH).strip().ljust(CELL_WIDTH)
                     field.remove_class("-invalid")
 
     def _info(self) -> str:
@@ -324,7 +342,7 @@ class ConvolutionLab(Lab):
         flipped = self.model.current_kernel()[::-1, ::-1]
         self.apply(kernel="custom", weights=flipped.tolist())
         self.note = "kernel rotated by 180°: the output is now the notes' convolution (x again undoes it)"
-        self.query_one("#conv-message", Static).update(self.note)
+        set_text(self.query_one("#conv-message", Static), self.note)
 
     def action_next_view(self) -> None:
         self.apply(view=P.VIEWS[(P.VIEWS.index(self.model.view) + 1) % len(P.VIEWS)])
@@ -334,7 +352,7 @@ class ConvolutionLab(Lab):
             w = self.model.window()
             self.revealed.add((w.i, w.j))
             self.query_one(PredictInput).reveal()
-            self.query_one("#conv-info", Static).update(self._info())
+            set_text(self.query_one("#conv-info", Static), self._info())
 
     def on_key(self, event: events.Key) -> None:
         """In the sliding window, typing a number answers the question: the first character
@@ -407,7 +425,7 @@ class ConvolutionLab(Lab):
                 return
             self._pending_path = path
             self.note = f"loading {path.rsplit('/', 1)[-1]} …"
-            self.query_one("#conv-message", Static).update(self.note)
+            set_text(self.query_one("#conv-message", Static), self.note)
             self._decode_file(path, int(self.params["size"]))
             return
         if not field.id or not field.id.startswith("conv-cell-"):
@@ -418,7 +436,7 @@ class ConvolutionLab(Lab):
         except ValueError as exc:
             field.add_class("-invalid")
             self.note = f"✗ cell ({r}, {c}): {exc}; kept {T.cell(self.model.current_kernel()[r, c]).strip()}"
-            self.query_one("#conv-message", Static).update(self.note)
+            set_text(self.query_one("#conv-message", Static), self.note)
             return
         field.remove_class("-invalid")
         kernel = self.model.current_kernel().copy()
@@ -445,7 +463,7 @@ class ConvolutionLab(Lab):
         self._pending_path = None
         if event.error is not None:
             self.note = f"✗ {event.error}; kept the previous image"
-            self.query_one("#conv-message", Static).update(self.note)
+            set_text(self.query_one("#conv-message", Static), self.note)
             return
         self.apply(path=event.path)
 
@@ -454,7 +472,7 @@ class ConvolutionLab(Lab):
         w = self.model.window()
         self.revealed.add((w.i, w.j))
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
-        self.query_one("#conv-info", Static).update(self._info())
+        set_text(self.query_one("#conv-info", Static), self._info())
 
 
 LAB_CLASS = ConvolutionLab

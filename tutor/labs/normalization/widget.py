@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
@@ -18,6 +19,21 @@ SIDE_WIDTH = 36
 SETTINGS = (("kind", "norm"), ("mode", "mode"), ("n", "N"), ("c", "C"), ("h", "H"), ("w", "W"),
             ("momentum", "momentum"), ("seed", "seed"))  # fmt: skip
 ONOFF = ("off", "on")
+
+
+def set_text(static: Static, text) -> None:
+    """`static.update(text)`, skipping unchanged text and the layout pass when the height cannot
+    change (same number of lines, every line fits the width): a full layout of the lesson
+    screen costs more than the lab's whole step."""
+    plain = text.plain if hasattr(text, "plain") else str(text)
+    lines = plain.split("\n")
+    width = static.content_size.width
+    shape = (len(lines), width > 0 and max(cell_len(line) for line in lines) <= width)
+    last = getattr(static, "_last_text", None)
+    static._last_text = (text, shape)
+    if last is not None and last[0] == text:
+        return
+    static.update(text, layout=not (last is not None and shape[1] and last[1] == shape))
 
 
 class NormalizationLab(Lab):
@@ -95,7 +111,7 @@ class NormalizationLab(Lab):
         m = self.model
         n, c, h, w = m.shape
         mode = f" · {self.params['mode']}" if m.kind == "batch" else ""
-        self.query_one("#norm-title", Static).update(
+        set_text(self.query_one("#norm-title", Static), 
             f"{m.kind} norm{mode} · batch {n}×{c}×{h}×{w} = conv 3×3 ({C_IN}→{c} channels) of a random input"
         )
         x, y = m.x(), m.output()
@@ -107,9 +123,9 @@ class NormalizationLab(Lab):
         drawing = B.side_by_side(left, right) if fits else B.stacked(left, right)
         drawing.append(f"\nrows: samples N · blocks: channels C · a block: its {h}×{w} pixels\n"
                        f"lit: one group normalized together (over {m.reduced()})", style="dim")  # fmt: skip
-        self.query_one("#norm-block", Static).update(drawing)
-        self.query_one("#norm-stats", Static).update(self._stats())
-        self.query_one("#norm-message", Static).update(self.note)
+        set_text(self.query_one("#norm-block", Static), drawing)
+        set_text(self.query_one("#norm-stats", Static), self._stats())
+        set_text(self.query_one("#norm-message", Static), self.note)
         self.query_one(StepControls).status = f"batch {m.state.step}"
         self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
 
