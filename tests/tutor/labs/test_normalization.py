@@ -185,3 +185,20 @@ async def test_a_new_batch_asks_for_no_layout_pass(lab_app, monkeypatch):
         monkeypatch.setattr(Widget, "refresh", original)
         assert str(lab.query_one("#norm-stats").render()) != stats, "the statistics changed"
         assert asked == []
+
+
+def test_true_statistics_are_what_many_batches_average_to():
+    """The 'true μ / σ²' lines: the running statistics' target, checked against 1500 batches."""
+    from tutor.labs.normalization.model import NormModel
+    from tutor.labs.normalization.params import PARAMS
+    from tutor.labs.params import validate
+
+    m = NormModel(validate("normalization", PARAMS, dict(kind="batch", n=4, c=3, h=2, w=2)))
+    mu, var = m.population()
+    xs = []
+    for _ in range(1500):
+        m.history.step()
+        xs.append(m.x())
+    xs = np.concatenate(xs)
+    np.testing.assert_allclose(xs.mean(axis=(0, 2, 3)), mu, atol=0.1)
+    np.testing.assert_allclose(xs.var(axis=(0, 2, 3)), var, rtol=0.05)

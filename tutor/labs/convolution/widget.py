@@ -38,7 +38,7 @@ SETTINGS = {
 LABELS = {"kernel_size": "K", "padding": "P", "padding_mode": "pad mode", "stride": "S",
           "pool_size": "pool K", "relu": "ReLU", "bias": "bias b"}  # fmt: skip
 INPUT_TITLES = {"filter": "input", "slide": "input (padded) · window", "bank": "input",
-                "stack": "input · receptive field", "pool": "edge map · shifted", "lenet": "digit"}  # fmt: skip
+                "stack": "input · receptive field", "pool": "feature map · shifted", "lenet": "digit"}  # fmt: skip
 OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activation maps",
                  "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
 

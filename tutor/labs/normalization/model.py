@@ -76,6 +76,12 @@ class NormModel:
         s = self.state if s is None else s
         return conv2d(s.z, self.w, self.b)
 
+    def population(self) -> tuple[np.ndarray, np.ndarray]:
+        """The true mean and variance of each channel of x over all possible batches: the inputs
+        are independent N(0.5, 1), so conv2d gives b + 0.5·Σw and Σw² (what the running
+        statistics approach)."""
+        return self.b + 0.5 * self.w.sum(axis=(1, 2, 3)), (self.w**2).sum(axis=(1, 2, 3))
+
     # --- what is shown -------------------------------------------------------------------
     @property
     def kind(self) -> str:

@@ -143,6 +143,9 @@ class NormalizationLab(Lab):
             s = m.state
             lines.append(f"\nrunning μ  {' '.join(f'{v:.2f}' for v in s.running_mean)}")
             lines.append(f"running σ² {' '.join(f'{v:.2f}' for v in s.running_var)}")
+            true_mu, true_var = m.population()
+            lines.append(f"true μ     {' '.join(f'{v:.2f}' for v in true_mu)}")
+            lines.append(f"true σ²    {' '.join(f'{v:.2f}' for v in true_var)}")
             lines.append(f"mode {self.params['mode']}: "
                          + ("batch statistics" if self.params["mode"] == "train" else "running statistics"))  # fmt: skip
             if self.params["fold"]:
