@@ -430,6 +430,14 @@ async def test_status_stays_on_one_line_beside_a_lesson(lab_app):
         await pilot.resize_terminal(140, 36)
         await pilot.pause()
         assert controls.status.startswith("sweep 60, Δ") and controls.size.height == 1
+    app = lab_app("gridworld", preset="cliff", mode="q_learning", episodes=100, sweeps=12)
+    async with app.run_test(size=(81, 33)) as pilot:
+        lab = _lab(pilot.app)
+        lab.fps = 25.3  # the widest speed text StepControls shows
+        lab.step_forward()
+        await pilot.pause()
+        controls = lab.query_one("#gw-controls")
+        assert controls.status == "1300 ep." and controls.size.height == 1
 
 
 async def test_stuck_cells_message_appears_before_any_sweep(lab_app):

@@ -38,8 +38,8 @@ KEYS_HELP = (
     "esc back from a field"
 )
 
-#: The longest text StepControls puts before the status ("playing · 60 fps · ").
-STATUS_PREFIX = "playing · 60 fps · "
+#: The longest text StepControls puts before the status (the speed has 3 digits, e.g. 25.3).
+STATUS_PREFIX = "playing · 25.3 fps · "
 
 
 class GridworldLab(Lab):
@@ -414,10 +414,11 @@ class GridworldLab(Lab):
         """The status beside the playback buttons, short when the long one would wrap (the bar
         then grows a line and squeezes the grid)."""
         controls = self.query_one(StepControls)
-        status = self.model.status()
         room = controls.query_one(".step-controls--status").content_size.width
-        if room and len(STATUS_PREFIX) + len(status) > room:
-            status = self.model.status(short=True)
+        short = self.model.status(short=True)
+        for status in (self.model.status(), short, short.replace(" episodes", " ep.")):
+            if not room or len(STATUS_PREFIX) + len(status) <= room:
+                break
         controls.status = status
 
     def on_resize(self) -> None:
