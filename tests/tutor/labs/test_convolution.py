@@ -310,3 +310,27 @@ async def test_a_step_asks_for_no_layout_pass(lab_app, monkeypatch, params, step
         if params["view"] == "filter":
             assert before != after, "the presets changed the kernel cells"
         assert asked == []
+
+
+async def test_fields_show_what_keys_changed_and_views_mount_nothing(lab_app):
+    """Regression: k and . changed the kernel and the layers while their fields kept the old
+    values. A view switch now shows other fields instead of composing the lab again."""
+    async with lab_app("convolution", view="stack", layers=2).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.focus()
+        fields = {p.param_name: p for p in lab.query(ParamInput)}
+        await pilot.press("k", "full_stop")
+        await pilot.pause()
+        assert lab.params["kernel"] == "sobel_y" and fields["kernel"].value == "sobel_y"
+        assert lab.params["layers"] == 3 and fields["layers"].value == 3
+        assert fields["layers"].display and not fields["pool"].display
+        await pilot.press("v")
+        await pilot.pause()
+        assert lab.model.view == "pool" and fields["view"].value == "pool"
+        assert {p.param_name: p for p in lab.query(ParamInput)} == fields, "the same widgets"
+        assert fields["pool"].display and not fields["layers"].display
+        assert str(lab.query_one("#conv-in-title").render()) == "feature map · shifted"
+        await pilot.press("v", "v")  # lenet, then filter with the file field
+        await pilot.pause()
+        assert lab.model.view == "filter" and lab.query_one("#conv-path-row").display
+        assert fields["padding"].display and not fields["digit"].display

@@ -35,6 +35,8 @@ SETTINGS = {
     "pool": ("image", "kernel", "pool", "pool_size", "shift", "relu"),
     "lenet": ("digit",),
 }
+#: Every setting of any view, composed once; a view shows its own (switching views mounts nothing).
+ALL_SETTINGS = tuple(dict.fromkeys(key for keys in SETTINGS.values() for key in keys))
 LABELS = {"kernel_size": "K", "padding": "P", "padding_mode": "pad mode", "stride": "S",
           "pool_size": "pool K", "relu": "ReLU", "bias": "bias b"}  # fmt: skip
 INPUT_TITLES = {"filter": "input", "slide": "input (padded) · window", "bank": "input",
@@ -134,7 +136,7 @@ class ConvolutionLab(Lab):
         yield Static("", id="conv-title", markup=False)
         with Horizontal(id="conv-main"):
             with Vertical(classes="conv-panel"):
-                yield Static(INPUT_TITLES[view], markup=False)
+                yield Static(INPUT_TITLES[view], id="conv-in-title", markup=False)
                 with Vertical(classes="conv-box", id="conv-in-box"):
                     yield PixelView(id="conv-in")
             with VerticalScroll(id="conv-mid", can_focus=False):
@@ -147,18 +149,20 @@ class ConvolutionLab(Lab):
                 yield Static("", id="conv-info", markup=False)
                 yield PredictInput(id="conv-predict")
             with Vertical(classes="conv-panel"):
-                yield Static(OUTPUT_TITLES[view], markup=False)
+                yield Static(OUTPUT_TITLES[view], id="conv-out-title", markup=False)
                 with Vertical(classes="conv-box", id="conv-out-box"):
                     yield PixelView(id="conv-out")
         with Grid(id="conv-settings"):
             yield ParamInput("view", "view", view, "choice", choices=P.VIEWS)
-            for key in SETTINGS[view]:
-                yield self._param_input(key)
-        if view == "filter":
-            with Horizontal(id="conv-path-row"):
-                yield Static("file", markup=False)
-                yield Input(self.params["path"], placeholder="your image: .pgm .ppm .png .jpg, enter",
-                            id="conv-path", compact=True)  # fmt: skip
+            for key in ALL_SETTINGS:
+                field = self._param_input(key)
+                field.display = key in SETTINGS[view]
+                yield field
+        with Horizontal(id="conv-path-row") as row:
+            row.display = view == "filter"
+            yield Static("file", markup=False)
+            yield Input(self.params["path"], placeholder="your image: .pgm .ppm .png .jpg, enter",
+                        id="conv-path", compact=True)  # fmt: skip
         yield Static("", id="conv-message", markup=False)
         yield StepControls(id="conv-controls")
 
@@ -389,15 +393,31 @@ class ConvolutionLab(Lab):
         self.model, self.params = model, dict(model.params)
         self.revealed.clear()
         self.note = ""
+        self._sync_fields()
         if model.view != old_view:
-            self.call_later(self._recompose_view)
-        else:
-            self.redraw()
+            self._show_view()
+        self.redraw()
         return True
 
-    async def _recompose_view(self) -> None:
-        await self.recompose()
-        self.call_after_refresh(self.redraw)
+    def _sync_fields(self) -> None:
+        """Show the parameters in use (keys such as k, , . and x change them too)."""
+        for field in self.query(ParamInput):
+            value = self.params.get(field.param_name)
+            shown = ONOFF[bool(value)] if isinstance(value, bool) else value
+            if value is not None and field.value != shown:
+                field.value = shown
+
+    def _show_view(self) -> None:
+        """The settings, titles and footer keys of the current view (no widget is mounted)."""
+        view = self.model.view
+        for field in self.query(ParamInput):
+            if field.param_name != "view":
+                field.display = field.param_name in SETTINGS[view]
+        self.query_one("#conv-path-row").display = view == "filter"
+        set_text(self.query_one("#conv-in-title", Static), INPUT_TITLES[view])
+        set_text(self.query_one("#conv-out-title", Static), OUTPUT_TITLES[view])
+        self.refresh_bindings()
+        self.call_after_refresh(self.draw_images)  # the panels change size with the settings
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
