@@ -107,8 +107,8 @@ class DlTutorApp(App):
             )
         if self._resume and self.catalog.get(self.progress.last_lesson or ""):
             self.open_lesson(self.progress.last_lesson)
-        if self._warm:
-            self.warm_kernels()
+        if self._warm:  # after the first paint: loading kernels competes for the GIL
+            self.call_after_refresh(self.warm_kernels)
         else:
             import core
 
