@@ -218,6 +218,7 @@ async def test_warmup_worker_reports_progress_and_readiness():
     app = DlTutorApp()
     app.animation_level = "none"
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the warm-up starts after the first paint
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.kernels_ready
