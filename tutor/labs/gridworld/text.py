@@ -6,6 +6,8 @@ from tutor.labs.gridworld.gridview import fmt
 from tutor.labs.gridworld.model import Backup, GridModel
 
 ARROWS = "↑↓←→"
+#: Characters per line of the side panel (34 columns less its padding and scrollbar).
+PANEL_WIDTH = 32
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -30,24 +32,45 @@ def backup_text(model: GridModel, backup: Backup, revealed: bool) -> str:
              f"V(s) ← {head} [r + γ Σ p·V(s')]",
              f"γ = {gamma:g}, V{now}({r},{c}) = {fmt(backup.value, 8)}"]
     for term in backup.terms:
+        head = f"{ARROWS[term.action]} {fmt(term.reward, 7)} + {gamma:g}·"
+        tail = f" = {fmt(term.q, 7)}" if revealed else ""
         if len(term.outcomes) == 1:
-            expect = _num(term.outcomes[0].value)
-        else:
-            expect = "(" + " + ".join(f"{o.prob:g}·{_num(o.value)}" for o in term.outcomes) + ")"
-        line = f"{ARROWS[term.action]} {fmt(term.reward, 7)} + {gamma:g}·{expect}"
-        if revealed:
-            line += f" = {fmt(term.q, 7)}"
-        lines.append(line)
+            lines += _pack(head, [_num(term.outcomes[0].value)], tail)
+        else:  # with slip: one product per place the move can land, wrapped under the "("
+            parts = [f"{o.prob:g}·{_num(o.value)}" for o in term.outcomes]
+            lines += _pack(head + "(", parts, ")" + tail, indent=len(head) - 1)
     op = "max" if backup.kind == "max" else "mean"
     if revealed:
-        qs = ", ".join(fmt(t.q, 6) for t in backup.terms)
-        lines.append(f"V{nxt}({r},{c}) = {op}({qs}) = {fmt(backup.next_value, 8)}")
+        qs = [fmt(t.q, 6) for t in backup.terms]
+        lines += _pack(f"V{nxt}({r},{c}) = {op}(", qs, f") = {fmt(backup.next_value, 8)}",
+                       sep=", ", indent=len(f"V{nxt}({r},{c}) = "))
     else:
         lines.append(f"V{nxt}({r},{c}) = {op}(…) = ?")
     if model.converged and model.mode == "value_iteration":
         lines.append(f"Converged in {k} sweeps; "
                      f"{model.comparison or 'policy iteration: computing…'}.")
     return "\n".join(lines)
+
+
+def _pack(head: str, parts: list[str], tail: str, sep: str = " + ", indent: int = 2,
+          width: int = PANEL_WIDTH) -> list[str]:
+    """`head` + `parts` joined by `sep` + `tail` as lines of at most `width` characters where
+    possible, continuation lines indented (`sep` starting them): the panel wraps nothing."""
+    lines, line = [], head + parts[0]
+    lead = sep.strip()
+    for i, part in enumerate(parts[1:], 2):
+        room = width - (len(lead) if lead != "+" and i < len(parts) else 0)  # a trailing ","
+        if len(line) + len(sep) + len(part) > room:
+            lines.append(line + ("" if lead == "+" else lead))
+            line = " " * indent + (f"{lead} " if lead == "+" else "") + part
+        else:
+            line += sep + part
+    if len(line) + len(tail) > width and tail.startswith((" =", ") =")):
+        close = tail[: tail.index("=") - 1]  # ")" or ""
+        lines += [line + close, " " * indent + tail[len(close):].lstrip(" ")]
+    else:
+        lines.append(line + tail)
+    return lines
 
 
 def _cell(grid, state: int) -> str:
