@@ -334,3 +334,31 @@ async def test_fields_show_what_keys_changed_and_views_mount_nothing(lab_app):
         await pilot.pause()
         assert lab.model.view == "filter" and lab.query_one("#conv-path-row").display
         assert fields["padding"].display and not fields["digit"].display
+
+
+async def test_enter_in_a_field_hands_the_keys_back_to_the_lab(lab_app):
+    """After enter in a setting or a kernel cell, n steps at once (no click, no escape)."""
+    async with lab_app("convolution", view="slide", size=12).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        stride = next(p for p in lab.query(ParamInput) if p.param_name == "stride")
+        field = stride.query_one(Input)
+        field.focus()
+        field.value = "2"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.params["stride"] == 2 and lab.has_focus
+        cell = lab.query_one("#conv-cell-1-1", Input)
+        cell.focus()
+        cell.value = "5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.kernel[1, 1] == 5 and lab.has_focus
+        cell = lab.query_one("#conv-cell-0-0", Input)
+        cell.focus()
+        cell.value = "oops"
+        await pilot.press("enter")
+        assert cell.has_focus, "a rejected cell keeps the focus, to be corrected"
+        await pilot.press("escape")
+        before = pos(lab)
+        await pilot.press("n")
+        assert pos(lab) != before

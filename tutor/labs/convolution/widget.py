@@ -427,29 +427,39 @@ class ConvolutionLab(Lab):
         if not self.apply(**{event.name: value}):
             old = self.params[event.name]
             event.param_input.value = ONOFF[bool(old)] if isinstance(old, bool) else old
+            return
+        self._hand_back(event.param_input)
+
+    def _hand_back(self, field) -> None:
+        """After enter in a field, the keys go back to the lab (n, space, v work at once); a
+        field the student tabbed away from keeps nothing, the next one keeps the focus."""
+        focused = self.screen.focused
+        if focused is not None and field in focused.ancestors_with_self:
+            self.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._edited(event.input, event.value)
+        if self._edited(event.input, event.value):
+            self._hand_back(event.input)
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         self._edited(event.input, event.value)
 
-    def _edited(self, field: Input, text: str) -> None:
+    def _edited(self, field: Input, text: str) -> bool:
+        """Apply a kernel cell or the file field; True when the text was accepted."""
         if field.id == "conv-path":
             path = text.strip()
             if path == self.params["path"] or path == self._pending_path:
-                return
+                return True
             if not path:
                 self._pending_path = None
-                self.apply(path="")
-                return
+                return self.apply(path="")
             self._pending_path = path
             self.note = f"loading {path.rsplit('/', 1)[-1]} …"
             set_text(self.query_one("#conv-message", Static), self.note)
             self._decode_file(path, int(self.params["size"]))
-            return
+            return True
         if not field.id or not field.id.startswith("conv-cell-"):
-            return
+            return False
         r, c = map(int, field.id.rsplit("-", 2)[1:])
         try:
             value = parse_weight(text)
@@ -457,13 +467,13 @@ class ConvolutionLab(Lab):
             field.add_class("-invalid")
             self.note = f"✗ cell ({r}, {c}): {exc}; kept {T.cell(self.model.current_kernel()[r, c]).strip()}"
             set_text(self.query_one("#conv-message", Static), self.note)
-            return
+            return False
         field.remove_class("-invalid")
         kernel = self.model.current_kernel().copy()
         if r >= kernel.shape[0] or c >= kernel.shape[1] or kernel[r, c] == value:
-            return
+            return True
         kernel[r, c] = value
-        self.apply(kernel="custom", weights=kernel.tolist())
+        return self.apply(kernel="custom", weights=kernel.tolist())
 
     @work(thread=True, exclusive=True, group="conv-image", exit_on_error=False)
     def _decode_file(self, path: str, size: int) -> None:

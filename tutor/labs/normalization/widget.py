@@ -226,6 +226,10 @@ class NormalizationLab(Lab):
         keep = event.name == "mode"
         if not self.apply(keep_history=keep, **{event.name: event.value}):
             event.param_input.value = self.params[event.name]
+            return
+        focused = self.screen.focused  # after enter in a field, the keys go back to the lab
+        if focused is not None and event.param_input in focused.ancestors_with_self:
+            self.focus()
 
 
 LAB_CLASS = NormalizationLab
