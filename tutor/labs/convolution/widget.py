@@ -102,6 +102,7 @@ class ConvolutionLab(Lab):
         Binding("full_stop", "layers(1)", "Layer +", show=False),
         Binding("k", "next_kernel", "Kernel"),
         Binding("x", "flip_kernel", "Flip 180°"),
+        Binding("p", "predict", "Predict"),
         Binding("v", "next_view", "View"),
         Binding("question_mark", "reveal", "Reveal", show=False),
         Binding("escape", "focus_lab", "Lab keys", show=False),
@@ -194,6 +195,8 @@ class ConvolutionLab(Lab):
             return self.model.view == "stack"
         if action == "flip_kernel":
             return self.model.view in ("filter", "slide")
+        if action == "predict":
+            return self.model.view == "slide"
         return True
 
     # --- drawing -------------------------------------------------------------------------
@@ -359,21 +362,28 @@ class ConvolutionLab(Lab):
             set_text(self.query_one("#conv-info", Static), self._info())
 
     def on_key(self, event: events.Key) -> None:
-        """In the sliding window, typing a number answers the question: the first character
-        (a digit, − or .) moves into the prediction field, no tabbing past the kernel cells."""
+        """In the sliding window, typing a number answers the question: a first digit (or .)
+        moves into the prediction field, no tabbing past the kernel cells. (− stays the shared
+        slower key: p starts an answer that begins with a minus.)"""
         char = event.character
-        if not (self.has_focus and self.model.view == "slide" and char and char in "0123456789-."):
-            return
+        if self.has_focus and self.model.view == "slide" and char and char in "0123456789.":
+            if self._start_prediction(char):
+                event.stop()
+                event.prevent_default()
+
+    def _start_prediction(self, text: str) -> bool:
         predict = self.query_one(PredictInput)
         if predict.state != "asking":
-            return
-        event.stop()
-        event.prevent_default()
+            return False
         field = predict.query_one(Input)
         field.select_on_focus = False  # else focusing selects the first character, the next replaces it
-        field.value = char
-        field.cursor_position = len(char)
+        field.value = text
+        field.cursor_position = len(text)
         field.focus()
+        return True
+
+    def action_predict(self) -> None:
+        self._start_prediction("")
 
     def action_focus_lab(self) -> None:
         self.focus()
