@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 from textual.app import ComposeResult
 from textual.message import Message
@@ -97,6 +98,7 @@ class PredictInput(Widget):
         self.answer = 0.0
         self.tolerance = 0.0
         self.explanation = ""
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="predict--prompt", markup=False)
@@ -127,10 +129,11 @@ class PredictInput(Widget):
         self.key, self.prompt, self.explanation = key, prompt, explanation
         self.answer, self.tolerance = float(answer), abs(float(tolerance))
         self.state = "asking"
-        self.query_one(".predict--prompt", Static).update(prompt)
-        self.query_one(".predict--feedback", Static).update("")
+        self._set_text(".predict--prompt", prompt)
+        self._set_text(".predict--feedback", "")
         field = self.query_one(Input)
-        field.value = ""
+        if field.value:
+            field.value = ""
         field.disabled = False
         if focus:
             field.focus()
@@ -149,7 +152,7 @@ class PredictInput(Widget):
         self.key = None
         self.state = "idle"
         self.query_one(Input).value = ""
-        self.query_one(".predict--feedback", Static).update("")
+        self._set_text(".predict--feedback", "")
 
     def check(self, value: float) -> bool:
         """Whether `value` is within the tolerance of the answer (exact answers allow rounding)."""
@@ -158,8 +161,21 @@ class PredictInput(Widget):
 
     # --- internals ---------------------------------------------------------------------
     def _feedback(self, headline: str) -> None:
-        text = f"{headline} {self.explanation}".strip()
-        self.query_one(".predict--feedback", Static).update(text)
+        self._set_text(".predict--feedback", f"{headline} {self.explanation}".strip())
+
+    def _set_text(self, selector: str, text: str) -> None:
+        """Update a text line, asking for a layout pass only when its height may change.
+
+        Labs ask a new question on every step; a layout pass re-lays out the whole screen.
+        """
+        static = self.query_one(selector, Static)
+        old = self._texts.get(selector)
+        if old == text:
+            return
+        self._texts[selector] = text
+        width = static.content_size.width
+        same_height = old is not None and width > 0 and _height(old, width) == _height(text, width)
+        static.update(text, layout=not same_height)
 
     def _give_back_focus(self) -> None:
         """Hand the keyboard back to the lab (the nearest focusable ancestor)."""
@@ -180,7 +196,7 @@ class PredictInput(Widget):
             value = parse_number(event.value)
         except (ValueError, ZeroDivisionError):
             self.add_class("-invalid")
-            self.query_one(".predict--feedback", Static).update("Type a number, e.g. 0.25 or 1e-3.")
+            self._set_text(".predict--feedback", "Type a number, e.g. 0.25 or 1e-3.")
             return
         correct = self.check(value)
         self._give_back_focus()
@@ -193,3 +209,10 @@ class PredictInput(Widget):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+
+
+def _height(text: str, width: int) -> int:
+    """How many lines `text` takes when word-wrapped at `width` cells (empty text: 0)."""
+    if not text:
+        return 0
+    return sum(len(textwrap.wrap(line, width)) or 1 for line in text.split("\n"))

@@ -107,3 +107,27 @@ async def test_tiny_terminal():
         app.query_one(PredictInput).ask("q", "a long prompt " * 5, 1.0, 0.1, "x" * 100)
         await answer(pilot, "2")
         assert app.checked == [("q", False, 2.0)]
+
+
+async def test_a_new_question_of_the_same_height_asks_for_no_layout_pass():
+    app = PredictApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        widget = app.query_one(PredictInput)
+        widget.ask("a", "next value of cell (1, 2)?", 1.0, 0.1)
+        await pilot.pause()
+        calls = []
+        for static in widget.query(Static):
+            original = static.update
+
+            def spy(content="", *, layout=True, original=original):
+                calls.append(layout)
+                original(content, layout=layout)
+
+            static.update = spy
+        widget.ask("b", "next value of cell (1, 3)?", 2.0, 0.1)  # same length: same height
+        await pilot.pause()
+        assert calls == [False]
+        widget.ask("c", "a much longer question " * 8, 2.0, 0.1)  # wraps: needs a layout
+        await pilot.pause()
+        assert calls[-1] is True
+        assert "much longer" in str(widget.query(Static).first().render())
