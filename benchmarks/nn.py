@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import core  # noqa: E402
 from core.nn import MLP, Trainer, make_dataset, train  # noqa: E402
+from _frame import textual_frame_ms  # noqa: E402  (benchmarks/_frame.py, beside this script)
 
 SIZES = [2, 16, 16, 2]
 STEPS = 100
@@ -149,53 +150,6 @@ def lab_frame(repeats: int) -> tuple[float, float]:
 
     frame()
     return (best_of(frame, repeats * 5) * 1e3, best_of(frame_all, repeats * 5) * 1e3)
-
-
-def textual_frame_ms(lab: str, params: dict, size: tuple[int, int], steps: int = 15):
-    """Median ms of one lab step (model + widget updates) and of the Textual repaint that
-    follows it (the compositor's refresh), in a headless app of `size` cells."""
-    import asyncio
-    import statistics
-    import time
-
-    from textual.screen import Screen
-
-    from tutor.labdemo import LabApp
-    from tutor.labs import validate_lab
-
-    repaint: list[float] = []
-    original = Screen._compositor_refresh
-
-    def timed(self):
-        t = time.perf_counter()
-        original(self)
-        repaint.append(time.perf_counter() - t)
-
-    async def run() -> tuple[float, float]:
-        app = LabApp(lab, validate_lab(lab, params))
-        async with app.run_test(size=size) as pilot:
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            widget = app.query_one("#lab")
-            for _ in range(3):
-                widget.step_forward()
-                await pilot.pause()
-            step_times: list[float] = []
-            repaint.clear()
-            for _ in range(steps):
-                t = time.perf_counter()
-                if not widget.step_forward():
-                    widget.reset_lab()
-                step_times.append(time.perf_counter() - t)
-                await pilot.pause()
-            per_step = sum(repaint) / steps
-            return 1e3 * statistics.median(step_times), 1e3 * per_step
-
-    Screen._compositor_refresh = timed
-    try:
-        return asyncio.run(run())
-    finally:
-        Screen._compositor_refresh = original
 
 
 def main() -> None:
