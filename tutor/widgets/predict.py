@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-import textwrap
 
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Static
+
+from tutor.widgets.text import set_text
 
 
 def _format(value: float) -> str:
@@ -98,7 +99,6 @@ class PredictInput(Widget):
         self.answer = 0.0
         self.tolerance = 0.0
         self.explanation = ""
-        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="predict--prompt", markup=False)
@@ -164,18 +164,8 @@ class PredictInput(Widget):
         self._set_text(".predict--feedback", f"{headline} {self.explanation}".strip())
 
     def _set_text(self, selector: str, text: str) -> None:
-        """Update a text line, asking for a layout pass only when its height may change.
-
-        Labs ask a new question on every step; a layout pass re-lays out the whole screen.
-        """
-        static = self.query_one(selector, Static)
-        old = self._texts.get(selector)
-        if old == text:
-            return
-        self._texts[selector] = text
-        width = static.content_size.width
-        same_height = old is not None and width > 0 and _height(old, width) == _height(text, width)
-        static.update(text, layout=not same_height)
+        """Labs ask a new question on every step: no layout pass unless the height changes."""
+        set_text(self.query_one(selector, Static), text)
 
     def _give_back_focus(self) -> None:
         """Hand the keyboard back to the lab (the nearest focusable ancestor)."""
@@ -209,10 +199,3 @@ class PredictInput(Widget):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-
-
-def _height(text: str, width: int) -> int:
-    """How many lines `text` takes when word-wrapped at `width` cells (empty text: 0)."""
-    if not text:
-        return 0
-    return sum(len(textwrap.wrap(line, width)) or 1 for line in text.split("\n"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual import events, work
-from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -12,6 +11,7 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from tutor.labs.base import Lab
+from tutor.widgets.text import set_text
 from tutor.labs.convolution import params as P
 from tutor.labs.convolution import text as T
 from tutor.labs.convolution.kernels import parse_weight
@@ -43,21 +43,6 @@ INPUT_TITLES = {"filter": "input", "slide": "input (padded) · window", "bank": 
                 "stack": "input · receptive field", "pool": "feature map · shifted", "lenet": "digit"}  # fmt: skip
 OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activation maps",
                  "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
-
-
-def set_text(static: Static, text) -> None:
-    """`static.update(text)`, skipping unchanged text and the layout pass when the height cannot
-    change (same number of lines, every line fits the width): a full layout of the lesson
-    screen costs more than the lab's whole step."""
-    plain = text.plain if hasattr(text, "plain") else str(text)
-    lines = plain.split("\n")
-    width = static.content_size.width
-    shape = (len(lines), width > 0 and max(cell_len(line) for line in lines) <= width)
-    last = getattr(static, "_last_text", None)
-    static._last_text = (text, shape)
-    if last is not None and last[0] == text:
-        return
-    static.update(text, layout=not (last is not None and shape[1] and last[1] == shape))
 
 
 class ConvolutionLab(Lab):

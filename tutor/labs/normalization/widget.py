@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
+from tutor.widgets.text import set_text
 from tutor.labs.normalization import block as B
 from tutor.labs.normalization.model import C_IN, NormModel
 from tutor.labs.normalization.params import PARAMS
@@ -19,21 +19,6 @@ SIDE_WIDTH = 36
 SETTINGS = (("kind", "norm"), ("mode", "mode"), ("n", "N"), ("c", "C"), ("h", "H"), ("w", "W"),
             ("momentum", "momentum"), ("seed", "seed"))  # fmt: skip
 ONOFF = ("off", "on")
-
-
-def set_text(static: Static, text) -> None:
-    """`static.update(text)`, skipping unchanged text and the layout pass when the height cannot
-    change (same number of lines, every line fits the width): a full layout of the lesson
-    screen costs more than the lab's whole step."""
-    plain = text.plain if hasattr(text, "plain") else str(text)
-    lines = plain.split("\n")
-    width = static.content_size.width
-    shape = (len(lines), width > 0 and max(cell_len(line) for line in lines) <= width)
-    last = getattr(static, "_last_text", None)
-    static._last_text = (text, shape)
-    if last is not None and last[0] == text:
-        return
-    static.update(text, layout=not (last is not None and shape[1] and last[1] == shape))
 
 
 class NormalizationLab(Lab):
