@@ -42,7 +42,9 @@ def lab_core_packages(name: str) -> tuple[str, ...]:
     """The core packages whose kernels lab `name` calls (`CORE_PACKAGES` in its params.py)."""
     lab_params(name)
     module = importlib.import_module(f"tutor.labs.{name}.params")
-    return tuple(getattr(module, "CORE_PACKAGES", ("autodiff", "optim", "nn", "vision", "rl")))
+    import core  # cheap: numba is imported only by the subpackages
+
+    return tuple(getattr(module, "CORE_PACKAGES", core.SUBPACKAGES))
 
 
 def validate_lab(name: str, given: dict) -> dict:
