@@ -208,6 +208,13 @@ class GridworldLab(Lab):
         self._sync_inputs()
         self._refresh_view()
 
+    def _resize(self, rows: int, cols: int) -> None:
+        """Resize the grid and drop a selected cell that no longer exists, before any redraw
+        (the redraw of (2, 2) on a 1 x 5 grid raised)."""
+        self.model.resize(rows, cols)
+        if self.selected and (self.selected[0] >= rows or self.selected[1] >= cols):
+            self.selected = None
+
     def _cell_or_message(self) -> tuple[int, int] | None:
         if self.selected is None:
             self._show_message("select a cell first (arrow keys or a click)")
@@ -303,10 +310,7 @@ class GridworldLab(Lab):
         elif name in ("rows", "cols"):
             rows = value if name == "rows" else m.spec.rows
             cols = value if name == "cols" else m.spec.cols
-            self._edit(m.resize, rows, cols)
-            if self.selected and (self.selected[0] >= rows or self.selected[1] >= cols):
-                self.selected = None
-                self._refresh_view()
+            self._edit(self._resize, rows, cols)
         elif name in ("epsilon", "alpha", "episodes"):
             self._edit(lambda: m.set_learning(**{name: value}))
 
