@@ -13,10 +13,11 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["SUBPACKAGES", "cache_dir", "warmup", "autodiff", "data", "nn", "optim", "rl", "vision"]
+__all__ = ["SUBPACKAGES", "cache_dir", "warmup", "autodiff", "data", "nn", "optim", "rl", "vision",
+           "generative"]
 
 #: The public subpackages, in the order the course meets them.
-SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "rl")
+SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "rl", "generative")
 
 _CACHE_ENV = "NUMBA_CACHE_DIR"
 
