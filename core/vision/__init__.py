@@ -25,6 +25,7 @@ from core.vision.pool import (
     max_pool2d_backward,
     max_pool2d_with_indices,
 )
+from core.vision.small_cnn import SmallCNN, SmallCNNResult, SmallCNNTrainer, train_small_cnn
 from core.vision.shapes import (
     Layer,
     lenet5_layers,
@@ -39,6 +40,9 @@ __all__ = [
     "REDUCED_AXES",
     "BatchNorm",
     "ImageError",
+    "SmallCNN",
+    "SmallCNNResult",
+    "SmallCNNTrainer",
     "Layer",
     "LeNet5",
     "avg_pool2d",
@@ -65,4 +69,5 @@ __all__ = [
     "pad2d",
     "receptive_field",
     "receptive_window",
+    "train_small_cnn",
 ]
