@@ -10,6 +10,9 @@ import pytest
 os.environ.pop("NO_COLOR", None)
 for _key in [k for k in os.environ if k.startswith("TEXTUAL_")]:
     os.environ.pop(_key)
+# Errors in labs propagate in tests (the app would report them and go on); tests of that
+# recovery unset it.
+os.environ["DL_TUTOR_STRICT"] = "1"
 
 
 @pytest.fixture(autouse=True)

@@ -71,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
 
         core.warmup()
         app.run()
-        return 0
+        return app.return_code or 0
     from tutor.app import DlTutorApp
     from tutor.content import load_catalog
 
     app = DlTutorApp(load_catalog(dirs), ascii_mode=ascii_mode, resume=not args.no_resume)
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

@@ -6,13 +6,14 @@ from functools import partial
 
 from textual import work
 from textual.worker import get_current_worker
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.reactive import reactive
 
 from tutor.content import Catalog, load_catalog
+from tutor.guard import GuardedApp
 from tutor.progress import Progress
 from tutor.screens.catalog import CatalogScreen
 from tutor.screens.help import HelpScreen
@@ -45,13 +46,13 @@ class LessonCommands(Provider):
                 yield Hit(score, matcher.highlight(text), callback)
 
 
-class DlTutorApp(App):
+class DlTutorApp(GuardedApp):
     """dl-tutor: lessons beside live labs."""
 
     TITLE = "dl-tutor"
     SUB_TITLE = "deep learning, one step at a time"
     CSS_PATH = "tutor.tcss"
-    COMMANDS = App.COMMANDS | {LessonCommands}
+    COMMANDS = GuardedApp.COMMANDS | {LessonCommands}
     MIN_SIZE = (60, 16)
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_SIZE[0], "-narrow"), (100, "-wide-enough")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_SIZE[1], "-tall-enough")]

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 import tomllib
 
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.widgets import Footer
 
+from tutor.guard import GuardedApp
 from tutor.labs import lab_class, validate_lab
 
 
-class LabApp(App):
+class LabApp(GuardedApp):
     """Shows one lab, validated parameters filled with defaults, and a footer of its keys."""
 
     CSS = "Screen { layout: vertical; }"

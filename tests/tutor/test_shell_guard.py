@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from textual import events
 from textual.widgets import Input
 
 from tutor.app import DlTutorApp
@@ -30,3 +33,103 @@ async def test_value_iteration_resize_to_one_row_keeps_the_lesson():
         lab = app.screen.query_one("#lab")
         assert lab.model.spec.rows == 1
         assert lab.selected is None or lab.selected[0] == 0
+
+
+def _lesson_with(lab: str) -> str:
+    from tutor.content import load_catalog
+
+    return next(x.id for x in load_catalog().lessons if x.lab is not None and x.lab.name == lab)
+
+
+async def test_an_error_in_a_lab_action_is_reported_logged_and_survived(monkeypatch, tmp_path):
+    from tutor.labs.base import Lab
+    from tutor.labs.losses.widget import LossesLab
+
+    monkeypatch.delenv("DL_TUTOR_STRICT")
+
+    def broken(self):
+        raise RuntimeError("kaboom in step")
+
+    monkeypatch.setattr(LossesLab, "step_forward", broken)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(_lesson_with("losses"))
+        await pilot.pause()
+        await pilot.press("ctrl+o", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert len(app.reported_errors) == 1
+        lab = app.screen.query_one(Lab)
+        assert lab.is_attached
+        await pilot.press("r")  # the lab still answers its keys
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert any("kaboom in step" in n and "errors.log" in n for n in notes), notes
+    log = tmp_path / "data" / "errors.log"
+    assert "RuntimeError: kaboom in step" in log.read_text()
+    assert "Traceback" in log.read_text()
+
+
+async def test_an_error_in_a_lab_message_handler_and_timer_is_survived(monkeypatch):
+    from tutor.labs.base import Lab
+    from tutor.labs.losses.widget import LossesLab
+
+    monkeypatch.delenv("DL_TUTOR_STRICT")
+
+    def broken(self, event):
+        raise ZeroDivisionError("in a handler")
+
+    monkeypatch.setattr(LossesLab, "on_param_input_changed", broken)
+    calls = []
+
+    def broken_tick(self):
+        calls.append(1)
+        raise ValueError("in the timer")
+
+    monkeypatch.setattr(LossesLab, "_tick", broken_tick)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(_lesson_with("losses"))
+        await pilot.pause()
+        lab = app.screen.query_one(Lab)
+        from tutor.widgets.param_input import ParamInput
+
+        lab.post_message(ParamInput.Changed(lab.query(ParamInput).first(), "scale", 2.0))
+        await pilot.pause()
+        lab.playing = True
+        lab._frame()
+        await pilot.pause()
+        assert [type(e) for e in app.reported_errors] == [ZeroDivisionError, ValueError]
+        assert calls and not lab.playing, "an error stops playback"
+        assert isinstance(app.screen, LessonScreen) and lab.is_attached
+
+
+async def test_a_widget_of_the_lab_that_dies_gets_the_lab_rebuilt(monkeypatch):
+    from tutor.labs.base import Lab
+    from tutor.widgets.step_controls import StepControls
+
+    monkeypatch.delenv("DL_TUTOR_STRICT")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(_lesson_with("losses"))
+        await pilot.pause()
+        old = app.screen.query_one(Lab)
+
+        target = old.query_one(StepControls)
+
+        def broken(self, event):
+            if self is target:
+                raise KeyError("a child widget's handler")
+
+        monkeypatch.setattr(StepControls, "on_resize", broken, raising=False)
+        target.post_message(events.Resize((1, 1), (1, 1)))
+        for _ in range(200):  # not pilot.pause(): it would wait on the dead widget's queue
+            await asyncio.sleep(0.01)
+            if not old.is_attached and app.screen.query(Lab):
+                break
+        monkeypatch.undo()
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        new = app.screen.query_one(Lab)
+        assert new is not old and new.is_attached
+        assert len(app.reported_errors) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from time import monotonic
 
+from textual.worker import WorkerState
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -83,6 +85,43 @@ class Lab(Widget, can_focus=True):
         """The PyTorch code for what is on screen, or None when the lab has none."""
         return None
 
+    def on_lab_error(self, error: Exception) -> None:
+        """Called after an uncaught error in the lab was logged and reported: a lab may bring
+        its widgets back in line with its model here (the model keeps its last good state)."""
+
+    # --- errors: reported in the lab, logged, never a traceback ---------------------------
+    def report_error(self, error: Exception) -> None:
+        """An error escaped one of the lab's handlers, actions, timers or workers: stop
+        playing, log it with its traceback, say what went wrong, and carry on."""
+        from tutor.guard import report_error
+
+        self.playing = False
+        report_error(self.app, error, f"the {self.lab_name} lab", "It keeps its last state.")
+        try:
+            self.on_lab_error(error)
+        except Exception as again:  # the hook itself failed: logged, not repeated
+            from tutor.errors import log_error
+
+            log_error(again, f"{self.lab_name}.on_lab_error")
+
+    async def _dispatch_message(self, message) -> None:
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            from tutor.guard import strict
+
+            if strict():
+                raise
+            self.report_error(error)
+
+    def on_worker_state_changed(self, event) -> None:
+        if event.state == WorkerState.ERROR and event.worker.node is self:
+            from tutor.guard import strict
+
+            if strict():
+                raise event.worker.error
+            self.report_error(event.worker.error)
+
     # --- shared behaviour -------------------------------------------------------------
     def on_mount(self) -> None:
         # One timer at the highest speed, paused unless playing; `_frame` decides when a step
@@ -100,7 +139,14 @@ class Lab(Widget, can_focus=True):
             return
         # Due again one period later; after a stall, start afresh rather than catch up.
         self._next_tick = max(self._next_tick + 1 / self.fps, now)
-        self._tick()
+        try:
+            self._tick()
+        except Exception as error:  # a timer's error would end the app
+            from tutor.guard import strict
+
+            if strict():
+                raise
+            self.report_error(error)
 
     def _tick(self) -> None:
         """One playback step (called `fps` times a second while playing)."""

@@ -52,9 +52,35 @@ class LabPane(Container):
             self.lab = lab_class(self.lesson.lab.name)(self.lesson.lab.params, id="lab")
             self.mount(self.lab)
         except Exception as exc:  # a lab that fails to build must not take the app down
-            self.lab = False
-            self.mount(Static(f"The lab could not start: {exc}", classes="lab-error", markup=False))
-            self.app.notify(f"Lab {self.lesson.lab.name!r} failed: {exc}", severity="error")
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        from tutor.errors import log_error, one_line
+
+        self.lab = False
+        path = log_error(exc, f"building the {self.lesson.lab.name} lab")
+        where = f" Details: {path}" if path else ""
+        self.mount(Static(f"The lab could not start: {one_line(exc)}.{where}", classes="lab-error",
+                          markup=False))
+        self.app.notify(f"Lab {self.lesson.lab.name!r} failed: {one_line(exc)}", severity="error",
+                        markup=False)
+
+    async def rebuild_lab(self, broken) -> None:
+        """A widget of the lab died on an error: start the lab again with the lesson's
+        parameters (twice at most; then the pane says the lab could not go on)."""
+        if broken is not self.lab or not self.is_attached:
+            return
+        self._rebuilds = getattr(self, "_rebuilds", 0) + 1
+        focused = self.screen.focused
+        had_focus = focused is not None and broken in focused.ancestors_with_self
+        self.lab = None
+        await broken.remove()
+        if self._rebuilds > 2:
+            self._failed(RuntimeError("the lab failed three times"))
+            return
+        self._maybe_mount(self.app.ready_packages)
+        if had_focus and self.lab:
+            self.call_after_refresh(self.focus_lab)
 
     def focus_lab(self) -> None:
         """Give the focus to the lab (or to the pane while it is preparing)."""
