@@ -133,3 +133,32 @@ async def test_a_widget_of_the_lab_that_dies_gets_the_lab_rebuilt(monkeypatch):
         new = app.screen.query_one(Lab)
         assert new is not old and new.is_attached
         assert len(app.reported_errors) == 1
+
+
+async def test_escape_goes_one_level_up_after_enter_in_a_field_and_after_an_answer():
+    """Field → lab → lesson text → catalog: enter in a field gave the keys back to the lab,
+    and the next escape used to leave the lesson."""
+    from textual.widgets import Input
+
+    from tutor.labs.base import Lab
+    from tutor.widgets.quiz import QuizView
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("rl-mdp")
+        await pilot.pause()
+        lab = app.screen.query_one(Lab)
+        await pilot.press("ctrl+o", "g", "0", ".", "5", "enter")  # γ accepted, keys to the lab
+        await pilot.pause()
+        assert lab.model.spec.gamma == 0.5 and app.focused is lab
+        await pilot.press("escape")
+        assert isinstance(app.screen, LessonScreen) and app.focused.id == "lesson-text"
+        quiz = app.screen.query(QuizView).first()
+        field = quiz.query(Input)
+        target = field.first() if field else quiz.query("RadioSet").first()
+        target.focus()
+        await pilot.press("escape")  # from the quiz to the lesson text, not the catalog
+        assert isinstance(app.screen, LessonScreen) and app.focused.id == "lesson-text"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)

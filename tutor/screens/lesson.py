@@ -7,8 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Markdown, ProgressBar, Select, Static
-from textual.widgets._select import SelectOverlay
+from textual.widgets import Button, Footer, Header, Markdown, ProgressBar, Static
 
 from tutor.content import Catalog, Lesson, Quiz
 from tutor.screens.catalog import TOO_SMALL, TooSmall
@@ -147,16 +146,24 @@ class LessonScreen(Screen):
         return "   ".join(parts)
 
     def action_catalog(self) -> None:
-        """Escape: leave a text field first (back to its lab or quiz); otherwise the catalog."""
+        """Escape goes exactly one level up: a field → its lab (or the lesson text for a quiz's
+        field), the lab → the lesson text, the lesson text → the catalog. So after enter in a
+        field or an answer, one escape never leaves the lesson."""
+        from tutor.labs.base import Lab
+
         focused = self.focused
-        if isinstance(focused, (Input, Select, SelectOverlay)):
-            pane = next((a for a in focused.ancestors if isinstance(a, (LabPane, QuizView))), None)
-            if isinstance(pane, LabPane) and pane.lab:
-                pane.focus_lab()
-            else:
-                self.query_one("#lesson-text").focus()
+        text = self.query_one("#lesson-text")
+        if focused is None or focused is text:
+            self.app.show_catalog()
             return
-        self.app.show_catalog()
+        lab = next((a for a in focused.ancestors_with_self if isinstance(a, Lab)), None)
+        if lab is not None and focused is not lab:
+            lab.focus()
+        elif lab is not None or text in focused.ancestors:
+            text.display = True
+            text.focus()
+        else:
+            self.app.show_catalog()
 
     def _go(self, offset: int) -> None:
         target = self.catalog.neighbour(self.lesson.id, offset)

@@ -519,6 +519,8 @@ async def test_escape_leaves_a_field_then_reaches_the_lesson_screen():
         assert app.focused is lab and isinstance(app.screen, LessonScreen)
         await pilot.press("n")
         assert lab.model.k == 1
+        await pilot.press("escape")  # one level up: from the lab to the lesson's text
+        assert isinstance(app.screen, LessonScreen) and app.focused.id == "lesson-text"
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CatalogScreen)
