@@ -14,10 +14,10 @@ from importlib import metadata
 from pathlib import Path
 
 __all__ = ["SUBPACKAGES", "cache_dir", "warmup", "autodiff", "data", "nn", "optim", "rl", "vision",
-           "generative", "tensor"]
+           "generative", "tensor", "robust"]
 
 #: The public subpackages, in the order the course meets them.
-SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "tensor", "rl", "generative")
+SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "tensor", "robust", "rl", "generative")
 
 _CACHE_ENV = "NUMBA_CACHE_DIR"
 
