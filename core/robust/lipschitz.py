@@ -7,26 +7,14 @@ import math
 import numpy as np
 
 from core.robust._checks import as_inputs, as_int, as_labels, as_matrix, check_labels_fit
+from core.robust.kernels import _power_iteration
 
 #: Lipschitz constant of each activation module (by class name), for the product bound.
 ACTIVATION_LIPSCHITZ = {"ReLU": 1.0, "Tanh": 1.0, "Sigmoid": 0.25, "Identity": 1.0}
 
 
-def power_iteration(W, iters: int = 100, seed: int = 0, u0=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Power iteration on WᵀW: the estimates σ₁, σ₂, ... of the largest singular value of W.
-
-    v₀ a seeded random unit vector (or Wᵀu₀ normalized when u0 (out,) is given), then
-
-    u_k = W v_{k−1} / ‖W v_{k−1}‖,   v_k = Wᵀ u_k / ‖Wᵀ u_k‖,   σ_k = ‖W v_k‖
-
-    W (out, in) -> (sigmas (iters,), u (out,), v (in,)). Each σ_k ≤ σ_max(W), increasing
-    towards it; the error shrinks like (σ₂/σ₁)^(2k).
-    """
-    W = as_matrix(W)
-    iters = as_int(iters, "iters", 1)
-    if iters > 1_000_000:
-        raise ValueError(f"iters must be at most 1000000, got {iters}")
-    seed = as_int(seed, "seed", 0)
+def _start(W: np.ndarray, seed: int, u0=None) -> np.ndarray:
+    """The unit start vector v₀ (in,): seeded Gaussian, or Wᵀu₀ normalized."""
     if u0 is not None:
         u = np.asarray(u0, dtype=np.float64).ravel()
         if u.shape != (W.shape[0],) or not np.all(np.isfinite(u)):
@@ -36,54 +24,54 @@ def power_iteration(W, iters: int = 100, seed: int = 0, u0=None) -> tuple[np.nda
         v = np.random.default_rng(seed).standard_normal(W.shape[1])
     size = np.linalg.norm(v)
     if size == 0:
-        v = np.ones(W.shape[1])
-        size = np.linalg.norm(v)
-    v = v / size
-    sigmas = np.empty(iters)
-    u = np.zeros(W.shape[0])
-    for k in range(iters):
-        wv = W @ v
-        s = np.linalg.norm(wv)
-        if s == 0.0:  # v in the null space (or W = 0): σ = 0 unless W has other directions
-            sigmas[k:] = sigmas[k - 1] if k else 0.0
-            break
-        u = wv / s
-        wtu = W.T @ u
-        v = wtu / np.linalg.norm(wtu)
-        sigmas[k] = np.linalg.norm(W @ v)
+        v, size = np.ones(W.shape[1]), math.sqrt(W.shape[1])
+    return np.ascontiguousarray(v / size)
+
+
+def _iters(iters) -> int:
+    iters = as_int(iters, "iters", 1)
+    if iters > 1_000_000:
+        raise ValueError(f"iters must be at most 1000000, got {iters}")
+    return iters
+
+
+def power_iteration(W, iters: int = 100, seed: int = 0, u0=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Power iteration on WᵀW: the estimates σ₁, σ₂, ... of the largest singular value of W.
+
+    v₀ a seeded random unit vector (or Wᵀu₀ normalized when u0 (out,) is given), then
+
+    u_k = W v_{k−1} / ‖W v_{k−1}‖,   v_k = Wᵀ u_k / ‖Wᵀ u_k‖,   σ_k = ‖W v_k‖
+
+    W (out, in) -> (sigmas (iters,), u (out,), v (in,)). Each σ_k ≤ σ_max(W), rising
+    towards it; the error shrinks like (σ₂/σ₁)^(2k).
+    """
+    W = as_matrix(W)
+    iters = _iters(iters)
+    v = _start(W, as_int(seed, "seed", 0), u0)
+    sigmas, u = np.zeros(iters), np.zeros(W.shape[0])
+    _power_iteration(W, v, iters, sigmas, u, 0.0)
     return sigmas, u, v
 
 
 def spectral_norm(W, iters: int = 100, seed: int = 0, tol: float = 1e-13) -> float:
     """σ_max(W) = max ‖Wx‖₂ / ‖x‖₂, the L2 Lipschitz constant of x ↦ Wx, by power iteration.
 
-    W (out, in). Stops early when an iteration improves σ by less than tol · σ.
+    W (out, in). Stops early when an iteration improves σ by at most tol · σ.
     """
     W = as_matrix(W)
-    iters = as_int(iters, "iters", 1)
-    if iters > 1_000_000:
-        raise ValueError(f"iters must be at most 1000000, got {iters}")
+    iters = _iters(iters)
+    tol = float(tol)
+    if not math.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number ≥ 0, got {tol}")
     if not W.any():
         return 0.0
-    rng = np.random.default_rng(as_int(seed, "seed", 0))
-    v = rng.standard_normal(W.shape[1])
-    v /= np.linalg.norm(v)
-    sigma = 0.0
-    for _ in range(iters):
-        wv = W @ v
-        s = np.linalg.norm(wv)
-        if s == 0.0:  # unlucky start in the null space: restart elsewhere
-            v = rng.standard_normal(W.shape[1])
-            v /= np.linalg.norm(v)
-            continue
-        wtu = W.T @ (wv / s)
-        v = wtu / np.linalg.norm(wtu)
-        new = float(np.linalg.norm(W @ v))
-        done = new - sigma <= tol * new
-        sigma = max(sigma, new)
-        if done:
-            break
-    return sigma
+    sigmas, u = np.zeros(iters), np.zeros(W.shape[0])
+    for attempt in range(3):  # a start in the null space of W: try another seed
+        v = _start(W, as_int(seed, "seed", 0) + attempt)
+        done = _power_iteration(W, v, iters, sigmas, u, tol)
+        if sigmas[max(done - 1, 0)] > 0:
+            return float(sigmas[:max(done, 1)].max())
+    return float(sigmas.max())
 
 
 def layers_of(model) -> list:
