@@ -13,11 +13,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["SUBPACKAGES", "cache_dir", "warmup", "autodiff", "data", "nn", "optim", "rl", "vision",
-           "generative", "tensor", "robust"]
-
 #: The public subpackages, in the order the course meets them.
 SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "tensor", "robust", "rl", "generative")
+
+__all__ = ["SUBPACKAGES", "cache_dir", "kernel_names", "warmup", *SUBPACKAGES]
 
 _CACHE_ENV = "NUMBA_CACHE_DIR"
 
@@ -96,6 +95,16 @@ def warmup(progress_callback=None, packages=None) -> list[tuple[str, BaseExcepti
     from core import _jit
 
     return _jit.compile_all(progress_callback, packages)
+
+
+def kernel_names(packages=None) -> list[str]:
+    """The names of the registered kernels of `packages` (default: all), importing them first."""
+    packages = SUBPACKAGES if packages is None else tuple(packages)
+    for name in packages:
+        importlib.import_module(f"core.{name}")
+    from core import _jit
+
+    return [k.name for k in _jit.registered() if k.name.split(".")[1] in packages]
 
 
 def __getattr__(name: str):

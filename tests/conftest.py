@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-# Keep the student's real progress and settings out of the tests.
+# Keep the terminal's settings out of the tests (they change colours and themes), but not the
+# TEXTUAL_SNAPSHOT_* variables pytest-textual-snapshot passes to its xdist workers.
 os.environ.pop("NO_COLOR", None)
-for _key in [k for k in os.environ if k.startswith("TEXTUAL_")]:
+for _key in [k for k in os.environ if k.startswith("TEXTUAL_") and not k.startswith("TEXTUAL_SNAPSHOT")]:
     os.environ.pop(_key)
 # Errors in labs propagate in tests (the app would report them and go on); tests of that
 # recovery unset it.
@@ -45,3 +46,14 @@ def make_lab_app(lab: str, **params):
 def lab_app():
     """`lab_app("backprop", preset="notes")` builds the harness app for a lab."""
     return make_lab_app
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that boots a Textual app (async Pilot tests, snapshots) as `ui`."""
+    import inspect
+
+    ui = pytest.mark.ui
+    for item in items:
+        function = getattr(item, "function", None)
+        if inspect.iscoroutinefunction(function) or "snap_compare" in getattr(item, "fixturenames", ()):
+            item.add_marker(ui)

@@ -145,13 +145,10 @@ class DlTutorApp(GuardedApp):
         Only posts messages (thread-safe, and harmless after the app has quit).
         """
         import core
-        from core import _jit
 
         worker = get_current_worker()
         order = self._warmup_order()
-        for package in order:  # import first, so the total is known before the bar moves
-            __import__(f"core.{package}")
-        self.kernels_total = len(_jit.registered())
+        self.kernels_total = len(core.kernel_names(order))  # known before the bar moves
         done_before = 0
         failures = []
         for package in order:
@@ -170,6 +167,12 @@ class DlTutorApp(GuardedApp):
             done_before += in_package[0]
             self.post_message(self.KernelsProgress(done_before, package))
         self.post_message(self.KernelsProgress(done_before, failures=failures, finished=True))
+
+    def on_lab_show_code(self, message) -> None:
+        """A lab's `y`: its PyTorch code in a dialog."""
+        from tutor.screens.code_dialog import CodeDialog
+
+        self.push_screen(CodeDialog(message.title, message.code))
 
     def on_dl_tutor_app_kernels_progress(self, message: KernelsProgress) -> None:
         self.kernels_done = message.done

@@ -32,6 +32,12 @@ class LabApp(GuardedApp):
         yield lab_class(self.lab)(self.lab_params, id="lab")
         yield Footer()
 
+    def on_lab_show_code(self, message) -> None:
+        """A lab's `y`: its PyTorch code in a dialog."""
+        from tutor.screens.code_dialog import CodeDialog
+
+        self.push_screen(CodeDialog(message.title, message.code))
+
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.query_one("#lab").focus()

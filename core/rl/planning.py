@@ -95,6 +95,18 @@ def bellman_sweep(mdp: MDP, gamma: float, V, V_out, Q_out, policy_out) -> float:
     )
 
 
+def policy_evaluation_sweep(mdp: MDP, gamma: float, pi, V, V_out) -> float:
+    """One sweep of policy evaluation into a preallocated array (no validation: callers check):
+    V_out(s) = Σₐ π(a|s) [ℛ(s, a) + γ Σ_{s'} ℙ(s'|s, a) V(s')]; returns the max change.
+
+    pi (S, A) probabilities; V and V_out (S,), distinct arrays.
+    """
+    V_out[:] = V
+    _, delta = _policy_eval_sweeps(mdp.next_states, mdp.probs, mdp.expected_rewards, pi, gamma,
+                                   V_out, np.empty_like(V_out), 1, 0.0)
+    return float(delta)
+
+
 def value_iteration_sweeps(mdp: MDP, gamma: float, V0=None) -> Iterator[Sweep]:
     """Yield the sweeps of value iteration forever (the caller decides when to stop).
 

@@ -79,6 +79,15 @@ class QLearner:
         self._walk: list[tuple[int, int, float]] = []
 
     @property
+    def walk(self) -> list[tuple[int, int, float]]:
+        """The (state, action, reward) moves of the episode under way (empty between episodes)."""
+        return self._walk
+
+    @walk.setter
+    def walk(self, moves: list[tuple[int, int, float]]) -> None:
+        self._walk = list(moves)
+
+    @property
     def alpha(self) -> float:
         return self._alpha
 

@@ -1,7 +1,10 @@
-"""A student's walk through the whole course: every lesson opens, every lab preset answers the
-shared keys, every lab opens its PyTorch view and the help."""
+"""A student's walk through the whole course, one test per lab (and one for reading-only lessons)
+so the walk spreads over the parallel workers: every lesson opens, every lab preset answers the
+shared keys, every lab opens its PyTorch view and the help, and `]` reaches the next lesson."""
 
 from __future__ import annotations
+
+import pytest
 
 from tutor.app import DlTutorApp
 from tutor.content import load_catalog
@@ -10,46 +13,62 @@ from tutor.screens.code_dialog import CodeDialog
 from tutor.screens.help import HelpScreen
 from tutor.screens.lesson import LessonScreen
 
+CATALOG = load_catalog()
+GROUPS = sorted({lesson.lab.name if lesson.lab else "reading" for lesson in CATALOG.lessons})
 
-async def test_walk_every_lesson_and_press_every_shared_lab_key():
-    catalog = load_catalog()
-    app = DlTutorApp(catalog, warm=False, resume=False)
+
+def _group(lesson) -> str:
+    return lesson.lab.name if lesson.lab else "reading"
+
+
+async def _open(app, pilot, lesson_id: str) -> LessonScreen:
+    app.open_lesson(lesson_id)
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, LessonScreen) and screen.lesson.id == lesson_id
+    return screen
+
+
+@pytest.mark.parametrize("group", GROUPS)
+async def test_walk_the_lessons_of_each_lab_and_press_every_shared_key(group):
+    lessons = [lesson for lesson in CATALOG.lessons if _group(lesson) == group]
+    app = DlTutorApp(CATALOG, warm=False, resume=False)
     app.animation_level = "none"
-    visited = []
-    labs_seen: set[str] = set()
+    dialogs_seen = False
     async with app.run_test(size=(120, 36)) as pilot:
-        app.open_lesson(catalog.lessons[0].id)
-        await pilot.pause()
-        for lesson in catalog.lessons:
-            screen = app.screen
-            assert isinstance(screen, LessonScreen) and screen.lesson.id == lesson.id
-            visited.append(lesson.id)
-            if lesson.lab is not None:
-                labs = screen.query(Lab)
-                assert len(labs) == 1, f"the lab of {lesson.id} did not mount"
-                lab = labs.first()
-                await pilot.press("ctrl+o")
+        for lesson in lessons:
+            screen = await _open(app, pilot, lesson.id)
+            if lesson.lab is None:
+                continue
+            labs = screen.query(Lab)
+            assert len(labs) == 1, f"the lab of {lesson.id} did not mount"
+            lab = labs.first()
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert screen.focused is lab or lab in screen.focused.ancestors_with_self
+            for key in ("n", "n", "b", "space", "space", "r", "plus", "minus"):
+                await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, LessonScreen), f"a shared key left {lesson.id}"
+            if not dialogs_seen:  # dialogs once per lab: they cost seconds
+                dialogs_seen = True
+                await pilot.press("y")
                 await pilot.pause()
-                assert screen.focused is lab or lab in screen.focused.ancestors_with_self
-                for key in ("n", "n", "b", "space", "space", "r", "plus", "minus"):
-                    await pilot.press(key)
-                await pilot.pause()
-                if lesson.lab.name not in labs_seen:  # dialogs once per lab: they cost seconds
-                    labs_seen.add(lesson.lab.name)
-                    await pilot.press("y")
-                    await pilot.pause()
-                    if lab.pytorch_code() is not None:
-                        assert isinstance(app.screen, CodeDialog), lesson.id
-                        await pilot.press("escape")
-                        await pilot.pause()
-                    await pilot.press("f1")
-                    await pilot.pause()
-                    assert isinstance(app.screen, HelpScreen)
+                if lab.pytorch_code() is not None:
+                    assert isinstance(app.screen, CodeDialog), lesson.id
                     await pilot.press("escape")
                     await pilot.pause()
-                await pilot.press("ctrl+o")  # back to the text, where [ and ] navigate
+                await pilot.press("f1")
                 await pilot.pause()
+                assert isinstance(app.screen, HelpScreen)
+                await pilot.press("escape")
+                await pilot.pause()
+            await pilot.press("ctrl+o")  # back to the text, where [ and ] navigate
+            await pilot.pause()
+        last = lessons[-1]
+        following = CATALOG.neighbour(last.id, 1)
+        if following is not None:
+            await _open(app, pilot, last.id)
             await pilot.press("right_square_bracket")
             await pilot.pause()
-    assert visited == [lesson.id for lesson in catalog.lessons]
-    assert labs_seen == {lesson.lab.name for lesson in catalog.lessons if lesson.lab}
+            assert app.screen.lesson.id == following.id

@@ -63,6 +63,14 @@ class Lab(Widget, can_focus=True):
             self.lab = lab
             self.step = step
 
+    class ShowCode(Message):
+        """The student asked for the PyTorch code of the lab; the app shows it in a dialog."""
+
+        def __init__(self, title: str, code: str) -> None:
+            super().__init__()
+            self.title = title
+            self.code = code
+
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.params = dict(params)
@@ -203,9 +211,7 @@ class Lab(Widget, can_focus=True):
         if code is None:
             self.notify("This lab has no PyTorch view.", severity="warning")
             return
-        from tutor.screens.code_dialog import CodeDialog
-
-        self.app.push_screen(CodeDialog(f"PyTorch: {self.lab_name}", code))
+        self.post_message(self.ShowCode(f"PyTorch: {self.lab_name}", code))
 
     def on_step_controls_pressed(self, message) -> None:
         """Buttons of a `StepControls` inside the lab map onto the same actions as the keys."""

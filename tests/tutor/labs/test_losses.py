@@ -108,12 +108,6 @@ async def test_lab_toggles_mode_steps_and_keeps_good_logits(lab_app):
         assert scale.value == 450.0
 
 
-async def test_losses_lab_at_a_tiny_size(lab_app):
-    async with lab_app("losses").run_test(size=(30, 10)) as pilot:
-        await pilot.press("n", "m", "b")
-        await pilot.pause()
-
-
 def test_snapshot_stability_view(snap_compare):
     app = LabApp("losses", {"mode": "stability", "label": 1, "scale": 400.0})
     assert snap_compare(app, terminal_size=(120, 36))

@@ -133,13 +133,6 @@ async def test_settings_edit_and_bad_value_keeps_the_last_good(lab_app):
         assert lab.model.shape[2:] == (1, 2) and "kept the previous settings" in lab.note
 
 
-@pytest.mark.parametrize("size", [(20, 8), (50, 14)])
-async def test_tiny_terminals_do_not_crash(lab_app, size):
-    async with lab_app("normalization", n=6, c=6, h=4, w=4).run_test(size=size) as pilot:
-        await pilot.press("n", "k", "g", "o")
-        await pilot.pause()
-
-
 async def _settle(pilot):
     await pilot.pause()
     await pilot.pause()

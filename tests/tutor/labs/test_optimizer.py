@@ -189,10 +189,11 @@ async def test_playback_runs_and_stops_at_the_last_step(lab_app):
         lab = _lab(pilot.app)
         lab.fps = 60
         await pilot.press("space")
-        for _ in range(40):
-            await pilot.pause(0.05)
+        for _ in range(10):  # the timer's ticks, without waiting for the clock
             if not lab.playing:
                 break
+            lab._tick()
+        await pilot.pause()
         assert lab.model.t == 3 and not lab.playing
 
 
@@ -260,15 +261,14 @@ async def test_a_lab_mounted_late_shows_the_whole_legend():
     from tutor.labs import validate_lab
 
     class Late(App):
-        def on_mount(self) -> None:
-            self.set_timer(0.05, self.add_lab)
-
-        def add_lab(self) -> None:
-            self.mount(OptimizerLab(validate_lab("optimizer", {"optimizers": ["sgd", "adam"]})))
+        async def add_lab(self) -> None:
+            await self.mount(OptimizerLab(validate_lab("optimizer", {"optimizers": ["sgd", "adam"]})))
 
     app = Late()
     async with app.run_test(size=(80, 30)) as pilot:
-        await pilot.pause(0.2)
+        await pilot.pause()
+        await app.add_lab()  # mounted after the first paint, as the lesson screen does
+        await pilot.pause()
         await pilot.pause()
         legend = app.query_one("#opt-legend")
         assert legend.region.height == 9

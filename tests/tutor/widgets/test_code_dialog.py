@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 
+from tests.screen import screen_text
 from tutor.screens.code_dialog import CodeDialog
 
 CODE = "import torch\n\nw = torch.tensor(2.0, requires_grad=True)\nloss = w ** 2\nloss.backward()\n"
@@ -55,6 +56,11 @@ async def test_long_code_in_a_tiny_terminal():
     async with app.run_test(size=(10, 3)) as pilot:
         app.push_screen(CodeDialog("t", "x = 1\n" * 500 + "y = '" + "a" * 300 + "'"))
         await pilot.pause()
+        assert "╭" in screen_text(app)  # the dialog's frame, clipped, and no exception
         await pilot.press("down", "end")
+        await pilot.resize_terminal(40, 12)
         await pilot.pause()
-        app.export_screenshot()
+        assert "x = 1" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CodeDialog)

@@ -50,7 +50,7 @@ class ConvolutionLab(Lab):
 
     Keys: n/b step the view forward/back (window position, preset, layer, shift or digit),
     arrows move the window or the chosen pixel, , and . remove/add a layer, k next kernel
-    preset, v next view, ? reveal the sliding-window sum, escape returns from a field to the lab
+    preset, v next view, a reveals the sliding-window sum, escape returns from a field to the lab
     keys. Keys the lesson screen and the app use ([ ] d f escape ?) pass through when the lab
     does not need them.
     """
@@ -89,7 +89,7 @@ class ConvolutionLab(Lab):
         Binding("x", "flip_kernel", "Flip 180°"),
         Binding("p", "predict", "Predict"),
         Binding("v", "next_view", "View"),
-        Binding("question_mark", "reveal", "Reveal", show=False),
+        Binding("a", "reveal", "Reveal the answer", show=False),
         Binding("escape", "focus_lab", "Lab keys", show=False),
     ]
 

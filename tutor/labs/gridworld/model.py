@@ -15,8 +15,7 @@ from core.rl import (
     q_function,
     value_iteration,
 )
-from core.rl.kernels import _policy_eval_sweeps
-from core.rl.planning import bellman_sweep
+from core.rl.planning import bellman_sweep, policy_evaluation_sweep
 from tutor.history import History
 from tutor.labs.gridworld.params import MAX_SIDE, MODES
 from tutor.labs.gridworld.presets import Cell, GridSpec, preset
@@ -140,11 +139,8 @@ class GridModel:
         S = self.grid.n_states
         V_new = np.empty(S)
         if self.mode == "random_policy":
-            V_new[:] = state.V
-            pi = np.full((S, 4), 0.25)
-            _, delta = _policy_eval_sweeps(self.grid.next_states, self.grid.probs,
-                                           self.grid.expected_rewards, pi, self.spec.gamma,
-                                           V_new, np.empty(S), 1, 0.0)
+            delta = policy_evaluation_sweep(self.grid, self.spec.gamma, np.full((S, 4), 0.25),
+                                            state.V, V_new)
         else:
             delta = bellman_sweep(self.grid, self.spec.gamma, state.V, V_new,
                                   np.empty((S, 4)), np.empty(S, np.int64))
@@ -157,7 +153,7 @@ class GridModel:
         learner.Q = state.Q.copy()
         learner.rng.bit_generator.state = state.rng
         learner.alpha, learner.epsilon = self.alpha, self.epsilon
-        learner.state, learner._walk = state.position, list(state.walk)
+        learner.state, learner.walk = state.position, list(state.walk)
         del self.returns[state.n_returns:]
         log = list(state.log)
         if self.episodes == 0:
@@ -173,7 +169,7 @@ class GridModel:
                 self.returns.append(learner.episode().ret)
             log = []
         return LearnState(state.k + 1, learner.Q.copy(), learner.rng.bit_generator.state,
-                          len(self.returns), learner.state, tuple(learner._walk),
+                          len(self.returns), learner.state, tuple(learner.walk),
                           tuple(log[-LOG_LENGTH:]))
 
     def step(self) -> bool:

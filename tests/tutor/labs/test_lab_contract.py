@@ -1,0 +1,138 @@
+"""One contract for every registered lab: a lab gets these checks by existing in `tutor/labs/`.
+
+- its `params.py` is plain Python and its widget imports only the core packages it declares;
+- its own keys do not hide the keys every lab and the lesson screen share;
+- its PyTorch view is code that compiles;
+- stepping forward k times then back k times, and reset, show exactly the starting screen, and
+  replaying the same steps shows the same screen (the lab is deterministic);
+- it opens and steps at 60 x 16 and below without an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.screen import screen_text
+from tutor.labs import lab_class, lab_core_packages, lab_names, lab_params
+from tutor.labs.base import Lab
+
+LABS = lab_names()
+
+#: Keys a lab must leave alone: the shared lab keys (the base class binds them) and the keys of
+#: the app and the lesson screen, which a lab binding would hide while the lab has the focus.
+RESERVED = {
+    "space", "n", "b", "r", "plus", "equals_sign", "minus", "y",  # every lab
+    "q", "ctrl+q", "f1", "question_mark", "ctrl+t", "ctrl+p",  # the app
+    "left_square_bracket", "right_square_bracket", "d", "f", "ctrl+o",  # the lesson screen
+}
+
+_IMPORTS = """
+import json, sys, importlib
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'textual', 'numba'))))
+"""
+
+
+def _imported_by(module: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", _IMPORTS, module], capture_output=True,
+                         text=True, check=True, timeout=120)
+    return set(json.loads(out.stdout))
+
+
+def test_every_params_module_is_plain_python():
+    """Lesson validation imports params.py without Textual, numba or the core."""
+    code = (
+        "import json, sys, importlib\n"
+        f"for lab in {list(LABS)!r}: importlib.import_module(f'tutor.labs.{{lab}}.params')\n"
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('core', 'textual', 'numba'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_widget_imports_only_the_core_packages_it_declares(lab):
+    """The lesson mounts a lab once its declared packages are warm: it must need no other."""
+    import core
+
+    declared = set(lab_core_packages(lab))
+    assert declared <= set(core.SUBPACKAGES)
+    used = {m.split(".")[1] for m in _imported_by(f"tutor.labs.{lab}.widget")
+            if m.startswith("core.") and m.split(".")[1] in core.SUBPACKAGES}
+    assert used <= declared, f"{lab} imports core packages {sorted(used - declared)} undeclared"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_lab_keys_leave_the_shared_keys_alone(lab):
+    cls = lab_class(lab)
+    assert issubclass(cls, Lab) and cls.lab_name == lab
+    own = set()
+    for klass in cls.__mro__:
+        if klass is Lab or not issubclass(klass, Lab):
+            continue
+        for binding in klass.__dict__.get("BINDINGS", []):
+            own.update(k.strip() for k in binding.key.split(","))
+    clash = own & RESERVED
+    assert not clash, f"{lab} binds {sorted(clash)}, which the app, lesson or every lab uses"
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_parameter_has_a_valid_default(lab):
+    from tutor.labs import validate_lab
+
+    params = validate_lab(lab, {})
+    assert set(params) == set(lab_params(lab))
+
+
+async def _settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def _press(pilot, *keys: str) -> str:
+    for key in keys:
+        await pilot.press(key)
+        await _settle(pilot)
+    return screen_text(pilot.app)
+
+
+K = 3
+
+
+@pytest.mark.parametrize("lab", LABS)
+async def test_steps_back_reset_and_replay_show_the_same_screens(lab_app, lab):
+    app = lab_app(lab)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _settle(pilot)
+        widget = app.query_one(Lab)
+        code = widget.pytorch_code()
+        if code is not None:
+            compile(code, f"<{lab} pytorch view>", "exec")
+        start = screen_text(app)
+        assert start.strip(), f"{lab} shows an empty screen"
+        forward = await _press(pilot, *["n"] * K)
+        assert forward != start, f"{lab}: {K} steps changed nothing on screen"
+        assert await _press(pilot, *["b"] * K) == start, f"{lab}: back {K} times is not the start"
+        await _press(pilot, *["n"] * K)
+        assert await _press(pilot, "r") == start, f"{lab}: reset is not the start"
+        assert await _press(pilot, *["n"] * K) == forward, f"{lab}: replaying differs"
+
+
+@pytest.mark.parametrize("lab", LABS)
+async def test_opens_and_steps_at_small_sizes(lab_app, lab):
+    app = lab_app(lab)
+    async with app.run_test(size=(60, 16)) as pilot:
+        await _settle(pilot)
+        for size in [(60, 16), (30, 10), (12, 4), (120, 36)]:
+            await pilot.resize_terminal(*size)
+            await _press(pilot, "n", "b", "n")
+        assert app.query_one(Lab).is_mounted
+        assert screen_text(app).strip()
