@@ -18,4 +18,11 @@ PARAMS = {
     "eps": Param("float", 1e-5, "ε under the square root", min=0.0, max=1.0),
     "seed": Param("int", 0, "seed of the random batches", min=0, max=9999),
     "fold": Param("bool", False, "show BatchNorm folded into the preceding conv"),
+    # The 4.5.4 experiment (view = "training"): a small CNN on the digits, with and without BN.
+    "view": Param("str", "batch", "batch: one batch normalized; training: the 4.5.4 CNN race",
+                  choices=("batch", "training")),
+    "lr_low": Param("float", 0.05, "the smaller learning rate of the race", min=0.001, max=2.0),
+    "lr_high": Param("float", 0.5, "the larger learning rate of the race", min=0.001, max=2.0),
+    "cnn_steps": Param("int", 300, "SGD steps of each run in the race", min=20, max=1000),
+    "threshold": Param("float", 1.0, "the race's finish line: training loss below it", min=0.01, max=2.3),
 }

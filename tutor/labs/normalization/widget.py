@@ -53,6 +53,14 @@ class NormalizationLab(Lab):
 
     lab_name = "normalization"
 
+    def __new__(cls, params: dict | None = None, *args, **kwargs):
+        """`view = "training"` builds the 4.5.4 race (`RaceLab`) instead of the batch view."""
+        if cls is NormalizationLab and params is not None and params.get("view") == "training":
+            from tutor.labs.normalization.race_widget import RaceLab
+
+            return RaceLab(params, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""

@@ -1,0 +1,306 @@
+"""The normalization lab's 4.5.4 view: four small CNNs race on the digits, loss curves side by side."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from tutor.labs.base import Lab
+from tutor.labs.normalization.params import PARAMS
+from tutor.labs.normalization.race import CHANNELS, CHUNK, Chunk, RaceModel
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
+
+#: plain, BN (the same colours in both charts).
+COLORS = ("#ff9e3d", "#4fc3f7")
+SETTINGS = (("lr_low", "η small", 0.01), ("lr_high", "η large", 0.05), ("cnn_steps", "steps", 10),
+            ("threshold", "loss <", 0.1))  # fmt: skip
+
+
+def _pct(v: float) -> str:
+    return "  –  " if not np.isfinite(v) else f"{v:5.1%}"
+
+
+class RaceLab(Lab):
+    """4.5.4: a small CNN with and without batch norm, at two learning rates, on the digits.
+
+    First the student picks the run they expect to get its training loss below the threshold
+    first (type 1-4, enter; i focuses the field); then space trains all four in a thread
+    worker, ten SGD steps per lab step, drawing the losses live; b and n replay.
+    """
+
+    DEFAULT_CSS = """
+    RaceLab {
+        layout: vertical;
+        & #race-title { height: auto; color: $text-muted; }
+        & #race-predict { height: auto; background: $boost; padding: 0 1; }
+        & #race-predict Input { width: 12; }
+        & #race-prompt { width: 1fr; height: auto; }
+        & #race-feedback { height: auto; padding: 0 1; }
+        & #race-feedback.-right { color: $text-success; }
+        & #race-feedback.-wrong { color: $text-warning; }
+        & #race-charts { height: 1fr; min-height: 6; }
+        & #race-charts LineChart { width: 1fr; }
+        & #race-stats { height: auto; }
+        & #race-settings { height: auto; grid-size: 4; grid-gutter: 0 1; }
+        & #race-settings ParamInput .param-input--label { min-width: 7; }
+        & #race-message { height: auto; color: $text-warning; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("i", "focus_predict", "Predict"),
+        Binding("escape", "focus_lab", "Lab keys", show=False),
+    ]
+
+    lab_name = "normalization"
+
+    class ChunkReady(Message):
+        """The worker trained one more chunk of the model of `generation`."""
+
+        def __init__(self, generation: int, chunk: Chunk) -> None:
+            super().__init__()
+            self.generation = generation
+            self.chunk = chunk
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.model = RaceModel(self.params)
+        self.generation = 0
+        self.guess: int | None = None
+        self.revealed = False
+        self.training = False
+        self.note = ""
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="race-title", markup=False)
+        with Horizontal(id="race-predict"):
+            yield Static("", id="race-prompt", markup=False)
+            yield Input(placeholder="1-4", id="race-guess", compact=True, max_length=3)
+        yield Static("", id="race-feedback", markup=False)
+        with Horizontal(id="race-charts"):
+            yield LineChart(x_label="step", log_y=True, id="race-low")
+            yield LineChart(x_label="step", log_y=True, id="race-high")
+        yield Static("", id="race-stats", markup=False)
+        with Grid(id="race-settings"):
+            for key, label, step in SETTINGS:
+                spec = PARAMS[key]
+                yield ParamInput(key, label, self.params[key], spec.kind, min=spec.min, max=spec.max, step=step)
+        yield Static("", id="race-message", markup=False)
+        yield StepControls(id="race-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "focus_lab":
+            return not self.has_focus
+        return True
+
+    # --- training in a worker ----------------------------------------------------------------
+    def _start_training(self) -> None:
+        if self.training or self.model.computed >= self.model.total_chunks:
+            return
+        self.training = True
+        self._train(self.model, self.generation)
+
+    @work(thread=True, exclusive=True, group="race-train", exit_on_error=False)
+    def _train(self, model: RaceModel, generation: int) -> None:
+        """(Thread worker.) Compute every remaining chunk, posting each; stops when cancelled."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            chunk = model.compute_next()
+            if chunk is None:
+                return
+            self.post_message(self.ChunkReady(generation, chunk))
+
+    def on_race_lab_chunk_ready(self, message: ChunkReady) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return  # a model replaced meanwhile
+        self.model.append(message.chunk)
+        if self.model.computed >= self.model.total_chunks:
+            self.training = False
+        if self.model.index == self.model.computed - 1 and self._wants_more:
+            self._wants_more = False
+            self.model.step()
+        self.redraw()
+
+    _wants_more = False
+
+    # --- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        m = self.model
+        set_text(self.query_one("#race-title", Static),
+                 f"4.5.4 · digits 16×16 · conv {CHANNELS}×3×3 → [BN] → ReLU → max pool → linear · "
+                 f"SGD, batch 64 · {CHUNK} steps per lab step")  # fmt: skip
+        self._draw_predict()
+        losses = m.losses()
+        x = np.arange(losses.shape[1])
+        firsts = m.first_below()
+        for chart_id, pair in (("#race-low", (0, 1)), ("#race-high", (2, 3))):
+            chart = self.query_one(chart_id, LineChart)
+            chart.title = f"η = {m.runs[pair[0]].lr:g}"
+            chart.set_series([Series("BN" if m.runs[i].batch_norm else "plain", losses[i], x=x, color=COLORS[k])
+                              for k, i in enumerate(pair)])  # fmt: skip
+            chart.markers = [(firsts[i], losses[i][firsts[i]], str(m.runs[i].number))
+                             for i in pair if firsts[i] is not None]  # fmt: skip
+        set_text(self.query_one("#race-stats", Static), self._stats(losses, firsts))
+        note = self.note or ("training…" if self.training and m.index >= m.computed else "")
+        set_text(self.query_one("#race-message", Static), note)
+        self.query_one(StepControls).status = m.status()
+        self._maybe_reveal()
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
+
+    def _stats(self, losses: np.ndarray, firsts: list[int | None]) -> str:
+        m = self.model
+        t = float(m.params["threshold"])
+        acc = m.accuracy()
+        lines = [f"{'run':<15}{'loss':>8}{f'<{t:g} at':>9}{'held-out':>10}"]
+        for i, run in enumerate(m.runs):
+            last = losses[i, -CHUNK:] if losses.shape[1] else np.array([np.nan])
+            loss = "–" if not losses.shape[1] else f"{np.mean(last):.3g}"
+            first = "–" if firsts[i] is None else str(firsts[i])
+            lines.append(f"{run.label:<15}{loss:>8}{first:>9}{_pct(acc[i]):>10}")
+        return "\n".join(lines)
+
+    def _draw_predict(self) -> None:
+        m = self.model
+        runs = " · ".join(r.label for r in m.runs)
+        t = float(m.params["threshold"])
+        prompt = f"Which run gets its training loss below {t:g} first? ({runs})"
+        if self.guess is not None:
+            prompt += f"  Your pick: {self.guess}."
+        set_text(self.query_one("#race-prompt", Static), prompt)
+        self.query_one("#race-guess", Input).display = self.guess is None
+
+    def _maybe_reveal(self) -> None:
+        """Once the curves shown decide the race (or it ends), judge the pick, once."""
+        if self.revealed or self.guess is None:
+            return
+        m = self.model
+        winner = m.winner()
+        if winner is None and not m.finished:
+            return
+        self.revealed = True
+        feedback = self.query_one("#race-feedback", Static)
+        t = float(m.params["threshold"])
+        if winner is None:
+            text, correct = f"No run got below {t:g} in {m.steps_shown} steps.", False
+        else:
+            correct = winner == self.guess
+            step = m.first_below()[winner - 1]
+            text = (f"{'✓ Right' if correct else f'✗ You picked {self.guess}'}: run "
+                    f"{m.runs[winner - 1].label} got below {t:g} first, at step {step}. "
+                    "Keep going: which runs end best on the held-out digits?")  # fmt: skip
+        feedback.set_class(correct, "-right")
+        feedback.set_class(not correct, "-wrong")
+        set_text(feedback, text)
+        self.post_message(Lab.Answered(self.lab_name, "bn-race", correct))
+
+    # --- Lab interface -------------------------------------------------------------------
+    def _predicted(self) -> bool:
+        if self.guess is None:
+            self.note = "Predict first: type the run you expect to win (1-4) and enter (i)."
+            self.redraw()
+            self.playing = False
+            return False
+        return True
+
+    def step_forward(self) -> bool:
+        if not self._predicted():
+            return False
+        m = self.model
+        if m.finished:
+            return False
+        if m.index < m.computed:
+            m.step()
+            self.note = ""
+            self.redraw()
+            return True
+        self._wants_more = not self.playing  # n: show the chunk when it arrives
+        self._start_training()
+        self.redraw()
+        return True
+
+    def step_back(self) -> bool:
+        moved = self.model.back()
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.reset()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- keys and edits ------------------------------------------------------------------
+    def action_focus_predict(self) -> None:
+        field = self.query_one("#race-guess", Input)
+        if field.display:
+            field.focus()
+
+    def action_focus_lab(self) -> None:
+        self.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "race-guess":
+            return
+        event.stop()
+        text = event.value.strip()
+        if text not in ("1", "2", "3", "4"):
+            self.note = f"✗ {text!r} is not a run: type 1, 2, 3 or 4"
+            self.redraw()
+            return
+        self.guess, self.note = int(text), "Now space: the four runs train side by side."
+        self.focus()
+        self._start_training()
+        self.redraw()
+
+    def apply(self, **changes) -> bool:
+        """Rebuild the race with changed settings (the prediction is asked again)."""
+        new = {**self.params, **changes}
+        try:
+            model = RaceModel(new)
+        except ValueError as exc:
+            self.note = f"✗ {exc}; kept the previous settings"
+            self.redraw()
+            return False
+        self.playing = False
+        self.workers.cancel_group(self, "race-train")
+        self.generation += 1
+        self.training = False
+        self.model, self.params = model, dict(model.params)
+        self.guess, self.revealed, self.note = None, False, ""
+        feedback = self.query_one("#race-feedback", Static)
+        feedback.remove_class("-right", "-wrong")
+        set_text(feedback, "")
+        field = self.query_one("#race-guess", Input)
+        field.value = ""
+        self.redraw()
+        return True
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        if not self.apply(**{event.name: event.value}):
+            event.param_input.value = self.params[event.name]
+            return
+        focused = self.screen.focused
+        if focused is not None and event.param_input in focused.ancestors_with_self:
+            self.focus()
