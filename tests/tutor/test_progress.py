@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tutor.progress import Progress, data_dir
 
 
@@ -29,7 +31,7 @@ def test_round_trip(tmp_path):
     q = Progress.load(path)
     assert q.status("a") == "done" and q.status("b") == "started"
     assert q.last_lesson == "b" and q.theme == "nord"
-    assert q.quiz_record("a", "q1") == {"attempts": 2, "correct": True, "last": "4"}
+    assert q.quiz_record("a", "q1") == {"attempts": 2, "correct": True, "last": "4", "first_try": False}
     assert q.labs["backprop"] == {"right": 1, "wrong": 1}
     assert [f.name for f in tmp_path.iterdir()] == ["p.json"], "no temp file left behind"
 
@@ -59,11 +61,15 @@ def test_wrong_shapes_count_as_corrupt(tmp_path):
         assert Progress.load(path).notice is not None, content
 
 
-def test_unknown_values_are_dropped_not_fatal(tmp_path):
+def test_unknown_values_are_set_aside_with_a_notice_not_fatal(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text(json.dumps({"lessons": {"a": "done", "b": "weird"}, "last_lesson": 5}))
+    original = json.dumps({"lessons": {"a": "done", "b": "weird"}, "last_lesson": 5})
+    path.write_text(original)
     p = Progress.load(path)
-    assert p.notice is None and p.lessons == {"a": "done"} and p.last_lesson is None
+    assert p.lessons == {"a": "done"} and p.last_lesson is None
+    assert "lessons['b']" in p.notice and "'last_lesson'" in p.notice
+    kept = [f for f in tmp_path.iterdir() if f.name.startswith("p.set-aside-")]
+    assert len(kept) == 1 and kept[0].read_text() == original
 
 
 def test_save_failure_is_reported_and_data_kept(tmp_path):
@@ -74,3 +80,102 @@ def test_save_failure_is_reported_and_data_kept(tmp_path):
     assert p.save() is False
     assert p.save_error and "Could not save" in p.save_error
     assert p.status("a") == "done"
+
+
+@pytest.mark.parametrize("bad", [
+    {"quizzes": {"l/q": {"attempts": "many", "correct": False}}},
+    {"quizzes": {"l/q": {"attempts": float("nan"), "correct": True}}},
+    {"quizzes": {"l/q": {"attempts": None}}},
+    {"quizzes": {"l/q": {"attempts": 1, "correct": "yes"}}},
+    {"quizzes": {"l/q": {"attempts": -3}}},
+    {"quizzes": {"l/q": {"attempts": True}}},
+    {"labs": {"backprop": {"right": "x", "wrong": 0}}},
+    {"labs": {"backprop": {"right": float("nan")}}},
+    {"labs": {"backprop": {"right": None, "wrong": None}}},
+    {"labs": {"backprop": [1]}},
+    {"lab_states": {"a": {"deep": [[[[[[[[[[[1]]]]]]]]]]]}}},
+    {"lab_states": {"a": "text"}},
+    {"theme": ["nord"]},
+])
+def test_wrong_types_inside_are_set_aside_and_the_next_write_works(tmp_path, bad):
+    """`"attempts": "many"` or lab scores "x"/NaN/null crashed the app at its next write."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"lessons": {"keep": "done"}, **bad}))
+    p = Progress.load(path)
+    assert p.notice and "set aside" in p.notice
+    assert p.status("keep") == "done"
+    p.record_quiz("l", "q", "3", True)
+    p.record_lab_answer("backprop", True)
+    assert p.save()
+    q = Progress.load(path)
+    assert q.notice is None and q.quiz_record("l", "q")["attempts"] == 1
+    assert q.labs["backprop"] == {"right": 1, "wrong": 0}
+
+
+def test_deeply_nested_and_huge_files_are_moved_aside(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"lessons": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    p = Progress.load(path)
+    assert p.notice and "damaged" in p.notice
+    path.write_text('{"version": "x"}')
+    assert "version" in Progress.load(path).notice
+
+
+def test_first_try_is_kept(tmp_path):
+    p = Progress.load(tmp_path / "p.json")
+    p.record_quiz("a", "q", "1", True)
+    p.record_quiz("a", "q", "2", False)
+    assert p.quiz_record("a", "q")["first_try"] is True
+
+
+def test_two_instances_merge_on_save(tmp_path):
+    """Each instance saves its own changes on top of the other's: the last writer used to win."""
+    path = tmp_path / "p.json"
+    a, b = Progress.load(path), Progress.load(path)
+    a.set_done("x")
+    a.record_lab_answer("gridworld", True)
+    a.record_quiz("x", "q", "1", False)
+    assert a.save()
+    b.set_done("y")
+    b.record_lab_answer("gridworld", False)
+    b.record_lab_answer("gridworld", True)
+    b.record_quiz("x", "q", "2", True)
+    b.theme = "nord"
+    assert b.save()
+    c = Progress.load(path)
+    assert c.status("x") == "done" and c.status("y") == "done"
+    assert c.labs["gridworld"] == {"right": 2, "wrong": 1}
+    assert c.quiz_record("x", "q") == {"attempts": 2, "correct": True, "last": "2", "first_try": False}
+    assert c.theme == "nord"
+    a.set_done("x", False)  # an explicit undo in one instance still wins over the file
+    assert a.save() and Progress.load(path).status("x") == "started"
+    assert a.status("y") == "done", "the saving instance also sees the other's work"
+
+
+_WRITER = """
+import sys
+from tutor.progress import Progress
+path, tag, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+p = Progress.load(path)
+for i in range(n):
+    p.set_done(f"{tag}-{i}")
+    p.record_lab_answer("lab", True)
+    assert p.save(), p.save_error
+"""
+
+
+def test_two_processes_saving_at_once_lose_nothing(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "p.json"
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**__import__("os").environ, "PYTHONPATH": root}
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), tag, "40"], env=env)
+             for tag in ("a", "b")]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    p = Progress.load(path)
+    assert p.notice is None
+    assert sorted(p.lessons) == sorted(f"{t}-{i}" for t in "ab" for i in range(40))
+    assert p.labs["lab"]["right"] == 80
