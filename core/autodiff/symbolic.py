@@ -202,14 +202,22 @@ def to_text(expr: Expr, limit: int = 2000) -> str:
     return text if not stack and len(text) <= limit else text[:limit] + "…"
 
 
+MAX_MAP_STEPS = 1_000
+"""The longest logistic map `logistic_map` builds (its written-out size is about 2ⁿ)."""
+MAX_GROWTH = 200
+"""The largest `n_max` of `growth` (it builds every map up to n_max: quadratic time)."""
+
+
 def logistic_map(n: int) -> tuple[Expr, Graph, Node]:
     """l₁ = x, lₖ₊₁ = 4·lₖ·(1 - lₖ): the classic example of expression swell, n ≥ 1.
 
     Returns the symbolic expression of lₙ and the same computation as a tape; the tape grows by
     5 nodes per step, the written-out expression roughly doubles.
     """
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if n > MAX_MAP_STEPS:
+        raise ValueError(f"n must be at most MAX_MAP_STEPS = {MAX_MAP_STEPS}, got {n}")
     expr: Expr = ("var", "x")
     graph = Graph()
     node = graph.input("x")
@@ -220,7 +228,10 @@ def logistic_map(n: int) -> tuple[Expr, Graph, Node]:
 
 
 def growth(n_max: int = 10) -> list[tuple[int, int, int, int]]:
-    """Rows (n, size of lₙ, size of dlₙ/dx unsimplified, nodes on the tape)."""
+    """Rows (n, size of lₙ, size of dlₙ/dx unsimplified, nodes on the tape), n ≤ `MAX_GROWTH`."""
+    if isinstance(n_max, bool) or not isinstance(n_max, int) or not 1 <= n_max <= MAX_GROWTH:
+        raise ValueError(f"n_max must be a whole number from 1 to MAX_GROWTH = {MAX_GROWTH}, "
+                         f"got {n_max!r}")
     rows = []
     for n in range(1, n_max + 1):
         expr, graph, node = logistic_map(n)

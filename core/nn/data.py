@@ -18,6 +18,10 @@ import numpy as np
 DATASETS = ("circles", "xor", "moons", "spirals", "blobs")
 MULTICLASS = ("spirals", "blobs")
 MAX_CLASSES = 8
+MAX_POINTS = 1_000_000
+"""The most points a generated data set has."""
+MAX_CSV_BYTES = 20_000_000
+"""The largest CSV file `load_csv` reads (a 300 MB file hung the lab)."""
 
 
 class CsvError(ValueError):
@@ -27,6 +31,8 @@ class CsvError(ValueError):
 def _check(n: int, noise: float, seed: int, classes: int = 2) -> None:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be a whole number of points, at least 2; got {n!r}")
+    if n > MAX_POINTS:
+        raise ValueError(f"n must be at most MAX_POINTS = {MAX_POINTS:,} points, got {n:,}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -190,10 +196,18 @@ def parse_csv(text: str, max_classes: int = MAX_CLASSES) -> tuple[np.ndarray, np
 
 
 def load_csv(path, max_classes: int = MAX_CLASSES) -> tuple[np.ndarray, np.ndarray]:
-    """Read a CSV file of x, y, label rows (see `parse_csv`); errors name the file and line."""
+    """Read a CSV file of x, y, label rows (see `parse_csv`); errors name the file and line.
+
+    Only regular files of at most `MAX_CSV_BYTES` are read (CsvError otherwise)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if path.exists() and not path.is_file():
+            raise CsvError(f"{path}: not a regular file (a folder or a device)")
+        with path.open("rb") as f:
+            raw = f.read(MAX_CSV_BYTES + 1)
+        if len(raw) > MAX_CSV_BYTES:
+            raise CsvError(f"{path}: larger than MAX_CSV_BYTES = {MAX_CSV_BYTES // 1_000_000} MB")
+        text = raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise CsvError(f"{path}: no such file") from None
     except UnicodeDecodeError:

@@ -116,6 +116,12 @@ def _mlp_value_and_grad(theta, sizes, act, x, target, labels, loss_code, grad):
     return loss
 
 
+MAX_PARAMETERS = 20_000_000
+"""The most weights and biases an `MLP` may have (160 MB of float64)."""
+MAX_LAYERS = 1_000
+"""The most layer sizes an `MLP` may have."""
+
+
 class MLP:
     """A multi-layer perceptron: sizes [d₀, d₁, ..., d_L], Linear(dₗ₋₁, dₗ) layers with an
     activation between them (none after the last), as `nn.Sequential(nn.Linear, nn.ReLU, ...)`.
@@ -131,6 +137,13 @@ class MLP:
         for s in sizes:
             if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
                 raise ValueError(f"every layer size must be a positive whole number, got {sizes}")
+        sizes = [int(s) for s in sizes]
+        if len(sizes) > MAX_LAYERS:
+            raise ValueError(f"at most MAX_LAYERS = {MAX_LAYERS} sizes, got {len(sizes)}")
+        n_parameters = sum(o * i + o for i, o in zip(sizes, sizes[1:]))
+        if n_parameters > MAX_PARAMETERS:
+            raise ValueError(f"sizes {sizes} need {n_parameters:,} parameters; at most "
+                             f"MAX_PARAMETERS = {MAX_PARAMETERS:,}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):

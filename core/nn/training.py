@@ -47,7 +47,8 @@ def _train_steps(theta, sizes, act, x, target, labels, loss_code, opt_code, stat
 
     Step j: gather the rows, L, g = value and ∂L/∂θ on them, then `apply_step(opt_code, θ, g,
     state, t0 + j, hyper)`. losses[j] = L before the update. Stops at the first non-finite
-    loss (θ untouched by that step) and returns the number of steps done.
+    loss (θ untouched by that step) and returns the number of steps done. A dead unit (its
+    gradients all 0) with eps = 0 is simply not moved (`apply_step`), never a division by zero.
     """
     k, b = batches.shape
     d_in = x.shape[1]

@@ -66,7 +66,8 @@ def run_loop(opt, surf, sp, batches, x0, steps, hyper, schedule, limit,
     Fills thetas (steps+1, 2), losses, gnorms (full-gradient norms) (steps+1,) and the optimizer
     state after each step, states (steps+1, 3, 2). Returns (rows filled, step of divergence or
     -1, reason code of `REASONS`). Nesterov keeps phi = theta - gamma v internally (see
-    `apply_step`) and records the notes' theta.
+    `apply_step`) and records the notes' theta. With eps = 0 a coordinate whose gradients were
+    all 0 is not moved (`apply_step`), never a division by zero.
     """
     h = hyper.copy()
     lr = hyper[0]

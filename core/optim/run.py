@@ -77,11 +77,17 @@ class Run:
         return m / (1 - self.hyper["beta1"] ** t), v / (1 - self.hyper["beta2"] ** t)
 
 
+MAX_STEPS = 1_000_000
+"""The most steps one `run`/`trace` takes (the records of 10⁹ steps would need 15 GiB)."""
+
+
 def _check_steps(steps) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise ValueError(f"steps must be a whole number, got {steps!r}")
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most MAX_STEPS = {MAX_STEPS:,}, got {steps:,}")
     return int(steps)
 
 

@@ -145,6 +145,10 @@ def apply_step(code, theta, grad, state, t, hyper):
     - 6 amsgrad:  m, v as Adam;  v^ <- max(v^, v);
                   theta <- theta - eta / (sqrt(v^) + eps) m   (no bias correction) (3.5.6)
 
+    With eps = 0 a coordinate whose squared-gradient average is 0 (every gradient so far 0 there,
+    e.g. started at a minimum, or a dead unit) has a 0 / 0 update: it is taken as 0, the limit as
+    eps -> 0+ (the numerator is 0 too), instead of a division by zero.
+
     PyTorch differs: Adagrad and RMSprop add eps outside the square root (sqrt(s) + eps);
     `Adam(amsgrad=True)` bias-corrects m and the running max; SGD momentum keeps b = gamma b + g
     and steps lr b, the same as ours while lr stays constant.
@@ -172,12 +176,16 @@ def apply_step(code, theta, grad, state, t, hyper):
         for i in range(n):
             s = state[1, i] + grad[i] * grad[i]
             state[1, i] = s
-            theta[i] -= lr / math.sqrt(s + eps) * grad[i]
+            den = math.sqrt(s + eps)
+            if den != 0.0:  # 0 only with eps = 0 and every gradient so far 0: no step
+                theta[i] -= lr / den * grad[i]
     elif code == 4:
         for i in range(n):
             s = gamma * state[1, i] + (1.0 - gamma) * grad[i] * grad[i]
             state[1, i] = s
-            theta[i] -= lr / math.sqrt(s + eps) * grad[i]
+            den = math.sqrt(s + eps)
+            if den != 0.0:
+                theta[i] -= lr / den * grad[i]
     elif code == 5:
         c1 = 1.0 - beta1**t
         c2 = 1.0 - beta2**t
@@ -186,7 +194,9 @@ def apply_step(code, theta, grad, state, t, hyper):
             v = beta2 * state[1, i] + (1.0 - beta2) * grad[i] * grad[i]
             state[0, i] = m
             state[1, i] = v
-            theta[i] -= lr / (math.sqrt(v / c2) + eps) * (m / c1)
+            den = math.sqrt(v / c2) + eps
+            if den != 0.0:
+                theta[i] -= lr / den * (m / c1)
     elif code == 6:
         for i in range(n):
             m = beta1 * state[0, i] + (1.0 - beta1) * grad[i]
@@ -195,6 +205,8 @@ def apply_step(code, theta, grad, state, t, hyper):
             state[0, i] = m
             state[1, i] = v
             state[2, i] = vmax
-            theta[i] -= lr / (math.sqrt(vmax) + eps) * m
+            den = math.sqrt(vmax) + eps
+            if den != 0.0:
+                theta[i] -= lr / den * m
     else:
         raise ValueError("apply_step: unknown optimizer code (see OPTIMIZER_CODES)")

@@ -127,6 +127,18 @@ def value_iteration_sweeps(mdp: MDP, gamma: float, V0=None) -> Iterator[Sweep]:
         V = V_new
 
 
+MAX_SWEEPS = 100_000
+"""The largest `max_iter` of value iteration and policy evaluation (10⁹ sweeps at γ = 1 hung,
+the history growing)."""
+
+
+def _check_max_iter(max_iter) -> int:
+    max_iter = check_positive("max_iter", max_iter, integer=True)
+    if max_iter > MAX_SWEEPS:
+        raise ValueError(f"max_iter must be at most MAX_SWEEPS = {MAX_SWEEPS:,}, got {max_iter:,}")
+    return max_iter
+
+
 def value_iteration(
     mdp: MDP,
     gamma: float,
@@ -144,7 +156,7 @@ def value_iteration(
     mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     tol = check_positive("tol", tol)
-    max_iter = check_positive("max_iter", max_iter, integer=True)
+    max_iter = _check_max_iter(max_iter)
     keep = mdp.n_states <= HISTORY_STATES if history is None else bool(history)
     V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
     values, policies, deltas = [V.copy()], [], []
@@ -265,7 +277,7 @@ def policy_evaluation(
     mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     tol = check_positive("tol", tol)
-    max_iter = check_positive("max_iter", max_iter, integer=True)
+    max_iter = _check_max_iter(max_iter)
     pi = as_stochastic(mdp, policy)
     V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
     scratch = np.empty_like(V)

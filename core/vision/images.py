@@ -145,15 +145,19 @@ def builtin(name: str, size: int = 64) -> np.ndarray:
 
 
 def downscale(img: np.ndarray, max_size: int) -> np.ndarray:
-    """Shrink by averaging f x f blocks (f the smallest integer that fits `max_size`)."""
+    """Shrink by averaging f x f blocks (f the smallest integer that fits `max_size`).
+
+    A side shorter than f is averaged whole (a 4,000,000 x 1 image padded to f columns would
+    have needed 931 GiB), so the padded copy is never more than 4 times the image."""
     h, w = img.shape[:2]
     f = max(1, -(-max(h, w) // max_size))
     if f == 1:
         return img
-    hh, ww = -(-h // f) * f, -(-w // f) * f
+    fh, fw = min(f, h), min(f, w)
+    hh, ww = -(-h // fh) * fh, -(-w // fw) * fw
     pad = [(0, hh - h), (0, ww - w)] + [(0, 0)] * (img.ndim - 2)
     padded = np.pad(img, pad, mode="edge")
-    shape = (hh // f, f, ww // f, f) + img.shape[2:]
+    shape = (hh // fh, fh, ww // fw, fw) + img.shape[2:]
     return padded.reshape(shape).mean(axis=(1, 3))
 
 

@@ -35,6 +35,8 @@ def _group_norm_fwd(x3, eps, gg, bg, gm, bm, y, xhat, mean, var, inv_std, keep_x
     The affine parameters come per group (gg, bg: batch and instance norm) or per position
     (gm, bm: layer norm), the other pair being ones and zeros. Two passes (mean, then squared
     deviations) keep the variance accurate for large means. x̂ is stored only if `keep_xhat`.
+    With ε = 0 a constant group has σ² + ε = 0: 1/σ = ∞ and x̂ = 0 · ∞ = NaN, the IEEE result
+    (PyTorch's too), never a ZeroDivisionError.
     """
     A, G, M = x3.shape
     count = A * M
@@ -50,7 +52,8 @@ def _group_norm_fwd(x3, eps, gg, bg, gm, bm, y, xhat, mean, var, inv_std, keep_x
                 d = x3[a, g, m] - mu
                 q += d * d
         v = q / count
-        k = 1.0 / math.sqrt(v + eps)
+        r = math.sqrt(v + eps)
+        k = 1.0 / r if r > 0.0 else math.inf  # eps = 0 on a constant group: x̂ = 0 · ∞ = NaN
         mean[g] = mu
         var[g] = v
         inv_std[g] = k
