@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import threading
 
 import numpy as np
@@ -136,9 +137,11 @@ def _norm_axis(axis, ndim, op):
 
 def _expand(g, shape, axes, keepdims):
     """The gradient of a reduction over `axes`, broadcast back to the input `shape`."""
-    if not keepdims:
-        g = np.expand_dims(g, axes) if axes else g
-    return np.broadcast_to(g, shape)
+    out = np.empty(shape)
+    if not keepdims and axes and len(axes) < len(shape):
+        g = np.expand_dims(g, axes)
+    out[...] = g  # one broadcasting copy (np.broadcast_to costs more at these sizes)
+    return out
 
 
 class Tensor:
@@ -270,7 +273,7 @@ class Tensor:
                 raise ValueError(
                     f"backward: got shape {self.shape}; expected one element, or pass grad of that shape"
                 )
-            g = np.ones_like(self.data)
+            g = np.ones(self.data.shape)
         else:
             g = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=_F64)
             if g.shape != self.data.shape:
@@ -291,16 +294,16 @@ class Tensor:
                     seen.add(id(p))
                     nodes.append(p)
                     stack.append(p)
-        nodes.sort(key=_seq_key, reverse=True)
+        nodes.sort(key=_SEQ_KEY, reverse=True)
         grads = {id(self): g}
         for n in nodes:
             g = grads.pop(id(n), None)
             if g is None:
                 continue
             fn = n._backward
-            if fn is None:  # a leaf
+            if fn is None:  # a leaf: keep a private copy (g may be shared with other nodes)
                 if n.grad is None:
-                    n.grad = np.array(np.broadcast_to(g, n.data.shape), dtype=_F64, order="C")
+                    n.grad = np.array(g, dtype=_F64, order="C")
                 else:
                     n.grad += g
                 continue
@@ -596,8 +599,7 @@ def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _seq_key(t):
-    return t._seq
+_SEQ_KEY = operator.attrgetter("_seq")
 
 
 def _identity_back(g):

@@ -13,6 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from core.tensor import functional as F
+from core.tensor.recurrent import gru_cell, lstm_cell
 from core.tensor._tensor import ShapeError, Tensor, _const
 
 __all__ = [
@@ -276,13 +277,8 @@ class LSTMCell(_Cell):
                 raise ValueError("LSTMCell: got hx that is not a pair; expected (h, c)")
             h, c = self._hidden(hx[0], x, "h"), self._hidden(hx[1], x, "c")
         H = self.hidden_size
-        z = self._gates(x, h)
-        i = z[..., :H].sigmoid()
-        f = z[..., H : 2 * H].sigmoid()
-        g = z[..., 2 * H : 3 * H].tanh()
-        o = z[..., 3 * H :].sigmoid()
-        c2 = f * c + i * g
-        return o * c2.tanh(), c2
+        hc = lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return hc[..., :H], hc[..., H:]
 
 
 class GRUCell(_Cell):
@@ -297,13 +293,7 @@ class GRUCell(_Cell):
     def forward(self, input, hx=None):
         x = self._input(input)
         h = self._hidden(hx, x)
-        H = self.hidden_size
-        gi = F.linear(x, self.weight_ih, self.bias_ih)
-        gh = F.linear(h, self.weight_hh, self.bias_hh)
-        r = (gi[..., :H] + gh[..., :H]).sigmoid()
-        z = (gi[..., H : 2 * H] + gh[..., H : 2 * H]).sigmoid()
-        n = (gi[..., 2 * H :] + r * gh[..., 2 * H :]).tanh()
-        return n + z * (h - n)
+        return gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
 
 class MultiheadAttention(Module):

@@ -168,3 +168,38 @@ def test_comparisons_give_boolean_masks_and_iteration():
     assert (x > 0).tolist() == [False, True]
     assert [t.item() for t in x] == [-1.0, 2.0]
     assert isinstance(x[0], Tensor) and x[0].data.shape == ()
+
+
+_JIT_SCRIPT = """
+import json, numpy as np
+from core.tensor import nn, tensor, functional as F
+rng = np.random.default_rng(0)
+x = tensor(rng.standard_normal((3, 4)), requires_grad=True)
+lstm, gru, ln = nn.LSTMCell(4, 4, seed=1), nn.GRUCell(4, 4, seed=2), nn.LayerNorm(4)
+h, c = lstm(x)
+loss = (F.softmax(ln(h + gru(x, c)), -1) * tensor(rng.standard_normal((3, 4)))).sum()
+loss.backward()
+print(json.dumps([loss.item(), x.grad.tolist(), lstm.weight_ih.grad.tolist(), gru.weight_hh.grad.tolist()]))
+"""
+
+
+def test_numba_disabled_gives_the_same_numbers(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import contextlib
+    import io
+
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", _JIT_SCRIPT], capture_output=True, text=True,
+                         env=env, cwd=root, timeout=300)
+    assert out.returncode == 0, out.stderr
+    here = io.StringIO()
+    with contextlib.redirect_stdout(here):
+        exec(_JIT_SCRIPT, {})  # the same script with the compiled kernels
+    for a, b in zip(json.loads(here.getvalue()), json.loads(out.stdout)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

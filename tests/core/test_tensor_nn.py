@@ -266,3 +266,20 @@ def test_module_parameters_are_tensors_and_grads_flow_through_a_small_net():
     y = np.array([0, 1, 1, 0, 1])
     assert all(isinstance(p, Tensor) for p in model.parameters())
     assert _params_check(model, lambda a: F.cross_entropy(model(a), y), [x])
+
+
+@pytest.mark.parametrize("cls", [nn.LSTMCell, nn.GRUCell, nn.RNNCell])
+def test_cells_without_bias_and_unbatched_inputs(cls):
+    cell = cls(3, 2, bias=False, seed=4)
+    assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh"]
+    x, h = _leaf((3,), 1), _leaf((2,), 2)
+    state = (h, _leaf((2,), 3)) if cls is nn.LSTMCell else h
+    first = (lambda o: o[0] * 2 + o[1]) if cls is nn.LSTMCell else (lambda o: o)
+    out = cell(x, state)
+    assert (out[0].shape if cls is nn.LSTMCell else out.shape) == (2,)
+    inputs = [x, h] + ([state[1]] if cls is nn.LSTMCell else []) + list(cell.parameters())
+    if cls is nn.LSTMCell:
+        fn = lambda a, b, c, *_: first(cell(a, (b, c)))  # noqa: E731
+    else:
+        fn = lambda a, b, *_: first(cell(a, b))  # noqa: E731
+    assert gradcheck(fn, inputs)
