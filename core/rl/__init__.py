@@ -1,5 +1,5 @@
 """Markov decision processes and their solution (chapter 8): MDP, Gridworld, value iteration,
-policy evaluation and iteration, Q-functions and tabular Q-learning.
+policy evaluation and iteration, Q-functions, tabular Q-learning and deep Q-learning (DQN).
 
 >>> from core.rl import Gridworld, value_iteration
 >>> grid = Gridworld(5, 5, terminals=[(0, 0), (4, 4)], step_reward=-1.0)
@@ -8,6 +8,7 @@ policy evaluation and iteration, Q-functions and tabular Q-learning.
 -4.0
 """
 
+from core.rl.dqn import DQN, DQNEpisode, Transition, dqn
 from core.rl.gridworld import ACTIONS, ARROWS, Gridworld
 from core.rl.mdp import MDP
 from core.rl.planning import (
@@ -29,14 +30,18 @@ from core.rl.qlearning import Episode, QLearner, q_learning
 __all__ = [
     "ACTIONS",
     "ARROWS",
+    "DQN",
+    "DQNEpisode",
     "MDP",
     "Episode",
     "Gridworld",
     "PolicyIterationResult",
     "QLearner",
     "Sweep",
+    "Transition",
     "ValueIterationResult",
     "as_stochastic",
+    "dqn",
     "greedy_actions",
     "greedy_policy",
     "policy_evaluation",

@@ -88,6 +88,32 @@ class MDP:
     def n_states(self) -> int:
         return self.next_states.shape[0]
 
+    # --- sampling: what an agent that does not know ℙ and ℛ sees (8.2.5, deep Q-learning) ------
+    def reset(self, rng: np.random.Generator, start: int | None = None) -> int:
+        """A start state: `start` if given, else a uniformly random non-absorbing state."""
+        if start is not None:
+            return self._check_state(start)
+        free = np.flatnonzero(~self.absorbing)
+        if free.size == 0:
+            raise ValueError("every state is absorbing: there is nowhere to start")
+        return int(free[rng.integers(free.size)])
+
+    def step(self, state: int, action: int, rng: np.random.Generator) -> tuple[int, float, bool]:
+        """Sample one transition from (state, action): (next state, reward, whether it is
+        absorbing, i.e. the episode is over). Drawn from the sparse ℙ(· | s, a) with `rng`."""
+        s = self._check_state(state)
+        if isinstance(action, bool) or not isinstance(action, (int, np.integer)) or not 0 <= action < self.n_actions:
+            raise ValueError(f"action must be an integer in [0, {self.n_actions - 1}], got {action!r}")
+        cum = np.cumsum(self.probs[s, action])
+        k = min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), cum.size - 1)
+        s2 = int(self.next_states[s, action, k])
+        return s2, float(self.rewards[s, action, k]), bool(self.absorbing[s2])
+
+    def _check_state(self, state) -> int:
+        if isinstance(state, bool) or not isinstance(state, (int, np.integer)) or not 0 <= state < self.n_states:
+            raise ValueError(f"state must be an integer in [0, {self.n_states - 1}], got {state!r}")
+        return int(state)
+
     @property
     def n_actions(self) -> int:
         return self.next_states.shape[1]
