@@ -1,0 +1,110 @@
+"""The attention lab in the app: keys, predictions, masks, the training worker, tiny sizes,
+snapshots."""
+
+from __future__ import annotations
+
+import pytest
+
+from tutor.labs.base import Lab
+from tutor.widgets.predict import PredictInput
+
+
+def _lab(app):
+    return app.query_one("#lab")
+
+
+async def _settle(pilot):
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_steps_predict_mask_and_views(lab_app):
+    async with lab_app("attention").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "n")
+        await _settle(pilot)
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "asking" and predict.key == "attn-score"
+        a, i = lab.model.view.att, lab.model.view.query
+        answer = f"{a.S[i, i]:.3f}"
+        await pilot.press("i", *answer, "enter")
+        await _settle(pilot)
+        assert predict.state == "right"
+        await pilot.press("n", "n")  # stage 5: the masked scores, a weight is asked
+        assert lab.model.view.stage == 5 and predict.key == "attn-weight"
+        await pilot.press("c")  # causal mask on: same stage, −∞ above the diagonal
+        await _settle(pilot)
+        assert lab.model.params["causal"] and lab.model.view.stage == 5
+        shown = lab.query_one("#att-matrices").plain
+        assert "−∞" in shown and "S + M" in shown
+        assert "mask: causal" in str(lab.query_one("#att-title").render())
+        await pilot.press("p")
+        assert lab.model.params["pad"] == 1
+        await pilot.press("v")
+        assert lab.model.kind == "scaling"
+        await pilot.press("n", "n")
+        await _settle(pilot)
+        assert "d = 4" in lab.query_one("#att-bars").plain
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "CodeDialog"
+
+
+async def test_answer_is_posted_to_the_lesson(lab_app):
+    async with lab_app("attention", view="positions").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        got = []
+        original = lab.post_message
+
+        def spy(message):
+            if isinstance(message, Lab.Answered):
+                got.append((message.key, message.correct))
+            return original(message)
+
+        lab.post_message = spy
+        await _settle(pilot)
+        await pilot.press("0", ".", "8", "4", "enter")  # sin(1) = 0.841
+        await _settle(pilot)
+        assert got == [("pe-value", True)]
+
+
+async def test_training_runs_in_a_worker_and_steps_back(lab_app):
+    async with lab_app("attention", view="train", layers=1, d_model_train=8, chunk=3).run_test(
+            size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n")
+        await pilot.app.workers.wait_for_complete()
+        await _settle(pilot)
+        assert lab.model.view.state.step == 3
+        assert "step 3" in lab.query_one("#att-controls").status
+        await pilot.press("b")
+        assert lab.model.view.state.step == 0
+        await pilot.press("c")  # a steps-view key: a note, nothing changes
+        assert lab.model.kind == "train"
+
+
+async def test_bad_setting_keeps_the_last_good(lab_app):
+    async with lab_app("attention").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        assert not lab.apply("sentence", "x")
+        await _settle(pilot)
+        assert "kept sentence" in str(lab.query_one("#att-message").render())
+        assert lab.model.view.words[1] == "cat"
+
+
+@pytest.mark.parametrize("view", ["steps", "train"])
+async def test_tiny_terminals_do_not_crash(lab_app, view):
+    async with lab_app("attention", view=view, layers=1, d_model_train=8).run_test(size=(30, 10)) as pilot:
+        await pilot.press("n", "v", "n", "v", "n")
+        await pilot.app.workers.wait_for_complete()
+        await _settle(pilot)
+
+
+def test_snapshot_steps_causal_softmax(snap_compare, lab_app):
+    app = lab_app("attention", causal=True)
+    assert snap_compare(app, terminal_size=(120, 36), press=["n"] * 6, run_before=_settle)
+
+
+def test_snapshot_positions(snap_compare, lab_app):
+    app = lab_app("attention", view="positions", length=24, pe_dim=24)
+    assert snap_compare(app, terminal_size=(120, 36), press=["n"] * 5, run_before=_settle)
