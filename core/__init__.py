@@ -14,7 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 #: The public subpackages, in the order the course meets them.
-SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "tensor", "robust", "rl", "generative")
+SUBPACKAGES = ("autodiff", "optim", "nn", "vision", "data", "tensor", "recurrent", "robust", "rl",
+               "generative")
 
 __all__ = ["SUBPACKAGES", "cache_dir", "kernel_names", "warmup", *SUBPACKAGES]
 

@@ -1,0 +1,188 @@
+"""The RNN lab: the model protocol, the unrolled view's numbers, keys, predictions, a snapshot."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+from textual.widgets import Input
+
+from tutor.labdemo import LabApp
+from tutor.labs import validate_lab
+from tutor.labs.base import Lab
+from tutor.labs.rnn.model import RnnModel
+from tutor.labs.rnn.params import PRESETS
+from tutor.labs.rnn.widget import RnnLab
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
+
+
+def model(**params) -> RnnModel:
+    return RnnModel(validate_lab("rnn", params))
+
+
+# --- the model ------------------------------------------------------------------------------
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p != "none"])
+def test_step_back_reset_return_exactly(preset):
+    m = model(preset=preset)
+    start = m.status()
+    taken = m.advance(7)
+    assert taken == 7
+    seventh = m.status()
+    for _ in range(7):
+        assert m.back()
+    assert not m.back()
+    assert m.status() == start
+    m.advance(7)
+    assert m.status() == seventh
+    m.reset()
+    assert m.status() == start
+
+
+def test_unroll_runs_forward_then_backward_and_stops():
+    m = model(preset="vanishing")
+    v = m.view
+    assert (v.forward_done, v.backward_done) == (0, 0)
+    m.advance(v.T)
+    assert (v.forward_done, v.backward_done) == (v.T, 0)
+    assert m.advance(10_000) == v.T
+    assert v.backward_done == v.T and not m.step()
+
+
+def test_vanishing_preset_matches_the_closed_form():
+    """Lesson 5.4 quotes ρ^(T−1) = 0.5^19 ≈ 1.91e-06 for the vanishing preset."""
+    v = model(preset="vanishing").view
+    assert v.closed_form() == pytest.approx(0.5 ** 19)
+    np.testing.assert_allclose(v.dh_norms, 0.5 ** (v.T - np.arange(1, v.T + 1)), rtol=1e-10)
+    assert f"{v.dh_norms[0]:.2e}" == "1.91e-06"
+
+
+def test_exploding_preset_and_clipping():
+    v = model(preset="exploding").view
+    np.testing.assert_allclose(v.dh_norms[0], 1.5 ** 19, rtol=1e-10)
+    assert v.grad_norm > 1e3
+    assert v.clipped_norm() == 1.0
+    assert "clipped to 1" in v.gradient_line()
+    small = model(preset="exploding", rho=0.5, clip_norm=100.0).view
+    assert small.clipped_norm() == small.grad_norm < 100
+    assert "clipping leaves it" in small.gradient_line()
+
+
+def test_open_forget_gate_keeps_the_gradient():
+    """Lesson 5.5: the same LSTM with forget-gate bias 3 keeps orders of magnitude more."""
+    closed = model(preset="lstm").view.dh_norms[0]
+    opened = model(preset="lstm_open").view.dh_norms[0]
+    assert closed < 1e-4 and opened > 1e-2
+
+
+def test_explicit_parameters_win_over_the_preset():
+    m = model(preset="vanishing", rho=0.7)
+    assert m.params["rho"] == 0.7 and m.params["activation"] == "linear"
+
+
+def test_apply_rebuilds_and_keeps_the_last_good_state():
+    m = model(preset="vanishing")
+    m.advance(5)
+    assert m.apply("T", 1) is not None  # below the minimum
+    assert m.params["T"] == 20 and m.view.k == 5
+    assert m.apply("cell", "transformer") is not None
+    assert m.apply("rho", float("nan")) is not None
+    assert m.apply("nonsense", 1) is not None
+    assert m.apply("cell", "gru") is None
+    assert m.params["cell"] == "gru" and m.view.k == 0
+
+
+@pytest.mark.parametrize("preset", ["vanishing", "exploding", "lstm_open", "gru"])
+def test_pytorch_code_parses_and_carries_the_settings(preset):
+    m = model(preset=preset)
+    text = m.pytorch_code()
+    ast.parse(text)
+    assert f"T, D, H, rho = {m.params['T']}, 4, {m.params['hidden']}, {m.params['rho']:g}" in text
+    assert ("clip_grad_norm_" in text) == m.params["clip"]
+
+
+# --- the widget -----------------------------------------------------------------------------
+def _lab(app) -> RnnLab:
+    return app.query_one("#lab")
+
+
+async def test_keys_step_through_forward_and_bptt(lab_app):
+    async with lab_app("rnn", preset="vanishing").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "n")
+        assert lab.model.view.forward_done == 3
+        await pilot.press("b")
+        assert lab.model.view.forward_done == 2
+        lab.model.advance(100)
+        lab.redraw()
+        await pilot.pause()
+        figures = str(lab.query_one("#rnn-figures").render())
+        assert "‖∂ℒ/∂h₁‖ = 1.91e-06" in figures
+        await pilot.press("r")
+        assert lab.model.view.k == 0
+        assert "‖∂ℒ/∂h₁‖ = ?" in str(lab.query_one("#rnn-figures").render())
+
+
+async def test_prediction_is_checked_and_reported(lab_app):
+    async with lab_app("rnn", preset="vanishing").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        answered = []
+        original = lab.post_message
+        lab.post_message = lambda m: (answered.append(m), original(m))[1]
+        predict = lab.query_one("#rnn-predict", PredictInput)
+        assert predict.state == "asking" and predict.answer == pytest.approx(0.5 ** 19)
+        await pilot.press("i")
+        field = predict.query_one(Input)
+        assert field.has_focus
+        field.value = "1.9e-6"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        assert any(isinstance(m, Lab.Answered) and m.correct for m in answered)
+        assert lab.has_focus  # the keys are the lab's again
+
+
+async def test_lab_keys_change_cell_rho_clipping(lab_app):
+    async with lab_app("rnn", preset="unroll").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("c")
+        assert lab.model.params["cell"] == "lstm"
+        await pilot.press("full_stop", "full_stop")
+        assert lab.model.params["rho"] == pytest.approx(1.1)
+        await pilot.press("k")
+        assert lab.model.params["clip"] is True
+        assert next(f for f in lab.query(ParamInput) if f.param_name == "clip").value == "on"
+        await pilot.press("g")
+        assert lab.show_gates
+
+
+async def test_bad_value_in_a_field_keeps_the_last_good_one(lab_app):
+    async with lab_app("rnn").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        field = next(f for f in lab.query(ParamInput) if f.param_name == "T")
+        box = field.query_one(Input)
+        box.focus()
+        box.value = "1000"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert lab.model.params["T"] == 20
+        assert field.has_class("-invalid")
+
+
+@pytest.mark.parametrize("size", [(60, 16), (30, 8)])
+async def test_tiny_terminals_do_not_crash(lab_app, size):
+    async with lab_app("rnn", preset="lstm").run_test(size=size) as pilot:
+        await pilot.press("n", "g")
+        await pilot.pause()
+
+
+def test_snapshot_vanishing_mid_bptt(snap_compare):
+    def run_before(pilot):
+        lab = pilot.app.query_one("#lab")
+        lab.model.advance(30)
+        lab.redraw()
+
+    assert snap_compare(LabApp("rnn", {"preset": "vanishing"}), terminal_size=(120, 36),
+                        run_before=run_before)
