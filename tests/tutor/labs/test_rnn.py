@@ -171,13 +171,6 @@ async def test_bad_value_in_a_field_keeps_the_last_good_one(lab_app):
         assert field.has_class("-invalid")
 
 
-@pytest.mark.parametrize("size", [(60, 16), (30, 8)])
-async def test_tiny_terminals_do_not_crash(lab_app, size):
-    async with lab_app("rnn", preset="lstm").run_test(size=size) as pilot:
-        await pilot.press("n", "g")
-        await pilot.pause()
-
-
 def test_snapshot_vanishing_mid_bptt(snap_compare):
     def run_before(pilot):
         lab = pilot.app.query_one("#lab")

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import ModelLab
 from tutor.labs.rnn import params as P
 from tutor.labs.rnn.draw import unroll_picture, unroll_sections
 from tutor.labs.rnn.model import RnnModel
@@ -43,7 +44,7 @@ KEYS_HELP = {
 }
 
 
-class RnnLab(Lab):
+class RnnLab(ModelLab):
     """Recurrent networks: unroll a cell over T steps, then watch BPTT carry ∂ℒ/∂hₜ back.
 
     Every step of the unrolled view computes one hidden state (forward) or one ∂ℒ/∂hₜ
@@ -58,7 +59,7 @@ class RnnLab(Lab):
         & #rnn-left { width: 1fr; min-width: 12; }
         & #rnn-title { height: 1; color: $text; text-style: bold; }
         & #rnn-picture-box { height: 1fr; }
-        & #rnn-figures { height: auto; }
+        & #rnn-figures { height: 3; }
         & #rnn-side { width: %d; padding: 0 0 0 1; background: $panel; scrollbar-size-vertical: 1; }
         & #rnn-message { height: auto; color: $text-warning; }
         & #rnn-keys { height: auto; color: $text-muted; margin: 1 0 0 0; }
@@ -107,10 +108,6 @@ class RnnLab(Lab):
                                      choices=choices, step=step, id=f"rnn-pi-{key}")
                 yield Static("", id="rnn-keys", markup=False)
         yield StepControls(id="rnn-controls")
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_picture)
@@ -196,26 +193,6 @@ class RnnLab(Lab):
         self._answered.add(event.key)
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
-    # --- Lab interface ---------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.step()
-        if moved:
-            self.redraw()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.back()
-        if moved:
-            self.redraw()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.reset()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
-
     # --- keys ------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "focus_lab":  # esc leaves a field; on the lab itself it is the screen's
@@ -240,7 +217,7 @@ class RnnLab(Lab):
 
     def action_toggle_gates(self) -> None:
         self.show_gates = not self.show_gates
-        self.draw_picture()
+        self.request_redraw()
 
     def action_rho(self, delta: float) -> None:
         rho = round(self.model.params["rho"] + delta, 6)
@@ -250,10 +227,9 @@ class RnnLab(Lab):
     def change(self, name: str, value) -> bool:
         """Apply one setting; a refused value is reported and the field shows the kept one."""
         self.playing = False
-        error = self.model.apply(name, value)
+        error = self.apply_param(name, value)
         self.note = f"✗ {error}" if error else ""
         self._sync_inputs()
-        self.redraw()
         return error is None
 
     def _sync_inputs(self) -> None:
