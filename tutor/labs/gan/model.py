@@ -1,0 +1,367 @@
+"""The GAN lab's state without Textual: data, the two networks, their history, the bilinear game."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.generative import GAN, bilinear_game, modes_covered, sample_2d
+from core.generative.gan import GanCheckpoint, generator_loss, discriminator_loss
+from tutor.labs.gan import params as P
+from tutor.labs.gan.code import pytorch_code
+from tutor.labs.params import ParamError
+
+#: How many generated points are drawn (a fixed noise sample, so motion is the generator's).
+N_SHOWN = 256
+#: Colours: real points, generated points, their arrows; the background tints for D = 1 / 0.
+REAL_COLOR = "#50fa7b"
+FAKE_COLOR = "#ff79c6"
+ARROW_COLOR = "#f1fa8c"
+SIM_COLOR = "#ff5555"
+ALT_COLOR = "#8be9fd"
+_REAL_TINT = np.array([24.0, 92.0, 52.0])
+_FAKE_TINT = np.array([88.0, 36.0, 104.0])
+_MID_TINT = np.array([34.0, 34.0, 40.0])
+#: D is rounded to 1/LEVELS before colouring (smooth to the eye, stable across CPUs).
+LEVELS = 32
+#: Arrow length in data units per unit of gradient, and the longest arrow as a share of the map.
+ARROW_SCALE = 0.5
+ARROW_MAX = 0.12
+LOG4 = 2 * math.log(2)
+
+
+@dataclass(frozen=True)
+class GanState:
+    """One point of the history: the networks after `action`, and what to show there."""
+
+    checkpoint: GanCheckpoint
+    action: str        # "start", "round" (k D steps + 1 G step), "d" or "g"
+    d_loss: float      # the loss of the last D step that led here (NaN if none yet)
+    g_loss: float
+    d_real: float      # mean D on the real points
+    d_fake: float      # mean D on the shown generated points
+    modes: int         # ring modes covered by the shown generated points (-1: not a ring)
+
+    @property
+    def round(self) -> int:
+        return self.checkpoint.g_steps
+
+
+def parse_widths(value, what: str) -> list[int]:
+    """Hidden widths from a list of numbers or text like "16, 16" (ValueError saying why)."""
+    if isinstance(value, str):
+        try:
+            value = [float(p) for p in value.replace(",", " ").split()]
+        except ValueError:
+            raise ValueError(f"{what} widths must be whole numbers, e.g. 16, 16") from None
+    widths = []
+    for w in value:
+        if not float(w).is_integer() or not 1 <= w <= 64:
+            raise ValueError(f"each {what} width must be a whole number from 1 to 64; got {w:g}")
+        widths.append(int(w))
+    if len(widths) > 3:
+        raise ValueError(f"{what}: at most 3 hidden layers; got {len(widths)}")
+    return widths
+
+
+def load_data(params: dict) -> np.ndarray:
+    if params["dataset"] == "custom":
+        pts = np.asarray(params["points"], dtype=np.float64)
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
+            raise ValueError("custom points must be at least 2 pairs [x, y]")
+        if np.abs(pts).max() > 10:
+            raise ValueError("custom points must lie within ±10")
+        return pts
+    return sample_2d(params["dataset"], params["n_points"], params["seed"])
+
+
+def build_gan(params: dict, data: np.ndarray) -> GAN:
+    p = params
+    return GAN(data, latent=p["latent"], g_hidden=parse_widths(p["g_hidden"], "generator"),
+               d_hidden=parse_widths(p["d_hidden"], "discriminator"), activation=p["activation"],
+               g_lr=p["g_lr"], d_lr=p["d_lr"], k=p["k"], g_loss=p["g_loss"],
+               optimizer=p["optimizer"], batch_size=p["batch_size"], seed=p["seed"])
+
+
+class Trainer:
+    """Computes new history states from a checkpoint; owns its own GAN, so a thread worker can
+    run one while the lab draws from another."""
+
+    def __init__(self, params: dict, data: np.ndarray, z_shown: np.ndarray) -> None:
+        self.params = params
+        self.data = data
+        self.gan = build_gan(params, data)
+        self.z_shown = z_shown
+        self.ring = params["dataset"] == "ring"
+
+    def evaluate(self, action: str, d_loss: float, g_loss: float) -> GanState:
+        gan = self.gan
+        fake = gan.G(self.z_shown)
+        d_real = float(gan.discriminate(self.data).mean())
+        d_fake = float(gan.discriminate(fake).mean())
+        modes = modes_covered(fake) if self.ring else -1
+        return GanState(gan.checkpoint(), action, d_loss, g_loss, d_real, d_fake, modes)
+
+    def advance(self, state: GanState, action: str) -> GanState:
+        """The state after one `action` from `state` ("round", "d" or "g")."""
+        gan = self.gan
+        gan.restore(state.checkpoint)
+        d_loss, g_loss = state.d_loss, state.g_loss
+        if action == "round":
+            d_loss, g_loss = gan.step()
+        elif action == "d":
+            d_loss = gan.d_step()
+        else:
+            g_loss = gan.g_step()
+        return self.evaluate(action, d_loss, g_loss)
+
+    def run(self, state: GanState, n: int, limit: int, cancelled=lambda: False) -> list[GanState]:
+        """Up to `n` rounds after `state`, stopping at round `limit` or when `cancelled()`."""
+        out = []
+        for _ in range(n):
+            if state.round >= limit or cancelled():
+                break
+            state = self.advance(state, "round")
+            if not all(map(math.isfinite, (state.d_loss, state.g_loss))):
+                break
+            out.append(state)
+        return out
+
+
+class GanModel:
+    """The GAN view: a history of network states you can step (a round, a D step or a G step),
+    step back, reset and replay; plus the bilinear game. Raises ValueError for bad settings.
+    """
+
+    def __init__(self, params: dict) -> None:
+        self.params = dict(params)
+        self.view = self.params["view"]
+        self.data = load_data(self.params)
+        self.z_shown = np.random.default_rng(self.params["seed"] + 7).standard_normal(
+            (N_SHOWN, self.params["latent"]))
+        self.trainer = Trainer(self.params, self.data, self.z_shown)
+        self.gan = self.trainer.gan
+        self.message = ""
+        self.states: list[GanState] = [self.trainer.evaluate("start", math.nan, math.nan)]
+        self.index = 0
+        lo, hi = self.data.min(axis=0), self.data.max(axis=0)
+        span = np.maximum(hi - lo, 1.0)
+        self.bounds = (lo - 0.25 * span, hi + 0.25 * span)
+        self.game = BilinearGame(self.params)
+
+    # --- the GAN history ---------------------------------------------------------------
+    @property
+    def state(self) -> GanState:
+        return self.states[self.index]
+
+    def _sync(self) -> None:
+        self.gan.restore(self.state.checkpoint)
+
+    def act(self, action: str = "round") -> bool:
+        """One step of `action` (replayed if the history already holds it, else computed)."""
+        if self.index + 1 < len(self.states):
+            if self.states[self.index + 1].action == action:
+                self.index += 1
+                self._sync()
+                return True
+            del self.states[self.index + 1:]  # a different step than last time: a new future
+        if action == "round" and self.state.round >= self.params["max_steps"]:
+            self.message = f"reached max_steps = {self.params['max_steps']}"
+            return False
+        nxt = self.trainer.advance(self.state, action)
+        if not all(map(math.isfinite, (nxt.d_loss, nxt.g_loss)[: 1 if action == "d" else 2])):
+            self.message = "diverged: a loss became NaN or infinite (try smaller learning rates)"
+            self._sync()
+            return False
+        self.states.append(nxt)
+        self.index += 1
+        self.message = ""
+        return True
+
+    def extend(self, states: list[GanState]) -> None:
+        """Append rounds computed elsewhere (a worker) after the current state."""
+        del self.states[self.index + 1:]
+        self.states.extend(states)
+        self.index = len(self.states) - 1
+        self._sync()
+
+    # --- the model protocol (on the active view) ---------------------------------------
+    def step(self) -> bool:
+        return self.game.step() if self.view == "bilinear" else self.act("round")
+
+    def back(self) -> bool:
+        if self.view == "bilinear":
+            return self.game.back()
+        if self.index == 0:
+            return False
+        self.index -= 1
+        self.message = ""
+        self._sync()
+        return True
+
+    def reset(self) -> None:
+        if self.view == "bilinear":
+            self.game.reset()
+            return
+        self.index = 0
+        del self.states[1:]
+        self.message = ""
+        self._sync()
+
+    def advance(self, n: int) -> int:
+        taken = 0
+        while taken < n and self.step():
+            taken += 1
+        return taken
+
+    def status(self) -> str:
+        if self.view == "bilinear":
+            return self.game.status()
+        s = self.state
+        c = s.checkpoint
+        text = f"round {s.round} · D steps {c.d_steps} · G steps {c.g_steps}"
+        if math.isfinite(s.d_loss):
+            text += f" · D loss {s.d_loss:.3f}"
+        if math.isfinite(s.g_loss):
+            text += f" · G loss {s.g_loss:.3f}"
+        return text
+
+    def pytorch_code(self) -> str:
+        return pytorch_code(self.params, self.view)
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one parameter and rebuild (training restarts); a message, or None if unchanged.
+
+        Bad values raise ValueError with the reason; the model is then unchanged."""
+        if name not in P.PARAMS:
+            raise ValueError(f"no parameter {name!r}")
+        if name in ("g_hidden", "d_hidden"):
+            value = [float(w) for w in parse_widths(value, "generator" if name[0] == "g" else "discriminator")]
+        else:
+            try:
+                value = P.PARAMS[name].check(name, value)
+            except ParamError as exc:
+                raise ValueError(str(exc)) from None
+        if self.params.get(name) == value:
+            return None
+        new = GanModel({**self.params, name: value, "view": self.view})
+        self.__dict__.update(new.__dict__)
+        if name in ("x0", "y0", "eta", "game_steps", "predict_at"):
+            return f"{name} = {value:g}: the game restarts"
+        return f"{name} = {value}: training restarts from the seed's initial weights"
+
+    # --- what to draw --------------------------------------------------------------------
+    def grid(self, width: int, height: int):
+        """(pixel centres (height·width, 2) row-major from the top-left, units per pixel, origin)."""
+        lo, hi = self.bounds
+        scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
+        centre = (lo + hi) / 2
+        origin = centre - scale * np.array([width, -height]) / 2
+        xs = origin[0] + scale * (np.arange(width) + 0.5)
+        ys = origin[1] - scale * (np.arange(height) + 0.5)
+        gx, gy = np.meshgrid(xs, ys)
+        return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
+
+    def heat_pixels(self, width: int, height: int) -> np.ndarray:
+        """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
+        pts, _, _ = self.grid(width, height)
+        d = np.round(self.gan.discriminate(pts) * LEVELS) / LEVELS
+        a = np.clip(2 * d - 1, -1, 1)[:, None]
+        rgb = np.where(a > 0, _MID_TINT + a * (_REAL_TINT - _MID_TINT),
+                       _MID_TINT - a * (_FAKE_TINT - _MID_TINT))
+        return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
+
+    def fake_points(self) -> np.ndarray:
+        return self.gan.G(self.z_shown)
+
+    def arrows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(generated points (N, 2), arrow vectors (N, 2) = −∇ₓ generator loss, scaled, capped)."""
+        x, g = self.gan.generator_gradients(self.z_shown)
+        v = -ARROW_SCALE * g
+        lo, hi = self.bounds
+        cap = ARROW_MAX * float(np.max(hi - lo))
+        norm = np.linalg.norm(v, axis=1, keepdims=True)
+        v = np.where(norm > cap, v * cap / np.maximum(norm, 1e-300), v)
+        return x, v
+
+    def mean_grad_norm(self) -> float:
+        """Mean ‖∇ₓ generator loss‖ over the shown points (minimax's vanish where D rejects)."""
+        _, g = self.gan.generator_gradients(self.z_shown)
+        return float(np.linalg.norm(g, axis=1).mean())
+
+    def curves(self):
+        """(rounds, D losses, G losses) up to the current state (NaN-free: the first dropped)."""
+        states = self.states[1: self.index + 1]
+        x = np.array([s.round + 0.5 * (s.action == "d") for s in states], dtype=np.float64)
+        return (x, np.array([s.d_loss for s in states]), np.array([s.g_loss for s in states]))
+
+    def to_cell(self, x: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """Braille dot coordinates (2 per cell across, 4 down) of points x on a width x height
+        pixel map (height pixels = height/2 cells)."""
+        _, scale, origin = self.grid(width, height)
+        col = (x[:, 0] - origin[0]) / scale * 2
+        row = (origin[1] - x[:, 1]) / scale * 2
+        return col, row
+
+
+class BilinearGame:
+    """min_x max_y x·y by simultaneous and alternating gradient descent-ascent, step by step."""
+
+    def __init__(self, params: dict) -> None:
+        self.x0, self.y0, self.eta = params["x0"], params["y0"], params["eta"]
+        self.n = params["game_steps"]
+        self.predict_at = min(params["predict_at"], self.n)
+        self.sim = bilinear_game(self.x0, self.y0, self.eta, self.n, "simultaneous")
+        self.alt = bilinear_game(self.x0, self.y0, self.eta, self.n, "alternating")
+        self.t = 0
+
+    def step(self) -> bool:
+        if self.t >= self.n:
+            return False
+        self.t += 1
+        return True
+
+    def back(self) -> bool:
+        if self.t == 0:
+            return False
+        self.t -= 1
+        return True
+
+    def reset(self) -> None:
+        self.t = 0
+
+    @property
+    def r0(self) -> float:
+        return math.hypot(self.x0, self.y0)
+
+    def radius(self, which: str, t: int | None = None) -> float:
+        path = self.sim if which == "simultaneous" else self.alt
+        return float(np.hypot(*path[self.t if t is None else t]))
+
+    def predicted_radius(self) -> float:
+        """The answer to the lab's question: ‖(x, y)‖ after `predict_at` simultaneous steps."""
+        return self.r0 * (1 + self.eta**2) ** (self.predict_at / 2)
+
+    def invariant(self) -> float:
+        x, y = self.alt[self.t]
+        return float(x * x - self.eta * x * y + y * y)
+
+    def status(self) -> str:
+        return (f"step {self.t}/{self.n} · η = {self.eta:g} · simultaneous r = "
+                f"{self.radius('simultaneous'):.4g} · alternating r = {self.radius('alternating'):.4g}")
+
+    def limits(self) -> float:
+        """Half the side of the square shown: fits the paths so far (at least 1.2 r0)."""
+        upto = self.t + 1
+        m = max(np.abs(self.sim[:upto]).max(), np.abs(self.alt[:upto]).max(), 1e-9)
+        return 1.15 * max(m, 1.2 * self.r0 if self.r0 > 0 else 1.0)
+
+
+def losses_reference() -> float:
+    """D's loss when D = 1/2 everywhere (G matches the data): 2 log 2 = log 4."""
+    return discriminator_loss(np.zeros(1), np.zeros(1))
+
+
+__all__ = ["GanModel", "GanState", "BilinearGame", "Trainer", "generator_loss", "LOG4"]
