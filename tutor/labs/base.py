@@ -12,6 +12,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 
+ANSWER_START = "0123456789.-+"
+"""Keys that start typing a prediction's answer when one is asked."""
+
+
 class Lab(Widget, can_focus=True):
     """A lab beside a lesson: steps forward and back, plays at a speed, resets.
 
@@ -131,6 +135,20 @@ class Lab(Widget, can_focus=True):
             self.report_error(event.worker.error)
 
     # --- shared behaviour -------------------------------------------------------------
+    def on_key(self, event) -> None:
+        """While a prediction is asked, a digit, a sign or a decimal point typed in the lab
+        starts the answer (so "-1" is minus one, not "slower" then 1)."""
+        char = event.character
+        if not char or char not in ANSWER_START or not self.has_focus:
+            return
+        from tutor.widgets.predict import PredictInput
+
+        for predict in self.query(PredictInput):
+            if predict.start_answer(char):
+                event.stop()
+                event.prevent_default()
+                return
+
     def on_mount(self) -> None:
         # One timer at the highest speed, paused unless playing; `_frame` decides when a step
         # is due, so changing the speed never recreates the timer. Textual calls every class's

@@ -138,6 +138,18 @@ class PredictInput(Widget):
         if focus:
             field.focus()
 
+    def start_answer(self, text: str) -> bool:
+        """Put the cursor in the field with `text` typed (a lab's first digit or sign); False
+        when no question is being asked."""
+        if self.state != "asking" or not self.display:
+            return False
+        field = self.query_one(Input)
+        field.select_on_focus = False  # else focusing selects the first character, the next replaces it
+        field.value = text
+        field.cursor_position = len(text)
+        field.focus()
+        return True
+
     def reveal(self) -> None:
         """Show the answer and the explanation without a guess."""
         if self.key is None:

@@ -11,7 +11,10 @@ from tutor.content import Quiz
 
 
 class QuizView(Vertical):
-    """One quiz of a lesson. Posts `QuizView.Answered` for every readable answer."""
+    """One quiz of a lesson. Posts `QuizView.Answered` for every readable answer.
+
+    A wrong first answer gives the hint and another try; the answer is shown after the second
+    wrong one, or at once with the Answer button."""
 
     DEFAULT_CSS = """
     QuizView {
@@ -46,6 +49,8 @@ class QuizView(Vertical):
         self.quiz = quiz
         self.record = record or {}
         self.border_title = "Quiz"
+        self.wrong_tries = 0
+        """Wrong answers given since the lesson was opened."""
 
     def compose(self) -> ComposeResult:
         quiz = self.quiz
@@ -58,12 +63,14 @@ class QuizView(Vertical):
                 yield Button("Check", id="check", variant="primary", compact=True)
                 if quiz.hint:
                     yield Button("Hint", id="hint", compact=True)
+                yield Button("Answer", id="show", compact=True)
         else:
             with Horizontal(classes="quiz-row"):
                 yield Input(placeholder="your answer", id="answer", compact=True)
                 yield Button("Check", id="check", variant="primary", compact=True)
                 if quiz.hint:
                     yield Button("Hint", id="hint", compact=True)
+                yield Button("Answer", id="show", compact=True)
         yield Static(self._previous(), classes="quiz-feedback", markup=False)
 
     def _previous(self) -> str:
@@ -87,13 +94,34 @@ class QuizView(Vertical):
         if correct is None:
             self._feedback(message, None)
             return None
-        text = ("✓ " if correct else "✗ ") + message
-        if self.quiz.explanation:
+        if correct:
+            text = "✓ " + message
+        else:
+            self.wrong_tries += 1
+        if not correct and self.wrong_tries == 1:
+            hint = f" Hint: {self.quiz.hint}" if self.quiz.hint else ""
+            text = f"✗ Not quite.{hint} Try again, or press Answer to see it."
+        elif not correct:
+            text = "✗ " + message
+        if self.quiz.explanation and (correct or self.wrong_tries > 1):
             text += "\n" + self.quiz.explanation
         self._feedback(text, "correct" if correct else "wrong")
         self.record = {"correct": correct or bool(self.record.get("correct")), "attempts": 1}
         self.post_message(self.Answered(self.quiz, response, correct))
         return correct
+
+    def answer_text(self) -> str:
+        quiz = self.quiz
+        if quiz.is_choice:
+            return f"“{quiz.choices[quiz.correct]}”"
+        return f"{quiz.answer:g}"
+
+    def show_answer(self) -> None:
+        """Show the answer and the explanation on request (not recorded as an answer)."""
+        text = f"The answer is {self.answer_text()}."
+        if self.quiz.explanation:
+            text += "\n" + self.quiz.explanation
+        self._feedback(text, None)
 
     def _response(self):
         if self.quiz.is_choice:
@@ -105,6 +133,8 @@ class QuizView(Vertical):
         event.stop()
         if event.button.id == "hint":
             self._feedback(f"Hint: {self.quiz.hint}", None)
+        elif event.button.id == "show":
+            self.show_answer()
         elif event.button.id == "check":
             self.check(self._response())
 

@@ -348,8 +348,8 @@ class ConvolutionLab(Lab):
 
     def on_key(self, event: events.Key) -> None:
         """In the sliding window, typing a number answers the question: a first digit (or .)
-        moves into the prediction field, no tabbing past the kernel cells. (− stays the shared
-        slower key: p starts an answer that begins with a minus.)"""
+        moves into the prediction field, no tabbing past the kernel cells (the Lab base does the
+        same for a sign)."""
         char = event.character
         if self.has_focus and self.model.view == "slide" and char and char in "0123456789.":
             if self._start_prediction(char):
@@ -357,15 +357,7 @@ class ConvolutionLab(Lab):
                 event.prevent_default()
 
     def _start_prediction(self, text: str) -> bool:
-        predict = self.query_one(PredictInput)
-        if predict.state != "asking":
-            return False
-        field = predict.query_one(Input)
-        field.select_on_focus = False  # else focusing selects the first character, the next replaces it
-        field.value = text
-        field.cursor_position = len(text)
-        field.focus()
-        return True
+        return self.query_one(PredictInput).start_answer(text)
 
     def action_predict(self) -> None:
         self._start_prediction("")
