@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels this lab calls (the lesson mounts the lab once they are warm).
-CORE_PACKAGES = ("autodiff",)
+CORE_PACKAGES = ("autodiff", "tensor")
 
 #: preset name -> (title, expression, input values); plain data, shared with the model.
 PRESETS: dict[str, tuple[str, str, dict[str, float]]] = {
@@ -33,11 +33,16 @@ PRESETS: dict[str, tuple[str, str, dict[str, float]]] = {
     ),
 }
 
+#: The preset that switches the lab to tensor mode: a 2-layer network's graph of tensors
+#: (x → Linear → ReLU → Linear → cross-entropy) with shapes, stepped by core.tensor (2.5).
+TENSOR_PRESET = "tensor"
+
 PANELS = ("node", "check", "symbolic")
 
 PARAMS: dict[str, Param] = {
-    "preset": Param("str", "notes", "the expression and input values to start from",
-                    choices=tuple(PRESETS)),
+    "preset": Param("str", "notes", "the expression and input values to start from; 'tensor': "
+                    "a 2-layer network's graph of tensors with shapes (tensor mode)",
+                    choices=(*PRESETS, TENSOR_PRESET)),
     "expression": Param("str", "", "an expression to use instead of the preset's, such as "
                         "'x * y + sin(x)' (empty: the preset's)"),
     "values": Param("str", "", "input values such as 'x=1, y=-2' (empty or missing names: "

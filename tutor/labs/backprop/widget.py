@@ -13,7 +13,9 @@ from textual.widgets import Input, Static
 from core.autodiff import ExpressionError, difference_errors
 from tutor.labs.backprop.graph_view import GraphView
 from tutor.labs.backprop.model import BackpropModel, fmt, parse_values
-from tutor.labs.backprop.params import PANELS, PRESETS
+from tutor.labs.backprop.params import PANELS, PRESETS, TENSOR_PRESET
+from tutor.labs.backprop.tensor_model import TensorBackpropModel
+from tutor.labs.backprop.tensor_view import TensorView
 from tutor.labs.base import Lab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.predict import PredictInput
@@ -27,6 +29,10 @@ class BackpropLab(Lab):
     node, then the backward pass from the output, each step sending the focused node's gradient
     down its in-edges (downstream = upstream × local). In quiz mode each downstream gradient is
     asked before it is shown.
+
+    The "tensor" preset switches to tensor mode: a 2-layer network's graph of tensors (x →
+    Linear → ReLU → Linear → ℒ), each node with its shape, the backward pass op by op with the
+    rule and the shapes of every gradient; its quiz asks for gradients' shapes.
     """
 
     lab_name = "backprop"
@@ -43,6 +49,11 @@ class BackpropLab(Lab):
         & #bp-panel { height: auto; max-height: 9; padding: 0 1; background: $boost; }
         & #bp-chart { height: 9; display: none; }
         & #bp-chart.-shown { display: block; }
+        & #bp-tensor { display: none; }
+    }
+    BackpropLab.-tensor {
+        & #bp-edit, & #bp-error, & #bp-graph, & #bp-panel, & #bp-chart { display: none; }
+        & #bp-tensor { display: block; }
     }
     """
 
@@ -66,14 +77,17 @@ class BackpropLab(Lab):
         self.quiz = bool(params.get("quiz", False))
         self.panel = params.get("panel", "node")
         self._initial_error: ExpressionError | None = None
+        self.tensor_mode = self.preset == TENSOR_PRESET
+        scalar_preset = "notes" if self.tensor_mode else self.preset
         try:
             self.model = BackpropModel.from_preset(
-                self.preset, params.get("expression", ""), params.get("values", "")
+                scalar_preset, params.get("expression", ""), params.get("values", "")
             )
         except ExpressionError as exc:  # a lesson's bad expression: show the preset instead
             self._initial_error = exc
-            self.model = BackpropModel.from_preset(self.preset)
-        self.model.go_to(params.get("at", "start"))
+            self.model = BackpropModel.from_preset(scalar_preset)
+        self.tmodel = TensorBackpropModel()
+        self.active.go_to(params.get("at", "start"))
         self._pending: list[tuple[str, str, float, str]] = []
         self._asked_at: int | None = None
         self.score = [0, 0]  # right, asked
@@ -89,6 +103,7 @@ class BackpropLab(Lab):
                         tooltip="input values such as x=1, y=-2; enter to apply")
         yield Static("", id="bp-error", classes="-empty")
         yield GraphView(id="bp-graph")
+        yield TensorView(id="bp-tensor")
         yield Static("", id="bp-panel")
         yield LineChart(id="bp-chart", log_x=True, log_y=True, x_label="h",
                         title="|finite difference − autodiff| against h")
@@ -97,9 +112,15 @@ class BackpropLab(Lab):
 
     def on_mount(self) -> None:
         # (Lab.on_mount, which starts the playback timer, runs too: Textual calls each class's.)
+        self.set_class(self.tensor_mode, "-tensor")
         if self._initial_error is not None:
             self._show_error(self._initial_error, self.params.get("expression", ""))
         self.call_after_refresh(self.refresh_view)
+
+    @property
+    def active(self):
+        """The model on screen: the tensor graph in tensor mode, else the scalar expression."""
+        return self.tmodel if self.tensor_mode else self.model
 
     # --- Lab interface -------------------------------------------------------------------------
     def step_forward(self) -> bool:
@@ -109,54 +130,73 @@ class BackpropLab(Lab):
                 predict.reveal()
                 self._pending = []
                 return self._advance()
-            if self._asked_at != self.model.step:
-                questions = self.model.questions()
+            if self._asked_at != self.active.step:
+                questions = self.active.questions()
                 if questions:
-                    self._asked_at = self.model.step
+                    self._asked_at = self.active.step
                     self._pending = list(questions)
                     self._ask_next()
                     return False
         return self._advance()
 
     def _advance(self) -> bool:
-        moved = self.model.step_forward()
+        moved = self.active.step_forward()
         self.refresh_view()
         return moved
 
     def step_back(self) -> bool:
         self._cancel_question()
-        moved = self.model.step_back()
+        moved = self.active.step_back()
         self.refresh_view()
         return moved
 
     def reset_lab(self) -> None:
         self._cancel_question()
-        self.model.reset()
+        self.active.reset()
         self.refresh_view()
 
     def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
+        return self.active.pytorch_code()
 
     # --- actions -------------------------------------------------------------------------------
     def action_run_all(self) -> None:
         self.playing = False
         self._cancel_question()
-        self.model.run_all()
+        self.active.run_all()
         self.refresh_view()
 
+    def _scalar_only(self, what: str) -> bool:
+        """In tensor mode, say that `what` belongs to the scalar presets; True if in tensor mode."""
+        if self.tensor_mode:
+            self.notify(f"{what}: the tensor graph is fixed; p goes on to the scalar presets.", timeout=3)
+        return self.tensor_mode
+
     def action_cycle_panel(self) -> None:
+        if self._scalar_only("Panels"):
+            return
         self.panel = PANELS[(PANELS.index(self.panel) + 1) % len(PANELS)]
         self.refresh_view()
 
     def action_next_preset(self) -> None:
-        names = list(PRESETS)
+        names = [*PRESETS, TENSOR_PRESET]
         self.preset = names[(names.index(self.preset) + 1) % len(names)]
-        self._replace_model(BackpropModel.from_preset(self.preset))
+        self._cancel_question()
+        self.tensor_mode = self.preset == TENSOR_PRESET
+        self.set_class(self.tensor_mode, "-tensor")
+        if self.tensor_mode:
+            self.tmodel.reset()
+            self.refresh_view()
+        else:
+            self._replace_model(BackpropModel.from_preset(self.preset))
 
     def action_edit_expression(self) -> None:
+        if self._scalar_only("Editing f"):
+            return
         self.query_one("#bp-expr", Input).focus()
 
     def action_edit_values(self) -> None:
+        if self._scalar_only("Editing values"):
+            return
         self.query_one("#bp-values", Input).focus()
 
     def action_leave_inputs(self) -> None:
@@ -171,8 +211,9 @@ class BackpropLab(Lab):
     def action_toggle_quiz(self) -> None:
         self.quiz = not self.quiz
         self._cancel_question()
-        self.notify("Quiz mode: predict each downstream gradient." if self.quiz
-                    else "Quiz mode off.", timeout=3)
+        on = ("Quiz mode: predict each gradient's shape." if self.tensor_mode
+              else "Quiz mode: predict each downstream gradient.")
+        self.notify(on if self.quiz else "Quiz mode off.", timeout=3)
         self.refresh_view()
 
     def action_scroll_graph(self, dx: int, dy: int) -> None:
@@ -275,6 +316,11 @@ class BackpropLab(Lab):
     def refresh_view(self) -> None:
         if not self.is_mounted:
             return
+        if self.tensor_mode:
+            self.query_one(TensorView).show(self.tmodel)
+            self._update_status()
+            self.post_message(Lab.StateChanged(self.lab_name, self.tmodel.step))
+            return
         model = self.model
         self.query_one(GraphView).show(model.view())
         panel = self.query_one("#bp-panel", Static)
@@ -310,7 +356,7 @@ class BackpropLab(Lab):
             panel.refresh(layout=True)
 
     def _update_status(self) -> None:
-        model = self.model
+        model = self.active
         # short enough to stay on one line beside the buttons in an 80-column lab
         status = f"{model.step}/{model.total} {model.phase}"
         if self.quiz:  # the panel names the phase while a quiz runs
