@@ -1,0 +1,1 @@
+"""The robustness lab (chapter 7): adversarial examples, Lipschitz bounds, regularization."""

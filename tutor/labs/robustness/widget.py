@@ -1,0 +1,399 @@
+"""The robustness lab widget: four views of chapter 7 (layout and drawing only)."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from tutor.labs.base import Lab
+from tutor.labs.robustness.model import RobustnessModel
+from tutor.labs.robustness.params import PARAMS, VIEWS
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
+
+#: The colours of the chart series (readable on dark and light themes).
+COLORS = ("#4ea1ff", "#ff9e3d", "#5fd38d", "#ff6b81", "#c792ea", "#e6d46a")
+
+#: The fields of each view: (parameter, label, step of up/down).
+FIELDS = {
+    "plane": (("eps", "ε", 0.05), ("alpha", "α", 0.01), ("pgd_steps", "steps", 1)),
+    "digits": (("eps", "ε", 0.01), ("alpha", "α", 0.005), ("pgd_steps", "steps", 1)),
+    "lipschitz": (("power_iters", "iterations", 1),),
+    "regularization": (("weight_decay", "λ", 0.001), ("dropout", "p", 0.05),
+                       ("patience", "patience", 1)),
+}
+
+HINTS = {
+    "plane": "v view · a FGSM/PGD · l L∞/L2 · , . point · t adv. training · s spectral",
+    "digits": "v view · a FGSM/PGD · l L∞/L2 · , . digit · t adversarial training",
+    "lipschitz": "v view · s spectral normalization on/off · g all iterations",
+    "regularization": "v view · g to the end · fields: λ, dropout p, patience",
+}
+
+
+class RobustnessLab(Lab):
+    """Adversarial examples (FGSM, PGD), Lipschitz bounds, spectral normalization and
+    regularization, one view at a time; every view steps forward and back."""
+
+    DEFAULT_CSS = """
+    RobustnessLab {
+        layout: vertical;
+        & #rb-title { height: 1; color: $text-muted; }
+        & #rb-top { height: 1fr; }
+        & #rb-picture-box { width: 1fr; height: 1fr; align: center middle; min-width: 8; }
+        & #rb-charts { width: 1fr; height: 1fr; display: none; }
+        & #rb-charts > LineChart { width: 1fr; height: 1fr; }
+        & #rb-text { width: 42; height: auto; padding: 0 0 0 1; }
+        & #rb-chart { height: 8; min-height: 4; }
+        & #rb-fields { height: auto; }
+        & #rb-fields ParamInput { width: 1fr; }
+        & #rb-fields .param-input--label { min-width: 0; padding: 0 1 0 1; }
+        & #rb-message { height: auto; color: $text-warning; }
+        &.-digits #rb-top { layout: vertical; }
+        &.-digits #rb-picture-box { height: auto; align: left top; }
+        &.-digits #rb-text { width: 1fr; padding: 0; }
+        &.-regularization #rb-picture-box { display: none; }
+        &.-regularization #rb-charts { display: block; }
+        &.-regularization #rb-top { layout: vertical; }
+        &.-regularization #rb-text { width: 1fr; padding: 0; }
+        &.-regularization #rb-chart { display: none; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("v", "cycle_view", "View"),
+        Binding("a", "toggle('attack')", "FGSM/PGD"),
+        Binding("l", "toggle('norm')", "L∞/L2"),
+        Binding("t", "toggle('adv_train')", "Adv. training"),
+        Binding("s", "toggle('spectral')", "Spectral norm."),
+        Binding("comma", "point(-1)", "Previous point", show=False),
+        Binding("full_stop", "point(1)", "Next point", show=False),
+        Binding("g", "to_end", "To the end", show=False),
+        Binding("i", "focus_predict", "Predict", show=False),
+        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+    ]
+
+    lab_name = "robustness"
+
+    class Built(Message):
+        """A worker finished training: `prepared` is (params, view) or a RobustnessModel."""
+
+        def __init__(self, prepared, name: str | None) -> None:
+            super().__init__()
+            self.prepared = prepared
+            self.name = name
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.model: RobustnessModel | None = None
+        self.busy = ""
+        self.note = ""
+        self._asked = None
+        self._answered: set = set()
+
+    # --- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="rb-title", markup=False)
+        with Horizontal(id="rb-top"):
+            with Vertical(id="rb-picture-box"):
+                yield PixelView(id="rb-picture")
+            with Horizontal(id="rb-charts"):
+                yield LineChart(id="rb-chart-plain", x_label="step")
+                yield LineChart(id="rb-chart-reg", x_label="step")
+            yield Static("", id="rb-text", markup=False)
+        yield LineChart(id="rb-chart")
+        with Horizontal(id="rb-fields"):
+            for view, fields in FIELDS.items():
+                for key, label, step in fields:
+                    spec = PARAMS[key]
+                    kind = "int" if spec.kind == "int" else "float"
+                    yield ParamInput(key, label, self.params[key], kind, min=spec.min,
+                                     max=spec.max, step=step, classes=f"rb-field rb-{view}",
+                                     id=f"rb-{view}-{key}")
+        yield PredictInput(id="rb-predict")
+        yield Static("", id="rb-message", markup=False)
+        yield StepControls(id="rb-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._set_view_class(self.params["view"])
+        self.busy = "training the network…"
+        self._show_message(self.busy)
+        self._build(self.params)
+
+    @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
+    def _build(self, params: dict) -> None:
+        """(Thread worker.) Train the view's networks; the UI stays responsive."""
+        try:
+            model = RobustnessModel(params)
+        except Exception as exc:  # reported, never a crash
+            self.post_message(self.Failed(f"could not build the lab: {exc}"))
+            return
+        self.post_message(self.Built(model, None))
+
+    @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
+    def _prepare(self, model: RobustnessModel, name: str, value) -> None:
+        try:
+            prepared = model.prepare(name, value)
+        except ValueError as exc:
+            self.post_message(self.Failed(f"✗ {exc}; kept {name} = {model.params[name]!r}"))
+            return
+        except Exception as exc:
+            self.post_message(self.Failed(f"✗ training failed: {exc}"))
+            return
+        self.post_message(self.Built(prepared, name))
+
+    def on_robustness_lab_built(self, message: Built) -> None:
+        message.stop()
+        if isinstance(message.prepared, RobustnessModel):
+            self.model = message.prepared
+        elif self.model is not None:
+            self.model.install(message.prepared)
+        self.busy = ""
+        self.note = ""
+        self.params = dict(self.model.params)
+        self._sync_fields()
+        self.redraw()
+
+    def on_robustness_lab_failed(self, message: Failed) -> None:
+        message.stop()
+        self.busy = ""
+        self.note = message.text
+        self._sync_fields()
+        self.redraw()
+
+    def _set_view_class(self, view: str) -> None:
+        for name in VIEWS:
+            self.set_class(name == view, f"-{name}")
+        for field in self.query(".rb-field"):
+            field.display = field.has_class(f"rb-{view}")
+
+    def _sync_fields(self) -> None:
+        for field in self.query(ParamInput):
+            if field.param_name in self.params and field.value != self.params[field.param_name]:
+                field.value = self.params[field.param_name]
+
+    # --- drawing ------------------------------------------------------------------------
+    def _show_message(self, text: str) -> None:
+        set_text(self.query_one("#rb-message", Static), text)
+
+    def redraw(self) -> None:
+        if not self.is_mounted or self.model is None:
+            return
+        m, view = self.model, self.model.view
+        name = m.params["view"]
+        self._set_view_class(name)
+        set_text(self.query_one("#rb-title", Static), f"{name} · {HINTS[name]}")
+        self._ask()
+        set_text(self.query_one("#rb-text", Static), "\n".join(self._lines()))
+        self.query_one(StepControls).status = m.status()
+        self._show_message(self.busy or self.note)
+        getattr(self, f"_draw_{name}")(view)
+        self.post_message(Lab.StateChanged(self.lab_name, view.k))
+
+    def _lines(self) -> list[str]:
+        view = self.model.view
+        view.revealed = self._question_key() in self._answered or view.k == view.n_states - 1
+        return view.lines()
+
+    def _picture_size(self) -> tuple[int, int]:
+        box = self.query_one("#rb-picture-box").size
+        return max(0, box.width), max(0, box.height)
+
+    def _draw_plane(self, view) -> None:
+        width, rows = self._picture_size()
+        picture = self.query_one("#rb-picture", PixelView)
+        if width >= 2 and rows >= 1:
+            picture.set_pixels(view.pixels(width, 2 * rows))
+            picture.set_overlay(view.overlay(width, 2 * rows))
+        chart = self.query_one("#rb-chart", LineChart)
+        chart.title = "loss at each step"
+        chart.x_label = "attack step"
+        k = view.k
+        chart.set_series([Series("loss", view.losses[: k + 1], x=np.arange(k + 1.0),
+                                 color=COLORS[1])])
+
+
+    def _draw_digits(self, view) -> None:
+        width = self.query_one("#rb-top").size.width
+        scale = max(1, min(3, (width - 4) // 52))
+        image, lefts = view.pixels(scale)
+        picture = self.query_one("#rb-picture", PixelView)
+        picture.set_pixels(image)
+        labels = {}
+        for col, text in zip(lefts, ("x", "δ (±ε)", "x̃ = x + δ")):
+            for i, ch in enumerate(text):
+                labels[(0, col + i)] = (ch, "#ffd700")
+        picture.set_overlay(labels)
+        chart = self.query_one("#rb-chart", LineChart)
+        chart.title = "test accuracy vs ε"
+        chart.x_label = "ε (L∞)"
+        from tutor.labs.robustness.digits import EPS_GRID
+
+        series = [Series(name, acc, x=EPS_GRID, color=COLORS[i % len(COLORS)])
+                  for i, (name, acc) in enumerate(view.curve_series().items())]
+        chart.set_series(series if view.revealed else series[:0])
+        chart.markers = [(float(self.model.params["eps"]), view.clean, "ε")] if view.revealed else []
+
+    def _draw_lipschitz(self, view) -> None:
+        width, rows = self._picture_size()
+        picture = self.query_one("#rb-picture", PixelView)
+        if width >= 2 and rows >= 1:
+            picture.set_pixels(view.pixels(width, 2 * rows))
+            picture.set_overlay(view.overlay(width, 2 * rows))
+        chart = self.query_one("#rb-chart", LineChart)
+        chart.title = "σ_k of each layer"
+        chart.x_label = "power iteration k"
+        chart.set_series([Series(name, est, x=np.arange(1.0, len(est) + 1),
+                                 color=COLORS[i % len(COLORS)])
+                          for i, (name, est) in enumerate(view.series())])
+
+    def _draw_regularization(self, view) -> None:
+        for which, chart_id, title in (("plain", "#rb-chart-plain", "plain"),
+                                       ("regular", "#rb-chart-reg", view.label())):
+            steps, train, test = view.series(which)
+            chart = self.query_one(chart_id, LineChart)
+            chart.title = f"{title}: loss"
+            stop = view.stops["plain" if which == "plain" else "regular"]
+            log = view.runs.plain if which == "plain" else view.runs.regular
+            chart.markers = ([(float(log.steps[stop.best]), float(log.test_loss[stop.best]), "best")]
+                             if view.k >= stop.stop else [])
+            chart.set_series([Series("test", test, x=steps, color=COLORS[1]),
+                              Series("train", train, x=steps, color=COLORS[0])])
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    # --- prediction ---------------------------------------------------------------------
+    def _question_key(self):
+        return (id(self.model.view),)
+
+    def _ask(self) -> None:
+        predict = self.query_one(PredictInput)
+        view = self.model.view
+        key = self._question_key()
+        if key in self._answered or view.k > 0 or self.playing:
+            if predict.state == "asking":
+                predict.reveal()
+                self._answered.add(key)
+            return
+        if key != self._asked:
+            self._asked = key
+            prompt, answer, tolerance, explanation = view.question()
+            predict.ask("robustness", f"{prompt} (i):", answer, tolerance, explanation)
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        message.stop()
+        self._answered.add(self._asked)
+        self.post_message(Lab.Answered(self.lab_name, f"{self.model.params['view']}", message.correct))
+        self.focus()
+        self.redraw()
+
+    def action_focus_predict(self) -> None:
+        predict = self.query_one(PredictInput)
+        if predict.state == "asking":
+            predict.query_one(Input).focus()
+
+    # --- Lab interface -----------------------------------------------------------------
+    def _wait(self) -> bool:
+        if self.model is None or self.busy:
+            self.notify(self.busy or "the lab is still training…", timeout=2)
+            return True
+        return False
+
+    def step_forward(self) -> bool:
+        if self._wait():
+            return False
+        moved = self.model.step()
+        self.redraw()
+        return moved
+
+    def step_back(self) -> bool:
+        if self._wait():
+            return False
+        moved = self.model.back()
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        if self._wait():
+            return
+        self.model.reset()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code() if self.model is not None else None
+
+    # --- settings -----------------------------------------------------------------------
+    def change(self, name: str, value) -> None:
+        """Apply a setting: at once when nothing needs training, else in a worker."""
+        if self._wait():
+            return
+        self.playing = False
+        if self.model.needs_training(name, value):
+            self.busy = f"training for {name} = {value}…"
+            self._show_message(self.busy)
+            self._prepare(self.model, name, value)
+            return
+        self.note = self.model.apply(name, value) or ""
+        self.params = dict(self.model.params)
+        self._sync_fields()
+        self.redraw()
+
+    def action_cycle_view(self) -> None:
+        if self.model is None:
+            return self.notify("the lab is still training…", timeout=2)
+        i = VIEWS.index(self.model.params["view"])
+        self.change("view", VIEWS[(i + 1) % len(VIEWS)])
+
+    def action_toggle(self, name: str) -> None:
+        if self.model is None:
+            return self.notify("the lab is still training…", timeout=2)
+        value = self.model.params[name]
+        choices = {"attack": ("fgsm", "pgd"), "norm": ("inf", "2")}.get(name)
+        self.change(name, choices[1 - choices.index(value)] if choices else not value)
+
+    def action_point(self, delta: int) -> None:
+        if self.model is None:
+            return self.notify("the lab is still training…", timeout=2)
+        self.change("point", max(0, self.model.params["point"] + delta))
+
+    def action_to_end(self) -> None:
+        if self._wait():
+            return
+        self.playing = False
+        self.model.advance(100_000)
+        self.redraw()
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        self.change(event.name, event.value)
+        focused = self.screen.focused
+        if focused is not None and event.param_input in focused.ancestors_with_self:
+            self.focus()
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_inputs":
+            focused = self.screen.focused
+            return focused is not None and focused is not self and self in focused.ancestors
+        return True
+
+
+LAB_CLASS = RobustnessLab
