@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.generative.vae import _bernoulli_ll_rows, _gaussian_kl_rows
+from core.nn.layers import _linear_bwd, _linear_fwd
 from core.optim.steps import OPTIMIZER_CODES, apply_step, make_hyper
 
 __all__ = ["DigitAutoencoder", "Checkpoint"]
@@ -98,7 +99,22 @@ class DigitAutoencoder:
 
     # --- forward ---------------------------------------------------------------------------
     def _lin(self, name: str, x: np.ndarray) -> np.ndarray:
-        return x @ self.params[f"{name}.weight"].T + self.params[f"{name}.bias"]
+        """x Wᵀ + b with core.nn's compiled linear layer (single-threaded and GIL-free: a
+        multi-threaded BLAS on a busy machine was 10-100 times slower for these small sizes)."""
+        w = self.params[f"{name}.weight"]
+        out = np.empty((x.shape[0], w.shape[0]))
+        _linear_fwd(np.ascontiguousarray(x), w, self.params[f"{name}.bias"], out)
+        return out
+
+    def _lin_bwd(self, name: str, dout: np.ndarray, x: np.ndarray, grads: dict,
+                 need_dx: bool = True) -> np.ndarray | None:
+        """Store ∂L/∂W = doutᵀ x and ∂L/∂b = Σ dout in `grads`; return ∂L/∂x = dout W."""
+        w = self.params[f"{name}.weight"]
+        dw, db = np.empty_like(w), np.empty(w.shape[0])
+        dx = np.empty_like(x) if need_dx else np.empty((1, 1))
+        _linear_bwd(np.ascontiguousarray(dout), np.ascontiguousarray(x), w, dx, dw, db, need_dx)
+        grads[f"{name}.weight"], grads[f"{name}.bias"] = dw, db
+        return dx if need_dx else None
 
     def _check_images(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -131,6 +147,25 @@ class DigitAutoencoder:
         return self.decode(self.encode(X)[0])
 
     # --- loss and gradient -----------------------------------------------------------------
+    def loss_terms(self, x_in, x_target, eps=None, beta: float = 1.0) -> dict:
+        """The batch means {"recon", "kl", "loss"} without the gradient (forward pass only)."""
+        x_in, x_t = self._check_images(x_in), self._check_images(x_target)
+        mu, logvar = self.encode(x_in)
+        z = mu
+        kl_mean = 0.0
+        if self.kind == "vae":
+            if eps is None:
+                raise ValueError("a VAE needs eps (N, latent), the noise of z = μ + σ ⊙ ε")
+            logvar = np.clip(logvar, -30.0, 30.0)
+            z = mu + np.exp(0.5 * logvar) * np.asarray(eps, dtype=np.float64).reshape(mu.shape)
+            kl = np.empty(len(mu))
+            _gaussian_kl_rows(np.ascontiguousarray(mu), np.ascontiguousarray(logvar), kl)
+            kl_mean = float(kl.mean())
+        ll = np.empty(len(mu))
+        _bernoulli_ll_rows(np.ascontiguousarray(x_t), self.decode_logits(z), ll)
+        recon = float(-ll.mean())
+        return {"recon": recon, "kl": kl_mean, "loss": recon + beta * kl_mean}
+
     def loss_and_grad(self, x_in, x_target, eps=None, beta: float = 1.0):
         """Mean over the batch of −log p(x|z) (+ β KL) and its gradient with respect to `theta`.
 
@@ -142,7 +177,6 @@ class DigitAutoencoder:
         n = x_in.shape[0]
         if x_t.shape[0] != n:
             raise ValueError(f"x_in has {n} rows but x_target has {x_t.shape[0]}")
-        p = self.params
         pre1 = self._lin("fc1", x_in)
         h1 = np.maximum(pre1, 0.0)
         mu = self._lin("fc2", h1)
@@ -167,24 +201,20 @@ class DigitAutoencoder:
         grads = {}
         # backward, every gradient already divided by the batch size
         dlogits = (_sigmoid(logits) - x_t) / n
-        grads["fc5.weight"], grads["fc5.bias"] = dlogits.T @ h4, dlogits.sum(0)
-        dpre4 = (dlogits @ p["fc5.weight"]) * (pre4 > 0)
-        grads["fc4.weight"], grads["fc4.bias"] = dpre4.T @ z, dpre4.sum(0)
-        dz = dpre4 @ p["fc4.weight"]
+        dpre4 = self._lin_bwd("fc5", dlogits, h4, grads) * (pre4 > 0)
+        dz = self._lin_bwd("fc4", dpre4, z, grads)
         if self.kind == "vae":
             kl = np.empty(n)
             _gaussian_kl_rows(np.ascontiguousarray(mu), np.ascontiguousarray(logvar), kl)
             kl_mean = float(kl.mean())
             dmu = dz + beta * mu / n
             dlogvar = dz * 0.5 * sigma * eps + beta * 0.5 * (np.exp(logvar) - 1.0) / n
-            grads["fc3.weight"], grads["fc3.bias"] = dlogvar.T @ h1, dlogvar.sum(0)
-            dh1 = dmu @ p["fc2.weight"] + dlogvar @ p["fc3.weight"]
+            dh1 = self._lin_bwd("fc3", dlogvar, h1, grads)
         else:
             dmu = dz
-            dh1 = dmu @ p["fc2.weight"]
-        grads["fc2.weight"], grads["fc2.bias"] = dmu.T @ h1, dmu.sum(0)
-        dpre1 = dh1 * (pre1 > 0)
-        grads["fc1.weight"], grads["fc1.bias"] = dpre1.T @ x_in, dpre1.sum(0)
+            dh1 = 0.0
+        dh1 = dh1 + self._lin_bwd("fc2", dmu, h1, grads)
+        self._lin_bwd("fc1", dh1 * (pre1 > 0), x_in, grads, need_dx=False)
         flat = np.concatenate([grads[name].ravel() for name in self.params])
         terms = {"recon": recon, "kl": kl_mean, "loss": recon + beta * kl_mean}
         return terms, flat
@@ -228,4 +258,4 @@ class DigitAutoencoder:
         rng = np.random.default_rng([seed, 0])
         x_in = np.clip(X + noise * rng.standard_normal(X.shape), 0.0, 1.0) if noise > 0 else X
         eps = rng.standard_normal((X.shape[0], self.latent)) if self.kind == "vae" else None
-        return self.loss_and_grad(x_in, X, eps, beta)[0]
+        return self.loss_terms(x_in, X, eps, beta)

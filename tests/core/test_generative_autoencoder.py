@@ -78,3 +78,10 @@ def test_shapes_of_codes_and_images():
 def test_hostile_inputs_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_forward_only_terms_equal_those_of_loss_and_grad():
+    rng = np.random.default_rng(2)
+    model = DigitAutoencoder(9, hidden=4, latent=2, kind="vae", seed=2)
+    x, eps = rng.uniform(size=(3, 9)), rng.normal(size=(3, 2))
+    assert model.loss_terms(x, x, eps, 2.0) == pytest.approx(model.loss_and_grad(x, x, eps, 2.0)[0])

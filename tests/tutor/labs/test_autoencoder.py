@@ -1,0 +1,268 @@
+"""The autoencoder lab: the model protocol (step/back/reset identity, exact replay from
+checkpoints), its numbers against NumPy references, bad input, the PyTorch code, and the widget
+(worker training, predictions, pages, tiny sizes) with Pilot and snapshots."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.generative import principal_angles, principal_subspace
+from tutor.labdemo import LabApp
+from tutor.labs import lab_core_packages, validate_lab
+from tutor.labs.autoencoder.digits_model import DigitsModel
+from tutor.labs.autoencoder.model import AutoencoderModel
+from tutor.labs.autoencoder.params import VIEW_PAGES
+from tutor.labs.autoencoder.pca_model import make_cloud
+from tutor.labs.base import Lab
+from tutor.widgets.predict import PredictInput
+
+SMALL = {"n_per_class": 20, "batches": 3, "batch_size": 16, "hidden": 8}
+
+
+def _model(**params) -> AutoencoderModel:
+    return AutoencoderModel(validate_lab("autoencoder", params))
+
+
+# --- model: the linear autoencoder against PCA ------------------------------------------------
+def test_pca_steps_are_numpy_gradient_descent_and_reach_the_principal_axis():
+    m = _model(view="pca")
+    pm = m.current
+    X = make_cloud("2d", 0)
+    Xc = X - X.mean(axis=0)
+    enc, dec = pm.state.encoder.copy(), pm.state.decoder.copy()
+    for _ in range(3):  # the notes' plain gradient descent on the mean squared error
+        R = Xc @ enc.T @ dec.T - Xc
+        g_dec = 2 / Xc.size * R.T @ (Xc @ enc.T)
+        g_enc = 2 / Xc.size * dec.T @ R.T @ Xc
+        enc, dec = enc - 0.1 * g_enc, dec - 0.1 * g_dec
+    m.advance(3)
+    np.testing.assert_allclose(pm.state.decoder, dec, rtol=1e-10)
+    assert pm.state.loss == pytest.approx(np.mean((Xc @ enc.T @ dec.T - Xc) ** 2))
+    angles = [pm.state.angles[0]]
+    m.advance(60)
+    angles.append(pm.state.angles[0])
+    assert angles[1] < 0.5 < angles[0]
+    basis, lam = principal_subspace(X, 1)
+    assert pm.floor == pytest.approx(lam[1] / 2)
+    assert pm.state.loss == pytest.approx(pm.floor, rel=1e-3)
+    assert math.degrees(principal_angles(pm.state.decoder, basis)[0]) == pytest.approx(
+        pm.state.angles[0], abs=1e-9)
+
+
+def test_pca_3d_plane_and_the_code_size_check():
+    m = _model(view="pca", cloud="3d", k=2)
+    m.advance(300)
+    assert m.current.state.angles.shape == (2,) and m.current.state.angles.max() < 1.0
+    assert "needs the 3-D cloud" in m.apply("cloud", "2d")
+    assert m.params["cloud"] == "3d" and m.current.state.step == 300
+
+
+def test_step_back_reset_identity_and_replay_in_the_pca_view():
+    m = _model(view="pca")
+    start = m.current.state
+    m.advance(5)
+    after = m.current.state
+    for _ in range(5):
+        assert m.back()
+    assert not m.back()
+    assert m.current.state is start
+    m.advance(5)
+    assert m.current.state is after  # replayed, not recomputed
+    m.reset()
+    assert m.current.state is start and m.current.history.index == 0
+
+
+# --- model: the digit networks ------------------------------------------------------------
+def test_digit_steps_back_and_replay_give_exactly_the_same_weights():
+    m = _model(view="vae", **SMALL)
+    dm: DigitsModel = m.current
+    start = dm.snapshot.theta.copy()
+    seen = {}
+    for _ in range(8):
+        m.step()
+        seen[dm.state.step] = (dm.snapshot.theta.copy(), dm.state.recon)
+    for target in (6, 3, 1):  # back past checkpoints: restored and replayed
+        while dm.state.step > target:
+            assert m.back()
+        np.testing.assert_array_equal(dm.snapshot.theta, seen[target][0])
+    m.advance(7)  # forward again (replayed states; the network catches up)
+    np.testing.assert_array_equal(dm.snapshot.theta, seen[8][0])
+    assert dm.state.recon == seen[8][1]
+    m.reset()
+    np.testing.assert_array_equal(dm.snapshot.theta, start)
+    # a new model with the same seed computes the same numbers
+    again = _model(view="vae", **SMALL)
+    again.advance(8)
+    assert again.current.state.recon == seen[8][1]
+
+
+def test_training_lowers_the_loss_and_the_curves_follow_the_states():
+    m = _model(view="ae", **SMALL)
+    first = m.current.state.recon
+    m.advance(30)
+    t, v = m.current.curves()["−log p(x|z)"]
+    assert len(t) == 31 and t[-1] == 90 and v[-1] < first
+
+
+def test_initial_loss_question_is_256_ln2():
+    m = _model(view="ae", **SMALL)
+    key, prompt, answer, tol, _ = m.current.question()
+    assert answer == pytest.approx(256 * math.log(2), rel=0.05)
+    assert abs(256 * math.log(2) - answer) <= tol  # the lesson's 177 is accepted
+
+
+def test_noise_question_is_the_clipped_noise_power():
+    m = _model(view="denoise", noise=0.3, **SMALL)
+    _, _, answer, tol, _ = m.current.question()
+    X = m.current.X_eval
+    rng = np.random.default_rng([0, 0])
+    ref = np.mean((np.clip(X + 0.3 * rng.standard_normal(X.shape), 0, 1) - X) ** 2)
+    assert answer == pytest.approx(ref) and 0.3**2 / 2 < answer < 0.3**2
+
+
+def test_vae_reparameterization_pieces_and_wider_codes():
+    m = _model(view="vae", latent=4, **SMALL)
+    dm = m.current
+    r = dm.reparam(3, 0)
+    np.testing.assert_allclose(r["sigma"], np.exp(r["logvar"] / 2))
+    np.testing.assert_allclose(r["z"], r["mu"] + r["sigma"] * r["eps"])
+    assert r["z"].shape == (4,) and dm.decode(np.zeros((3, 2))).shape == (3, 256)
+    assert dm.grid(2, 3).shape == (6, 256) and dm.prior_samples(5, 1).shape == (5, 256)
+    a, b = dm.pair(2)
+    assert dm.y_eval[a] == 2 and dm.y_eval[b] == 7
+
+
+def test_apply_validates_keeps_the_last_good_state_and_restarts_on_change():
+    m = _model(view="ae", **SMALL)
+    m.advance(2)
+    assert m.apply("lr", -1.0).startswith("✗") and m.current.state.step == 2
+    assert m.apply("page", "reparam").startswith("✗")  # the VAE's page only
+    assert m.apply("nope", 1).startswith("✗")
+    assert m.apply("page", "interp") is None and m.current.state.step == 2
+    assert "restarts" in m.apply("view", "vae")
+    assert m.params["page"] == VIEW_PAGES["vae"][0] and m.current.state.step == 0
+
+
+@pytest.mark.parametrize("view", ["pca", "ae", "denoise", "vae"])
+def test_pytorch_code_is_python_with_the_lab_hyperparameters(view):
+    m = _model(view=view, lr=0.004, beta=2.5, noise=0.2, latent=3)
+    code = m.pytorch_code()
+    compile(code, "pytorch", "exec")
+    if view == "pca":
+        assert "lr=0.1" in code and "mse_loss" in code
+    else:
+        assert "lr=0.004" in code and "z_dim=3" in code
+        expected = {"ae": "0.0, 0.0", "denoise": "0.2, 0.0", "vae": "0.0, 2.5"}[view]
+        assert f"noise, beta = {expected}" in code
+
+
+def test_core_packages_and_params():
+    assert set(lab_core_packages("autoencoder")) == {"generative", "data", "nn", "optim"}
+    with pytest.raises(ValueError):
+        validate_lab("autoencoder", {"view": "gan"})
+
+
+# --- the widget --------------------------------------------------------------------------------
+def _spy(lab, record) -> None:
+    post = lab.post_message
+
+    def spy(message):
+        if isinstance(message, Lab.Answered):
+            record(message)
+        return post(message)
+
+    lab.post_message = spy
+
+
+async def test_pca_view_predict_then_step(lab_app):
+    app = lab_app("autoencoder", view="pca")
+    answers = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = app.query_one("#lab")
+        _spy(lab, answers.append)
+        await pilot.pause()
+        predict = app.query_one(PredictInput)
+        assert predict.state == "asking" and "predict first" in str(
+            app.query_one("#ae-info").render())
+        floor = lab.model.current.floor
+        predict.query_one("Input").focus()
+        await pilot.press(*f"{floor:.4f}", "enter")
+        await pilot.pause()
+        assert answers and answers[0].correct and f"{floor:.4f}" in str(
+            app.query_one("#ae-info").render())
+        await pilot.press("n", "n", "n")
+        assert "step 3" in str(app.query_one("#ae-title").render())
+        await pilot.press("b")
+        assert "step 2" in str(app.query_one("#ae-title").render())
+
+
+async def test_digit_views_train_in_a_worker_and_show_every_page(lab_app):
+    app = lab_app("autoencoder", view="vae", steps=4, **SMALL)
+    answers = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = app.query_one("#lab")
+        _spy(lab, answers.append)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "step 4" in str(app.query_one("#ae-title").render())
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "step 5" in str(app.query_one("#ae-title").render())
+        await pilot.press("b", "b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.current.state.step in (3, 4)  # the second b may wait for the first
+        for page in VIEW_PAGES["vae"][1:]:
+            await pilot.press("p")
+            await pilot.pause()
+            assert lab.model.params["page"] == page
+            if page == "reparam":
+                await pilot.press("e", "e")
+                await pilot.pause()
+                predict = app.query_one(PredictInput)
+                assert predict.state == "asking"
+                z1 = lab.model.current.reparam(lab.item, lab.draw)["z"][0]
+                predict.query_one("Input").focus()
+                await pilot.press(*f"{z1:.3f}", "enter")
+                await pilot.pause()
+                assert answers[-1].correct and "z = μ + σ ⊙ ε" in str(
+                    app.query_one("#ae-info").render())
+                lab.focus()
+        before = lab.cursor.copy()
+        await pilot.press("right", "up")
+        assert lab.cursor[0] > before[0] and lab.cursor[1] > before[1]
+        await pilot.press("full_stop")  # β up: training restarts
+        await pilot.pause()
+        assert lab.model.params["beta"] == 1.25 and lab.model.current.state.step == 0
+
+
+async def test_tiny_sizes_and_every_view(lab_app):
+    app = lab_app("autoencoder", view="pca", **SMALL)
+    async with app.run_test(size=(60, 16)) as pilot:
+        for _ in range(4):
+            await pilot.press("v", "n", "p")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        await pilot.resize_terminal(30, 8)
+        await pilot.press("v", "n")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def test_snapshot_pca(snap_compare):
+    app = LabApp("autoencoder", {"view": "pca", "steps": 3})
+    assert snap_compare(app, terminal_size=(120, 36))
+
+
+def test_snapshot_vae_grid(snap_compare):
+    async def run_before(pilot):  # the head start trains in a thread worker
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
+    app = LabApp("autoencoder", {"view": "vae", "page": "grid", "steps": 30})
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

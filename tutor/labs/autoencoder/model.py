@@ -1,0 +1,82 @@
+"""The autoencoder lab's model (no Textual): the current view's model behind the lab protocol.
+
+`AutoencoderModel(params)` holds the validated parameters and one view model (`PcaModel` for
+the pca view, `DigitsModel` for ae, denoise and vae) and offers step / back / reset / advance,
+status, pytorch_code and apply(name, value) (a bad value keeps the last good state).
+"""
+
+from __future__ import annotations
+
+from tutor.labs.autoencoder.code import pytorch_code
+from tutor.labs.autoencoder.digits_model import DigitsModel
+from tutor.labs.autoencoder.params import PARAMS, VIEW_PAGES
+from tutor.labs.autoencoder.pca_model import PcaModel
+from tutor.labs.params import ParamError
+
+#: Parameters that change only what is drawn: applying them keeps the training history.
+DISPLAY_ONLY = ("azimuth", "page", "steps")
+
+
+def build(params: dict) -> PcaModel | DigitsModel:
+    """The view model of `params` (ValueError with a message for the student if impossible)."""
+    return PcaModel(params) if params["view"] == "pca" else DigitsModel(params)
+
+
+class AutoencoderModel:
+    """The lab's state: parameters, the current view's model and its history."""
+
+    def __init__(self, params: dict) -> None:
+        self.params = dict(params)
+        if not self.params.get("page") and self.params["view"] != "pca":
+            self.params["page"] = VIEW_PAGES[self.params["view"]][0]
+        self.current = build(self.params)
+
+    @property
+    def view(self) -> str:
+        return self.params["view"]
+
+    @property
+    def message(self) -> str:
+        return self.current.message
+
+    # --- protocol --------------------------------------------------------------------------
+    def step(self) -> bool:
+        return self.current.step()
+
+    def back(self) -> bool:
+        return self.current.back()
+
+    def reset(self) -> None:
+        self.current.reset()
+
+    def advance(self, n: int) -> int:
+        return self.current.advance(n)
+
+    def status(self) -> str:
+        return self.current.status()
+
+    def pytorch_code(self) -> str:
+        return pytorch_code(self.params)
+
+    def apply(self, name: str, value) -> str | None:
+        """Change parameter `name`; returns a message (None when nothing needs saying). A bad
+        value returns the reason and keeps the current model and its history."""
+        spec = PARAMS.get(name)
+        if spec is None:
+            return f"✗ no parameter {name!r}"
+        try:
+            value = spec.check(name, value)
+            new = {**self.params, name: value}
+            if name == "view":
+                new["page"] = VIEW_PAGES[value][0] if value != "pca" else ""
+            if name == "page" and value and value not in VIEW_PAGES.get(new["view"], ()):
+                raise ValueError(f"the {new['view']} view has no page {value!r}; it has "
+                                 f"{', '.join(VIEW_PAGES.get(new['view'], ())) or 'none'}")
+            model = self.current if name in DISPLAY_ONLY else build(new)
+        except (ParamError, ValueError) as exc:
+            return f"✗ {exc}; kept {name} = {self.params.get(name)!r}"
+        self.params, self.current = new, model
+        if name in DISPLAY_ONLY:
+            self.current.params = {**self.current.params, name: value}
+            return None
+        return f"{name} = {value}: training restarts from the seed's initial weights"

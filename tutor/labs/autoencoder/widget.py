@@ -1,0 +1,590 @@
+"""The autoencoder lab widget: layout and drawing of the linear AE vs PCA, and of the digit
+autoencoders (plain, denoising, VAE) whose training runs in a thread worker."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from tutor.labs.autoencoder import pictures as pic
+from tutor.labs.autoencoder.digits_model import N_EVAL, DigitsModel
+from tutor.labs.autoencoder.model import AutoencoderModel
+from tutor.labs.autoencoder.params import PARAMS, VIEW_PAGES, VIEWS
+from tutor.labs.base import Lab
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
+
+SIDE_WIDTH = 30
+CURVE_COLORS = {"−log p(x|z)": "#4ea1ff", "KL": "#ff9e3d"}
+#: The settings each view shows: (parameter, label, nudge step).
+VIEW_SETTINGS = {
+    "pca": (("cloud", "cloud", None), ("k", "code size k", 1), ("lr_linear", "lr η", 0.05)),
+    "ae": (("latent", "code size", 1), ("lr", "Adam lr", 0.001), ("hidden", "hidden", 8)),
+    "denoise": (("noise", "noise σ , .", 0.05), ("latent", "code size", 1)),
+    "vae": (("beta", "β , .", 0.25), ("latent", "code size", 1)),
+}
+PAGE_TITLES = {
+    "recon": "top: inputs x · below: reconstructions x̂ = decoder(μ(x))",
+    "denoise": "each row: noisy input · output · clean target",
+    "interp": "a, x̂ along the line μ(a) → μ(b), b (i: new pair)",
+    "grid": "the latent plane decoded on a grid (z₂ up, z₁ right)",
+    "samples": "x̂ = decoder(z) for z ~ N(0, I), the prior (s: new draw)",
+    "reparam": "e: next piece of z = μ + σ ⊙ ε · s: new ε · i: next digit",
+}
+
+
+def _vec(v) -> str:
+    """The first two numbers of a code (and … when there are more)."""
+    v = np.ravel(v)
+    more = ", …" if v.size > 2 else ""
+    return "(" + ", ".join(f"{float(x):.2f}" for x in v[:2]) + more + ")"
+
+
+class AutoencoderLab(Lab):
+    """Linear autoencoder vs PCA, and autoencoders, denoising and VAEs on the digits.
+
+    Keys: v next view · p next panel page · ←↑↓→ move the latent cursor (decoded live) ·
+    i another digit pair / digit · s new samples / ε · e next piece of the reparameterization ·
+    , and . turn the 3-D cloud, or lower / raise the noise or β · g 50 steps.
+    """
+
+    DEFAULT_CSS = """
+    AutoencoderLab {
+        layout: vertical;
+        & #ae-title { height: 1; color: $text; text-style: bold; padding: 0 1; }
+        & #ae-body { height: 1fr; }
+        & #ae-left { width: 1fr; min-width: 10; }
+        & #ae-page-title { height: 1; color: $text-muted; padding: 0 1; }
+        & #ae-page-box { height: 1fr; padding: 0 1; }
+        & #ae-chart { height: 7; min-height: 4; }
+        & #ae-side { width: %d; padding: 0 0 0 1; background: $panel; }
+        & #ae-scatter-box { height: 12; }
+        & #ae-legend { height: 1; }
+        & #ae-cursor-row { height: 8; }
+        & #ae-cursor-text { width: 1fr; padding: 0 0 0 1; color: $text-muted; }
+        & #ae-info { height: auto; }
+        & #ae-message { height: auto; color: $text-warning; }
+        & ParamInput .param-input--label { min-width: 12; }
+        &.-pca #ae-scatter-box, &.-pca #ae-legend, &.-pca #ae-cursor-row { display: none; }
+        &.-reparam #ae-cursor-row { display: none; }
+    }
+    """ % SIDE_WIDTH
+
+    BINDINGS = [
+        Binding("v", "next_view", "View"),
+        Binding("p", "next_page", "Page"),
+        Binding("up", "move(0, 1)", "Cursor up", show=False),
+        Binding("down", "move(0, -1)", "Cursor down", show=False),
+        Binding("left", "move(-1, 0)", "Cursor left", show=False),
+        Binding("right", "move(1, 0)", "Cursor right", show=False),
+        Binding("i", "next_item", "Another digit/pair", show=False),
+        Binding("s", "new_draw", "New samples/ε", show=False),
+        Binding("e", "reparam_stage", "Next piece of z", show=False),
+        Binding("comma", "knob(-1)", "Turn / lower noise or β", show=False),
+        Binding("full_stop", "knob(1)", "Turn / raise noise or β", show=False),
+        Binding("g", "go_many", "Go 50 steps", show=False),
+        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+    ]
+
+    lab_name = "autoencoder"
+
+    class Trained(Message):
+        """The training worker finished a job: `moved` steps were taken out of `asked`."""
+
+        def __init__(self, model, moved: int, asked: int) -> None:
+            super().__init__()
+            self.model = model
+            self.moved = moved
+            self.asked = asked
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        try:
+            self.model = AutoencoderModel(self.params)
+        except ValueError as exc:  # a lesson asked for something impossible: the defaults
+            self.note = f"✗ {exc}; showing the default settings"
+            self.model = AutoencoderModel({k: p.default for k, p in PARAMS.items()})
+        self.busy = False
+        self.pending: str | None = None  # "back" or "reset" asked while the worker trained
+        self.answered: set[str] = set()
+        self.cursor = np.zeros(2)
+        self.pair_n = 2  # the interpolation pair (a 2 and a 7 first)
+        self.item = 0  # the reparameterized digit
+        self.draw = 0  # the draw of ε and of the prior samples
+        self.stage = 0  # how much of z = μ + σ ⊙ ε is shown
+        self.head_start = int(self.params["steps"])
+
+    # --- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ae-title", markup=False)
+        with Horizontal(id="ae-body"):
+            with Vertical(id="ae-left"):
+                yield Static("", id="ae-page-title", markup=False)
+                with Vertical(id="ae-page-box"):
+                    yield PixelView(id="ae-page")
+                yield LineChart(id="ae-chart", x_label="step")
+            with Vertical(id="ae-side"):
+                with Vertical(id="ae-scatter-box"):
+                    yield PixelView(id="ae-scatter")
+                yield Static("", id="ae-legend")
+                with Horizontal(id="ae-cursor-row"):
+                    yield PixelView(id="ae-cursor")
+                    yield Static("", id="ae-cursor-text", markup=False)
+                yield Static("", id="ae-info", markup=False)
+                yield PredictInput(id="ae-predict")
+                yield Static("", id="ae-message", markup=False)
+                for name, (key, label, step) in self._settings_fields():
+                    spec = PARAMS[key]
+                    kind = "choice" if spec.choices else spec.kind
+                    yield ParamInput(key, label, self.model.params[key], kind, min=spec.min,
+                                     max=spec.max, choices=spec.choices, step=step, id=name)
+        yield StepControls(id="ae-controls")
+
+    def _settings_fields(self):
+        seen = set()
+        for view in VIEWS:
+            for key, label, step in VIEW_SETTINGS[view]:
+                if key not in seen:
+                    seen.add(key)
+                    yield f"ae-set-{key}", (key, label, step)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.head_start and self.model.view != "pca":
+            self.note = f"training the first {self.head_start} steps…"
+            self._start(("advance", self.head_start))
+        elif self.head_start:
+            self.model.advance(self.head_start)
+        self.call_after_refresh(self.redraw)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    # --- the worker --------------------------------------------------------------------------
+    def _start(self, job) -> None:
+        """Run `job` ("step", "back", "reset" or ("advance", n)) on the model in a thread."""
+        self.busy = True
+        model = self.model.current
+        self.run_worker(lambda: self._work(model, job), thread=True, exclusive=True,
+                        group="ae-train", exit_on_error=False)
+
+    def _work(self, model: DigitsModel, job) -> None:
+        """(Thread worker.) Only this thread touches the view model until it posts Trained."""
+        asked, moved = 1, 0
+        if job == "step":
+            moved = int(model.step())
+        elif job == "back":
+            moved = int(model.back())
+        elif job == "reset":
+            model.reset()
+        else:
+            asked = job[1]
+            moved = model.advance(asked)
+        self.post_message(self.Trained(model, moved, asked))
+
+    def on_autoencoder_lab_trained(self, message: Trained) -> None:
+        message.stop()
+        if message.model is not self.model.current:  # the settings changed meanwhile
+            return
+        self.busy = False
+        if self.note.startswith("training the first"):
+            self.note = ""
+        if message.moved < message.asked:
+            self.playing = False
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            self._start(pending)
+            return
+        self.redraw()
+
+    def _digits(self) -> bool:
+        return isinstance(self.model.current, DigitsModel)
+
+    # --- Lab interface -----------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        if not self._digits():
+            moved = self.model.step()
+            self.redraw()
+            return moved
+        if not self.busy:
+            self._start("step")
+        return True
+
+    def _tick(self) -> None:
+        if not self._digits():
+            n = max(1, int(self.fps // 10))
+            taken = self.model.advance(n)
+            self.redraw()
+            if taken < n:
+                self.playing = False
+            return
+        if not self.busy:  # one job at a time; a slow machine just plays slower
+            self._start(("advance", max(1, int(self.fps // 10))))
+
+    def step_back(self) -> bool:
+        if not self._digits():
+            moved = self.model.back()
+            self.redraw()
+            return moved
+        if self.busy:
+            self.pending = "back"
+        else:
+            self._start("back")
+        return True
+
+    def reset_lab(self) -> None:
+        self.stage = 0
+        if not self._digits():
+            self.model.reset()
+            self.redraw()
+        elif self.busy:
+            self.pending = "reset"
+        else:
+            self._start("reset")
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _text(self, selector: str, text) -> None:
+        set_text(self.query_one(selector, Static), text)
+
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        m = self.model
+        if self.has_class("-pca") != (m.view == "pca"):  # panels appear: draw once laid out
+            self.call_after_refresh(self.redraw)
+        self.set_class(m.view == "pca", "-pca")
+        self.set_class(m.params["page"] == "reparam", "-reparam")
+        busy = " · training…" if self.busy else ""
+        self._text("#ae-title", f"{m.view}: {m.status()}{busy}")
+        self._text("#ae-message", self.note or m.message)
+        for field in self.query(ParamInput):
+            field.display = any(k == field.param_name for k, _, _ in VIEW_SETTINGS[m.view])
+        if m.view == "pca":
+            self._draw_pca()
+        else:
+            self._draw_digits()
+        self._ask()
+        self.query_one(StepControls).status = m.status().split(" · ")[0]
+        self.post_message(Lab.StateChanged(self.lab_name, m.current.history.index))
+
+    def _page_size(self) -> tuple[int, int]:
+        box = self.query_one("#ae-page-box").content_size
+        return max(0, box.width), max(0, box.height)
+
+    # pca view
+    def _draw_pca(self) -> None:
+        pm = self.model.current
+        s = pm.state
+        cloud = pm.params["cloud"]
+        self._text("#ae-page-title", f"{cloud.upper()} cloud · green: principal subspace · "
+                   f"orange: decoder's subspace" + (" · , . turn" if pm.D == 3 else ""))
+        width, rows = self._page_size()
+        view = self.query_one("#ae-page", PixelView)
+        if width >= 2 and rows >= 1:
+            bg = np.empty((2 * rows, width, 3), dtype=np.uint8)
+            bg[:] = pic.BACKGROUND
+            view.set_pixels(bg)
+            principal, learned = pm.directions()
+            residuals = None
+            if pm.D == 2:
+                xs = pm.X[::10]
+                xc = xs - pm.mean
+                residuals = (xs, pm.mean + xc @ s.encoder.T @ s.decoder.T)
+            view.set_overlay(pic.cloud_overlay(pm.X, pm.mean, principal, learned,
+                                               pm.eigenvalues, width, rows,
+                                               pm.params["azimuth"], residuals))
+        steps, angle, loss = pm.curves()
+        chart = self.query_one("#ae-chart", LineChart)
+        chart.title = "largest angle to PCA (°)"
+        chart.log_y = False
+        chart.set_series([Series("angle°", angle, x=steps, color=pic.LEARNED)])
+        lam = ", ".join(f"{v:.3f}" for v in pm.eigenvalues)
+        key = pm.question()[0]
+        floor = f"{pm.floor:.4f}" if key in self.answered or s.step > 0 and \
+            abs(s.loss - pm.floor) < 1e-4 else "? (predict first)"
+        angles = ", ".join(f"{a:.2f}°" for a in s.angles)
+        self._text("#ae-info", f"x̂ = W_d W_e x, k = {pm.k}, D = {pm.D}\n"
+                   f"λ = {lam}\nstep {s.step}  loss {s.loss:.4f}\nPCA floor {floor}\n"
+                   f"angle {angles}")
+
+    # digit views
+    def _draw_digits(self) -> None:
+        dm: DigitsModel = self.model.current
+        page = self.model.params["page"]
+        self._text("#ae-page-title", PAGE_TITLES.get(page, ""))
+        width, rows = self._page_size()
+        view = self.query_one("#ae-page", PixelView)
+        view.clear_overlay()
+        if width >= 8 and rows >= 4:
+            view.set_pixels(self._page_pixels(dm, page, width, 2 * rows))
+        curves = dm.curves()
+        chart = self.query_one("#ae-chart", LineChart)
+        chart.title = "loss terms (evaluation digits)"
+        chart.log_y = dm.view == "vae"
+        chart.x_label = "batches"
+        chart.set_series([Series(name, v, x=t, color=CURVE_COLORS[name])
+                          for name, (t, v) in curves.items()])
+        self._draw_scatter(dm)
+        self._draw_info(dm, page)
+
+    def _page_pixels(self, dm: DigitsModel, page: str, width: int, height: int) -> np.ndarray:
+        per_row = max(1, (width + 1) // 17)
+        tall = max(1, (height + 1) // 17)
+        X = dm.X_eval
+        if page == "recon":
+            pairs = max(1, tall // 2)
+            n = per_row * pairs
+            idx = np.arange(n) * 7 % N_EVAL
+            out = dm.reconstruct(X[idx])
+            rows = []
+            for r in range(pairs):
+                sl = slice(r * per_row, (r + 1) * per_row)
+                rows += [[pic.tile(x) for x in X[idx][sl]], [pic.tile(x) for x in out[sl]]]
+            return pic.page(rows, width=width)
+        if page == "denoise":
+            groups = max(1, per_row // 3)
+            n = groups * tall
+            idx = np.arange(n) * 7 % N_EVAL
+            noisy = dm.noisy(idx)
+            out = dm.reconstruct(noisy)
+            rows = []
+            for r in range(tall):
+                row = []
+                for g in range(groups):
+                    i = r * groups + g
+                    row += [pic.tile(noisy[i]), pic.tile(out[i]), pic.tile(X[idx[i]])]
+                rows.append(row)
+            return pic.page(rows, width=width)
+        if page == "interp":  # digit a, the decoded path, digit b (small tiles if few fit)
+            small = per_row * tall < 8
+            per_row = max(1, (width + 1) // 9) if small else per_row
+            tall = max(1, (height + 1) // 9) if small else tall
+            n = max(4, per_row * tall)
+            a, b = dm.pair(self.pair_n)
+            imgs = np.vstack([X[a % N_EVAL][None], dm.interpolation(a, b, n - 2),
+                              X[b % N_EVAL][None]])
+            tiles = [pic.tile(x, small=small) for x in imgs]
+            return pic.page([tiles[r * per_row:(r + 1) * per_row] for r in range(tall)],
+                            width=width)
+        if page in ("grid", "samples"):
+            cols_small, rows_small = max(1, (width + 1) // 9), max(1, (height + 1) // 9)
+            cols_small, rows_small = max(2, cols_small), max(2, rows_small)
+            if page == "grid":
+                imgs = dm.grid(rows_small, cols_small)
+            else:
+                imgs = dm.prior_samples(cols_small * rows_small, self.draw)
+            tiles = [pic.tile(x, small=True) for x in imgs]
+            return pic.page([tiles[r * cols_small:(r + 1) * cols_small]
+                             for r in range(rows_small)], width=width)
+        # reparam: the digit and, once z is shown, its decoded x̂ (twice the size if it fits)
+        r = dm.reparam(self.item, self.draw)
+        big = width >= 70 and height >= 34
+        row = [pic.tile(r["x"], big=big)]
+        if self.stage >= 4:
+            row += [None, pic.tile(r["x_hat"], big=big)]
+        return pic.page([row], gap=2, width=width)
+
+    def _draw_scatter(self, dm: DigitsModel) -> None:
+        box = self.query_one("#ae-scatter-box").content_size
+        width, height = box.width, 2 * box.height
+        view = self.query_one("#ae-scatter", PixelView)
+        if width < 2 or height < 2:
+            return
+        lo, hi = dm.latent_box()
+        snap = dm.snapshot
+        view.set_pixels(pic.scatter_pixels(snap.codes, dm.y_eval, lo, hi, width, height))
+        marks = {}
+        self.cursor = np.clip(self.cursor, lo, hi)
+        points = [(self.cursor, "+")]
+        if self.model.params["page"] == "reparam":
+            r = dm.reparam(self.item, self.draw)
+            points = [(r["mu"], "μ")] + ([(r["z"], "z")] if self.stage >= 3 else [])
+        elif self.model.params["page"] == "interp":
+            a, b = dm.pair(self.pair_n)
+            points = [(self.cursor, "+"), (snap.codes[a], "a"), (snap.codes[b], "b")]
+        for z, glyph in points:
+            c, rw = pic.latent_to_pixel(z[None], lo, hi, width, height)
+            if 0 <= c[0] < width and 0 <= rw[0] < height:
+                marks[(int(rw[0]) // 2, int(c[0]))] = (glyph, "#ffffff")
+        view.set_overlay(marks)
+        legend = Content.assemble(*[(str(c), f"bold {pic.to_hex(pic.CLASS_COLORS[c])}")
+                                    for c in range(10)], (" classes", "dim"))
+        self.query_one("#ae-legend", Static).update(legend)
+        self.query_one("#ae-cursor", PixelView).set_pixels(pic.tile(dm.decode(self.cursor)[0]))
+        self._text("#ae-cursor-text", f"cursor z\nz₁ {self.cursor[0]:+.2f}\n"
+                   f"z₂ {self.cursor[1]:+.2f}\n←↑↓→ move\n(click the\n scatter)")
+
+    def _draw_info(self, dm: DigitsModel, page: str) -> None:
+        if page != "reparam":
+            hints = {"ae": "p: page · v: view", "denoise": f"noise σ = {dm.noise:g} (, .)",
+                     "vae": f"β = {dm.beta:g} (, .) · p: page"}
+            info = hints[dm.view]
+            if dm.view == "vae":
+                s = dm.state
+                info += f"\n−ELBO = {s.recon:.1f} + β·{s.kl:.2f}"
+            self._text("#ae-info", info)
+            return
+        r = dm.reparam(self.item, self.draw)
+        lines = [f"digit {r['label']}: μ = {_vec(r['mu'])}"]
+        if self.stage >= 1:
+            lines.append(f"log σ² = {_vec(r['logvar'])}")
+            lines.append(f"σ = exp(log σ²/2) = {_vec(r['sigma'])}")
+        if self.stage >= 2:
+            lines.append(f"ε ~ N(0, I) = {_vec(r['eps'])}")
+        if self.stage >= 3:
+            lines.append(f"z = μ + σ ⊙ ε = {_vec(r['z'])}")
+        if self.stage >= 4:
+            lines.append("x̂ = decoder(z), right of x")
+        self._text("#ae-info", "\n".join(lines))
+
+    # --- predictions -----------------------------------------------------------------------
+    def _question(self):
+        m = self.model.current
+        if m.view == "vae" and self.model.params["page"] == "reparam":
+            if self.stage != 2:
+                return None
+            r = m.reparam(self.item, self.draw)
+            return (f"reparam-{self.item}-{self.draw}-{m.snapshot.state.step}",
+                    f"μ₁ = {r['mu'][0]:.2f}, log σ₁² = {r['logvar'][0]:.2f}, ε₁ = "
+                    f"{r['eps'][0]:.2f}. Predict z₁.", float(r["z"][0]), 0.02,
+                    "z₁ = μ₁ + exp(log σ₁²/2) · ε₁: the noise is scaled by σ and shifted by μ.")
+        if m.history.index != 0:
+            return None
+        return m.question()
+
+    def _ask(self) -> None:
+        predict = self.query_one(PredictInput)
+        q = self._question()
+        if q is None or q[0] in self.answered:
+            if predict.state == "asking":
+                predict.clear()
+            return
+        if predict.key != q[0] or predict.state == "idle":
+            predict.ask(*q)
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        self.answered.add(event.key)
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
+        if event.key.startswith("reparam"):
+            self.stage = 3
+        self.redraw()
+
+    # --- lab keys --------------------------------------------------------------------------
+    def _apply(self, name: str, value) -> None:
+        if self.busy and name not in ("page", "azimuth"):
+            self.busy = False  # the worker's result belongs to the old model: ignored
+        self.playing = False
+        message = self.model.apply(name, value)
+        self.note = message or ""
+        if name == "view":
+            self.cursor = np.zeros(2)
+            self.stage = 0
+        for field in self.query(ParamInput):
+            if field.param_name == name and not (message or "").startswith("✗"):
+                field.value = self.model.params[name]
+        self.redraw()
+
+    def action_next_view(self) -> None:
+        i = VIEWS.index(self.model.view)
+        self._apply("view", VIEWS[(i + 1) % len(VIEWS)])
+
+    def action_next_page(self) -> None:
+        pages = VIEW_PAGES.get(self.model.view)
+        if not pages:
+            self.notify("the pca view has one panel; v changes the view", timeout=2)
+            return
+        i = pages.index(self.model.params["page"]) if self.model.params["page"] in pages else -1
+        self.stage = 0
+        self._apply("page", pages[(i + 1) % len(pages)])
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if not self._digits():
+            return
+        lo, hi = self.model.current.latent_box()
+        self.cursor = np.clip(self.cursor + np.array([dx, dy]) * (hi - lo) / 20, lo, hi)
+        self._draw_scatter(self.model.current)
+
+    def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
+        if event.pixel_view.id != "ae-scatter" or not self._digits():
+            return
+        event.stop()
+        lo, hi = self.model.current.latent_box()
+        view = event.pixel_view
+        self.cursor = pic.pixel_to_latent(event.x, event.y, lo, hi, view.cols, 2 * view.rows)
+        self._draw_scatter(self.model.current)
+
+    def action_next_item(self) -> None:
+        self.item += 1
+        self.pair_n += 1
+        self.stage = 0
+        self.redraw()
+
+    def action_new_draw(self) -> None:
+        self.draw += 1
+        self.stage = min(self.stage, 2)
+        self.redraw()
+
+    def action_reparam_stage(self) -> None:
+        if self.model.params["page"] != "reparam":
+            self.notify("e steps through z = μ + σ ⊙ ε on the VAE's reparam page (v, p)",
+                        timeout=3)
+            return
+        q = self._question()
+        if self.stage == 2 and q is not None and q[0] not in self.answered:
+            self.query_one(PredictInput).reveal()
+            self.answered.add(q[0])
+        self.stage = (self.stage + 1) % 5
+        if self.stage == 0:
+            self.draw += 1
+        self.redraw()
+
+    def action_knob(self, direction: int) -> None:
+        view = self.model.view
+        if view == "pca":
+            self._apply("azimuth", (self.model.params["azimuth"] + 15 * direction + 360) % 360)
+        elif view == "denoise":
+            self._apply("noise", round(min(1.0, max(0.0, self.model.params["noise"]
+                                                    + 0.05 * direction)), 2))
+        elif view == "vae":
+            self._apply("beta", round(min(20.0, max(0.0, self.model.params["beta"]
+                                                    + 0.25 * direction)), 2))
+
+    def action_go_many(self) -> None:
+        self.playing = False
+        if not self._digits():
+            self.model.advance(50)
+            self.redraw()
+        elif not self.busy:
+            self._start(("advance", 50))
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        self._apply(event.name, event.value)
+        if self.note.startswith("✗"):
+            event.param_input.value = self.model.params[event.name]
+
+    def action_leave_inputs(self) -> None:
+        self.focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "leave_inputs":  # with the lab focused, escape goes on to the screen
+            focused = self.screen.focused
+            return focused is not None and focused is not self and self in focused.ancestors
+        return True
+
+
+LAB_CLASS = AutoencoderLab
