@@ -184,3 +184,17 @@ def test_snapshot_tensor_mode_mid_backward(snap_compare):
 
     assert snap_compare(LabApp("backprop", {"preset": "tensor"}), terminal_size=(120, 36),
                         run_before=run_before)
+
+
+def test_the_lesson_quotes_the_labs_numbers():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[3] / "lessons" / "ch2_07_scalars_to_tensors.md").read_text("utf-8")
+    m = TensorBackpropModel()
+    assert f"ℒ = {m.loss:.4f}" in text
+    live = int((m.values["z1"] > 0).sum())
+    assert f"{live} of the {m.values['z1'].size} entries" in text and f"other {m.values['z1'].size - live}" in text
+    assert "answer = 12" in text and live == 12
+    assert "x has shape (4, 3)" in text and m.shape("x") == (4, 3)
+    assert "W₁ has shape (5, 3) and W₂ has shape (2, 5)" in text
+    assert m.shape("W1") == (5, 3) and m.shape("W2") == (2, 5) and m.shape("b1") == (5,)
