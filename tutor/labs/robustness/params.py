@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels this lab calls (the lesson mounts the lab once they are warm).
-CORE_PACKAGES = ("optim", "data", "tensor", "robust")
+CORE_PACKAGES = ("nn", "optim", "data", "tensor", "robust")
 
 VIEWS = ("plane", "digits", "lipschitz", "regularization")
 ATTACKS = ("fgsm", "pgd")

@@ -103,7 +103,7 @@ class RobustnessLab(Lab):
         self.busy = ""
         self.note = ""
         self._asked = None
-        self._answered: set = set()
+        self._answered_here = False  # answered during this visit of step 0
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -195,6 +195,8 @@ class RobustnessLab(Lab):
         if not self.is_mounted or self.model is None:
             return
         m, view = self.model, self.model.view
+        if view.k > 0 or id(view) != self._asked:
+            self._answered_here = False
         name = m.params["view"]
         self._set_view_class(name)
         set_text(self.query_one("#rb-title", Static), f"{name} · {HINTS[name]}")
@@ -203,11 +205,35 @@ class RobustnessLab(Lab):
         self.query_one(StepControls).status = m.status()
         self._show_message(self.busy or self.note)
         getattr(self, f"_draw_{name}")(view)
+        # the texts above may change the layout: the picture is drawn for the settled size
+        self.call_after_refresh(self._draw_picture)
         self.post_message(Lab.StateChanged(self.lab_name, view.k))
+
+    def _draw_picture(self) -> None:
+        if not self.is_mounted or self.model is None:
+            return
+        view = self.model.view
+        picture = self.query_one("#rb-picture", PixelView)
+        name = self.model.params["view"]
+        if name in ("plane", "lipschitz"):
+            width, rows = self._picture_size()
+            if width >= 2 and rows >= 1:
+                picture.set_pixels(view.pixels(width, 2 * rows))
+                picture.set_overlay(view.overlay(width, 2 * rows))
+        elif name == "digits":
+            width = self.query_one("#rb-top").size.width
+            scale = max(1, min(3, (width - 4) // 52))
+            image, lefts = view.pixels(scale)
+            picture.set_pixels(image)
+            labels = {}
+            for col, text in zip(lefts, ("x", "δ (±ε)", "x̃ = x + δ")):
+                for i, ch in enumerate(text):
+                    labels[(0, col + i)] = (ch, "#ffd700")
+            picture.set_overlay(labels)
 
     def _lines(self) -> list[str]:
         view = self.model.view
-        view.revealed = self._question_key() in self._answered or view.k == view.n_states - 1
+        view.revealed = view.k > 0 or self._answered_here
         return view.lines()
 
     def _picture_size(self) -> tuple[int, int]:
@@ -215,11 +241,6 @@ class RobustnessLab(Lab):
         return max(0, box.width), max(0, box.height)
 
     def _draw_plane(self, view) -> None:
-        width, rows = self._picture_size()
-        picture = self.query_one("#rb-picture", PixelView)
-        if width >= 2 and rows >= 1:
-            picture.set_pixels(view.pixels(width, 2 * rows))
-            picture.set_overlay(view.overlay(width, 2 * rows))
         chart = self.query_one("#rb-chart", LineChart)
         chart.title = "loss at each step"
         chart.x_label = "attack step"
@@ -229,16 +250,6 @@ class RobustnessLab(Lab):
 
 
     def _draw_digits(self, view) -> None:
-        width = self.query_one("#rb-top").size.width
-        scale = max(1, min(3, (width - 4) // 52))
-        image, lefts = view.pixels(scale)
-        picture = self.query_one("#rb-picture", PixelView)
-        picture.set_pixels(image)
-        labels = {}
-        for col, text in zip(lefts, ("x", "δ (±ε)", "x̃ = x + δ")):
-            for i, ch in enumerate(text):
-                labels[(0, col + i)] = (ch, "#ffd700")
-        picture.set_overlay(labels)
         chart = self.query_one("#rb-chart", LineChart)
         chart.title = "test accuracy vs ε"
         chart.x_label = "ε (L∞)"
@@ -250,11 +261,6 @@ class RobustnessLab(Lab):
         chart.markers = [(float(self.model.params["eps"]), view.clean, "ε")] if view.revealed else []
 
     def _draw_lipschitz(self, view) -> None:
-        width, rows = self._picture_size()
-        picture = self.query_one("#rb-picture", PixelView)
-        if width >= 2 and rows >= 1:
-            picture.set_pixels(view.pixels(width, 2 * rows))
-            picture.set_overlay(view.overlay(width, 2 * rows))
         chart = self.query_one("#rb-chart", LineChart)
         chart.title = "σ_k of each layer"
         chart.x_label = "power iteration k"
@@ -279,27 +285,27 @@ class RobustnessLab(Lab):
         self.call_after_refresh(self.redraw)
 
     # --- prediction ---------------------------------------------------------------------
-    def _question_key(self):
-        return (id(self.model.view),)
-
     def _ask(self) -> None:
+        """The view's question belongs to step 0: asked there (again after going back to
+        it), answered or revealed once the attack, iteration or training moves on."""
         predict = self.query_one(PredictInput)
         view = self.model.view
-        key = self._question_key()
-        if key in self._answered or view.k > 0 or self.playing:
+        if view.k > 0 or self.playing:
             if predict.state == "asking":
                 predict.reveal()
-                self._answered.add(key)
             return
-        if key != self._asked:
+        if self._answered_here:
+            return
+        key = id(view)
+        if predict.state != "asking" or key != self._asked:
             self._asked = key
             prompt, answer, tolerance, explanation = view.question()
             predict.ask("robustness", f"{prompt} (i):", answer, tolerance, explanation)
 
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
-        self._answered.add(self._asked)
-        self.post_message(Lab.Answered(self.lab_name, f"{self.model.params['view']}", message.correct))
+        self._answered_here = True
+        self.post_message(Lab.Answered(self.lab_name, self.model.params["view"], message.correct))
         self.focus()
         self.redraw()
 
