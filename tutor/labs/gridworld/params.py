@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels the lab calls (the lesson mounts it once they are warm).
-CORE_PACKAGES = ("rl",)
+CORE_PACKAGES = ("rl", "nn", "optim")  # dqn mode: core.nn networks, core.optim updates
 PRESETS = ("notes", "corners", "cliff", "maze", "teleport", "slippery", "open")
 MODES = ("value_iteration", "random_policy", "q_learning")
 #: Largest grid side the lab edits and draws.
@@ -24,8 +24,9 @@ PARAMS: dict[str, Param] = {
     "slip": Param("float", -1.0, "probability a move goes sideways instead, in [0, 1] (-1 keeps "
                   "the preset's)", min=-1.0, max=1.0),
     "mode": Param("str", "value_iteration", "value iteration sweeps, evaluation of the uniform "
-                  "random policy, or a Q-learning agent",
-                  choices=MODES),
+                  "random policy, a Q-learning agent, or deep Q-learning (dqn: a Q-network with "
+                  "replay and a target network; γ -1 means 0.9 there)",
+                  choices=MODES + ("dqn",)),
     "show_q": Param("bool", False, "draw the four Q-values around each cell"),
     "epsilon": Param("float", 0.2, "Q-learning: exploration rate ε", min=0.0, max=1.0),
     "alpha": Param("float", 0.5, "Q-learning: learning rate α", min=0.0, max=1.0),

@@ -88,6 +88,14 @@ class GridworldLab(Lab):
         Binding("escape", "leave_inputs", "Back to the lab", show=False),
     ]
 
+    def __new__(cls, params: dict | None = None, *args, **kwargs):
+        """`mode = "dqn"` builds the deep Q-learning view (`DqnLab`) instead."""
+        if cls is GridworldLab and params is not None and params.get("mode") == "dqn":
+            from tutor.labs.gridworld.dqn_widget import DqnLab
+
+            return DqnLab(params, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         spec = preset(params["preset"])

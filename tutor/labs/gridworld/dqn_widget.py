@@ -1,0 +1,243 @@
+"""The Gridworld lab's "dqn" mode: a Q-network learns q* from sampled moves, trained in a worker."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from tutor.labs.base import Lab
+from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPISODES_PER_STEP, EPSILON, HIDDEN, LR,
+                                            TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
+from tutor.labs.gridworld.gridview import ARROWS, GridData, GridView, fmt
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
+
+
+class DqnLab(Lab):
+    """Deep Q-learning on a Gridworld: the network's max Q per cell and greedy arrows, the
+    replay buffer, the target network's lag, and max |Q − q*| against value iteration.
+
+    Keys: v shows the four Q-values of every cell, i focuses the prediction, n / space step
+    five episodes at a time (trained ahead in a thread worker), b steps back.
+    """
+
+    DEFAULT_CSS = """
+    DqnLab {
+        layout: vertical;
+        & #dqn-title { height: 1; color: $text-muted; }
+        & #dqn-body { height: 1fr; }
+        & #dqn-left { width: 1fr; min-width: 10; }
+        & #dqn-side { width: 42; padding: 0 0 0 1; }
+        & #dqn-stats { height: auto; }
+        & #dqn-chart { height: 1fr; min-height: 5; }
+        & #dqn-message { height: auto; color: $text-warning; }
+    }
+    """
+
+    BINDINGS = [
+        Binding("v", "toggle_q", "Q-values"),
+        Binding("i", "focus_predict", "Predict"),
+        Binding("escape", "focus_lab", "Lab keys", show=False),
+    ]
+
+    lab_name = "gridworld"
+
+    class SnapReady(Message):
+        """The worker trained five more episodes of the model of `generation`."""
+
+        def __init__(self, generation: int, snap: DqnSnap) -> None:
+            super().__init__()
+            self.generation = generation
+            self.snap = snap
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        try:
+            self.model = DqnModel(self.params)
+        except ValueError as exc:  # a lesson's grid DQN cannot learn (every cell absorbing, say)
+            self.note = f"{exc}; showing the notes' grid instead"
+            self.params.update(preset="notes", rows=0, cols=0, gamma=-1.0, slip=-1.0)
+            self.model = DqnModel(self.params)
+        self.show_q = bool(self.params.get("show_q"))
+        self.generation = 0
+        self._wants_more = False
+        self._asked = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="dqn-title", markup=False)
+        yield PredictInput(id="dqn-predict")
+        with Horizontal(id="dqn-body"):
+            with Vertical(id="dqn-left"):
+                yield GridView(id="dqn-grid")
+            with Vertical(id="dqn-side"):
+                yield Static("", id="dqn-stats", markup=False)
+                yield LineChart(title="max |Q − q*|", x_label="episode", log_y=True, id="dqn-chart")
+        yield Static("", id="dqn-message", markup=False)
+        yield StepControls(id="dqn-controls")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._train(self.model, self.generation)
+        self.call_after_refresh(self._first_draw)
+
+    def _first_draw(self) -> None:
+        self._ask()
+        self.redraw()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "focus_lab":
+            return not self.has_focus
+        return True
+
+    # --- training in a worker ----------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="dqn-train", exit_on_error=False)
+    def _train(self, model: DqnModel, generation: int) -> None:
+        """(Thread worker.) Train every remaining step ahead of the display, posting each."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            snap = model.compute_next()
+            if snap is None:
+                return
+            self.post_message(self.SnapReady(generation, snap))
+
+    def on_dqn_lab_snap_ready(self, message: SnapReady) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        self.model.append(message.snap)
+        if self._wants_more and self.model.index < self.model.computed:
+            self._wants_more = False
+            self.model.step()
+            self.note = ""
+            self.redraw()
+        elif self.model.computed in (1, self.model.total_steps):
+            self.redraw()  # the status line says whether training is still going
+
+    # --- the prediction ------------------------------------------------------------------------
+    def _ask(self) -> None:
+        m = self.model
+        r, c = m.question
+        s = r * m.spec.cols + c
+        q = float(m.q_star[s, 0])
+        self._asked = True
+        self.query_one(PredictInput).ask(
+            "dqn-target", f"Predict first: which value should the network learn for Q(({r},{c}), ↑) (i)?",
+            q, 0.05,
+            f"q*(({r},{c}), ↑) = {q:.3f} by value iteration (γ {m.gamma:g}); the network only sees sampled "
+            "moves, watch its estimate in the panel approach it.",
+        )  # fmt: skip
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        message.stop()
+        self.post_message(Lab.Answered(self.lab_name, message.key, message.correct))
+
+    # --- drawing -------------------------------------------------------------------------
+    def redraw(self) -> None:
+        if not self.is_mounted:
+            return
+        m = self.model
+        spec, s = m.spec, m.snap
+        set_text(self.query_one("#dqn-title", Static),
+                 f"deep Q-learning · γ {m.gamma:g} · one-hot({m.grid.n_states}) → {HIDDEN[0]} ReLU → 4 · "
+                 f"{spec.title or 'custom grid'}")  # fmt: skip
+        rows, cols = spec.rows, spec.cols
+        self.query_one(GridView).show(GridData(
+            kinds=m.grid.kind_grid(), values=m.values().reshape(rows, cols),
+            arrows=m.arrows().reshape(rows, cols, 4),
+            q=np.where(m.free[:, None], s.Q, 0.0).reshape(rows, cols, 4) if self.show_q else None,
+            selected=m.question, rewards=dict(spec.rewards)))  # fmt: skip
+        x, err = m.errors()
+        chart = self.query_one(LineChart)
+        chart.set_series([Series("network", err, x=x)])
+        first = m.first_optimal()
+        chart.markers = [(first, float(err[list(x).index(first)]), "optimal")] if first is not None else []
+        set_text(self.query_one("#dqn-stats", Static), self._stats(s, first))
+        training = m.computed < m.total_steps
+        note = self.note or ("training ahead in the background…" if training and m.index >= m.computed else "")
+        set_text(self.query_one("#dqn-message", Static), note)
+        self.query_one(StepControls).status = m.status()
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
+
+    def _stats(self, s: DqnSnap, first: int | None) -> str:
+        m = self.model
+        r, c = m.question
+        q_idx = r * m.spec.cols + c
+        n_free = int(m.free.sum())
+        lag = float(np.abs(s.Q - s.Q_target)[m.free].max())
+        lines = [
+            f"episode {s.episode}, {s.transitions} moves, {s.updates} updates",
+            f"ε {EPSILON:g} · Adam lr {LR:g} · batch {BATCH}",
+            f"Q(({r},{c}), ↑): net {fmt(s.Q[q_idx, 0], 7)} · q* {fmt(m.q_star[q_idx, 0], 7)}",
+            f"max |Q − q*| {s.error:.3g}",
+            f"greedy = optimal in {s.optimal}/{n_free} cells"
+            + (f" (all from ep. {first})" if first is not None else ""),
+            "",
+            f"replay buffer {s.buffer_len}/{BUFFER}, newest:",
+        ]
+        for t in s.recent:
+            a, b = divmod(t.state, m.spec.cols), divmod(t.next_state, m.spec.cols)
+            end = " end" if t.done else ""
+            lines.append(f" ({a[0]},{a[1]}) {ARROWS[t.action]} ({b[0]},{b[1]}) r {t.reward:g}{end}")
+        lines += [
+            "",
+            f"target net θ⁻: {s.since_sync} updates old",
+            f" copied every {TARGET_UPDATE} ({s.syncs} copies)",
+            f" max |Q(θ) − Q(θ⁻)| {lag:.3g}",
+        ]
+        return "\n".join(lines)
+
+    # --- Lab interface -------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        m = self.model
+        predict = self.query_one(PredictInput)
+        if predict.state == "asking":
+            predict.reveal()  # stepping before answering shows the answer (no score)
+        if m.finished:
+            return False
+        if m.index < m.computed:
+            m.step()
+            self.note = ""
+            self.redraw()
+            return True
+        self._wants_more = True
+        self.redraw()
+        return True
+
+    def step_back(self) -> bool:
+        moved = self.model.back()
+        self.redraw()
+        return moved
+
+    def reset_lab(self) -> None:
+        self.model.reset()
+        self.redraw()
+
+    def pytorch_code(self) -> str | None:
+        return self.model.pytorch_code()
+
+    # --- keys ----------------------------------------------------------------------------
+    def action_toggle_q(self) -> None:
+        self.show_q = not self.show_q
+        self.redraw()
+
+    def action_focus_predict(self) -> None:
+        predict = self.query_one(PredictInput)
+        if predict.state == "asking":
+            from textual.widgets import Input
+
+            predict.query_one(Input).focus()
+
+    def action_focus_lab(self) -> None:
+        self.focus()
