@@ -308,17 +308,18 @@ def test_params_validate():
 
 
 def test_core_packages_are_exactly_the_ones_the_lab_imports():
-    """The lesson mounts the lab once `rl` is warm: the widget must import no other package."""
+    """The lesson mounts the lab once its packages are warm: the widget imports no others
+    (core.rl's DQN brings core.nn's network and core.optim's update)."""
     import subprocess
     import sys
 
     from tutor.labs import lab_core_packages
 
-    assert lab_core_packages("gridworld") == ("rl",)
+    assert lab_core_packages("gridworld") == ("rl", "nn", "optim")
     code = ("import sys, tutor.labs.gridworld.widget; print(sorted({m.split('.')[1] for m in "
             "sys.modules if m.startswith('core.') and not m.startswith('core._')}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['rl']"
+    assert out.stdout.strip() == "['nn', 'optim', 'rl']"
 
 
 # --- Pilot ---------------------------------------------------------------------------------
