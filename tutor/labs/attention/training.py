@@ -180,7 +180,7 @@ class CharModel(_Trainer):
     def __init__(self, params: dict) -> None:
         self.data = np.array(corpus.encode(corpus.TEXT))
         t = params["context"]
-        self.example = self.data[:t]
+        self.example = self.data[:min(t, 16)]  # the maps' characters (16 keep them small)
         super().__init__(params, len(corpus.CHARS), t, causal=True)
 
     def batch(self, step: int):
@@ -207,7 +207,7 @@ class CharModel(_Trainer):
             m = logits.max(-1, keepdims=True)
             logp = logits - m - np.log(np.exp(logits - m).sum(-1, keepdims=True))
             loss = float(-np.take_along_axis(logp, y[..., None], -1).mean())
-        maps = self.net.attention_maps(self.example, self.mask)
+        maps = self.net.attention_maps(self.example, causal_mask(self.example.size))
         layers, heads = maps.shape[:2]
         return TrainState(step, loss, float("nan"), maps, self.sample(seed=step),
                           np.zeros((layers, heads)))

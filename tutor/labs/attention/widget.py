@@ -28,6 +28,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 RAW, SCALED = "#ff9e3d", "#4ea1ff"
+SIDE = 21  # columns of the training views' side text
 
 
 class AttentionLab(Lab):
@@ -51,10 +52,10 @@ class AttentionLab(Lab):
         & #att-pe-row { height: auto; }
         & #att-pe-side { width: 1fr; height: auto; padding: 0 0 0 2; }
         & #att-train-top { height: auto; }
-        & #att-train-text { width: 1fr; height: auto; padding: 0 0 0 2; }
+        & #att-train-text { width: %d; height: auto; padding: 0 0 0 2; }
         & #att-message { height: auto; color: $text-warning; }
     }
-    """
+    """ % (SIDE + 2)
 
     BINDINGS = [
         Binding("v", "next_view", "View"),
@@ -88,8 +89,8 @@ class AttentionLab(Lab):
         yield Static("", id="att-title", markup=False)
         with ContentSwitcher(initial=self._pane(), id="att-main"):
             with VerticalScroll(id="pane-steps", classes="att-pane", can_focus=False):
-                yield TextLines("", id="att-matrices")
                 yield Static("", id="att-explain", markup=False)
+                yield TextLines("", id="att-matrices")
             with Vertical(id="pane-scaling", classes="att-pane"):
                 yield LineChart(title="largest softmax weight", x_label="d (log scale)", log_x=True,
                                 id="att-chart")
@@ -157,7 +158,7 @@ class AttentionLab(Lab):
             return f"d = {m.view.d}"
         if m.kind == "positions":
             return f"position {m.view.pos}"
-        return f"step {m.view.state.step} loss {m.view.state.loss:.3f}"
+        return f"step {m.view.state.step}"
 
     def _draw_steps(self, width: int) -> None:
         v = self.model.view
@@ -187,6 +188,12 @@ class AttentionLab(Lab):
         if stage == 0 and len(set(words)) < len(words) and not self.model.params["positions"]:
             extra = "\nA repeated word has the same x (e adds positions)."
         set_text(self.query_one("#att-explain", Static), f"{text}{extra}")
+        # Beside a lesson the matrices take four bands: keep the one being computed in view.
+        pane = self.query_one("#pane-steps", VerticalScroll)
+        if stage >= 4:
+            pane.call_after_refresh(pane.scroll_end, animate=False)
+        else:
+            pane.call_after_refresh(pane.scroll_home, animate=False)
 
     def _draw_scaling(self, width: int) -> None:
         v = self.model.view
@@ -194,10 +201,11 @@ class AttentionLab(Lab):
         xs = np.array(DIMS[:k], dtype=np.float64)
         raw = np.array([s["max_raw"] for s in v.stats[:k]])
         scaled = np.array([s["max_scaled"] for s in v.stats[:k]])
-        uniform = np.full(k, 1.0 / v.keys)
+        every = np.array(DIMS, dtype=np.float64)  # the uniform line spans every d: a fixed x axis
+        uniform = np.full(every.size, 1.0 / v.keys)
         chart = self.query_one("#att-chart", LineChart)
         chart.markers = [(float(v.d), float(raw[-1]), f"d={v.d}")]
-        chart.set_series([Series("uniform 1/t", uniform, xs, "#777777"),
+        chart.set_series([Series("uniform 1/t", uniform, every, "#777777"),
                           Series("softmax(q·k/√d)", scaled, xs, SCALED),
                           Series("softmax(q·k)", raw, xs, RAW)])
         s, p_raw, p_scaled = v.example()
@@ -240,26 +248,25 @@ class AttentionLab(Lab):
         m = self.model
         v, s = m.view, m.view.state
         ideal = v.ideal if m.kind == "train" else None
-        img, overlay = maps_image(s.maps, ideal, min(width - 30, 72) if width > 70 else width)
+        img, overlay = maps_image(s.maps, ideal, max(8, min(width - SIDE - 4, 72)))
         view = self.query_one("#att-maps", PixelView)
         view.set_pixels(img)
         view.set_overlay(overlay)
         if m.kind == "train":
             ex = "".join(map(str, v.example))
             right = "".join(map(str, task_targets(v.task, v.example[None])[0]))
-            lines = [f"input    {ex}", f"answer   {right}", f"model    {s.prediction}",
+            lines = [f"input  {ex}", f"answer {right}", f"model  {s.prediction}",
                      f"{'✓ right' if s.prediction == right else '✗ not yet'}", "",
-                     f"held-out digits", f"right: {s.accuracy:.0%}", "",
+                     f"loss {s.loss:.4f}", f"held-out digits", f"right: {s.accuracy:.1%}", "",
                      "weight on the ideal", "map, per head:"]
             for l in range(s.alignment.shape[0]):
                 lines.append(f" L{l + 1}: " + " ".join(f"{a:.2f}" for a in s.alignment[l]))
         else:
             text = s.prediction
-            wrap = max(16, min(36, width - 40))
-            lines = [f"sample (T = {m.params['temperature']:g}):"]
-            lines += [text[k:k + wrap] for k in range(0, len(text), wrap)]
-            lines += ["", f"maps: the first {v.t}", "characters of the text;", "row = query, col = key",
-                      "(the causal mask hides", "the upper triangle)"]
+            lines = [f"loss {s.loss:.4f}", f"sample at τ = {m.params['temperature']:g}:"]
+            lines += [text[k:k + SIDE] for k in range(0, len(text), SIDE)]
+            lines += ["", f"maps: the first {v.example.size}", "characters, query", "down, key across;",
+                      "causal: the upper", "triangle stays empty"]
         set_text(self.query_one("#att-train-text", Static), "\n".join(lines))
         states = v.history.states
         steps = np.array([st.step for st in states], dtype=np.float64)
