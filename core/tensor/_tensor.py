@@ -228,6 +228,10 @@ class Tensor:
             raise ValueError(f"item: got shape {self.shape}; expected a tensor with one element")
         return float(self.data.reshape(-1)[0])
 
+    def argmax(self, axis=None) -> np.ndarray:
+        """Indices of the largest values (a NumPy integer array: no gradient)."""
+        return np.argmax(self.data, axis=axis)
+
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, like PyTorch's `.numpy()` of a detached tensor)."""
         return self.data

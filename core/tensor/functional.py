@@ -17,7 +17,8 @@ from core.tensor.ops import matmul
 __all__ = [
     "relu", "tanh", "sigmoid", "linear", "softmax", "log_softmax", "logsumexp", "cross_entropy",
     "mse_loss", "binary_cross_entropy_with_logits", "dropout", "attention_weights",
-    "scaled_dot_product_attention", "embedding", "layer_norm", "one_hot",
+    "scaled_dot_product_attention", "embedding", "layer_norm", "one_hot", "softplus",
+    "leaky_relu",
 ]
 
 
@@ -31,6 +32,22 @@ def tanh(x: Tensor) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     return _const(x).sigmoid()
+
+
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + eˣ), computed as max(x, 0) + log(1 + e^−|x|) (stable); backward σ(x)."""
+    x = _const(x)
+    a = x.data
+    out = np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
+    return _node(out, (x,), lambda g: (g * (0.5 + 0.5 * np.tanh(0.5 * a)),), "softplus")
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope · x."""
+    x = _const(x)
+    a = x.data
+    slope = np.where(a > 0, 1.0, float(negative_slope))
+    return _node(a * slope, (x,), lambda g: (g * slope,), "leaky_relu")
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -139,3 +139,14 @@ def test_embedding_and_linear_and_layer_norm():
     np.testing.assert_allclose(F.layer_norm(x, g, beta).data, ref, rtol=1e-10)
     assert gradcheck(F.layer_norm, [x, g, beta])
     assert gradcheck(lambda a: F.layer_norm(a), [x])
+
+
+def test_softplus_and_leaky_relu():
+    x = tensor(np.array([[-800.0, -1.3, 0.4], [2.0, 50.0, 800.0]]), requires_grad=True)
+    np.testing.assert_allclose(F.softplus(x).data[0, 1:], np.log1p(np.exp(x.data[0, 1:])))
+    assert F.softplus(x).data[0, 0] == 0.0 and F.softplus(x).data[1, 2] == 800.0
+    small = _leaf((3, 2), 7)
+    assert gradcheck(F.softplus, [small])
+    np.testing.assert_allclose(F.leaky_relu(x, 0.1).data, np.where(x.data > 0, x.data, 0.1 * x.data))
+    assert gradcheck(lambda t: F.leaky_relu(t, 0.2), [small])
+    assert x.argmax(axis=1).tolist() == [2, 2]

@@ -221,7 +221,7 @@ def _torch():
     return pytest.importorskip("torch")
 
 
-def test_cells_and_attention_against_torch_itself():
+def test_cells_attention_and_sgd_against_torch_itself():
     torch = _torch()
     torch.set_default_dtype(torch.float64)
     try:
@@ -258,6 +258,20 @@ def _compare_with_torch(torch):
     (out * out).sum().backward()
     (tout * tout).sum().backward()
     np.testing.assert_allclose(mha.in_proj_weight.grad, tm.in_proj_weight.grad.numpy(), rtol=1e-8)
+    # SGD with momentum takes torch's steps (b = γb + g, θ -= lr b equals ours at constant lr)
+    from core.tensor import optim
+
+    w0 = rng.standard_normal((3, 2))
+    ours, theirs = tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    a, b = optim.SGD([ours], lr=0.1, momentum=0.9), torch.optim.SGD([theirs], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        a.zero_grad()
+        b.zero_grad()
+        (ours * ours * ours).sum().backward()
+        (theirs**3).sum().backward()
+        a.step()
+        b.step()
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
 
 
 def test_module_parameters_are_tensors_and_grads_flow_through_a_small_net():
@@ -283,3 +297,42 @@ def test_cells_without_bias_and_unbatched_inputs(cls):
     else:
         fn = lambda a, b, *_: first(cell(a, b))  # noqa: E731
     assert gradcheck(fn, inputs)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", ["linear", "layernorm", "rnn", "lstm", "gru", "mha", "embedding"])
+@settings(max_examples=3, deadline=None)
+@given(batch=st.integers(1, 3), d_in=st.integers(1, 3), d_out=st.integers(1, 3), seed=st.integers(0, 50))
+def test_modules_on_drawn_sizes_against_central_differences(kind, batch, d_in, d_out, seed):
+    x = _leaf((batch, d_in), seed)
+    if kind == "linear":
+        m = nn.Linear(d_in, d_out, seed=seed)
+        fn = m
+    elif kind == "layernorm":
+        m = nn.LayerNorm(d_in)
+        m.weight.data[...] = np.random.default_rng(seed).standard_normal(d_in)
+        fn = m
+    elif kind in ("rnn", "gru"):
+        m = (nn.RNNCell if kind == "rnn" else nn.GRUCell)(d_in, d_out, seed=seed)
+        h = _leaf((batch, d_out), seed + 1)
+        assert gradcheck(lambda a, b, *_: m(a, b), [x, h] + list(m.parameters()))
+        return
+    elif kind == "lstm":
+        m = nn.LSTMCell(d_in, d_out, seed=seed)
+        fn = lambda a: m(a)[0] + m(a)[1]  # noqa: E731
+    elif kind == "embedding":
+        m = nn.Embedding(d_out + 1, d_in, seed=seed)
+        idx = np.random.default_rng(seed).integers(0, d_out + 1, (batch, 2))
+        assert gradcheck(lambda *_: m(idx), list(m.parameters()))
+        return
+    else:
+        heads = d_in
+        m = nn.MultiheadAttention(2 * heads, heads, seed=seed)
+        q = _leaf((batch, 2, 2 * heads), seed + 2)
+        kv = _leaf((batch, d_out, 2 * heads), seed + 3)
+        assert gradcheck(lambda a, b, *_: m(a, b, b)[0], [q, kv] + list(m.parameters()))
+        return
+    assert gradcheck(lambda a, *_: fn(a), [x] + list(m.parameters()))
