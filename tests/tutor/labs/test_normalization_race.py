@@ -133,6 +133,9 @@ async def test_bad_settings_keep_the_last_good_race(lab_app):
         lab.post_message(ParamInput.Changed(field, "lr_low", 0.1))
         await pilot.pause()
         assert lab.model.runs[0].lr == 0.1 and lab.guess is None
+        lab.focus()
+        await pilot.press("3")
+        assert lab.guess == 3 and "Your pick: 3" in str(lab.query_one("#race-prompt").render())
 
 
 @pytest.mark.parametrize("size", [(20, 8), (60, 16)])

@@ -33,7 +33,7 @@ class RaceLab(Lab):
     """4.5.4: a small CNN with and without batch norm, at two learning rates, on the digits.
 
     First the student picks the run they expect to get its training loss below the threshold
-    first (type 1-4, enter; i focuses the field); then space trains all four in a thread
+    first (type 1-4 on the lab, or in the field: i, then enter); then space trains all four in a thread
     worker, ten SGD steps per lab step, drawing the losses live; b and n replay.
     """
 
@@ -216,7 +216,7 @@ class RaceLab(Lab):
     # --- Lab interface -------------------------------------------------------------------
     def _predicted(self) -> bool:
         if self.guess is None:
-            self.note = "Predict first: type the run you expect to win (1-4) and enter (i)."
+            self.note = "Predict first: type the number (1-4) of the run you expect to win."
             self.redraw()
             self.playing = False
             return False
@@ -259,11 +259,22 @@ class RaceLab(Lab):
     def action_focus_lab(self) -> None:
         self.focus()
 
+    def on_key(self, event) -> None:
+        """While no run is picked, typing 1-4 on the lab picks it (as the field would)."""
+        field = self.query_one("#race-guess", Input)
+        if self.guess is None and not field.has_focus and event.character in ("1", "2", "3", "4"):
+            event.stop()
+            event.prevent_default()
+            self._pick(event.character)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "race-guess":
             return
         event.stop()
-        text = event.value.strip()
+        self._pick(event.value)
+
+    def _pick(self, value: str) -> None:
+        text = value.strip()
         if text not in ("1", "2", "3", "4"):
             self.note = f"✗ {text!r} is not a run: type 1, 2, 3 or 4"
             self.redraw()
