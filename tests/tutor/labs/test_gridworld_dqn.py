@@ -144,3 +144,11 @@ async def _after_four_steps(pilot):
 
 def test_snapshot_dqn_after_twenty_episodes(snap_compare, lab_app):
     assert snap_compare(lab_app("gridworld", mode="dqn"), terminal_size=(120, 36), run_before=_after_four_steps)
+
+
+@pytest.mark.parametrize("name", ["corners", "cliff", "maze", "teleport", "slippery", "open"])
+def test_every_preset_trains(name):
+    m = model(preset=name)
+    assert m.step() and m.snap.episode == EPISODES_PER_STEP
+    assert m.gamma == 0.9 and not m.grid.absorbing[m.grid.state(*m.question)]
+    assert np.isfinite(m.snap.Q).all()
