@@ -7,6 +7,9 @@
   batch 16; MSE on the output);
 each against PyTorch's CPU (when installed; one thread, float64 and float32), and the per-op
 overhead in µs (a tiny elementwise op forward, and a whole tiny graph forward + backward).
+BLAS runs on one thread too (OPENBLAS_NUM_THREADS=1 unless set): at these sizes extra threads
+only add synchronisation, and it keeps the comparison with one-thread torch fair. The
+contenders of a row are timed in turns (round-robin), so load on the machine hits all alike.
 
     python benchmarks/tensor.py [--repeats 5] [--steps 30]
 """
@@ -14,11 +17,15 @@ overhead in µs (a tiny elementwise op forward, and a whole tiny graph forward +
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, any venv
 
@@ -31,16 +38,21 @@ except ImportError:  # PyTorch is optional
     torch = None
 
 
-def per_step_ms(step, steps: int, repeats: int) -> float:
-    """Best of `repeats` runs of `steps` calls of step(), in ms per call (after one warm-up)."""
-    step()
-    best = float("inf")
+def per_step_ms(steppers: list, steps: int, repeats: int) -> list[float]:
+    """For each step function: the best of `repeats` runs of `steps` calls, in ms per call.
+
+    The functions take turns (one run of each per round) after one warm-up call each.
+    """
+    for step in steppers:
+        step()
+    best = [float("inf")] * len(steppers)
     for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(steps):
-            step()
-        best = min(best, (time.perf_counter() - t) / steps)
-    return 1e3 * best
+        for i, step in enumerate(steppers):
+            t = time.perf_counter()
+            for _ in range(steps):
+                step()
+            best[i] = min(best[i], (time.perf_counter() - t) / steps)
+    return [1e3 * b for b in best]
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -273,13 +285,16 @@ def main() -> None:
          lambda d: transformer_torch(T, T_target, d), []),
     ]
     for name, ours, theirs, others in cases:
-        ms = per_step_ms(ours(), args.steps, args.repeats)
-        line = [name, f"core.tensor {ms:7.3f} ms"]
-        for label, make in others:
-            line.append(f"{label} {per_step_ms(make(), args.steps, args.repeats):7.3f} ms")
+        steppers = [ours()] + [make() for _, make in others]
         if torch is not None:
-            t64 = per_step_ms(theirs(torch.float64), args.steps, args.repeats)
-            t32 = per_step_ms(theirs(torch.float32), args.steps, args.repeats)
+            steppers += [theirs(torch.float64), theirs(torch.float32)]
+        times = per_step_ms(steppers, args.steps, args.repeats)
+        ms = times[0]
+        line = [name, f"core.tensor {ms:7.3f} ms"]
+        for (label, _), t in zip(others, times[1:]):
+            line.append(f"{label} {t:7.3f} ms (ours/it {ms / t:4.2f})")
+        if torch is not None:
+            t64, t32 = times[-2:]
             line.append(f"torch f64 {t64:7.3f} ms (ours/torch {ms / t64:4.2f})")
             line.append(f"torch f32 {t32:7.3f} ms (ours/torch {ms / t32:4.2f})")
         rows.append(line)
