@@ -20,6 +20,32 @@ from tutor.labs.robustness.regular import early_stopping
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_blas_thread():
+    """These tests multiply many small matrices: on a loaded machine OpenBLAS's threads spin
+    against each other (measured 10-15x slower), so they run with one thread, restored after."""
+    import ctypes
+    import glob
+    import os
+
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs",
+                                  "*openblas*"))
+    lib = None
+    if libs:
+        try:
+            lib = ctypes.CDLL(libs[0])
+            get, put = lib.scipy_openblas_get_num_threads64_, lib.scipy_openblas_set_num_threads64_
+        except (OSError, AttributeError):
+            lib = None
+    if lib is None:
+        yield
+        return
+    before = get()
+    put(1)
+    yield
+    put(before)
+
+
 #: Small settings so every view trains in a fraction of a second.
 SMALL = {
     "plane": {"train_steps": 120, "n_points": 100},
@@ -310,3 +336,118 @@ def test_snapshot_plane_mid_attack(snap_compare):
 
     app = LabApp("robustness", {})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+# --- the numbers the lessons quote --------------------------------------------------------
+def _lesson(stem: str):
+    from pathlib import Path
+
+    from tutor.content import parse_lesson
+
+    path = Path(__file__).parents[3] / "lessons" / f"{stem}.md"
+    return parse_lesson(path.read_text("utf-8"), str(path))
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def test_lesson_numbers(monkeypatch):
+    """Every figure chapter 7's lessons quote, computed from each lesson's own lab block."""
+    from tutor.labs.robustness import model as model_module
+
+    cache: dict = {}
+    real = model_module.train_for
+
+    def shared(p):  # lessons with the same training share the networks
+        key = training_key(p)
+        if key not in cache:
+            cache[key] = real(p)
+        return cache[key]
+
+    monkeypatch.setattr(model_module, "train_for", shared)
+
+    def build(stem, **changes):
+        lesson = _lesson(stem)
+        m = RobustnessModel(lesson.lab.params)
+        for name, value in changes.items():
+            assert m.apply(name, value) is None
+        return lesson.text, m.view
+
+    text, v = build("ch7_01_adversarial_examples")           # 7.1
+    curves = v.curve_series()
+    assert (_pct(v.clean), _pct(v.acc_pgd), _pct(curves["PGD"][2])) == ("87%", "1%", "24%")
+    assert v.label == 0 and v.crossing == 4 and int(v.probs[4].argmax()) == 2
+    assert int(v.probs[-1].argmax()) == 2
+    for s in ("87%", "1%", "24%", "after 4 steps", "a 0, is read as a 2"):
+        assert s in text
+    assert v.question()[1] == 1.0
+
+    text, v = build("ch7_02_fgsm")                             # 7.2
+    assert v.crossing == 1 and f"{v.losses[0]:.3f}" == "0.002" and f"{v.losses[1]:.2f}" == "4.56"
+    assert "0.002 to 4.56" in text
+
+    text, v = build("ch7_03_pgd_threat_models")               # 7.3
+    assert v.crossing == 3 and f"{v.distance:.3f}" == "0.244"
+    assert "crosses at step 3" in text and "0.244" in text
+    _, v2 = build("ch7_03_pgd_threat_models", norm="2")
+    assert v2.crossing == 5 and "takes 5 steps" in text
+
+    text, v = build("ch7_04_adversarial_training")            # 7.4
+    assert v.data.robust is not None
+    assert (_pct(v.clean), _pct(v.acc_pgd)) == ("84%", "38%")
+    assert _pct(v.data.curves["PGD, adv. trained"][8]) == "1%"  # ε = 0.2
+    assert _pct(accuracy_of_standard(v)) == "87%"
+    for s in ("keeps 38%", "84% of the clean digits instead of 87%", "kept 1%"):
+        assert s in text
+
+    text, v = build("ch7_05_lipschitz_bounds")                # 7.5
+    sig = [f"{s:.2f}" for s in v.true]
+    assert sig == ["3.48", "7.64", "3.98"] and "σ = 3.48, 7.64 and 3.98" in text
+    assert f"{v.bound:.1f}" == "105.9" and f"{v.found:.1f}" == "25.4"
+    assert f"{v.bound / v.found:.1f}" == "4.2" and v.n_points == 950
+    for s in ("105.9", "25.4", "4.2 times", "950 points"):
+        assert s in text
+    _, plane = build("ch7_02_fgsm")
+    assert f"{plane.radius:.3f}" == "0.043" and f"{plane.distance:.3f}" == "0.244"
+    assert "0.043" in text and "0.244" in text
+
+    text, v = build("ch7_06_power_iteration_spectral_norm")   # 7.6
+    first = [f"{s:.3f}" for s in v.estimates[0][:4]]
+    assert first == ["3.157", "3.441", "3.480", "3.484"] and f"{v.true[0]:.3f}" == "3.485"
+    assert "3.157, 3.441, 3.480, 3.484" in text and "3.485" in text
+    _, sn = build("ch7_06_power_iteration_spectral_norm", spectral=True)
+    assert f"{sn.bound:.2f}" == "1.00" and f"{sn.found:.3f}" == "0.997"
+    assert (_pct(sn.accuracy[True]), _pct(sn.accuracy[False])) == ("92%", "98%")
+    for s in ("1.00", "0.997", "92% test accuracy instead of 98%"):
+        assert s in text
+
+    text, v = build("ch7_07_regularization")                  # 7.7
+    a, b = v.runs.plain, v.runs.regular
+    stop = v.stops["plain"]
+    assert (_pct(a.train_acc[-1]), _pct(a.test_acc[-1])) == ("100%", "90%")
+    assert f"{min(a.test_loss):.2f}" == "0.27" and a.steps[stop.best] == 70
+    assert a.steps[stop.stop] == 170 and f"{a.test_loss[-1]:.2f}" == "0.80"
+    assert f"{b.test_loss[-1]:.2f}" == "0.31" and v.runs.n_train == 30
+    for s in ("100%", "90%", "(0.27) at step 70", "0.80", "step 170", "0.31", "30 noisy"):
+        assert s in text
+    assert v.question()[1] == 10.0
+
+
+def accuracy_of_standard(view) -> float:
+    from tutor.labs.robustness.digits import accuracy
+
+    return accuracy(view.data.standard, view.data.Xt, view.data.yt)
+
+
+def test_training_stops_when_its_worker_is_cancelled():
+    X, y = np.zeros((8, 2)), np.zeros(8, dtype=int)
+    calls = []
+    nets.stop_when(lambda: calls.append(1) or len(calls) > 3)
+    try:
+        with pytest.raises(nets.Cancelled):
+            nets.train(nets.make_mlp([2, 4, 2], 0), X, y, X, y, steps=100, lr=0.01,
+                       batch_size=4, seed=0)
+    finally:
+        nets.stop_when(None)
+    assert len(calls) == 4

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,6 +14,20 @@ from core.robust import fgsm, per_sample_losses, pgd
 from core.tensor import no_grad, tensor
 from core.tensor import functional as F
 from core.tensor import nn as tnn
+
+
+class Cancelled(Exception):
+    """Training was stopped from outside (the lab that asked for it went away)."""
+
+
+#: Per thread: a function returning True when the training running in that thread should
+#: stop (a UI worker sets it to its `is_cancelled`); checked between training steps.
+_stop = threading.local()
+
+
+def stop_when(check: Callable[[], bool] | None) -> None:
+    """Make every `train` in this thread stop (raising Cancelled) once `check()` is True."""
+    _stop.check = check
 
 
 def make_mlp(sizes: list[int], seed: int, dropout: float = 0.0) -> tnn.Sequential:
@@ -125,7 +140,10 @@ def train(model, X, y, Xt, yt, *, steps: int, lr: float, batch_size: int, seed: 
     if every:
         log.record(0, model, X, y, Xt, yt)
     model.train()
+    check = getattr(_stop, "check", None)
     for t in range(1, steps + 1):
+        if check is not None and check():
+            raise Cancelled
         if pos + batch_size > n:
             order, pos = rng.permutation(n), 0
         idx = order[pos:pos + batch_size]

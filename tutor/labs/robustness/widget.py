@@ -9,8 +9,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
+from tutor.labs.robustness import nets
 from tutor.labs.robustness.model import RobustnessModel
 from tutor.labs.robustness.params import PARAMS, VIEWS
 from tutor.widgets.line_chart import LineChart, Series
@@ -137,9 +139,13 @@ class RobustnessLab(Lab):
 
     @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
     def _build(self, params: dict) -> None:
-        """(Thread worker.) Train the view's networks; the UI stays responsive."""
+        """(Thread worker.) Train the view's networks; the UI stays responsive. Training
+        stops between two steps when the worker is cancelled (the lab was closed)."""
+        nets.stop_when(lambda worker=get_current_worker(): worker.is_cancelled)
         try:
             model = RobustnessModel(params)
+        except nets.Cancelled:
+            return
         except Exception as exc:  # reported, never a crash
             self.post_message(self.Failed(f"could not build the lab: {exc}"))
             return
@@ -147,8 +153,11 @@ class RobustnessLab(Lab):
 
     @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
     def _prepare(self, model: RobustnessModel, name: str, value) -> None:
+        nets.stop_when(lambda worker=get_current_worker(): worker.is_cancelled)
         try:
             prepared = model.prepare(name, value)
+        except nets.Cancelled:
+            return
         except ValueError as exc:
             self.post_message(self.Failed(f"✗ {exc}; kept {name} = {model.params[name]!r}"))
             return
