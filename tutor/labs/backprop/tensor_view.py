@@ -64,3 +64,11 @@ class TensorView(VerticalScroll, can_focus=False):
         for line in model.detail():
             text.append(line + "\n")
         self.query_one("#bp-tensor-text", Static).update(text)
+        names = [row[0] for row in model.rows()]
+        focus_line = 3 + (names.index(focus) if focus in names else 0)
+        self.call_after_refresh(self._keep_in_view, focus_line)
+
+    def _keep_in_view(self, focus_line: int) -> None:
+        """When the text is taller than the view: the focused row near the top, then as much
+        of the step's explanation below it as fits."""
+        self.scroll_to(y=max(0, min(focus_line - 1, self.max_scroll_y)), animate=False)

@@ -217,7 +217,7 @@ class BackpropLab(Lab):
         self.refresh_view()
 
     def action_scroll_graph(self, dx: int, dy: int) -> None:
-        graph = self.query_one(GraphView)
+        graph = self.query_one(TensorView) if self.tensor_mode else self.query_one(GraphView)
         graph.scroll_to(graph.scroll_x + dx, graph.scroll_y + dy, animate=False)
 
     # --- editing -------------------------------------------------------------------------------
