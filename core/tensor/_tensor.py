@@ -232,6 +232,12 @@ class Tensor:
         """Indices of the largest values (a NumPy integer array: no gradient)."""
         return np.argmax(self.data, axis=axis)
 
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) gives the data (a copy if a dtype change or copy=True asks for one)."""
+        if dtype is None and not copy:
+            return self.data
+        return np.array(self.data, dtype=dtype, copy=True)
+
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, like PyTorch's `.numpy()` of a detached tensor)."""
         return self.data

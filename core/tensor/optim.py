@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.optim.steps import DEFAULTS, OPTIMIZER_CODES, apply_step, make_hyper
+from core import _jit
+from core.optim.steps import DEFAULTS, OPTIMIZER_CODES, _example, apply_step, make_hyper
 from core.tensor._tensor import Tensor
+
+# Warming up "tensor" also compiles the update kernel these optimizers call (it lives in
+# core.optim), so a lab that lists only "tensor" in CORE_PACKAGES never compiles on first use.
+_jit._REGISTRY.append(_jit.Kernel("core.tensor.optim.apply_step", apply_step, _example))
 
 __all__ = ["Optimizer", "SGD", "Adam", "AMSGrad", "AdaGrad", "Adagrad", "RMSProp", "RMSprop"]
 

@@ -163,6 +163,17 @@ def test_gradcheck_reports_a_wrong_backward():
         gradcheck(lambda t: t, [tensor([1.0])])
 
 
+def test_numpy_conversion_and_warmup_covers_the_optimizer_kernel():
+    import core
+    from core import _jit
+
+    t = tensor([[1.0, 2.0]])
+    assert np.asarray(t) is t.data and np.asarray(t, dtype=np.float32).dtype == np.float32
+    names = [k.name for k in _jit.registered() if k.name.split(".")[1] == "tensor"]
+    assert "core.tensor.optim.apply_step" in names
+    assert core.warmup(packages=("tensor",)) == []
+
+
 def test_comparisons_give_boolean_masks_and_iteration():
     x = tensor([-1.0, 2.0])
     assert (x > 0).tolist() == [False, True]
