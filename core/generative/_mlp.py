@@ -29,36 +29,38 @@ def _net_fwd(theta, sizes, act, x, hidden, out):
     layer's activation aₗ = act(aₗ₋₁ Wₗᵀ + bₗ) (act 0 ReLU, 1 tanh, 2 leaky ReLU 0.2)."""
     n = x.shape[0]
     n_layers = sizes.shape[0] - 1
-    buf = np.empty(256)
+    cur = np.empty(256)
+    nxt = np.empty(256)
     for i in range(n):
+        for j in range(sizes[0]):
+            cur[j] = x[i, j]
         off = 0
-        col_in = -1  # -1: the input is x; otherwise the hidden column where it starts
-        col_out = 0
+        col = 0
         for layer in range(n_layers):
             d_in, d_out = sizes[layer], sizes[layer + 1]
-            last = layer == n_layers - 1
+            boff = off + d_out * d_in
             for o in range(d_out):
-                acc = theta[off + d_out * d_in + o]
+                acc = theta[boff + o]
+                row = off + o * d_in
                 for j in range(d_in):
-                    v = x[i, j] if col_in < 0 else hidden[i, col_in + j]
-                    acc += theta[off + o * d_in + j] * v
-                buf[o] = acc
-            for o in range(d_out):
-                v = buf[o]
-                if last:
-                    out[i, o] = v
-                else:
+                    acc += theta[row + j] * cur[j]
+                nxt[o] = acc
+            off = boff + d_out
+            if layer == n_layers - 1:
+                for o in range(d_out):
+                    out[i, o] = nxt[o]
+            else:
+                for o in range(d_out):
+                    v = nxt[o]
                     if act == 0:
                         v = v if v > 0.0 else 0.0
                     elif act == 1:
                         v = math.tanh(v)
                     else:
                         v = v if v > 0.0 else 0.2 * v
-                    hidden[i, col_out + o] = v
-            off += d_out * d_in + d_out
-            if not last:
-                col_in = col_out
-                col_out += d_out
+                    cur[o] = v
+                    hidden[i, col + o] = v
+                col += d_out
 
 
 def _ex_bwd():
@@ -76,49 +78,56 @@ def _net_bwd(theta, sizes, act, x, hidden, dout, dtheta, dx, need_dx):
     n = x.shape[0]
     n_layers = sizes.shape[0] - 1
     dtheta[:] = 0.0
-    # offsets of each layer's parameters and of its input's hidden column
     offs = np.empty(n_layers, dtype=np.int64)
-    cols = np.empty(n_layers, dtype=np.int64)
+    cols = np.empty(n_layers, dtype=np.int64)  # hidden column of each layer's input (-1: x)
     off = 0
     col = -1
-    nxt = 0
+    nxt_col = 0
     for layer in range(n_layers):
         offs[layer] = off
         cols[layer] = col
-        d_in, d_out = sizes[layer], sizes[layer + 1]
-        off += d_out * d_in + d_out
+        off += sizes[layer + 1] * sizes[layer] + sizes[layer + 1]
         if layer < n_layers - 1:
-            col = nxt
-            nxt += d_out
+            col = nxt_col
+            nxt_col += sizes[layer + 1]
     delta = np.empty(256)
     prev = np.empty(256)
+    inp = np.empty(256)
     for i in range(n):
-        d_last = sizes[n_layers]
-        for o in range(d_last):
+        for o in range(sizes[n_layers]):
             delta[o] = dout[i, o]
         for layer in range(n_layers - 1, -1, -1):
             d_in, d_out = sizes[layer], sizes[layer + 1]
             base = offs[layer]
+            boff = base + d_out * d_in
             c = cols[layer]
+            if c < 0:
+                for j in range(d_in):
+                    inp[j] = x[i, j]
+            else:
+                for j in range(d_in):
+                    inp[j] = hidden[i, c + j]
             for o in range(d_out):
                 g = delta[o]
-                dtheta[base + d_out * d_in + o] += g
+                dtheta[boff + o] += g
+                row = base + o * d_in
                 for j in range(d_in):
-                    v = x[i, j] if c < 0 else hidden[i, c + j]
-                    dtheta[base + o * d_in + j] += g * v
+                    dtheta[row + j] += g * inp[j]
             if layer == 0 and need_dx == 0:
                 break
             for j in range(d_in):
-                acc = 0.0
-                for o in range(d_out):
-                    acc += delta[o] * theta[base + o * d_in + j]
-                prev[j] = acc
+                prev[j] = 0.0
+            for o in range(d_out):
+                g = delta[o]
+                row = base + o * d_in
+                for j in range(d_in):
+                    prev[j] += g * theta[row + j]
             if layer == 0:
                 for j in range(d_in):
                     dx[i, j] = prev[j]
             else:
                 for j in range(d_in):
-                    a = hidden[i, c + j]
+                    a = inp[j]
                     if act == 0:
                         local = 1.0 if a > 0.0 else 0.0
                     elif act == 1:

@@ -191,16 +191,21 @@ class AffineCoupling:
 
     def inverse_with_log_det(self, x):
         """(z, log |det ∂x/∂z| at that z) for x (N, d)."""
-        x = _points(x, self.d)
-        s, t, _, _ = self._st(x)
-        return (x - t) * np.exp(-s), s.sum(axis=1)
+        z, log_det, _ = self._inverse_cached(_points(x, self.d))
+        return z, log_det
 
-    def inverse_backward(self, x, gz, gl):
-        """Through the inverse pass: with gz = ∂L/∂z (N, d) and gl = ∂L/∂log_det (N,),
-        return (∂L/∂theta, ∂L/∂x (N, d))."""
+    def _inverse_cached(self, x):
         s, t, tr, cache = self._st(x)
         e = np.exp(-s)
         z = (x - t) * e
+        return z, s.sum(axis=1), (x, z, e, tr, cache)
+
+    def inverse_backward(self, x, gz, gl, cached=None):
+        """Through the inverse pass: with gz = ∂L/∂z (N, d) and gl = ∂L/∂log_det (N,),
+        return (∂L/∂theta, ∂L/∂x (N, d)). `cached`: the third value of `_inverse_cached(x)`."""
+        if cached is None:
+            cached = self._inverse_cached(x)[2]
+        x, z, e, tr, cache = cached
         g_t = -gz * e * self.free
         g_s = (-gz * z + gl[:, None]) * self.free
         g_raw = g_s * self.S_MAX * (1.0 - tr * tr)
@@ -289,17 +294,17 @@ class Flow:
         self._check_invertible()
         x = _points(x, self.d)
         n = len(x)
-        inputs, z, total = [], x, np.zeros(n)
+        caches, z, total = [], x, np.zeros(n)
         for layer in reversed(self.layers):
-            inputs.append(z)
-            z, ld = layer.inverse_with_log_det(z)
+            z, ld, cached = layer._inverse_cached(z)
+            caches.append(cached)
             total += ld
         loss = float(-(standard_normal_log_prob(z) - total).mean())
         gz = z / n                      # ∂(−log N(z))/∂z = z, over the mean
         gl = np.full(n, 1.0 / n)        # −log p contains +log_det
         grads = []
-        for layer, x_in in zip(self.layers, reversed(inputs)):
-            dtheta, gz = layer.inverse_backward(x_in, gz, gl)
+        for layer, cached in zip(self.layers, reversed(caches)):
+            dtheta, gz = layer.inverse_backward(None, gz, gl, cached)
             grads.append(dtheta)
         return loss, np.concatenate(grads)
 

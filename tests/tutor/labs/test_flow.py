@@ -1,0 +1,218 @@
+"""The flow lab: the model protocol, the numbers the lessons quote, the widget, snapshots."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.generative import log_density_2d, modes_covered, ring_mode_counts, sample_2d
+from tutor.labdemo import LabApp
+from tutor.labs import lab_core_packages, validate_lab
+from tutor.labs.flow.model import FlowModel
+from tutor.labs.flow.widget import FlowLab
+from tutor.widgets.predict import PredictInput
+
+
+def _model(**params) -> FlowModel:
+    return FlowModel(validate_lab("flow", params))
+
+
+def _lab(app) -> FlowLab:
+    return app.query_one(FlowLab)
+
+
+# --- model -----------------------------------------------------------------------------------
+def test_1d_morph_steps_back_and_resets():
+    m = _model()
+    c = m.cov
+    assert m.advance(20) == 10 and c.t == 1.0 and not m.step()
+    v = c.at_point()
+    h = 1e-6
+    assert v["det"] == pytest.approx((c.f(0.5 + h) - c.f(0.5 - h)) / (2 * h), rel=1e-6)
+    assert v["p_x"] == pytest.approx(v["p_z"] / v["det"])
+    z, pz, x, px = c.curves(4001)
+    assert np.trapezoid(px, x) == pytest.approx(1.0, abs=2e-3)   # still a density
+    for _ in range(10):
+        assert m.back()
+    assert not m.back() and c.at_point()["det"] == 1.0
+    m.advance(3)
+    m.reset()
+    assert c.k == 0
+
+
+def test_2d_training_history_replays_the_same_numbers():
+    m = _model(view="2d", n_points=256)
+    theta0 = m.training.flow.theta.copy()
+    m.advance(5)
+    after = m.training.flow.theta.copy(), m.training.state.eval_loss
+    for _ in range(5):
+        m.back()
+    np.testing.assert_array_equal(m.training.flow.theta, theta0)
+    m.advance(5)
+    np.testing.assert_array_equal(m.training.flow.theta, after[0])
+    m.reset()
+    m.advance(5)
+    assert m.training.state.eval_loss == after[1]
+    assert m.status().startswith("step 5 · −log p")
+    states = m.training.run(3)                      # a worker's copy continues the same way
+    m.advance(3)
+    assert [s.eval_loss for s in states] == [s.eval_loss for s in m.training.states[6:9]]
+
+
+def test_apply_refuses_bad_values_and_keeps_the_state():
+    m = _model(view="2d", n_points=256)
+    m.advance(2)
+    assert m.apply("lr", -1.0) is not None
+    assert m.apply("hidden", "4, x") is not None
+    assert "planar" in m.apply("flow", "planar")    # moons has no closed-form density
+    assert m.training.index == 2
+    assert m.apply("dataset", "ring") is None and m.training.index == 0
+    assert m.apply("flow", "planar") is None and m.training.planar
+    assert m.apply("layer", 2) is None and m.layer == 2
+    assert m.apply("z0", 9.0) is not None
+
+
+def test_warped_grid_and_pictures():
+    m = _model(view="2d", n_points=256)
+    lines, samples = m.training.warped(0)
+    assert len(lines) == 26 and samples.shape == (400, 2)
+    np.testing.assert_array_equal(samples, m.training.z_shown)
+    lines4, samples4 = m.training.warped(4)
+    np.testing.assert_allclose(samples4, m.training.samples())
+    assert m.training.density_values(20, 10).shape == (10, 20)
+
+
+def test_pytorch_code_is_valid_python():
+    for params in ({}, {"view": "2d"}, {"view": "2d", "flow": "planar", "dataset": "banana"}):
+        for transform in ("affine", "exp", "sinh", "split"):
+            ast.parse(_model(transform=transform, **params).pytorch_code())
+    assert "AffineCoupling" in _model(view="2d").pytorch_code()
+    assert "log_target" in _model(view="2d", flow="planar", dataset="ring").pytorch_code()
+
+
+def test_core_packages_are_declared():
+    assert lab_core_packages("flow") == ("optim", "generative")
+
+
+# --- numbers the lessons quote ---------------------------------------------------------------
+def test_lesson_numbers():
+    c = _model().cov                                   # 11.1: split, a = 1.5, z₀ = 0.5
+    fin = c.final()
+    assert fin["det"] == pytest.approx(1.813, abs=5e-4)
+    assert c.at_point()["p_z"] == pytest.approx(0.3521, abs=5e-5)
+    assert fin["p_x"] == pytest.approx(0.1942, abs=5e-5)
+    assert math.log(2 * math.pi) == pytest.approx(1.838, abs=5e-4)
+    m = _model(view="2d")                              # 11.2 / 11.4: coupling × 4 on moons
+    data = m.training.eval_data
+    assert float(0.5 * (data**2).sum(axis=1).mean()) == pytest.approx(1.102, abs=5e-4)
+    assert m.training.state.eval_loss == pytest.approx(2.95, abs=5e-3)
+    m.advance(600)
+    assert m.training.state.eval_loss == pytest.approx(1.78, abs=0.01)
+    assert sum(m.training.state.log_dets) == pytest.approx(-1.20, abs=0.01)
+    m = _model(view="2d", flow="planar", dataset="ring", layers=8, lr=0.01)   # 11.3
+    m.advance(600)
+    assert m.training.state.eval_loss == pytest.approx(1.90, abs=0.01)
+    assert modes_covered(m.training.samples()) == 2
+    x = sample_2d("ring", 100_000, 1)                  # 11.5: the ring's own −E log p
+    assert -log_density_2d("ring", x).mean() == pytest.approx(1.70, abs=0.01)
+    m = _model(view="2d", dataset="ring")
+    m.advance(1000)
+    assert m.training.state.eval_loss == pytest.approx(2.22, abs=0.01)
+    samples = m.training.samples()
+    assert modes_covered(samples) == 8
+    assert 0.15 <= 1 - ring_mode_counts(samples).sum() / len(samples) <= 0.25
+
+
+def test_lessons_quote_these_numbers():
+    lessons = Path(__file__).parents[3] / "lessons"
+    text = {p.name[:7]: p.read_text("utf-8") for p in lessons.glob("ch11_*.md")}
+    for quoted in ("1.813", "0.3521", "0.1942"):
+        assert quoted in text["ch11_01"]
+    assert "1.102" in text["ch11_02"] and "2.95" in text["ch11_02"]
+    assert "1.90" in text["ch11_03"] and "2 of the 8" in text["ch11_03"]
+    assert "1.78" in text["ch11_04"] and "−1.20" in text["ch11_04"]
+    assert "1.70" in text["ch11_05"] and "about 2.22" in text["ch11_05"]
+    assert "all 8 modes" in text["ch11_05"] and "a fifth" in text["ch11_05"]
+
+
+# --- widget ----------------------------------------------------------------------------------
+async def test_1d_view_keys_and_prediction(lab_app):
+    async with lab_app("flow").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "asking" and predict.answer == pytest.approx(0.1942, abs=1e-4)
+        await pilot.press("i", "0", ".", "1", "9", "4", "enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        await pilot.press("n", "n", "full_stop")
+        await pilot.pause()
+        assert lab.model.cov.z0 == 0.75 and lab.model.cov.k == 0   # a new z₀ restarts t
+        await pilot.press("n")
+        await pilot.pause()
+        assert "t = 0.10" in str(lab.query_one("#flow-stats").render())
+
+
+async def test_2d_view_trains_in_a_worker_and_shows_the_grid(lab_app):
+    async with lab_app("flow", view="2d", n_points=256, steps=20).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.training.state.step == 20 and not lab.busy
+        await pilot.press("n", "b", "b")
+        assert lab.model.training.state.step == 19
+        await pilot.press("w", "comma")
+        await pilot.pause()
+        assert lab.show_grid and lab.model.layer == 3
+        assert "grid after layer 3/4" in str(lab.query_one("#flow-title").render())
+        await pilot.press("v")
+        await pilot.pause()
+        assert lab.model.view == "1d"
+
+
+async def test_bad_settings_are_refused_with_a_message(lab_app):
+    async with lab_app("flow", view="2d", n_points=256).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        field = lab.query_one("#flow-hidden")
+        field.value = "0"
+        await field.action_submit()
+        await pilot.pause()
+        assert "width" in str(lab.query_one("#flow-message").render())
+        assert lab._apply("flow", "planar") is False      # moons: no closed-form density
+        assert "ring or banana" in lab.note
+        await pilot.press("y")
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "CodeDialog"
+
+
+async def test_tiny_terminals_do_not_crash(lab_app):
+    async with lab_app("flow", n_points=256).run_test(size=(60, 16)) as pilot:
+        await pilot.press("n", "v", "n", "w", "b", "v")
+        await pilot.pause()
+        await pilot.resize_terminal(24, 6)
+        await pilot.press("n", "v", "n")
+        await pilot.pause()
+
+
+def test_snapshot_1d_halfway(snap_compare):
+    async def run_before(pilot):
+        _lab(pilot.app).model.advance(4)
+        await pilot.press("n")
+        await pilot.pause()
+
+    assert snap_compare(LabApp("flow", {}), terminal_size=(120, 36), run_before=run_before)
+
+
+def test_snapshot_2d_moons_after_300_steps(snap_compare):
+    async def run_before(pilot):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+
+    app = LabApp("flow", {"view": "2d", "steps": 300})
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

@@ -1,0 +1,434 @@
+"""The flow lab widget: a 1-D density pushed through a monotone map; a 2-D flow's density,
+samples and warped grid, layer by layer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import ContentSwitcher, Input, Label, Static
+from textual.worker import get_current_worker
+
+from tutor.labs.base import Lab
+from tutor.labs.flow import params as P
+from tutor.labs.flow.model import LEVELS, FlowModel, parse_widths
+from tutor.labs.kit import ModelLab
+from tutor.widgets.braille import BrailleCanvas
+from tutor.widgets.colormap import colormap
+from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
+from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
+
+SIDE_WIDTH = 34
+JUMP = 200
+BASE_COLOR = "#8be9fd"
+PUSHED_COLOR = "#ffb86c"
+SAMPLE_COLOR = "#ff79c6"
+DATA_COLOR = "#f8f8f2"
+GRID_COLOR = "#6fa8dc"
+
+SETTINGS = (
+    ("transform", "1d: f", "choice", None),
+    ("a", "1d: a", "float", 0.25),
+    ("z0", "1d: z₀ , .", "float", 0.25),
+    ("flow", "2d: flow", "choice", None),
+    ("dataset", "2d: data", "choice", None),
+    ("layers", "2d: layers", "int", 1),
+    ("lr", "2d: lr", "float", None),
+    ("batch_size", "2d: batch", "int", 16),
+    ("seed", "seed", "int", 1),
+)
+
+
+class FlowLab(ModelLab):
+    """Normalizing flows: p_X(x) = p_Z(z) / |det ∂x/∂z|, in 1-D and trained in 2-D.
+
+    1d: n / b move t from the identity to f; , . move z₀. 2d: n is one training step, j 200
+    steps in a worker, w the warped grid, , . its layer; v switches the view.
+    """
+
+    DEFAULT_CSS = """
+    FlowLab {
+        layout: vertical;
+        & #flow-main { height: 1fr; }
+        & #flow-left { width: 1fr; min-width: 10; }
+        & #flow-title { height: 1; color: $text-muted; }
+        & #flow-pictures { height: 1fr; }
+        & #flow-map-box { height: 1fr; align: center middle; }
+        & #flow-plot { height: 1fr; }
+        & #flow-side { width: %d; padding: 0 0 0 1; }
+        & #flow-stats { height: 6; }
+        & #flow-chart { height: 8; min-height: 4; }
+        & #flow-message { height: auto; color: $text-warning; }
+        & #flow-settings { height: 1fr; }
+        & .flow-text-row { height: auto; }
+        & .flow-text-row > Label { min-width: 14; padding: 0 1 0 0; }
+        & .flow-text-row > Input { width: 1fr; max-width: 24; }
+    }
+    """ % SIDE_WIDTH
+
+    BINDINGS = [
+        Binding("v", "toggle_view", "1-D/2-D"),
+        Binding("w", "toggle_grid", "Density/grid"),
+        Binding("comma", "nudge(-1)", "z₀ / layer −", show=False),
+        Binding("full_stop", "nudge(1)", "z₀ / layer +", show=False),
+        Binding("j", "jump", f"{JUMP} steps"),
+        Binding("i", "focus_predict", "Predict", show=False),
+        Binding("escape", "focus_lab", "Leave a field", show=False),
+    ]
+
+    lab_name = "flow"
+
+    class Trained(Message):
+        def __init__(self, training, states: list) -> None:
+            super().__init__()
+            self.training = training
+            self.states = states
+
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.note = ""
+        try:
+            self.model = FlowModel(self.params)
+        except ValueError as exc:
+            self.note = f"{exc}; showing moons instead"
+            self.params.update(dataset="moons")
+            self.model = FlowModel(self.params)
+        self.show_grid = False
+        self.busy = False
+        self.answered: set[str] = set()
+
+    # --- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="flow-main"):
+            with Vertical(id="flow-left"):
+                yield Static("", id="flow-title", markup=False)
+                with ContentSwitcher(initial="flow-plot" if self.model.view == "1d"
+                                     else "flow-map-box", id="flow-pictures"):
+                    yield LineChart(title="densities", x_label="z or x", id="flow-plot")
+                    with Vertical(id="flow-map-box"):
+                        yield PixelView(id="flow-map")
+            with Vertical(id="flow-side"):
+                yield Static("", id="flow-stats", markup=False)
+                yield LineChart(title="", id="flow-chart")
+                yield Static("", id="flow-message", markup=False)
+                yield PredictInput(id="flow-predict")
+                with VerticalScroll(id="flow-settings", can_focus=False):
+                    for key, label, kind, step in SETTINGS:
+                        spec = P.PARAMS[key]
+                        yield ParamInput(key, label, self.params[key], kind, min=spec.min,
+                                         max=spec.max, choices=spec.choices, step=step)
+                    with Horizontal(classes="flow-text-row"):
+                        yield Label("2d: hidden")
+                        yield Input(self._widths(), id="flow-hidden", compact=True,
+                                    tooltip="hidden widths of each coupling network, e.g. 16, 16")
+        yield StepControls(id="flow-controls")
+
+    def _widths(self) -> str:
+        return ", ".join(str(int(w)) for w in self.params["hidden"])
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.params["steps"]:
+            self._start_training(int(self.params["steps"]))
+
+    def on_resize(self) -> None:
+        self.request_redraw()
+
+    # --- worker ---------------------------------------------------------------------------
+    def _start_training(self, n: int) -> None:
+        self.busy = True
+        self.note = f"training {n} steps…"
+        self._train(self.model.training, n)
+
+    @work(thread=True, exclusive=True, group="flow-train", exit_on_error=False)
+    def _train(self, training, n: int) -> None:
+        worker = get_current_worker()
+        states = training.run(n, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Trained(training, states))
+
+    def on_flow_lab_trained(self, message: Trained) -> None:
+        message.stop()
+        if message.training is not self.model.training:
+            return
+        self.busy = False
+        self.note = ""
+        self.model.training.extend(message.states)
+        self.request_redraw()
+
+    def _busy(self) -> bool:
+        if self.busy:
+            self.notify(self.note or "training…", timeout=2)
+        return self.busy
+
+    # --- drawing --------------------------------------------------------------------------
+    def redraw(self) -> None:
+        m = self.model
+        switcher = self.query_one("#flow-pictures", ContentSwitcher)
+        if m.view == "1d":
+            switcher.current = "flow-plot"
+            self._draw_1d()
+        else:
+            switcher.current = "flow-map-box"
+            self._draw_2d()
+        self.query_one("#flow-message", Static).update(self.note or m.message)
+        self.query_one(StepControls).status = m.status().split(" · ")[0]
+        self._ask()
+        index = m.cov.k if m.view == "1d" else m.training.index
+        self.post_message(Lab.StateChanged(self.lab_name, index))
+
+    def _draw_1d(self) -> None:
+        c = self.model.cov
+        v = c.at_point()
+        set_text(self.query_one("#flow-title", Static),
+                 f"x = (1 − t) z + t f(z), f = {self._f_text()} · blue p_Z(z), orange p_X(x)")
+        set_text(self.query_one("#flow-stats", Static),
+                 f"t = {c.t:.2f} · z₀ = {v['z0']:.3g} → x₀ = {v['x0']:.4g}\n"
+                 f"|det| = f_t'(z₀) = {v['det']:.4g}\n"
+                 f"p_Z(z₀) = {v['p_z']:.4f}\n"
+                 f"p_X(x₀) = p_Z(z₀)/|det| = {v['p_x']:.4f}\n"
+                 f"log p_X = log p_Z − log|det|\n"
+                 f"at t = 1: f'(z₀) = {c.final()['det']:.4g}")
+        z, pz, x, px = c.curves()
+        plot = self.query_one("#flow-plot", LineChart)
+        plot.markers = [(v["z0"], v["p_z"], "z₀"), (v["x0"], v["p_x"], "x₀")]
+        plot.set_series([Series("p_Z", pz, z, BASE_COLOR), Series("p_X", px, x, PUSHED_COLOR)])
+        chart = self.query_one("#flow-chart", LineChart)
+        chart.title, chart.x_label = "x = f_t(z)", "z"
+        chart.markers = [(v["z0"], v["x0"], "")]
+        chart.set_series([Series("f_t", c.forward(z), z, PUSHED_COLOR)])
+
+    def _f_text(self) -> str:
+        a = self.model.params["a"]
+        return {"affine": f"{a:g} z + 1", "exp": f"exp({a:g} z)", "sinh": f"sinh({a:g} z)",
+                "split": f"z + {a:g} tanh(3z)"}[self.model.params["transform"]]
+
+    def _draw_2d(self) -> None:
+        m = self.model
+        tr = m.training
+        s = tr.state
+        p = m.params
+        what = "KL(q‖p) ≈" if tr.planar else "−log p(256 pts)"
+        dets = " ".join(f"{d:+.2f}" for d in s.log_dets[:5])
+        more = " …" if len(s.log_dets) > 5 else ""
+        batch = "" if not math.isfinite(s.loss) else f" (batch {s.loss:.3f})"
+        set_text(self.query_one("#flow-title", Static),
+                 (f"{p['flow']} × {p['layers']} · {p['dataset']} · " +
+                  (f"grid after layer {m.layer}/{p['layers']} (w , .)" if self.show_grid else
+                   ("target density, flow samples" if tr.planar else "learned density, data"))))
+        set_text(self.query_one("#flow-stats", Static),
+                 f"step {s.step} · {p['flow']} · lr {p['lr']:g}\n"
+                 f"{what} {s.eval_loss:.3f}{batch}\n"
+                 f"mean log|det| of each layer:\n"
+                 f"{dets}{more}\n"
+                 f"total {sum(s.log_dets):+.3f}\n"
+                 f"grid view: layer {m.layer}/{p['layers']}")
+        chart = self.query_one("#flow-chart", LineChart)
+        chart.title, chart.x_label = "", "step"
+        chart.markers = []
+        states = tr.states[: tr.index + 1]
+        chart.set_series([Series(what.removesuffix(" ≈"), np.array([st.eval_loss for st in states]),
+                                 np.array([st.step for st in states], dtype=np.float64),
+                                 PUSHED_COLOR)])
+        self._draw_map()
+
+    def _draw_map(self) -> None:
+        box = self.query_one("#flow-map-box").size
+        width, rows = box.width, box.height
+        if width < 2 or rows < 1:
+            return
+        tr = self.model.training
+        h = 2 * rows
+        canvas = BrailleCanvas(width, rows)
+        _, scale, origin = tr.grid(width, h)
+
+        def dots(x):
+            return (x[:, 0] - origin[0]) / scale * 2, (origin[1] - x[:, 1]) / scale * 2
+
+        if self.show_grid:
+            pixels = np.full((h, width, 3), 22, dtype=np.uint8)
+            lines, samples = tr.warped(self.model.layer)
+            for line in lines:
+                canvas.polyline(*dots(line), GRID_COLOR)
+        else:
+            dens = tr.density_values(width, h)
+            top = float(dens.max()) or 1.0
+            pixels = colormap(np.round(dens / top * LEVELS) / LEVELS, 0.0, 1.0, "viridis")
+            pixels = (pixels.astype(np.float64) * 0.75).astype(np.uint8)  # dots stay readable
+            if not tr.planar:
+                dx, dy = dots(tr.data[:300])
+                canvas.lines(dx, dy, dx, dy, DATA_COLOR)
+            samples = tr.samples()
+        sx, sy = dots(samples)
+        canvas.lines(sx, sy, sx, sy, SAMPLE_COLOR)
+        view = self.query_one("#flow-map", PixelView)
+        view.set_pixels(pixels)
+        view.set_overlay(canvas.cells())
+
+    # --- predict first --------------------------------------------------------------------
+    def _ask(self) -> None:
+        predict = self.query_one(PredictInput)
+        m = self.model
+        if m.view == "1d":
+            c = m.cov
+            fin = c.final()
+            key = f"px-{m.params['transform']}-{m.params['a']:g}-{c.z0:g}"
+            if key in self.answered:
+                return
+            if predict.key != key:
+                predict.ask(key, f"At t = 1, f'(z₀) = {fin['det']:.4g} and p_Z(z₀) = "
+                            f"{c.at_point()['p_z']:.4f}. Predict p_X(x₀) (i):", fin["p_x"],
+                            0.005, "p_X(x₀) = p_Z(z₀) / |f'(z₀)|: stretching spreads the mass.")
+            elif c.k >= c.n and predict.state == "asking":
+                predict.reveal()
+                self.answered.add(key)
+            return
+        tr = m.training
+        if tr.planar:
+            if predict.state != "idle" and predict.key and predict.key.startswith("px-"):
+                predict.clear()
+            return
+        key = f"nll0-{m.params['dataset']}-{m.params['seed']}"
+        if key in self.answered:
+            return
+        start = tr.states[0]
+        half = float(0.5 * (tr.eval_data**2).sum(axis=1).mean())
+        if predict.key != key:
+            predict.ask(key, f"At step 0 the flow is near the identity. Mean ½‖x‖² of the 256 points = "
+                        f"{half:.3f}. Predict their −log p (i):", start.eval_loss, 0.1,
+                        "≈ mean ½‖x‖² + log 2π (= 1.838): the standard normal's −log density, "
+                        "plus the small log-dets of the initial layers.")
+        elif tr.index > 0 and predict.state == "asking":
+            predict.reveal()
+            self.answered.add(key)
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        message.stop()
+        self.answered.add(message.key)
+        self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
+        self.request_redraw()
+
+    def action_focus_predict(self) -> None:
+        predict = self.query_one(PredictInput)
+        if predict.state == "asking":
+            predict.query_one(Input).focus()
+
+    # --- stepping (the worker blocks the 2-D steps) ------------------------------------------
+    def step_forward(self) -> bool:
+        if self._busy():
+            return False
+        return super().step_forward()
+
+    def step_back(self) -> bool:
+        if self._busy():
+            return False
+        return super().step_back()
+
+    def reset_lab(self) -> None:
+        if not self._busy():
+            super().reset_lab()
+
+    def _tick(self) -> None:
+        if self._busy():
+            self.playing = False
+            return
+        n = max(1, int(self.fps // 10))
+        if self.advance(n) < n:
+            self.playing = False
+
+    # --- keys -----------------------------------------------------------------------------
+    def action_toggle_view(self) -> None:
+        self.playing = False
+        self.model.view = "2d" if self.model.view == "1d" else "1d"
+        self.model.params["view"] = self.params["view"] = self.model.view
+        self.request_redraw()
+
+    def action_toggle_grid(self) -> None:
+        if self.model.view != "2d":
+            self.notify("w shows the warped grid of the 2-D view (v switches)", timeout=2)
+            return
+        self.show_grid = not self.show_grid
+        self.request_redraw()
+
+    def action_nudge(self, direction: int) -> None:
+        m = self.model
+        if m.view == "1d":
+            z0 = min(3.0, max(-3.0, round(m.cov.z0 + 0.25 * direction, 2)))
+            self._apply("z0", z0)
+        else:
+            self.show_grid = True
+            m.layer = min(max(0, m.layer + direction), m.params["layers"])
+            self.request_redraw()
+
+    def action_jump(self) -> None:
+        self.playing = False
+        if self.model.view != "2d":
+            self.notify("j trains the 2-D flow (v switches)", timeout=2)
+            return
+        if not self._busy():
+            self._start_training(JUMP)
+            self.request_redraw()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "focus_lab":
+            return self.app.focused is not self
+        return super().check_action(action, parameters)
+
+    def action_focus_lab(self) -> None:
+        self.focus()
+
+    # --- settings -------------------------------------------------------------------------
+    def _apply(self, name: str, value) -> bool:
+        if self.busy:
+            self.workers.cancel_group(self, "flow-train")
+            self.busy = False
+        self.playing = False
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self.note = f"✗ {refused}; kept the previous value"
+            self.request_redraw()
+            return False
+        self.params = dict(self.model.params)
+        self.note = "" if name in ("z0", "layer") else f"{name} = {value}: restarted"
+        for box in self.query(ParamInput):
+            if box.param_name == name and box.value != self.params[name]:
+                box.value = self.params[name]
+        self.request_redraw()
+        return True
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        if not self._apply(event.name, event.value):
+            event.param_input.value = self.params[event.name]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "flow-hidden":
+            event.stop()
+            self._hidden_edited(event.input)
+            self.focus()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        if event.input.id == "flow-hidden":
+            self._hidden_edited(event.input)
+
+    def _hidden_edited(self, field: Input) -> None:
+        try:
+            widths = parse_widths(field.value)
+        except ValueError as exc:
+            self.note = f"✗ {exc}; kept {self._widths()}"
+            self.request_redraw()
+            return
+        if widths != [int(w) for w in self.params["hidden"]]:
+            self._apply("hidden", [float(w) for w in widths])
+
+
+LAB_CLASS = FlowLab
