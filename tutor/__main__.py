@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lab", metavar="NAME", help="open one lab at full screen, without a lesson")
     p.add_argument("params", nargs="*", help="with --lab: parameters as key=value")
     p.add_argument("--no-resume", action="store_true", help="start at the catalog")
+    p.add_argument("--open", metavar="LESSON_ID",
+                   help="open this lesson directly (--list-lessons shows the ids)")
     return p
 
 
@@ -71,13 +73,36 @@ def main(argv: list[str] | None = None) -> int:
 
         core.warmup()
         app.run()
+        if argv is None:
+            _exit_now(app.return_code or 0)
         return app.return_code or 0
     from tutor.app import DlTutorApp
     from tutor.content import load_catalog
 
-    app = DlTutorApp(load_catalog(dirs), ascii_mode=ascii_mode, resume=not args.no_resume)
-    app.run()
+    catalog = load_catalog(dirs)
+    if args.open and catalog.get(args.open) is None:
+        close = [x.id for x in catalog.lessons if args.open.lower() in x.id or args.open.lower() in x.title.lower()]
+        hint = f" Did you mean: {', '.join(close[:5])}?" if close else ""
+        print(f"dl-tutor: there is no lesson {args.open!r}.{hint} "
+              f"(dl-tutor --list-lessons shows the ids)", file=sys.stderr)
+        return 2
+    app = DlTutorApp(catalog, ascii_mode=ascii_mode, resume=not args.no_resume, open_lesson=args.open)
+    app.fast_exit = argv is None
+    try:
+        app.run()
+    finally:
+        app.stop_kernels()  # however the app ended, the compiling child ends with it
+    if argv is None:  # the real command (tests pass argv and keep their process)
+        _exit_now(app.return_code or 0)
     return app.return_code or 0
+
+
+def _exit_now(code: int) -> None:
+    """Leave without Python's teardown: progress is saved and the terminal restored by then,
+    and finalizing numba's compiled code and a warm-up thread took over a second."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

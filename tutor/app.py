@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
-from textual import work
-from textual.worker import get_current_worker
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -81,6 +80,7 @@ class DlTutorApp(GuardedApp):
         ascii_mode: bool = False,
         warm: bool = True,
         resume: bool = True,
+        open_lesson: str | None = None,
     ) -> None:
         super().__init__()
         self.catalog = catalog if catalog is not None else load_catalog()
@@ -89,6 +89,9 @@ class DlTutorApp(GuardedApp):
         self.kernels_total = 0
         self._warm = warm
         self._resume = resume
+        self._open = open_lesson
+        self.fast_exit = False
+        """Set by the `dl-tutor` command: quitting ends the process at once (not in tests)."""
 
     def on_mount(self) -> None:
         theme = self.progress.theme
@@ -106,7 +109,9 @@ class DlTutorApp(GuardedApp):
                 severity="error",
                 timeout=10,
             )
-        if self._resume and self.catalog.get(self.progress.last_lesson or ""):
+        if self._open:
+            self.open_lesson(self._open)
+        elif self._resume and self.catalog.get(self.progress.last_lesson or ""):
             self.open_lesson(self.progress.last_lesson)
         if self._warm:  # after the first paint: loading kernels competes for the GIL
             self.call_after_refresh(self.warm_kernels)
@@ -121,8 +126,8 @@ class DlTutorApp(GuardedApp):
         import core
 
         first: tuple[str, ...] = ()
-        lesson = self.catalog.get(self.progress.last_lesson or "")
-        if self._resume and lesson is not None and lesson.lab is not None:
+        lesson = self.catalog.get(self._open or self.progress.last_lesson or "")
+        if (self._resume or self._open) and lesson is not None and lesson.lab is not None:
             from tutor.labs import lab_core_packages
 
             first = lab_core_packages(lesson.lab.name)
@@ -138,41 +143,63 @@ class DlTutorApp(GuardedApp):
             self.failures = list(failures)
             self.finished = finished
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="warmup")
     def warm_kernels(self) -> None:
-        """Compile or load every kernel off the event loop, one core package at a time.
+        """Compile kernels in a child process (numba's on-disk cache), loading each package
+        here once the child has cached it, in a daemon thread that only posts messages: the
+        UI never waits on a compile, and quitting never waits on the thread."""
+        from tutor.kernels import KernelCompiler
 
-        Only posts messages (thread-safe, and harmless after the app has quit).
-        """
+        self._compiler = KernelCompiler(self._warmup_order())
+        threading.Thread(target=self._warm_thread, name="dl-tutor warm-up", daemon=True).start()
+
+    def stop_kernels(self) -> None:
+        """End the compiling child at once (quit)."""
+        compiler = getattr(self, "_compiler", None)
+        if compiler is not None:
+            compiler.stop()
+
+    def _warm_thread(self) -> None:
         import core
 
-        worker = get_current_worker()
-        order = self._warmup_order()
-        self.kernels_total = len(core.kernel_names(order))  # known before the bar moves
-        done_before = 0
-        failures = []
-        for package in order:
-            in_package = [0]
+        compiler = self._compiler
+        loaded: list[str] = []
+        failures: list = []
+        done = 0
 
-            def progress(done: int, total: int, name: str) -> None:
-                if worker.is_cancelled:  # the app is quitting: stop after this kernel
+        def load(package: str) -> None:
+            if compiler._stopped:
+                raise _WarmupCancelled
+
+            def progress(d: int, total: int, name: str) -> None:
+                if compiler._stopped:  # the app is quitting: stop after this kernel
                     raise _WarmupCancelled
-                in_package[0] = done
-                self.post_message(self.KernelsProgress(done_before + done))
 
-            try:
-                failures += core.warmup(progress, packages=[package])
-            except _WarmupCancelled:
-                return
-            done_before += in_package[0]
-            self.post_message(self.KernelsProgress(done_before, package))
-        self.post_message(self.KernelsProgress(done_before, failures=failures, finished=True))
+            failures.extend(core.warmup(progress, packages=[package]))
+            loaded.append(package)
 
-    def on_lab_show_code(self, message) -> None:
-        """A lab's `y`: its PyTorch code in a dialog."""
-        from tutor.screens.code_dialog import CodeDialog
+        try:
+            for line in compiler.lines():
+                kind, _, rest = line.partition(" ")
+                if kind == "kernel":
+                    done_s, total, _name = (rest.split(" ", 2) + ["", ""])[:3]
+                    done, self.kernels_total = int(done_s), int(total)
+                    self.post_message(self.KernelsProgress(done))
+                elif kind == "package" and rest in compiler.packages:
+                    load(rest)  # from the cache the child has just filled
+                    self.post_message(self.KernelsProgress(done, rest))
+            # The child could not run (or died): whatever is left compiles here, as before.
+            for package in compiler.packages:
+                if package not in loaded:
+                    load(package)
+                    self.post_message(self.KernelsProgress(done, package))
+            if not self.kernels_total:
+                from core import _jit
 
-        self.push_screen(CodeDialog(message.title, message.code))
+                self.kernels_total = done = len(_jit.registered())
+        except _WarmupCancelled:
+            return
+        self.post_message(self.KernelsProgress(max(done, self.kernels_total), failures=failures,
+                                               finished=True))
 
     def on_dl_tutor_app_kernels_progress(self, message: KernelsProgress) -> None:
         self.kernels_done = message.done
@@ -205,6 +232,30 @@ class DlTutorApp(GuardedApp):
             self.notify(self.progress.save_error, title="Progress not saved", severity="error")
 
     # --- app-wide actions ---------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Quit at once: the compiling child ends now, progress is saved. The real command
+        (`fast_exit`) then restores the terminal and leaves without tearing every widget
+        down one by one (0.3 s on a busy machine)."""
+        self.stop_kernels()
+        self.before_quit()
+        if self.fast_exit and self._driver is not None:
+            import os
+            import sys
+
+            try:
+                if hasattr(self._driver, "_key_thread"):
+                    self._driver._key_thread = None  # not joined: it polls for up to 0.3 s
+                self._driver.stop_application_mode()
+                self._driver.close()  # drains the writer thread: the terminal is restored
+            finally:
+                sys.stdout.flush()
+                os._exit(0)
+        self.exit()
+
+    def before_quit(self) -> None:
+        """Save what must outlive the process."""
+        self.save_progress()
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return

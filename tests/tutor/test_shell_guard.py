@@ -162,3 +162,48 @@ async def test_escape_goes_one_level_up_after_enter_in_a_field_and_after_an_answ
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CatalogScreen)
+
+
+def test_quitting_ends_the_compiling_child_at_once(tmp_path, monkeypatch):
+    """Kernels compile in a child process: stop() kills it mid-compile (no thread to wait for)."""
+    import threading
+
+    from tutor.kernels import KernelCompiler
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cold"))  # a cold cache: a long compile
+    compiler = KernelCompiler(["optim", "nn"])
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(compiler.lines()), daemon=True)
+    reader.start()
+    for _ in range(500):
+        if compiler._proc is not None:
+            break
+        threading.Event().wait(0.01)
+    compiler.stop()
+    reader.join(timeout=30)
+    assert not reader.is_alive() and compiler._proc.poll() is not None
+    assert not any(line.startswith("package nn") for line in lines)
+
+
+def test_the_child_reports_kernels_and_packages():
+    from tutor.kernels import run_child
+
+    out: list[str] = []
+    assert run_child(["optim"], out.append) == 0
+    assert out[-1] == "package optim"
+    assert all(line.startswith("kernel ") for line in out[:-1]) and out[:-1]
+
+
+def test_open_an_unknown_lesson_is_a_clear_error(capsys):
+    from tutor.__main__ import main
+
+    assert main(["--open", "bellman"]) == 2
+    err = capsys.readouterr().err
+    assert "no lesson 'bellman'" in err and "rl-bellman" in err and "--list-lessons" in err
+
+
+async def test_open_a_lesson_directly():
+    app = make_app(open_lesson="rl-bellman", resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "rl-bellman"

@@ -1,0 +1,203 @@
+"""How fast the shell answers, measured on the real command in a pseudo-terminal (120x36).
+
+- first paint: launch to the catalog's title on screen (warm numba cache);
+- quit: `q` to process exit, with a warm cache and in the middle of a cold compile;
+- lessons: open each lesson with `]` from the previous one; time to its title (text) and until
+  the terminal goes quiet (lab drawn), median and worst;
+- key latency while kernels compile cold: F1 (help) and escape, key to the screen's change;
+- every lab's frame at 120x36 (headless: one step + the repaint).
+
+Usage: python benchmarks/shell.py [--quick] [--skip-cold] [--skip-frames]
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = b"Chapters and lessons"
+
+
+class Terminal:
+    """dl-tutor running in a pseudo-terminal; `wait_for` reads its output until a marker."""
+
+    def __init__(self, args: list[str], env: dict) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.chdir(ROOT)
+            os.execvpe(sys.executable, [sys.executable, "-m", "tutor", *args], env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+        self.start = time.perf_counter()
+        self.seen = b""
+        self.exited = False
+
+    def read(self, timeout: float) -> bytes:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            return b""
+        self.seen = (self.seen + chunk)[-200_000:]
+        return chunk
+
+    def wait_for(self, marker: bytes, timeout: float = 60.0) -> float:
+        """Seconds until `marker` appears in new output (nan on timeout)."""
+        self.seen = b""
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            self.read(0.02)
+            if marker in self.seen:
+                return time.perf_counter() - t0
+        return float("nan")
+
+    def quiet(self, gap: float = 0.15, timeout: float = 20.0) -> float:
+        """Seconds until no output for `gap` seconds (the gap itself not counted)."""
+        t0 = time.perf_counter()
+        last = t0
+        while time.perf_counter() - t0 < timeout:
+            if self.read(0.01):
+                last = time.perf_counter()
+            elif time.perf_counter() - last > gap:
+                return last - t0
+        return float("nan")
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def exit_time(self, timeout: float = 30.0) -> float:
+        """Seconds until the process exits (draining its output meanwhile)."""
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            self.read(0.005)
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.exited = True
+                return time.perf_counter() - t0
+        return float("nan")
+
+    def close(self) -> None:
+        if not self.exited:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+        os.close(self.fd)
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:7.0f} ms"
+
+
+def first_paint_and_quit(env: dict, repeats: int) -> None:
+    paints, quits = [], []
+    for _ in range(repeats):
+        term = Terminal(["--no-resume"], env)
+        paints.append(term.wait_for(CATALOG))
+        term.quiet(0.3)
+        term.send(b"q")
+        quits.append(term.exit_time())
+        term.close()
+    print(f"  first catalog paint, warm cache (median of {repeats}): {ms(statistics.median(paints))}"
+          f"   worst {ms(max(paints))}")
+    print(f"  quit with q, warm cache (median of {repeats})         : {ms(statistics.median(quits))}"
+          f"   worst {ms(max(quits))}")
+
+
+def lessons(env: dict, limit: int | None) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tutor.content import load_catalog
+
+    catalog = load_catalog().lessons[: limit or None]
+    term = Terminal(["--open", catalog[0].id], env)
+    term.wait_for(catalog[0].title.encode())
+    term.quiet(0.5)
+    text, drawn = [], []
+    worst = ("", 0.0)
+    for lesson in catalog[1:]:
+        term.send(b"]")
+        t = term.wait_for(lesson.title.encode(), timeout=20)
+        settle = term.quiet()
+        text.append(t)
+        drawn.append(t + settle)
+        if t + settle > worst[1]:
+            worst = (lesson.id, t + settle)
+    term.send(b"q")
+    term.exit_time()
+    term.close()
+    print(f"  ] to the next lesson over {len(text)} lessons: text median {ms(statistics.median(text))}"
+          f" worst {ms(max(text))}; lab drawn (quiet) median {ms(statistics.median(drawn))}"
+          f" worst {ms(max(drawn))} ({worst[0]})")
+
+
+def cold(env: dict, tmp: str) -> None:
+    cold_env = {**env, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cold")}
+    term = Terminal(["--no-resume"], cold_env)
+    paint = term.wait_for(CATALOG, timeout=120)
+    term.quiet(0.3)
+    latencies = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        term.send(b"\x1bOP")  # F1
+        term.wait_for(b"Everywhere", timeout=20)
+        latencies.append(time.perf_counter() - t0)
+        term.quiet(0.1)
+        t0 = time.perf_counter()
+        term.send(b"\x1b")
+        term.wait_for(CATALOG, timeout=20)
+        latencies.append(time.perf_counter() - t0)
+        term.quiet(0.1)
+    term.send(b"q")
+    quit_time = term.exit_time()
+    term.close()
+    print(f"  cold cache: first paint {ms(paint)}; F1/escape latency while compiling: median "
+          f"{ms(statistics.median(latencies))} worst {ms(max(latencies))}; quit mid-compile {ms(quit_time)}")
+
+
+def frames() -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _frame import textual_frame_ms
+
+    from tutor.labs import lab_names
+
+    print("  lab frames at 120x36 (one step + repaint, median):")
+    for lab in lab_names():
+        try:
+            step, paint = textual_frame_ms(lab, {}, (120, 36), steps=10)
+            flag = "" if step + paint < 16 else "  > 16 ms"
+            print(f"    {lab:14s} step {step:6.1f} ms  repaint {paint:6.1f} ms{flag}")
+        except Exception as exc:  # a lab under construction must not stop the report
+            print(f"    {lab:14s} failed: {exc}")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TERM": "xterm-256color", "DL_TUTOR_DATA_DIR": str(Path(tmp) / "data"),
+               "PYTHONPATH": str(ROOT)}
+        env.pop("NO_COLOR", None)
+        print("dl-tutor shell (pseudo-terminal 120x36)")
+        first_paint_and_quit(env, 3 if quick else 7)
+        lessons(env, 8 if quick else None)
+        if "--skip-cold" not in sys.argv:
+            cold(env, tmp)
+        if "--skip-frames" not in sys.argv:
+            frames()
+
+
+if __name__ == "__main__":
+    main()
