@@ -18,8 +18,8 @@ from core.tensor._tensor import ShapeError, Tensor, _const
 
 __all__ = [
     "Parameter", "Module", "Linear", "Embedding", "LayerNorm", "RNNCell", "LSTMCell", "GRUCell",
-    "MultiheadAttention", "Sequential", "ReLU", "Tanh", "Sigmoid", "Dropout",
-    "positional_encoding",
+    "MultiheadAttention", "Sequential", "ModuleList", "ReLU", "Tanh", "Sigmoid", "LeakyReLU",
+    "Softplus", "Flatten", "Identity", "Dropout", "positional_encoding",
 ]
 
 
@@ -412,6 +412,29 @@ class Sequential(Module):
         return iter(list(self._children()[1].values()))
 
 
+class ModuleList(Module):
+    """A list of modules registered as "0", "1", ... (names read "layers.0.weight")."""
+
+    def __init__(self, modules=()):
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise ValueError(f"ModuleList: got {type(module).__name__}; expected a Module")
+        setattr(self, str(len(self)), module)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._children()[1].values())[i]
+
+    def __len__(self):
+        return len(self._children()[1])
+
+    def __iter__(self):
+        return iter(list(self._children()[1].values()))
+
+
 class ReLU(Module):
     def forward(self, x):
         return _const(x).relu()
@@ -425,6 +448,34 @@ class Tanh(Module):
 class Sigmoid(Module):
     def forward(self, x):
         return _const(x).sigmoid()
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+
+class Softplus(Module):
+    def forward(self, x):
+        return F.softplus(x)
+
+
+class Flatten(Module):
+    """(N, d₁, d₂, ...) -> (N, d₁·d₂·...) (axes start_dim..end_dim merged, as torch)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return _const(x).flatten(self.start_dim, self.end_dim)
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
 
 
 class Dropout(Module):

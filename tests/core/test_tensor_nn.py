@@ -84,6 +84,28 @@ def test_custom_module_registers_in_assignment_order():
                      "cells.0.bias_ih", "cells.0.bias_hh"]
 
 
+def test_module_list_flatten_and_small_modules():
+    class Net(nn.Module):
+        def __init__(self):
+            self.layers = nn.ModuleList([nn.Linear(4, 3, seed=0), nn.Linear(3, 2, seed=1)])
+            self.flat = nn.Flatten()
+
+        def forward(self, x):
+            x = self.flat(x)
+            for layer in self.layers:
+                x = nn.LeakyReLU(0.1)(layer(x))
+            return nn.Softplus()(nn.Identity()(x))
+
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["layers.0.weight", "layers.0.bias",
+                                                      "layers.1.weight", "layers.1.bias"]
+    x = _leaf((3, 2, 2))
+    assert net(x).shape == (3, 2) and len(net.layers) == 2
+    assert _params_check(net, net, [x])
+    with pytest.raises(ValueError):
+        nn.ModuleList([3])
+
+
 def test_embedding_layernorm_activations():
     emb = nn.Embedding(6, 3, seed=0)
     assert emb.weight.shape == (6, 3)
