@@ -147,6 +147,17 @@ class StepsModel:
             "Y2 = F.scaled_dot_product_attention(Q, K, V, attn_mask=mask)   # the same, in one call",
             "print(A.round(decimals=3), torch.allclose(Y, Y2), sep='\\n')",
         ]
+        if p["d"] == p["d_model"]:  # nn.MultiheadAttention projects to its own width
+            lines += [
+                "",
+                "# nn.MultiheadAttention, one head, with these projections and no output projection:",
+                f"mha = torch.nn.MultiheadAttention({p['d']}, num_heads=1, bias=False, batch_first=True).double()",
+                "with torch.no_grad():",
+                "    mha.in_proj_weight.copy_(torch.cat([W_Q.T, W_K.T, W_V.T]))   # PyTorch stores Wᵀ",
+                f"    mha.out_proj.weight.copy_(torch.eye({p['d']}))",
+                "Y3, A3 = mha(X[None], X[None], X[None], attn_mask=~mask)   # its bool mask: True = masked",
+                "print(torch.allclose(Y, Y3[0]), torch.allclose(A, A3[0]))",
+            ]
         return "\n".join(lines) + "\n"
 
 

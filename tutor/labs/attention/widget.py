@@ -286,7 +286,7 @@ class AttentionLab(Lab):
         if key == self._asked:
             return
         self._asked = key
-        predict.ask(q[0], q[1], q[2], q[3], q[4])
+        predict.ask(q[0], f"{q[1]} (a digit starts the answer, i one with a minus)", q[2], q[3], q[4])
 
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
