@@ -207,3 +207,34 @@ async def test_open_a_lesson_directly():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "rl-bellman"
+
+
+async def test_the_catalog_keeps_the_lesson_just_left_and_continues_after_it():
+    from textual.widgets import OptionList, Static
+
+    from tutor.content import load_catalog
+
+    ids = [x.id for x in load_catalog().lessons]
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(ids[3])
+        await pilot.pause()
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        options = app.screen.query_one(OptionList)
+        assert options.highlighted_option.id == ids[5], "the cursor is on the lesson just left"
+        assert f"continue with {load_catalog().get(ids[5]).title}" in str(
+            app.screen.query_one("#catalog-continue", Static).render())
+        app.progress.set_done(ids[5])
+        app.screen.rebuild()
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == ids[6]
+        await pilot.press("escape")
+        await pilot.pause()
+        heading = str(options.get_option_at_index(0).prompt)
+        assert "done" in heading and "/" in heading

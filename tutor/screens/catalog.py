@@ -54,7 +54,12 @@ class KernelBar(Horizontal):
 class CatalogScreen(Screen):
     """Lists the chapters and lessons; enter opens a lesson."""
 
-    BINDINGS = [Binding("enter", "open", "Open", show=False)]
+    DEFAULT_CSS = """
+    #catalog-continue { height: 1; padding: 0 1; color: $text-accent; }
+    """
+
+    BINDINGS = [Binding("enter", "open", "Open", show=False),
+                Binding("c", "continue", "Continue")]
 
     def __init__(self, catalog: Catalog) -> None:
         super().__init__()
@@ -66,6 +71,7 @@ class CatalogScreen(Screen):
             with Horizontal(id="catalog-main"):
                 with Vertical(id="catalog-left"):
                     yield Static("Chapters and lessons   ○ new  ◐ started  ● done", id="catalog-title")
+                    yield Static("", id="catalog-continue", markup=False)
                     yield OptionList(id="lessons")
                 yield Static(id="lesson-info", markup=False)
             yield KernelBar()
@@ -86,7 +92,9 @@ class CatalogScreen(Screen):
         progress = self.app.progress
         items: list[Option] = []
         for chapter in self.catalog.chapters:
-            items.append(Option(Text(f"{chapter.number}  {chapter.title}", style="bold"), disabled=True))
+            heading = Text(f"{chapter.number}  {chapter.title}", style="bold")
+            heading.append(f"   {self._overview(chapter.lessons)}", style="dim")
+            items.append(Option(heading, disabled=True))
             for lesson in chapter.lessons:
                 mark = MARKS[progress.status(lesson.id)]
                 lab = f"  [{lesson.lab.name}]" if lesson.lab else ""
@@ -97,7 +105,7 @@ class CatalogScreen(Screen):
                 items.append(Option(Text(f"   ✗ {err.source}"), id=f"error:{k}"))
         options.clear_options()
         options.add_options(items)
-        target = keep or progress.last_lesson
+        target = progress.last_lesson or keep  # back from a lesson: the lesson just left
         ids = [o.id for o in items]
         if target is not None and target in ids:
             options.highlighted = ids.index(target)
@@ -105,6 +113,38 @@ class CatalogScreen(Screen):
             options.highlighted = next((i for i, o in enumerate(items) if not o.disabled), None)
         current = options.highlighted_option
         self.query_one("#lesson-info", Static).update(self._describe(current.id if current else None))
+        self.call_after_refresh(options.scroll_to_highlight)  # the new list's layout comes first
+        nxt = self.next_lesson()
+        self.query_one("#catalog-continue", Static).update(
+            f"▶ c: continue with {nxt.title}" if nxt else "✓ Every lesson is done.")
+
+    def _overview(self, lessons) -> str:
+        """"2/5 done · quiz 3/8": lessons done, quizzes answered right at the first try."""
+        progress = self.app.progress
+        done = sum(progress.status(x.id) == "done" for x in lessons)
+        total = sum(len(x.quizzes) for x in lessons)
+        right = sum(
+            1 for x in lessons for q in x.quizzes
+            if (progress.quiz_record(x.id, q.id) or {}).get("first_try",
+               (progress.quiz_record(x.id, q.id) or {}).get("correct")) is True)
+        text = f"{done}/{len(lessons)} done"
+        return text + (f" · quiz {right}/{total}" if total else "")
+
+    def next_lesson(self) -> Lesson | None:
+        """The first lesson not done after the last one opened (else the first not done)."""
+        lessons = self.catalog.lessons
+        ids = [x.id for x in lessons]
+        last = self.app.progress.last_lesson
+        start = ids.index(last) if last in ids else 0
+        order = lessons[start:] + lessons[:start]
+        return next((x for x in order if self.app.progress.status(x.id) != "done"), None)
+
+    def action_continue(self) -> None:
+        lesson = self.next_lesson()
+        if lesson is None:
+            self.notify("Every lesson is done.")
+        else:
+            self.app.open_lesson(lesson.id)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#lesson-info", Static).update(self._describe(event.option.id))
