@@ -467,6 +467,11 @@ class AutoencoderLab(Lab):
 
     def _ask(self) -> None:
         predict = self.query_one(PredictInput)
+        if predict.state == "asking" and predict.key is not None and \
+                self.model.current.history.index != 0 and not predict.key.startswith("reparam"):
+            # the student trained past the question: the lab has shown the answer, so it is
+            # not asked again (after r, + and - are the speed keys again, not an answer)
+            self.answered.add(predict.key)
         q = self._question()
         if q is None or q[0] in self.answered:
             if predict.state == "asking":
