@@ -451,3 +451,16 @@ def test_training_stops_when_its_worker_is_cancelled():
     finally:
         nets.stop_when(None)
     assert len(calls) == 4
+
+
+def test_snapshot_digits_fooled(snap_compare, small_defaults):
+    from tutor.labdemo import LabApp
+
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.pause()
+
+    app = LabApp("robustness", {"view": "digits", "eps": 0.1, "alpha": 0.02, **SMALL["digits"]})
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

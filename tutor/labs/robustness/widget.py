@@ -235,7 +235,7 @@ class RobustnessLab(Lab):
             image, lefts = view.pixels(scale)
             picture.set_pixels(image)
             labels = {}
-            for col, text in zip(lefts, ("x", "δ (±ε)", "x̃ = x + δ")):
+            for col, text in zip(lefts, ("x", "δ (±ε)", "x + δ")):
                 for i, ch in enumerate(text):
                     labels[(0, col + i)] = (ch, "#ffd700")
             picture.set_overlay(labels)
@@ -260,14 +260,15 @@ class RobustnessLab(Lab):
 
     def _draw_digits(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
-        chart.title = "test accuracy vs ε"
+        chart.title = "test accuracy vs ε" if view.revealed else "test accuracy vs ε: predict, or step"
         chart.x_label = "ε (L∞)"
         from tutor.labs.robustness.digits import EPS_GRID
 
         series = [Series(name, acc, x=EPS_GRID, color=COLORS[i % len(COLORS)])
                   for i, (name, acc) in enumerate(view.curve_series().items())]
         chart.set_series(series if view.revealed else series[:0])
-        chart.markers = [(float(self.model.params["eps"]), view.clean, "ε")] if view.revealed else []
+        chart.markers = ([(float(self.model.params["eps"]), view.acc_pgd, "PGD at ε")]
+                         if view.revealed else [])
 
     def _draw_lipschitz(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
