@@ -22,8 +22,8 @@ def as_inputs(x) -> np.ndarray:
         raise ValueError(f"x must have shape (N, D...) with N ≥ 1 samples, got shape {arr.shape}")
     if arr.size > MAX_ELEMENTS:
         raise ValueError(f"x has {arr.size} elements; at most {MAX_ELEMENTS} are allowed")
-    arr = np.array(arr, dtype=np.float64, order="C")
-    if not np.all(np.isfinite(arr)):
+    arr = np.ascontiguousarray(arr, dtype=np.float64)  # never written to: no copy needed
+    if not np.isfinite(arr.sum()) and not np.all(np.isfinite(arr)):  # a finite sum: all finite
         raise ValueError("x must be finite (no NaN or infinity)")
     return arr
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from core.robust._checks import (
@@ -46,27 +48,113 @@ def logits_of(model, x) -> np.ndarray:
     return np.array(out.data, dtype=np.float64)
 
 
+@contextmanager
+def frozen(model):
+    """The model's parameters stop requiring gradients for a while (an attack differentiates
+    the input only: no weight gradient is computed), then get back their flags and `.grad`."""
+    params = list(model.parameters())
+    saved = [(p.requires_grad, p.grad) for p in params]
+    for p in params:
+        if p.requires_grad:
+            p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, (flag, grad) in zip(params, saved):
+            if flag:
+                p.requires_grad_(True)
+            p.grad = grad
+
+
+#: Layers the direct path computes itself (Dropout only in eval mode: the identity).
+_DIRECT = {"Linear", "ReLU", "Tanh", "Sigmoid", "Dropout"}
+
+
+def _direct_layers(model):
+    """The layers of a plain Sequential the attacks can differentiate directly, else None."""
+    if type(model).__name__ != "Sequential":
+        return None
+    layers = list(iter(model))
+    for layer in layers:
+        kind = type(layer).__name__
+        if kind not in _DIRECT or (kind == "Dropout" and layer.training and layer.p > 0):
+            return None
+    return layers
+
+
+def _direct_grad(layers, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_grad_of_loss` for a Sequential of Linear layers and activations, written out: the same
+    products as core.tensor's backward, without building a graph or any weight gradient."""
+    a = x.reshape(x.shape[0], -1) if x.ndim > 2 else x
+    saved = []
+    for layer in layers:
+        kind = type(layer).__name__
+        if kind == "Linear":
+            w = layer.weight.data
+            if a.shape[-1] != w.shape[1]:
+                raise ValueError(f"linear: got input {a.shape} and weight {w.shape}; expected "
+                                 "input (..., in) and weight (out, in)")
+            out = a @ w.T
+            if layer.bias is not None:
+                out += layer.bias.data
+        elif kind == "ReLU":
+            out = np.maximum(a, 0.0)
+        elif kind == "Tanh":
+            out = np.tanh(a)
+        elif kind == "Sigmoid":
+            out = 1.0 / (1.0 + np.exp(-a))
+        else:
+            out = a
+        saved.append((kind, layer, a, out))
+        a = out
+    z = a
+    check_labels_fit(y, z)
+    rows = np.arange(len(y))
+    shifted = z - z.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    total = p.sum(axis=1, keepdims=True)
+    losses = np.log(total[:, 0]) - shifted[rows, y]  # logsumexp(z) − z_y
+    p /= total
+    p[rows, y] -= 1.0
+    g = p / len(y)
+    for kind, layer, inp, out in reversed(saved):
+        if kind == "Linear":
+            g = g @ layer.weight.data
+        elif kind == "ReLU":
+            g = g * (inp > 0)
+        elif kind == "Tanh":
+            g = g * (1.0 - out * out)
+        elif kind == "Sigmoid":
+            g = g * out * (1.0 - out)
+    return losses, g.reshape(x.shape)
+
+
 def _grad_of_loss(model, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(per-sample losses (N,), ∇ₓ J (N, D...)) with J the mean cross-entropy of model(x).
 
-    The parameters' `.grad` are left as they were (the attack only differentiates x).
+    The parameters' `.grad` are left as they were (the attack only differentiates x). A
+    Sequential of Linear layers and ReLU / tanh / sigmoid is differentiated directly (the same
+    products, no graph); any other core.tensor module through its backward().
     """
+    layers = _direct_layers(model)
+    if layers is not None:
+        return _direct_grad(layers, x, y)
+    return _graph_grad(model, x, y)
+
+
+def _graph_grad(model, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_grad_of_loss` through core.tensor's autodiff, for any module."""
     from core.tensor import tensor
     from core.tensor import functional as F
 
-    params = list(model.parameters())
-    saved = [p.grad for p in params]
     xt = tensor(x, requires_grad=True)
-    try:
+    with frozen(model):
         logits = model(xt)
         z = np.asarray(logits.data, dtype=np.float64)
         check_labels_fit(y, z)
         loss = F.cross_entropy(logits, y)
         loss.backward()
         grad = np.array(xt.grad, dtype=np.float64).reshape(x.shape)
-    finally:
-        for p, g in zip(params, saved):
-            p.grad = g
     return per_sample_losses(z, y), grad
 
 

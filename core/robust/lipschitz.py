@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from core.robust._checks import as_inputs, as_int, as_labels, as_matrix, check_labels_fit
+from core.robust.attacks import frozen
 from core.robust.kernels import _power_iteration
 
 #: Lipschitz constant of each activation module (by class name), for the product bound.
@@ -120,10 +121,8 @@ def jacobian(model, x) -> np.ndarray:
 
     x = as_inputs(x)
     n, d = x.shape[0], int(np.prod(x.shape[1:]))
-    params = list(model.parameters())
-    saved = [p.grad for p in params]
     rows = []
-    try:
+    with frozen(model):
         c = None
         k = 0
         while c is None or k < c:
@@ -138,9 +137,6 @@ def jacobian(model, x) -> np.ndarray:
             out.backward(seed)
             rows.append(np.array(xt.grad, dtype=np.float64).reshape(n, d))
             k += 1
-    finally:
-        for p, g in zip(params, saved):
-            p.grad = g
     return np.stack(rows, axis=1)
 
 

@@ -80,8 +80,11 @@ def test_input_gradient_matches_numpy(setup):
     ref_loss, ref_grad = _numpy_grad(weights, x, y)
     assert loss == pytest.approx(ref_loss, rel=1e-12)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
-    # the parameters' gradients are left alone
+    # the parameters' gradients and flags are left alone
     assert all(p.grad is None or not np.any(p.grad) for p in model.parameters())
+    assert all(p.requires_grad for p in model.parameters())
+    jacobian(model, x)
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())
 
 
 def test_fgsm_is_one_signed_step_and_clips(setup):
@@ -278,3 +281,24 @@ def test_unknown_layers_are_refused(setup):
 
     with pytest.raises(ValueError, match="Weird"):
         layer_lipschitz(Weird())
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid"])
+def test_the_direct_path_equals_core_tensor_backward(setup, act):
+    from core.robust.attacks import _direct_grad, _direct_layers, _graph_grad
+
+    weights, _, x, y = setup
+    W1, b1, W2, b2 = weights
+    first, second = tnn.Linear(D, H), tnn.Linear(H, C)
+    first.weight.data[...], first.bias.data[...] = W1, b1
+    second.weight.data[...], second.bias.data[...] = W2, b2
+    mid = {"tanh": tnn.Tanh(), "relu": tnn.ReLU(), "sigmoid": tnn.Sigmoid()}[act]
+    model = tnn.Sequential(first, mid, tnn.Dropout(0.5), second)
+    model.eval()
+    layers = _direct_layers(model)
+    assert layers is not None
+    fast, slow = _direct_grad(layers, x, y), _graph_grad(model, x, y)
+    np.testing.assert_allclose(fast[0], slow[0], rtol=1e-12)
+    np.testing.assert_allclose(fast[1], slow[1], rtol=1e-10, atol=1e-15)
+    model.train()  # dropout draws masks: only the graph path knows them
+    assert _direct_layers(model) is None
