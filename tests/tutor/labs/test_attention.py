@@ -27,7 +27,8 @@ async def test_steps_predict_mask_and_views(lab_app):
         assert predict.state == "asking" and predict.key == "attn-score"
         a, i = lab.model.view.att, lab.model.view.query
         answer = f"{a.S[i, i]:.3f}"
-        await pilot.press("i", *answer, "enter")
+        assert answer.startswith("-")  # a minus typed on the lab starts the answer
+        await pilot.press(*answer, "enter")
         await _settle(pilot)
         assert predict.state == "right"
         await pilot.press("n", "n")  # stage 5: the masked scores, a weight is asked
@@ -72,6 +73,9 @@ async def test_training_runs_in_a_worker_and_steps_back(lab_app):
     async with lab_app("attention", view="train", layers=1, d_model_train=8, chunk=3).run_test(
             size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
+        await _settle(pilot)
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "asking" and predict.key == "reverse-source"
         await pilot.press("n")
         await pilot.app.workers.wait_for_complete()
         await _settle(pilot)
@@ -79,6 +83,7 @@ async def test_training_runs_in_a_worker_and_steps_back(lab_app):
         assert "step 3" in lab.query_one("#att-controls").status
         await pilot.press("b")
         assert lab.model.view.state.step == 0
+        assert predict.state != "asking"  # trained past step 0: + and - are speed keys again
         await pilot.press("c")  # a steps-view key: a note, nothing changes
         assert lab.model.kind == "train"
 

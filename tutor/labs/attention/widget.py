@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import ContentSwitcher, Static
 
 from tutor.labs.attention import render
 from tutor.labs.attention.explore import DIMS
@@ -35,7 +35,7 @@ class AttentionLab(Lab):
     """Attention, one computation at a time.
 
     Keys: v next view; c causal mask, p padding, e positional encodings, o next query row
-    (steps view); digits or i answer the question. In the training views n trains one chunk
+    (steps view); a digit or a minus sign typed on the lab, or i, starts an answer. In the training views n trains one chunk
     in a worker thread (space keeps training) and every layer's and head's map is drawn.
     """
 
@@ -83,7 +83,7 @@ class AttentionLab(Lab):
         self.note = ""
         self.busy = False
         self._asked = None
-        self._answered: set = set()
+        self._trained_past = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="att-title", markup=False)
@@ -276,7 +276,12 @@ class AttentionLab(Lab):
     # --- questions -----------------------------------------------------------------------------
     def _ask(self) -> None:
         predict = self.query_one(PredictInput)
-        q = None if self.playing or self.busy else self.model.question()
+        m = self.model
+        if m.trains and m.history.index > 0:
+            self._trained_past = True  # the step-0 question is not asked again after training
+        q = None if self.playing or self.busy else m.question()
+        if q is not None and m.trains and self._trained_past:
+            q = None
         if q is None:
             if predict.state == "asking":
                 predict.clear()
@@ -286,35 +291,16 @@ class AttentionLab(Lab):
         if key == self._asked:
             return
         self._asked = key
-        predict.ask(q[0], f"{q[1]} (a digit starts the answer, i one with a minus)", q[2], q[3], q[4])
+        predict.ask(q[0], q[1], q[2], q[3], q[4])
 
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
         self.post_message(Lab.Answered(self.lab_name, message.key, message.correct))
         self.focus()
 
-    def on_key(self, event: events.Key) -> None:
-        """A digit, '.' or '-' typed while a question is open starts the answer (− stays the
-        shared slower key only when no question is open)."""
-        char = event.character
-        if self.has_focus and char and char in "0123456789.":
-            if self._start_prediction(char):
-                event.stop()
-                event.prevent_default()
-
-    def _start_prediction(self, text: str) -> bool:
-        predict = self.query_one(PredictInput)
-        if predict.state != "asking":
-            return False
-        field = predict.query_one(Input)
-        field.select_on_focus = False
-        field.value = text
-        field.cursor_position = len(text)
-        field.focus()
-        return True
-
     def action_predict(self) -> None:
-        self._start_prediction("")
+        """i: into the answer field (a digit, sign or point typed on the lab also starts one)."""
+        self.query_one(PredictInput).start_answer("")
 
     def action_focus_lab(self) -> None:
         self.focus()
@@ -376,6 +362,7 @@ class AttentionLab(Lab):
         self.note = ""
         self.busy = False
         self._asked = None
+        self._trained_past = False
         self.redraw()
         return True
 
