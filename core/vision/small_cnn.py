@@ -219,24 +219,26 @@ class SmallCNNTrainer:
         """`steps` more steps; returns their losses."""
         return np.array([self.step() for _ in range(as_int(steps, "steps", 0))])
 
-    def accuracy(self, X=None, y=None, training: bool = False) -> float:
-        """Accuracy on (X, y) (default: the held-out 20%), in eval mode unless `training`
-        (then batch norm uses the statistics of this very batch: the train/eval bug)."""
-        X = self.X_test if X is None else X
+    def accuracy(self, X=None, y=None, training: bool = False, batch_size: int | None = None) -> float:
+        """Accuracy on (X, y) (default: the held-out 20%), in eval mode unless `training`.
+
+        In training mode batch norm normalizes with the statistics of the batch being
+        classified (the train/eval bug): `batch_size` splits (X, y) into batches of that size
+        (default: one batch), so `batch_size=1` normalizes every image by its own statistics.
+        The running statistics are left untouched either way.
+        """
+        X = self.X_test if X is None else as_array(X, "X", 4)
         y = self.y_test if y is None else np.asarray(y)
+        size = len(X) if batch_size is None else as_int(batch_size, "batch_size", 1)
+        bn = self.model.bn
+        saved = None if bn is None else (bn.running_mean.copy(), bn.running_var.copy(), bn.num_batches_tracked)
         self.model.train(training)
         try:
-            if self.model.bn is not None and training:
-                # A forward in training mode must not move the running statistics.
-                saved = (self.model.bn.running_mean.copy(), self.model.bn.running_var.copy(),
-                         self.model.bn.num_batches_tracked)  # fmt: skip
-                pred = self.model.predict(X)
-                self.model.bn.running_mean, self.model.bn.running_var = saved[0], saved[1]
-                self.model.bn.num_batches_tracked = saved[2]
-            else:
-                pred = self.model.predict(X)
+            pred = np.concatenate([self.model.predict(X[i : i + size]) for i in range(0, len(X), size)])
         finally:
             self.model.train()
+            if bn is not None:
+                bn.running_mean, bn.running_var, bn.num_batches_tracked = saved
         return float(np.mean(pred == y))
 
     def result(self) -> SmallCNNResult:

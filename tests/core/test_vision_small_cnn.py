@@ -95,6 +95,11 @@ def test_train_eval_modes_of_batch_norm():
     before = bn.running_mean.copy()
     trainer.accuracy(training=True)  # evaluating in training mode does not move the statistics
     np.testing.assert_array_equal(bn.running_mean, before)
+    whole = trainer.accuracy(training=True)
+    assert trainer.accuracy(training=True, batch_size=len(trainer.X_test)) == whole
+    per_image = trainer.accuracy(training=True, batch_size=1)  # each image normalized alone
+    assert 0.0 <= per_image <= 1.0 and trainer.accuracy(batch_size=1) == trainer.accuracy()
+    np.testing.assert_array_equal(bn.running_mean, before)
     one = trainer.X_test[:1]
     trainer.model.eval()
     assert trainer.model(one).shape == (1, 10)

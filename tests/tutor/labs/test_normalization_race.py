@@ -68,10 +68,12 @@ def test_default_race_numbers_quoted_by_the_lesson(full_race):
     assert m.first_below() == [94, 15, 22, None]
     assert m.winner() == 2
     np.testing.assert_allclose(m.accuracy(), [0.855, 0.96, 0.97, 0.075])
+    no_eval = m.no_eval_accuracy()
+    assert np.isnan(no_eval[[0, 2]]).all() and no_eval[1] == pytest.approx(0.925)
     final = m.losses()[:, -CHUNK:].mean(axis=1)
     assert final[3] > 2.2  # run 4 sits at log 10 ≈ 2.30: its network predicts one class
     text = LESSON.read_text("utf-8")
-    for quoted in ("step 15", "step 94", "step 22", "85.5 %", "96 %", "97 %", "7.5 %"):
+    for quoted in ("step 15", "step 94", "step 22", "85.5 %", "96 %", "97 %", "7.5 %", "92.5 %"):
         assert quoted in text, quoted
     answers = dict(re.findall(r'question = "(.*?)"\nanswer = ([\d.]+)', text))
     assert float(answers[next(q for q in answers if "plain network at η = 0.05" in q)]) == 94

@@ -8,7 +8,7 @@ thread worker, through `compute_next`, or directly by `step`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +43,9 @@ class Chunk:
     index: int
     losses: np.ndarray
     accuracy: np.ndarray
+    #: After the last chunk only: the BN runs' held-out accuracy when the model is left in
+    #: training mode and classifies one image at a time (the train/eval bug); NaN otherwise.
+    no_eval: np.ndarray = field(default_factory=lambda: np.full(4, np.nan))
 
 
 class RaceModel:
@@ -81,7 +84,12 @@ class RaceModel:
             return None
         losses = np.array([t.run(CHUNK) for t in self._trainers])
         accuracy = np.array([t.accuracy() for t in self._trainers])
-        return Chunk(done, losses, accuracy)
+        no_eval = np.full(4, np.nan)
+        if done + 1 == self.total_chunks:
+            for i, (run, t) in enumerate(zip(self.runs, self._trainers)):
+                if run.batch_norm:
+                    no_eval[i] = t.accuracy(training=True, batch_size=1)
+        return Chunk(done, losses, accuracy, no_eval)
 
     def append(self, chunk: Chunk) -> bool:
         """Keep a computed chunk (ignored unless it is the next one)."""
@@ -137,6 +145,12 @@ class RaceModel:
     def accuracy(self) -> np.ndarray:
         """Each run's held-out accuracy at the step shown."""
         return self.start_accuracy if self.index == 0 else self.chunks[self.index - 1].accuracy
+
+    def no_eval_accuracy(self) -> np.ndarray:
+        """The BN runs' accuracy without model.eval(), one image at a time (once finished)."""
+        if self.index < self.total_chunks or self.index == 0:
+            return np.full(4, np.nan)
+        return self.chunks[self.index - 1].no_eval
 
     def first_below(self, threshold: float | None = None) -> list[int | None]:
         """For each run, the first step (0-based) whose loss is below the threshold, if any yet."""

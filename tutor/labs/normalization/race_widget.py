@@ -170,13 +170,16 @@ class RaceLab(Lab):
     def _stats(self, losses: np.ndarray, firsts: list[int | None]) -> str:
         m = self.model
         t = float(m.params["threshold"])
-        acc = m.accuracy()
-        lines = [f"{'run':<15}{'loss':>8}{f'<{t:g} at':>9}{'held-out':>10}"]
+        acc, no_eval = m.accuracy(), m.no_eval_accuracy()
+        lines = [f"{'run':<15}{'loss':>8}{f'<{t:g} at':>9}{'held-out':>10}{'no eval()':>11}"]
         for i, run in enumerate(m.runs):
             last = losses[i, -CHUNK:] if losses.shape[1] else np.array([np.nan])
             loss = "–" if not losses.shape[1] else f"{np.mean(last):.3g}"
             first = "–" if firsts[i] is None else str(firsts[i])
-            lines.append(f"{run.label:<15}{loss:>8}{first:>9}{_pct(acc[i]):>10}")
+            forgot = _pct(no_eval[i]) if run.batch_norm else "  n/a"
+            lines.append(f"{run.label:<15}{loss:>8}{first:>9}{_pct(acc[i]):>10}{forgot:>11}")
+        if m.finished:
+            lines.append("no eval(): BN left in training mode, test images classified one at a time")
         return "\n".join(lines)
 
     def _draw_predict(self) -> None:
