@@ -83,6 +83,7 @@ class DigitAutoencoder:
             offset += size
         self.opt_state = np.zeros((3, total))
         self.t = 0
+        self._checked = None  # (the last data set `step` got, the validated array)
 
     @property
     def n_parameters(self) -> int:
@@ -238,7 +239,12 @@ class DigitAutoencoder:
         noise > 0: a denoising step (Gaussian noise of that standard deviation on the input,
         clipped to [0, 1]). Returns the batch's {"recon", "kl", "loss"} before the update.
         """
-        X = self._check_images(X)
+        if self._checked is not None and X is self._checked[0]:
+            X = self._checked[1]  # a data set is validated once, not at every step
+        else:
+            checked = self._check_images(X)
+            self._checked = (X, checked) if isinstance(X, np.ndarray) else None
+            X = checked
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number ≥ 1, got {batch_size!r}")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,8 +108,11 @@ class DigitsModel:
             self.message = f"reached max_steps = {p['max_steps']}"
             return None
         self._goto(state)
-        terms = [self.net.step(self.X, int(p["batch_size"]), p["lr"], self.noise, self.beta,
-                               int(p["seed"])) for _ in range(int(p["batches"]))]
+        terms = []
+        for _ in range(int(p["batches"])):
+            terms.append(self.net.step(self.X, int(p["batch_size"]), p["lr"], self.noise,
+                                       self.beta, int(p["seed"])))
+            time.sleep(0)  # in the worker: hand the GIL to the UI thread if it is waiting
         recon = float(np.mean([t["recon"] for t in terms]))
         kl = float(np.mean([t["kl"] for t in terms]))
         if not (math.isfinite(recon) and math.isfinite(kl) and np.all(np.isfinite(self.net.theta))):
