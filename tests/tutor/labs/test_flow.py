@@ -120,8 +120,8 @@ def test_lesson_numbers():
     x = sample_2d("ring", 100_000, 1)                  # 11.5: the ring's own −E log p
     assert -log_density_2d("ring", x).mean() == pytest.approx(1.70, abs=0.01)
     m = _model(view="2d", dataset="ring")
-    m.advance(1000)
-    assert m.training.state.eval_loss == pytest.approx(2.22, abs=0.01)
+    m.advance(600)
+    assert m.training.state.eval_loss == pytest.approx(2.28, abs=0.01)
     samples = m.training.samples()
     assert modes_covered(samples) == 8
     assert 0.15 <= 1 - ring_mode_counts(samples).sum() / len(samples) <= 0.25
@@ -135,7 +135,7 @@ def test_lessons_quote_these_numbers():
     assert "1.102" in text["ch11_02"] and "2.95" in text["ch11_02"]
     assert "1.90" in text["ch11_03"] and "2 of the 8" in text["ch11_03"]
     assert "1.78" in text["ch11_04"] and "−1.20" in text["ch11_04"]
-    assert "1.70" in text["ch11_05"] and "about 2.22" in text["ch11_05"]
+    assert "1.70" in text["ch11_05"] and "about 2.28" in text["ch11_05"]
     assert "all 8 modes" in text["ch11_05"] and "a fifth" in text["ch11_05"]
 
 

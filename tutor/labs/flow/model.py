@@ -242,13 +242,19 @@ class FlowTraining:
 
     def density_values(self, width: int, height: int) -> np.ndarray:
         """(height, width) density on the map: the flow's p(x) (coupling) or the target's
-        p(x) (planar, whose own density cannot be evaluated at a given x)."""
-        pts, _, _ = self.grid(width, height)
-        if self.planar:
-            logp = self.target[0](pts)
-        else:
-            logp = self.flow.log_prob(pts)
-        return np.exp(logp).reshape(height, width)
+        p(x) (planar, whose own density cannot be evaluated at a given x).
+
+        Evaluated at every other pixel in each direction (the centre of each 2 x 2 block) and
+        repeated: a quarter of the points, so a frame stays well under 16 ms."""
+        w2, h2 = (width + 1) // 2, (height + 1) // 2
+        _, scale, origin = self.grid(width, height)
+        xs = origin[0] + scale * (2 * np.arange(w2) + 1.0)
+        ys = origin[1] - scale * (2 * np.arange(h2) + 1.0)
+        gx, gy = np.meshgrid(xs, ys)
+        pts = np.column_stack([gx.ravel(), gy.ravel()])
+        logp = self.target[0](pts) if self.planar else self.flow.log_prob(pts)
+        coarse = np.exp(logp).reshape(h2, w2)
+        return np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:height, :width]
 
     def samples(self) -> np.ndarray:
         return self.flow.forward(self.z_shown)[0]

@@ -217,10 +217,10 @@ class FlowLab(ModelLab):
         tr = m.training
         s = tr.state
         p = m.params
-        what = "KL(q‖p) ≈" if tr.planar else "−log p(256 pts)"
+        what = "KL(q‖p) ≈" if tr.planar else "−log p"
         dets = " ".join(f"{d:+.2f}" for d in s.log_dets[:5])
         more = " …" if len(s.log_dets) > 5 else ""
-        batch = "" if not math.isfinite(s.loss) else f" (batch {s.loss:.3f})"
+        batch = "" if not math.isfinite(s.loss) else f" · batch {s.loss:.3f}"
         set_text(self.query_one("#flow-title", Static),
                  (f"{p['flow']} × {p['layers']} · {p['dataset']} · " +
                   (f"grid after layer {m.layer}/{p['layers']} (w , .)" if self.show_grid else
@@ -236,7 +236,8 @@ class FlowLab(ModelLab):
         chart.title, chart.x_label = "", "step"
         chart.markers = []
         states = tr.states[: tr.index + 1]
-        chart.set_series([Series(what.removesuffix(" ≈"), np.array([st.eval_loss for st in states]),
+        name = "KL(q‖p)" if tr.planar else "−log p on 256 points"
+        chart.set_series([Series(name, np.array([st.eval_loss for st in states]),
                                  np.array([st.step for st in states], dtype=np.float64),
                                  PUSHED_COLOR)])
         self._draw_map()

@@ -232,25 +232,21 @@ class GanModel:
         return pytorch_code(self.params, self.view)
 
     def apply(self, name: str, value) -> str | None:
-        """Change one parameter and rebuild (training restarts); a message, or None if unchanged.
-
-        Bad values raise ValueError with the reason; the model is then unchanged."""
+        """Change one setting and rebuild (the GAN restarts from its seed, the game from its
+        start); None if applied, else the reason it was refused (nothing changes then)."""
         if name not in P.PARAMS:
-            raise ValueError(f"no parameter {name!r}")
-        if name in ("g_hidden", "d_hidden"):
-            value = [float(w) for w in parse_widths(value, "generator" if name[0] == "g" else "discriminator")]
-        else:
-            try:
+            return f"no parameter {name!r}"
+        try:
+            if name in ("g_hidden", "d_hidden"):
+                what = "generator" if name[0] == "g" else "discriminator"
+                value = [float(w) for w in parse_widths(value, what)]
+            else:
                 value = P.PARAMS[name].check(name, value)
-            except ParamError as exc:
-                raise ValueError(str(exc)) from None
-        if self.params.get(name) == value:
-            return None
-        new = GanModel({**self.params, name: value, "view": self.view})
+            new = GanModel({**self.params, name: value, "view": self.view})
+        except (ParamError, ValueError) as exc:
+            return str(exc)
         self.__dict__.update(new.__dict__)
-        if name in ("x0", "y0", "eta", "game_steps", "predict_at"):
-            return f"{name} = {value:g}: the game restarts"
-        return f"{name} = {value}: training restarts from the seed's initial weights"
+        return None
 
     # --- what to draw --------------------------------------------------------------------
     def grid(self, width: int, height: int):

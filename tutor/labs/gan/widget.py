@@ -419,14 +419,18 @@ class GanLab(Lab):
             self.workers.cancel_group(self, "gan-train")
             self.busy = False
         self.playing = False
-        try:
-            note = self.model.apply(name, value)
-        except ValueError as exc:
-            self.note = f"✗ {exc}; kept the previous value"
+        before = self.model.params.get(name)
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self.note = f"✗ {refused}; kept the previous value"
             self.redraw()
             return False
         self.params = dict(self.model.params)
-        self.note = note or ""
+        changed = before != self.params[name]
+        game = name in ("x0", "y0", "eta", "game_steps", "predict_at")
+        self.note = "" if not changed else (
+            f"{name} = {self.params[name]}: the game restarts" if game else
+            f"{name} = {self.params[name]}: training restarts from the seed's initial weights")
         for box in self.query(ParamInput):
             if box.param_name == name and box.value != self.params[name]:
                 box.value = self.params[name]
