@@ -211,6 +211,12 @@ class DlTutorApp(GuardedApp):
             self.kernels_ready = True
 
     # --- navigation ---------------------------------------------------------------------
+    def on_lab_show_code(self, message) -> None:
+        """A lab's `y`: its PyTorch code in a dialog."""
+        from tutor.screens.code_dialog import CodeDialog
+
+        self.push_screen(CodeDialog(message.title, message.code))
+
     def open_lesson(self, lesson_id: str) -> None:
         """Show lesson `lesson_id` above the catalog (in place of the lesson shown, if any)."""
         lesson = self.catalog.get(lesson_id)
