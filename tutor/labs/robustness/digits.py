@@ -105,9 +105,8 @@ class DigitsView(Stepper):
     def status(self) -> str:
         k = self.k
         pred = int(self.probs[k].argmax())
-        return (f"{self.params['attack'].upper()} step {k}/{self.n_states - 1} · digit "
-                f"{self.label} → {pred} ({self.probs[k, pred]:.0%})"
-                + (" · fooled" if pred != self.label else ""))
+        return (f"{self.params['attack'].upper()} {k}/{self.n_states - 1} · {self.label}→{pred} "
+                f"({self.probs[k, pred]:.0%})" + (" fooled" if pred != self.label else ""))
 
     def pytorch_code(self) -> str:
         return code.digits(self.params)

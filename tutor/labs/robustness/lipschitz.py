@@ -49,11 +49,14 @@ class LipschitzView(Stepper):
         return float(self.estimates[layer][k - 1]) if k > 0 else float("nan")
 
     # --- protocol ---------------------------------------------------------------------
+    def product(self) -> str:
+        """Π σ_k of the current estimates ("—" before the first iteration)."""
+        if self.k == 0:
+            return "—"
+        return f"{np.prod([self.sigma(i) for i in range(len(self.weights))]):.4f}"
+
     def status(self) -> str:
-        k = self.k
-        prod = np.prod([self.sigma(i) for i in range(len(self.weights))]) if k else float("nan")
-        found = f"{self.found:.3f}" if self.revealed else "?"
-        return f"power iteration {k}/{self.n_states - 1} · Π σ_k = {prod:.3f} · largest ‖J‖ {found}"
+        return f"k = {self.k}/{self.n_states - 1} · Π σ_k = {self.product()}"
 
     def pytorch_code(self) -> str:
         return code.lipschitz(self.params)
@@ -74,9 +77,8 @@ class LipschitzView(Stepper):
         for i, W in enumerate(self.weights):
             est = f"{self.sigma(i):<9.5f}" if k else "—        "
             rows.append(f"{i + 1:<6} {W.shape[0]}×{W.shape[1]:<5} {est}  {self.true[i]:.5f}")
-        prod = np.prod([self.sigma(i) for i in range(len(self.weights))]) if k else float("nan")
         rows += [
-            f"bound Π σ_k = {prod:.4f}  (exact Π σ = {self.bound:.4f})",
+            f"bound Π σ_k = {self.product()}  (exact Π σ = {self.bound:.4f})",
             f"largest ‖J(x)‖₂ at {self.n_points} points = "
             + (f"{self.found:.4f}" if self.revealed else "? (predict first)"),
             f"the bound is {self.bound / self.found:.2f}× the largest found"

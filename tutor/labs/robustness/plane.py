@@ -81,11 +81,9 @@ class PlaneView(Stepper):
     def status(self) -> str:
         k, p = self.k, self.params
         pred = int(self.logits[k].argmax())
-        fooled = " · fooled" if pred != self.label else ""
-        name = "FGSM" if p["attack"] == "fgsm" else "PGD"
         total = 1 if p["attack"] == "fgsm" else p["pgd_steps"]
-        return (f"{name} step {k}/{total} · loss {self.losses[0]:.3f} → "
-                f"{self.losses[k]:.3f} · class {self.label} → {pred}{fooled}")
+        return (f"{p['attack'].upper()} {k}/{total} · loss {self.losses[k]:.3f} · class "
+                f"{self.label}→{pred}" + (" fooled" if pred != self.label else ""))
 
     def pytorch_code(self) -> str:
         return code.plane(self.params)

@@ -74,8 +74,8 @@ class RegularizationView(Stepper):
     def status(self) -> str:
         k = self.k
         a, b = self.runs.plain, self.runs.regular
-        return (f"step {a.steps[k]}/{a.steps[-1]} · test acc plain {a.test_acc[k]:.0%}, "
-                f"regularized {b.test_acc[k]:.0%}")
+        return (f"step {a.steps[k]}/{a.steps[-1]} · test acc {a.test_acc[k]:.0%} / "
+                f"{b.test_acc[k]:.0%}")
 
     def pytorch_code(self) -> str:
         return code.regularization(self.params)
@@ -103,8 +103,8 @@ class RegularizationView(Stepper):
         for name, log in (("plain", a), ("regularized", b)):
             s = self.stops["plain" if name == "plain" else "regular"]
             if k >= s.stop:
-                rows.append(f"early stopping ({name}): stops at step {log.steps[s.stop]}, keeps "
-                            f"step {log.steps[s.best]} (test loss {log.test_loss[s.best]:.3f})")
+                rows.append(f"early stop, {name}: at step {log.steps[s.stop]}, keeps step "
+                            f"{log.steps[s.best]} (test {log.test_loss[s.best]:.3f})")
         return rows
 
     def series(self, which: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
