@@ -1,0 +1,64 @@
+"""A seeded random-key walk over every lab: no exception reaches the app, the lab stays shown.
+
+Keys: the lab's own bindings, the shared lab keys, printable characters, tab, shift+tab, escape,
+enter, arrows and backspace, with a few terminal resizes. A few hundred keys per lab, no sleeps.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tutor.labs import lab_names
+from tutor.labs.base import Lab
+
+SHARED = ["space", "n", "b", "r", "plus", "minus", "y"]
+MOVES = ["tab", "shift+tab", "escape", "enter", "up", "down", "left", "right", "backspace"]
+PRINTABLE = list("0123456789.-e,aAzZ ") + ["full_stop", "comma", "minus"]
+SIZES = [(120, 36), (80, 30), (60, 16), (100, 24)]
+KEYS_PER_LAB = 100
+
+
+def _lab_keys(lab_cls) -> list[str]:
+    keys = []
+    for cls in lab_cls.__mro__:
+        for binding in getattr(cls, "BINDINGS", []) if isinstance(getattr(cls, "BINDINGS", None), list) else []:
+            key = binding.key if hasattr(binding, "key") else binding[0]
+            keys += [k.strip() for k in key.split(",")]
+    return [k for k in keys if k not in ("q", "ctrl+q", "ctrl+p", "ctrl+c")]
+
+
+async def _close_dialogs(pilot) -> None:
+    app = pilot.app
+    for _ in range(4):
+        if len(app.screen_stack) <= 1:
+            return
+        await pilot.press("escape")
+        await pilot.pause()
+
+
+@pytest.mark.parametrize("lab", lab_names())
+async def test_random_keys_never_break_a_lab(lab_app, lab):
+    from tutor.labs import lab_class
+
+    rng = random.Random(f"random-keys-{lab}")
+    pool = _lab_keys(lab_class(lab)) * 3 + SHARED * 2 + MOVES * 2 + PRINTABLE
+    app = lab_app(lab)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await pilot.pause()
+        for k in range(KEYS_PER_LAB):
+            if k % 40 == 39:
+                await pilot.resize_terminal(*rng.choice(SIZES))
+            key = rng.choice(pool)
+            await pilot.press(key)
+            if k % 20 == 19:
+                await pilot.pause()
+                await _close_dialogs(pilot)
+                widget = app.query_one(Lab)
+                assert widget.is_attached and widget.display, f"{lab}: the lab is gone after {key!r}"
+                assert app.screen is app.screen_stack[0]
+        app.query_one(Lab).playing = False
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert app.reported_errors == [], f"{lab}: errors were reported: {app.reported_errors}"
