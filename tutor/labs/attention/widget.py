@@ -20,6 +20,7 @@ from tutor.labs.attention.params import VIEWS
 from tutor.labs.attention.steps import STAGES
 from tutor.labs.attention.training import task_targets
 from tutor.labs.base import Lab
+from tutor.labs.kit import ModelLab
 from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.pixel_view import PixelView
@@ -31,7 +32,7 @@ RAW, SCALED = "#ff9e3d", "#4ea1ff"
 SIDE = 21  # columns of the training views' side text
 
 
-class AttentionLab(Lab):
+class AttentionLab(ModelLab):
     """Attention, one computation at a time.
 
     Keys: v next view; c causal mask, p padding, e positional encodings, o next query row
@@ -113,12 +114,8 @@ class AttentionLab(Lab):
         view = self.model.kind
         return "pane-train" if view in ("train", "lm") else f"pane-{view}"
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.redraw)
-
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- drawing ---------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -318,7 +315,7 @@ class AttentionLab(Lab):
                 self._train(self.model)
             return True
         moved = self.model.step()
-        self.redraw()
+        self.request_redraw()
         return moved
 
     @work(thread=True, exclusive=True, group="attention-train", exit_on_error=False)
@@ -335,17 +332,17 @@ class AttentionLab(Lab):
         if not message.moved:
             self.playing = False
             self.note = "training stopped: the loss is not finite (try a smaller lr)"
-        self.redraw()
+        self.request_redraw()
 
     def step_back(self) -> bool:
         moved = self.model.back()  # waits for a running chunk (the model's lock)
-        self.redraw()
+        self.request_redraw()
         return moved
 
     def reset_lab(self) -> None:
         self.model.reset()
         self.note = ""
-        self.redraw()
+        self.request_redraw()
 
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
@@ -356,14 +353,14 @@ class AttentionLab(Lab):
         error = self.model.apply(name, value)
         if error:
             self.note = f"✗ {error}"
-            self.redraw()
+            self.request_redraw()
             return False
         self.params[name] = self.model.params[name]
         self.note = ""
         self.busy = False
         self._asked = None
         self._trained_past = False
-        self.redraw()
+        self.request_redraw()
         return True
 
     def action_next_view(self) -> None:
@@ -374,7 +371,7 @@ class AttentionLab(Lab):
             stage = self.model.view.stage
             if self.apply(name, not self.model.params[name]):
                 self.model.history.advance(stage)  # stay at the same stage
-                self.redraw()
+                self.request_redraw()
 
     def action_next_pad(self) -> None:
         if self._steps_only():
@@ -382,7 +379,7 @@ class AttentionLab(Lab):
             t = len(self.model.view.words)
             if self.apply("pad", (self.model.params["pad"] + 1) % min(t, 3)):
                 self.model.history.advance(stage)
-                self.redraw()
+                self.request_redraw()
 
     def action_next_query(self) -> None:
         if self._steps_only():
@@ -390,7 +387,7 @@ class AttentionLab(Lab):
             t = len(self.model.view.words)
             if self.apply("query", (self.model.view.query + 1) % t):
                 self.model.history.advance(stage)
-                self.redraw()
+                self.request_redraw()
 
     def _steps_only(self) -> bool:
         if self.model.kind != "steps":
