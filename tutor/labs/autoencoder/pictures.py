@@ -97,10 +97,10 @@ def pixel_to_latent(col: float, row: float, lo, hi, width: int, height: int) -> 
 
 def projection(d: int, azimuth: float) -> np.ndarray:
     """(2, d) map from data space to the screen: identity in 2-D; in 3-D a view from `azimuth`
-    degrees around the vertical (third) axis and 20 degrees above."""
+    degrees around the vertical (third) axis and 30 degrees above."""
     if d == 2:
         return np.eye(2)
-    a, e = math.radians(azimuth), math.radians(20.0)
+    a, e = math.radians(azimuth), math.radians(30.0)
     rz = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1.0]])
     rx = np.array([[1.0, 0, 0], [0, math.cos(e), -math.sin(e)], [0, math.sin(e), math.cos(e)]])
     return (rx @ rz)[[0, 2]]

@@ -207,6 +207,12 @@ class AutoencoderLab(Lab):
             return
         self.redraw()
 
+    def on_lab_error(self, error: Exception) -> None:
+        """A failed training job (reported by the base class) frees the lab's keys again."""
+        self.busy = False
+        self.pending = None
+        self.redraw()
+
     def _digits(self) -> bool:
         return isinstance(self.model.current, DigitsModel)
 
@@ -272,11 +278,11 @@ class AutoencoderLab(Lab):
         self._text("#ae-message", self.note or m.message)
         for field in self.query(ParamInput):
             field.display = any(k == field.param_name for k, _, _ in VIEW_SETTINGS[m.view])
+        self._ask()
         if m.view == "pca":
             self._draw_pca()
         else:
             self._draw_digits()
-        self._ask()
         self.query_one(StepControls).status = m.status().split(" · ")[0]
         self.post_message(Lab.StateChanged(self.lab_name, m.current.history.index))
 
@@ -312,9 +318,9 @@ class AutoencoderLab(Lab):
         chart.log_y = False
         chart.set_series([Series("angle°", angle, x=steps, color=pic.LEARNED)])
         lam = ", ".join(f"{v:.3f}" for v in pm.eigenvalues)
-        key = pm.question()[0]
-        floor = f"{pm.floor:.4f}" if key in self.answered or s.step > 0 and \
-            abs(s.loss - pm.floor) < 1e-4 else "? (predict first)"
+        predict = self.query_one(PredictInput)
+        asking = predict.state == "asking" and predict.key == pm.question()[0]
+        floor = "? (predict first)" if asking else f"{pm.floor:.4f}"
         angles = ", ".join(f"{a:.2f}°" for a in s.angles)
         self._text("#ae-info", f"x̂ = W_d W_e x, k = {pm.k}, D = {pm.D}\n"
                    f"λ = {lam}\nstep {s.step}  loss {s.loss:.4f}\nPCA floor {floor}\n"
