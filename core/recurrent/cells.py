@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.recurrent.kernels import ACTIVATION_CODES, CELL_CODES, recurrent_backward, recurrent_forward
+from core.recurrent.kernels import (ACTIVATION_CODES, CELL_CODES, matmul, matmul_tn,
+                                    recurrent_backward, recurrent_forward)
 
 CELLS = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("tanh", "relu", "linear")
@@ -152,7 +153,7 @@ def unroll(cell: str, weights: dict, x, h0=None, c0=None, activation: str = "tan
             raise ValueError(f"mask must be (T, B) = {(steps, batch)} of 0 and 1")
     names = GATES[cell]
     G = len(names)
-    gi = x @ w["weight_ih"].T + w["bias_ih"]  # the input half of every step: one product
+    gi = matmul(x, w["weight_ih"].T) + w["bias_ih"]  # the input half of every step: one product
     all_gates = np.empty((steps, batch, G * hidden))
     hn = np.empty((steps, batch, hidden)) if cell == "gru" else np.empty((1, 1, 1))
     c_arr = c if c is not None else np.empty((1, 1, 1))
@@ -174,18 +175,19 @@ class Gradients:
 
     weights: dict[str, np.ndarray]
     dh: np.ndarray
-    dx: np.ndarray
+    dx: np.ndarray | None
     dh0: np.ndarray
     dc: np.ndarray | None = None
     dc0: np.ndarray | None = None
 
 
-def bptt(run: Unrolled, dh_out, dc_last=None) -> Gradients:
+def bptt(run: Unrolled, dh_out, dc_last=None, need_dx: bool = True) -> Gradients:
     """Backpropagation through time for a loss ℒ whose direct gradient is dh_out[t] = ∂ℒ/∂hₜ₊₁
     through the outputs only, (T, B, H) (zeros for steps with no loss).
 
     The recursion, from t = T down to 1: δₜ = dh_out[t] + (∂hₜ₊₁/∂hₜ)ᵀ δₜ₊₁; for the RNN
     (∂hₜ₊₁/∂hₜ)ᵀ δ = W_hhᵀ (φ'(aₜ₊₁) ⊙ δ): a product of one Jacobian per step.
+    `need_dx=False` skips ∂ℒ/∂x (training does not need it; dx is then None).
     """
     dh_out = np.asarray(dh_out, dtype=np.float64)
     steps, batch, hidden = run.h.shape[0] - 1, run.h.shape[1], run.h.shape[2]
@@ -217,10 +219,10 @@ def bptt(run: Unrolled, dh_out, dc_last=None) -> Gradients:
     flat_h = run.h[:-1].reshape(steps * batch, hidden)
     dgi2 = dgi_all.reshape(steps * batch, -1)
     dgh2 = dgh_all.reshape(steps * batch, -1)
-    grads["weight_ih"] = dgi2.T @ flat_x
-    grads["weight_hh"] = dgh2.T @ flat_h
+    grads["weight_ih"] = matmul_tn(dgi2, flat_x)
+    grads["weight_hh"] = matmul_tn(dgh2, flat_h)
     grads["bias_ih"] = dgi2.sum(axis=0)
     grads["bias_hh"] = dgh2.sum(axis=0)
-    dx = dgi_all @ w["weight_ih"]
+    dx = matmul(dgi_all, w["weight_ih"]) if need_dx else None
     lstm = run.cell == "lstm"
     return Gradients(grads, dh_total, dx, carry, dc_total if lstm else None, carry_c if lstm else None)

@@ -180,3 +180,56 @@ def recurrent_backward(cell, act, gates, h, c, hn, mask, w_hh, dh_out, dgi, dgh,
                         dprev[k] += d * w_hh[j, k]
             for k in range(H):
                 carry[b, k] = dprev[k]
+
+
+def _mm_example():
+    return (np.zeros((2, 3)), np.zeros((3, 4)), np.zeros((2, 4)))
+
+
+@kernel(example=_mm_example, fastmath=True)
+def matmul_into(a, b, out):
+    """out (m, n) = a (m, k) @ b (k, n), on one thread.
+
+    The products here are small (a few million multiply-adds); a multi-threaded BLAS on a busy
+    machine spends longer waking its threads than computing them."""
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0.0
+        for r in range(k):
+            air = a[i, r]
+            if air != 0.0:
+                for j in range(n):
+                    out[i, j] += air * b[r, j]
+
+
+@kernel(example=lambda: (np.zeros((3, 2)), np.zeros((3, 4)), np.zeros((2, 4))), fastmath=True)
+def matmul_tn_into(a, b, out):
+    """out (m, n) = a (r, m)ᵀ @ b (r, n), on one thread (sums over the rows: weight gradients)."""
+    rows, m = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0.0
+    for r in range(rows):
+        for i in range(m):
+            ari = a[r, i]
+            if ari != 0.0:
+                for j in range(n):
+                    out[i, j] += ari * b[r, j]
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (..., k) @ b (k, n) on one thread (leading axes of a flattened)."""
+    a2 = np.ascontiguousarray(a, dtype=np.float64).reshape(-1, a.shape[-1])
+    out = np.empty((a2.shape[0], b.shape[1]))
+    matmul_into(a2, np.ascontiguousarray(b, dtype=np.float64), out)
+    return out.reshape(a.shape[:-1] + (b.shape[1],))
+
+
+def matmul_tn(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a (r, m)ᵀ @ b (r, n) on one thread."""
+    out = np.empty((a.shape[1], b.shape[1]))
+    matmul_tn_into(np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(b, dtype=np.float64), out)
+    return out

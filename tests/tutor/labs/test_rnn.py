@@ -179,3 +179,79 @@ def test_snapshot_vanishing_mid_bptt(snap_compare):
 
     assert snap_compare(LabApp("rnn", {"preset": "vanishing"}), terminal_size=(120, 36),
                         run_before=run_before)
+
+
+# --- the training views -----------------------------------------------------------------------
+def test_memory_race_gru_learns_while_the_rnn_stays_at_chance():
+    """Lesson 5.6 quotes: chance ln 4 ≈ 1.386 (25%); by step 150 the GRU recalls x₁ every time
+    while the vanilla RNN is still guessing."""
+    m = model(preset="memory")
+    assert m.view.chance_loss() == pytest.approx(1.386, abs=5e-4)
+    m.advance(150)
+    _, loss, acc = m.view.curves()
+    rnn, lstm, gru = acc[-1]
+    assert gru > 0.95 and rnn < 0.35
+    assert loss[-1, 0] > 1.3  # the RNN's loss is still near ln 4
+    assert m.view.state.reach[0] < 1e-4 < m.view.state.reach[2]
+
+
+def test_text_model_learns_and_temperature_keeps_the_training():
+    m = model(preset="text")
+    assert m.view.chance_loss() == pytest.approx(np.log(m.view.corpus.vocab))
+    m.advance(40)
+    steps, loss = m.view.curve()
+    assert loss[-1] < loss[0] - 0.3
+    cold = m.view.sample_text()
+    assert m.apply("temperature", 0.2) is None
+    assert m.view.k == 40  # only the sampling changed
+    warm = m.view.sample_text()
+    assert len(cold) == len(warm) and cold != warm
+
+
+def test_switching_view_fills_in_that_views_preset():
+    m = model()
+    assert m.apply("view", "memory") is None
+    assert m.params["gate_bias"] == 5.0 and m.params["lr"] == 0.02 and m.training
+    assert m.apply("view", "text") is None
+    assert m.params["cell"] == "lstm"
+
+
+@pytest.mark.parametrize("preset", ["memory", "text"])
+def test_training_pytorch_code_parses(preset):
+    text = model(preset=preset).pytorch_code()
+    ast.parse(text)
+    assert "clip_grad_norm_" in text and "loss.backward()" in text
+
+
+async def test_training_worker_trains_and_posts(lab_app):
+    async with lab_app("rnn", preset="memory", steps=3).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.view.k == 3 and not lab._working
+        await pilot.press("n")
+        assert lab.model.view.k == 4
+        assert "step 4/400" in str(lab.query_one("#rnn-controls").status)
+        await pilot.press("b", "b")
+        assert lab.model.view.k == 2
+
+
+async def test_text_view_shows_a_sample_and_the_temperature_keys(lab_app):
+    async with lab_app("rnn", preset="text").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        await pilot.press("comma")
+        assert lab.model.params["temperature"] == pytest.approx(0.7)
+        await pilot.pause()
+        figures = str(lab.query_one("#rnn-figures").render())
+        assert figures.startswith("temperature 0.7") and "Peter " in figures
+
+
+def test_snapshot_memory_race_mid_training(snap_compare):
+    def run_before(pilot):
+        lab = pilot.app.query_one("#lab")
+        lab.model.advance(20)
+        lab.redraw()
+
+    assert snap_compare(LabApp("rnn", {"preset": "memory"}), terminal_size=(120, 36),
+                        run_before=run_before)

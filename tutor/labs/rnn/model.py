@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from tutor.labs.params import ParamError
 from tutor.labs.rnn import code
-from tutor.labs.rnn.params import PARAMS, resolve
+from tutor.labs.rnn.params import PARAMS, VIEW_PRESETS, resolve
+from tutor.labs.rnn.training import MemoryModel, TextModel
 from tutor.labs.rnn.unroll import UnrollModel
 
-BUILDERS = {"unroll": UnrollModel}
+BUILDERS = {"unroll": UnrollModel, "memory": MemoryModel, "text": TextModel}
+#: Views whose steps are training steps (a worker plays them, not the frame timer).
+TRAINING_VIEWS = ("memory", "text")
 
 
 def build(params: dict):
@@ -45,6 +48,11 @@ class RnnModel:
     def status(self) -> str:
         return self.view.status()
 
+    @property
+    def training(self) -> bool:
+        """Whether the view's steps are training steps (played by a worker)."""
+        return self.params["view"] in TRAINING_VIEWS
+
     def pytorch_code(self) -> str:
         return code.pytorch_code(self.params)
 
@@ -56,6 +64,12 @@ class RnnModel:
         try:
             value = PARAMS[name].check(name, value)
             new = {**self.params, name: value}
+            if name == "temperature" and self.params["view"] == "text":
+                self.params = new  # sampling only: the training so far is kept
+                self.view.params["temperature"] = value
+                return None
+            if name == "view":
+                new = resolve(new, VIEW_PRESETS[value])
             view = build(new)
         except (ParamError, ValueError) as exc:
             return f"{exc}; kept {name} = {self.params.get(name)!r}"
