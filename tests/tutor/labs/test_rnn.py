@@ -149,7 +149,7 @@ async def test_lab_keys_change_cell_rho_clipping(lab_app):
         lab = _lab(pilot.app)
         await pilot.press("c")
         assert lab.model.params["cell"] == "lstm"
-        await pilot.press("full_stop", "full_stop")
+        await pilot.press("greater_than_sign", "greater_than_sign")
         assert lab.model.params["rho"] == pytest.approx(1.1)
         await pilot.press("k")
         assert lab.model.params["clip"] is True
@@ -240,7 +240,7 @@ async def test_text_view_shows_a_sample_and_the_temperature_keys(lab_app):
     async with lab_app("rnn", preset="text").run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        await pilot.press("comma")
+        await pilot.press("less_than_sign")
         assert lab.model.params["temperature"] == pytest.approx(0.7)
         await pilot.pause()
         figures = str(lab.query_one("#rnn-figures").render())

@@ -36,14 +36,14 @@ SETTINGS = (
     ("view", "view v", "choice", None, ALL),
     ("cell", "cell c", "choice", None, ("unroll", "text")),
     ("activation", "φ a", "choice", None, ("unroll", "text")),
-    ("rho", "ρ , .", "float", 0.1, ("unroll",)),
+    ("rho", "ρ < >", "float", 0.1, ("unroll",)),
     ("w_init", "W_hh", "choice", None, ("unroll",)),
     ("gate_bias", "gate b.", "float", 0.5, ALL),
     ("T", "T", "int", 1, ("unroll",)),
     ("hidden", "H", "int", 1, ("unroll",)),
     ("input_scale", "x scale", "float", 0.1, ("unroll",)),
     ("length", "length T", "int", 5, ("memory",)),
-    ("temperature", "temp. , .", "float", 0.1, ("text",)),
+    ("temperature", "temp < >", "float", 0.1, ("text",)),
     ("lr", "lr η", "float", None, ("memory", "text")),
     ("clip", "clip k", "choice", None, ALL),
     ("clip_norm", "clip at", "float", 0.5, ALL),
@@ -51,9 +51,9 @@ SETTINGS = (
 )
 
 KEYS_HELP = {
-    "unroll": "c cell · a φ · , . ρ∓0.1\nk clipping · g gates/states\ni predict · esc leave a field",
+    "unroll": "c cell · a φ · < > ρ∓0.1\nk clipping · g gates/states\ni predict · esc leave a field",
     "memory": "space trains (a worker)\nn one step · k clipping\ni predict · esc leave a field",
-    "text": "space trains (a worker)\n, . temperature ∓0.1 · c cell\ni predict · esc leave a field",
+    "text": "space trains (a worker)\n< > temperature ∓0.1 · c cell\ni predict · esc leave a field",
 }
 
 
@@ -95,8 +95,8 @@ class RnnLab(ModelLab):
         Binding("a", "next('activation')", "Activation φ", show=False),
         Binding("k", "toggle_clip", "Clipping", show=False),
         Binding("g", "toggle_gates", "Gates/states"),
-        Binding("comma", "knob(-0.1)", "ρ or temperature − 0.1", show=False),
-        Binding("full_stop", "knob(0.1)", "ρ or temperature + 0.1", show=False),
+        Binding("less_than_sign", "knob(-0.1)", "ρ or temperature − 0.1", show=False),
+        Binding("greater_than_sign", "knob(0.1)", "ρ or temperature + 0.1", show=False),
         Binding("i", "focus_predict", "Predict", show=False),
         Binding("escape", "focus_lab", "Leave a field", show=False),
     ]
@@ -421,7 +421,7 @@ class RnnLab(ModelLab):
         self.request_redraw()
 
     def action_knob(self, delta: float) -> None:
-        """, and . turn ρ (unrolled view) or the temperature (text view)."""
+        """< and > turn ρ (unrolled view) or the temperature (text view)."""
         name = "temperature" if self.model.params["view"] == "text" else "rho"
         spec = P.PARAMS[name]
         value = round(self.model.params[name] + delta, 6)
