@@ -282,6 +282,52 @@ def parse_lesson(text: str, source: str = "<lesson>") -> Lesson:
     )
 
 
+_RELATION = re.compile(r"[=≤≥≈←∝≠]")
+_PROSE_WORD = re.compile(r"(?<![\w`])[A-Za-z]{3,}(?![\w`(])")
+_MATH_WORDS = {"softmax", "relu", "tanh", "log", "exp", "max", "min", "argmax", "sign", "diag",
+               "var", "mean", "sigmoid", "for", "and", "sum", "std", "norm", "mod"}
+
+
+def _is_formula_line(line: str) -> bool:
+    """A paragraph line that is a formula: a relation (=, ≤, ←, ...) and at most one word of
+    prose (code spans and function names such as exp or softmax do not count)."""
+    s = line.strip()
+    if not s or s.startswith(("#", "|", "- ", "* ", "+ ", ">")) or re.match(r"\d+[.)] ", s):
+        return False
+    s = re.sub(r"`[^`]*`", "", s)
+    if not _RELATION.search(s):
+        return False
+    words = [w for w in _PROSE_WORD.findall(s) if w.lower() not in _MATH_WORDS]
+    return len(words) <= 1
+
+
+def joined_formulas(text: str) -> list[int]:
+    """1-based lines of a lesson file holding a formula right under another formula line of
+    the same paragraph: Markdown joins the two into one line ("vₜ₊₁ = γ vₜ + η ∇ℒ θₜ₊₁ = θₜ −
+    vₜ₊₁"). Formulas need a blank line between them (or an indented block, kept verbatim).
+    The front matter, fenced blocks and indented code blocks are skipped."""
+    lines = text.splitlines()
+    found: list[int] = []
+    fenced = False
+    front = 0
+    if lines and lines[0].strip() == "+++":
+        front = next((i for i in range(1, len(lines)) if lines[i].strip() == "+++"), len(lines))
+    for i in range(front + 1, len(lines)):
+        line, above = lines[i], lines[i - 1]
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced or above.lstrip().startswith("```") or i - 1 <= front:
+            continue
+        if line.startswith(("    ", "\t")) or above.startswith(("    ", "\t")):
+            continue  # an indented code block keeps its lines
+        if above.endswith(("  ", "\\")):
+            continue  # a Markdown hard line break
+        if _is_formula_line(line) and _is_formula_line(above):
+            found.append(i + 1)
+    return found
+
+
 def _chapter_titles() -> dict[int, str]:
     data = tomllib.loads(resources.files("lessons").joinpath("chapters.toml").read_text("utf-8"))
     return {c["number"]: c["title"] for c in data["chapter"]}
@@ -334,10 +380,20 @@ def print_catalog(extra_dirs: list[Path] | None = None) -> int:
         for lesson in ch.lessons:
             lab = f"  [lab: {lesson.lab.name}]" if lesson.lab else ""
             print(f"   {lesson.id:34s} {lesson.title}{lab} ({len(lesson.quizzes)} quizzes)")
+    joined = []
+    for source, path in _lesson_sources(extra_dirs or []):
+        try:
+            lines = joined_formulas(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # reported by load_catalog
+        joined += [f"{source}:{n}: a formula right under another one; Markdown joins them "
+                   "into one line: leave a blank line between them" for n in lines]
     for err in catalog.errors:
         print(f"error: {err}", file=sys.stderr)
-    print(f"{len(catalog.lessons)} lessons, {len(catalog.errors)} errors")
-    return 1 if catalog.errors else 0
+    for err in joined:
+        print(f"error: {err}", file=sys.stderr)
+    print(f"{len(catalog.lessons)} lessons, {len(catalog.errors) + len(joined)} errors")
+    return 1 if catalog.errors or joined else 0
 
 
 def main() -> int:
