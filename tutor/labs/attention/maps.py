@@ -9,16 +9,19 @@ from tutor.widgets.colormap import colormap
 BACKGROUND = np.array([24, 24, 28], dtype=np.uint8)
 
 
-def maps_image(maps: np.ndarray, ideal: np.ndarray | None, width: int) -> tuple[np.ndarray, dict]:
+def maps_image(maps: np.ndarray, ideal: np.ndarray | None, width: int,
+               max_rows: int = 1000) -> tuple[np.ndarray, dict]:
     """maps (layers, heads, T, T) in [0, 1] (and the ideal map, drawn last in each row) as a
     (2·rows, cols, 3) image and an overlay {(row, col): (text, colour)} of labels.
 
-    Each map gets a label row; an entry is `cw` columns by `ph` pixels, as large as fits
-    (3 x 2 for short sequences, 1 x 1 for long ones)."""
+    Each map gets a label row; an entry is `cw` columns by `ph` pixels, as large as fits in
+    `width` columns and `max_rows` terminal rows (3 x 2 for short sequences, 1 x 1 for long)."""
     layers, heads, t, _ = maps.shape
     per_row = heads + (ideal is not None)
     gap = 2
     cw = max(1, min(3, (max(width, 1) - gap * (per_row - 1)) // max(per_row * t, 1)))
+    while cw > 1 and layers * (1 + t) > max_rows:  # 2-pixel rows would not fit: 1 x 1 entries
+        cw = 1
     ph = 2 if cw >= 2 else 1
     map_w, map_h = t * cw, -(-t * ph // 2) * 2  # height rounded up to whole cells
     band_h = 2 + map_h  # a label row (2 pixels) above each map

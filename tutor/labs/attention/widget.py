@@ -245,7 +245,8 @@ class AttentionLab(ModelLab):
         m = self.model
         v, s = m.view, m.view.state
         ideal = v.ideal if m.kind == "train" else None
-        img, overlay = maps_image(s.maps, ideal, max(8, min(width - SIDE - 4, 72)))
+        rows = max(4, self.size.height - 14)  # leave the loss chart, question and controls room
+        img, overlay = maps_image(s.maps, ideal, max(8, min(width - SIDE - 4, 72)), rows)
         view = self.query_one("#att-maps", PixelView)
         view.set_pixels(img)
         view.set_overlay(overlay)
