@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -66,7 +66,8 @@ class AutoencoderLab(Lab):
         & #ae-page-title { height: 1; color: $text-muted; padding: 0 1; }
         & #ae-page-box { height: 1fr; padding: 0 1; }
         & #ae-chart { height: 7; min-height: 4; }
-        & #ae-side { width: %d; padding: 0 0 0 1; background: $panel; }
+        & #ae-side { width: %d; padding: 0 0 0 1; background: $panel;
+                     scrollbar-size-vertical: 1; }
         & #ae-scatter-box { height: 12; }
         & #ae-legend { height: 1; }
         & #ae-cursor-row { height: 8; }
@@ -133,7 +134,7 @@ class AutoencoderLab(Lab):
                 with Vertical(id="ae-page-box"):
                     yield PixelView(id="ae-page")
                 yield LineChart(id="ae-chart", x_label="step")
-            with Vertical(id="ae-side"):
+            with VerticalScroll(id="ae-side", can_focus=False):
                 with Vertical(id="ae-scatter-box"):
                     yield PixelView(id="ae-scatter")
                 yield Static("", id="ae-legend")
