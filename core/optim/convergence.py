@@ -46,9 +46,13 @@ def theorem_bound(T, beta: float, delta: float, sigma2: float) -> np.ndarray:
 
 
 def noise_floor(eta: float, beta: float, sigma: float) -> float:
-    """The order sqrt(eta beta sigma) below which ||grad L|| stalls with a fixed step and noise."""
-    return math.sqrt(_positive("eta", eta) * _positive("beta", beta)
-                     * _positive("sigma", sigma, allow_zero=True))
+    """The order sigma sqrt(eta beta) below which ||grad L|| stalls with a fixed step and noise.
+
+    The notes print sqrt(eta beta sigma), a typo: the bound 2 Delta / (eta T) + eta beta sigma^2
+    on the mean squared gradient has the units of sigma^2, so its square root, the floor of
+    ||grad L||, is sigma sqrt(eta beta) (simulated floors are proportional to sigma)."""
+    return _positive("sigma", sigma, allow_zero=True) * math.sqrt(
+        _positive("eta", eta) * _positive("beta", beta))
 
 
 def running_min_sq(grad_norms) -> np.ndarray:

@@ -150,6 +150,29 @@ def test_fixed_step_stalls_at_a_noise_floor_a_decreasing_step_does_not():
     assert np.mean(decreasing) < 0.5 * np.mean(fixed)
 
 
+def test_the_noise_floor_is_proportional_to_sigma_and_to_sqrt_eta():
+    """Issue 12, error 1: the floor of ‖∇ℒ‖ with a fixed step is of order σ√(ηβ) (the notes'
+    √(ηβσ) is a typo). Single-sample SGD on least squares: 4x the data noise (so 4x σ) gives
+    4x the tail of ‖∇ℒ‖, 4x η gives 2x; the tail stays the same fraction of noise_floor."""
+    tails, floors = {}, {}
+    for noise in (0.25, 1.0):
+        for lr in (0.01, 0.04):
+            runs = []
+            for seed in range(4):
+                ls = least_squares(noise=noise, batch_size=1, seed=seed)
+                runs.append(trace("sgd", ls, ls.start, 4000, lr=lr).grad_norms[-2000:].mean())
+            best = np.array(ls.minima[0])
+            tails[noise, lr] = np.mean(runs)
+            floors[noise, lr] = noise_floor(lr, ls.smoothness(), np.sqrt(ls.noise_variance(best)))
+    for lr in (0.01, 0.04):
+        assert tails[1.0, lr] / tails[0.25, lr] == pytest.approx(4.0, rel=0.1)  # ∝ σ, not √σ
+        assert floors[1.0, lr] / floors[0.25, lr] == pytest.approx(4.0, rel=0.05)
+    for noise in (0.25, 1.0):
+        assert tails[noise, 0.04] / tails[noise, 0.01] == pytest.approx(2.0, rel=0.1)  # ∝ √η
+    ratios = [tails[k] / floors[k] for k in tails]
+    assert 0.3 < min(ratios) and max(ratios) < 1.0 and max(ratios) / min(ratios) < 1.1
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
@@ -210,6 +233,7 @@ def test_theorem_formulas():
     T = np.array([1.0, 100.0])
     np.testing.assert_allclose(theorem_bound(T, 2.0, 3.0, 0.5), 24 / T + np.sqrt(24 / T))
     assert noise_floor(0.01, 4.0, 1.0) == pytest.approx(0.2)
+    assert noise_floor(0.01, 4.0, 3.0) == pytest.approx(0.6)  # σ√(ηβ), not √(ηβσ) (notes' typo)
     np.testing.assert_allclose(running_min_sq([3.0, 1.0, 2.0, 0.5]), [9, 1, 1, 0.25])
     with pytest.raises(ValueError):
         theorem_bound([0.0], 1.0, 1.0, 1.0)

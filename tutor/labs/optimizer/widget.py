@@ -204,7 +204,7 @@ class OptimizerLab(Lab):
                                  ("decreasing η/√t", "#50fa7b"), ("theorem bound", "#8be9fd")):
                 text.append("― ", style=color).append(label + "\n")
             text.append(f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
-                        f"floor √(ηβσ) ≈ {c.floor:.3g}")
+                        f"floor σ√(ηβ) ≈ {c.floor:.3g}")
             return text
         return legend_text(m, COLORS)
 
