@@ -223,13 +223,22 @@ class DlTutorApp(GuardedApp):
         if lesson is None:
             self.notify(f"No lesson {lesson_id!r}.", severity="error")
             return
+        self._leave_lesson()
         screen = LessonScreen(self.catalog, lesson)
         if isinstance(self.screen, LessonScreen):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
 
+    def _leave_lesson(self) -> None:
+        """Keep the lab of the lesson being left as it is (saved with the progress)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonScreen):
+                screen.save_lab_state()
+
     def show_catalog(self) -> None:
+        self._leave_lesson()
+        self.save_progress()
         while not isinstance(self.screen, CatalogScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
 
@@ -259,7 +268,8 @@ class DlTutorApp(GuardedApp):
         self.exit()
 
     def before_quit(self) -> None:
-        """Save what must outlive the process."""
+        """Save what must outlive the process: progress, and the open lab as it is."""
+        self._leave_lesson()
         self.save_progress()
 
     def action_help(self) -> None:

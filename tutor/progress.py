@@ -299,11 +299,23 @@ class Progress:
 
     def set_lab_state(self, lesson_id: str, state: dict | None) -> None:
         """Keep (or with None forget) the lesson's lab state; too large or odd ones are not kept."""
-        clean = None if state is None else _lab_state(state)
+        clean = None
+        if state is not None:
+            try:  # tuples become lists, numpy numbers plain ones; NaN or objects: not kept
+                clean = _lab_state(json.loads(json.dumps(state, allow_nan=False, default=_number)))
+            except (TypeError, ValueError, RecursionError):
+                clean = None
         if clean is None:
             self.lab_states.pop(lesson_id, None)
         else:
             self.lab_states[lesson_id] = clean
+
+
+def _number(value):
+    """JSON for numpy scalars (anything else is refused)."""
+    if hasattr(value, "item") and not hasattr(value, "__len__"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _apply(target: dict, base: dict, mine: dict) -> None:

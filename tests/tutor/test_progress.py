@@ -179,3 +179,16 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
     assert p.notice is None
     assert sorted(p.lessons) == sorted(f"{t}-{i}" for t in "ab" for i in range(40))
     assert p.labs["lab"]["right"] == 80
+
+
+def test_lab_states_are_kept_as_plain_json(tmp_path):
+    import numpy as np
+
+    p = Progress.load(tmp_path / "p.json")
+    p.set_lab_state("a", {"cells": [(1, 2)], "k": np.int64(3), "gamma": np.float64(0.5)})
+    p.set_lab_state("b", {"bad": float("nan")})
+    p.set_lab_state("c", {"big": "x" * 100_000})
+    assert p.save()
+    q = Progress.load(tmp_path / "p.json")
+    assert q.lab_state("a") == {"cells": [[1, 2]], "k": 3, "gamma": 0.5}
+    assert q.lab_state("b") is None and q.lab_state("c") is None

@@ -238,3 +238,49 @@ async def test_the_catalog_keeps_the_lesson_just_left_and_continues_after_it():
         await pilot.pause()
         heading = str(options.get_option_at_index(0).prompt)
         assert "done" in heading and "/" in heading
+
+
+async def test_a_lab_comes_back_as_it_was_left_also_after_a_restart():
+    from tutor.labs.base import Lab
+
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("rl-value-iteration")
+        await pilot.pause()
+        await pilot.press("ctrl+o", "down", "w", "n", "n", "n")
+        await pilot.pause()
+        lab = app.screen.query_one(Lab)
+        cell, walls = lab.selected, lab.model.spec.walls
+        assert cell in walls and lab.model.k == 3
+        await pilot.press("right_square_bracket")  # to the next lesson and back
+        await pilot.pause()
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        back = app.screen.query_one(Lab)
+        assert back is not lab
+        assert back.model.spec.walls == walls and back.model.k == 3 and back.selected == cell
+        await pilot.press("q")
+    from tutor.progress import Progress
+
+    assert Progress.load().lab_state("rl-value-iteration")["k"] == 3
+    again = make_app(resume=True)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        lab = again.screen.query_one(Lab)
+        assert lab.model.spec.walls == walls and lab.model.k == 3
+
+
+async def test_a_damaged_lab_state_starts_the_lab_fresh_with_a_notice():
+    from tutor.labs.base import Lab
+
+    app = make_app(resume=False)
+    app.progress.set_lab_state("rl-value-iteration", {"spec": {"rows": "x"}, "mode": "nope"})
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("rl-value-iteration")
+        await pilot.pause()
+        await pilot.pause()
+        lab = app.screen.query_one(Lab)
+        assert lab.model.k == 0 and lab.model.spec.rows == 5
+        assert any("could not be put back" in str(n.message) for n in app._notifications)
+        assert app.progress.lab_state("rl-value-iteration") is None

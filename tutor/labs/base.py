@@ -97,6 +97,18 @@ class Lab(Widget, can_focus=True):
         """The PyTorch code for what is on screen, or None when the lab has none."""
         return None
 
+    def save_state(self) -> dict | None:
+        """What the student made of the lab (parameters, step, mode, edited grid or kernel) as
+        a small JSON-able dict, kept per lesson in the progress file and handed to
+        `restore_state` when the lesson is opened again, also after a restart. The default,
+        None, keeps nothing: labs opt in."""
+        return None
+
+    def restore_state(self, state: dict) -> None:
+        """Bring the lab back to a dict `save_state` returned, possibly by an older dl-tutor:
+        raise (ValueError, KeyError, TypeError...) on anything unexpected and the lab starts
+        from the lesson's parameters instead."""
+
     def on_lab_error(self, error: Exception) -> None:
         """Called after an uncaught error in the lab was logged and reported: a lab may bring
         its widgets back in line with its model here (the model keeps its last good state)."""

@@ -52,6 +52,43 @@ class LabPane(Container):
             self.mount(self.lab)
         except Exception as exc:  # a lab that fails to build must not take the app down
             self._failed(exc)
+            return
+        state = self.app.progress.lab_state(self.lesson.id)
+        if state and not getattr(self, "_rebuilds", 0):
+            self.call_after_refresh(self._restore, self.lab, state)
+
+    def _restore(self, lab, state: dict) -> None:
+        """The lab as the student left it (saved by `save_lab_state`)."""
+        if lab is not self.lab or not lab.is_attached:
+            return
+        try:
+            lab.restore_state(state)
+        except Exception as exc:  # an old or damaged state: start from the lesson's parameters
+            from tutor.errors import log_error, one_line
+
+            log_error(exc, f"restoring the {lab.lab_name} lab")
+            self.app.progress.set_lab_state(self.lesson.id, None)
+            self.app.notify(f"The lab could not be put back as you left it ({one_line(exc)}); "
+                            "it starts from the lesson's settings.", severity="warning",
+                            markup=False)
+            try:
+                lab.reset_lab()
+            except Exception:
+                pass
+
+    def save_lab_state(self) -> None:
+        """Keep the lab's state in progress (called when the lesson is left and on quit)."""
+        if not self.lab:
+            return
+        try:
+            state = self.lab.save_state()
+        except Exception as exc:
+            from tutor.errors import log_error
+
+            log_error(exc, f"saving the {self.lab.lab_name} lab's state")
+            return
+        if state is not None:
+            self.app.progress.set_lab_state(self.lesson.id, state)
 
     def _failed(self, exc: Exception) -> None:
         from tutor.errors import log_error, one_line
@@ -130,6 +167,11 @@ class LessonScreen(Screen):
         self.app.progress.open_lesson(self.lesson.id)
         self.app.save_progress()
         self.query_one("#lesson-text").focus()
+
+    def save_lab_state(self) -> None:
+        """Keep the lab as it is for the next visit (nothing to do without a lab)."""
+        for pane in self.query(LabPane):
+            pane.save_lab_state()
 
     def _done_label(self) -> str:
         done = self.app.progress.status(self.lesson.id) == "done"

@@ -193,6 +193,18 @@ class GridworldLab(Lab):
     def pytorch_code(self) -> str | None:
         return pytorch_code(self.model.spec, self.model.mode)
 
+    def save_state(self) -> dict:
+        from tutor.labs.gridworld.state import save
+
+        return save(self)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.gridworld.state import restore
+
+        restore(self, state)
+        self._sync_inputs()
+        self._refresh_view()
+
     # --- actions -----------------------------------------------------------------------------
     def action_move(self, dr: int, dc: int) -> None:
         rows, cols = self.model.spec.rows, self.model.spec.cols
