@@ -87,7 +87,9 @@ for step in range({total}):
     logits, mu, log_var = model(x_in)
     # −log p(x|z): binary cross-entropy summed over the pixels, averaged over the batch
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-    kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
+    kl = torch.zeros(())                              # the autoencoders have no KL term
+    if log_var is not None:                           # KL(N(μ, σ²) ‖ N(0, I)), closed form
+        kl = -0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp()) / len(x)
     loss = recon + beta * kl                          # −ELBO (β = 1) for the VAE
     optimizer.zero_grad()
     loss.backward()
@@ -122,7 +124,7 @@ def pytorch_code(params: dict) -> str:
         fc3 = ""
         encode = "        return self.fc2(h), None\n"
         forward = "        mu, _ = self.encode(x)\n" \
-                  "        return self.decode(mu), mu, torch.zeros_like(mu)   # no KL term\n"
+                  "        return self.decode(mu), mu, None\n"
         title = ("A denoising autoencoder (Vincent et al. 2008)" if p["view"] == "denoise"
                  else "An autoencoder")
         cls = "AE"
