@@ -116,7 +116,7 @@ class AutoencoderLab(Lab):
             self.note = f"✗ {exc}; showing the default settings"
             self.model = AutoencoderModel({k: p.default for k, p in PARAMS.items()})
         self.busy = False
-        self.pending: str | None = None  # "back" or "reset" asked while the worker trained
+        self.pending: list = []  # jobs (n, b, r) asked while the worker trained, in order
         self.answered: set[str] = set()
         self.cursor = np.zeros(2)
         self.pair_n = 2  # the interpolation pair (a 2 and a 7 first)
@@ -193,6 +193,14 @@ class AutoencoderLab(Lab):
             moved = model.advance(asked)
         self.post_message(self.Trained(model, moved, asked))
 
+    def _queue(self, job) -> None:
+        """Run `job` now, or after the worker's current job (keys pressed quickly all count;
+        at most 20 wait)."""
+        if not self.busy:
+            self._start(job)
+        elif len(self.pending) < 20:
+            self.pending.append(job)
+
     def on_autoencoder_lab_trained(self, message: Trained) -> None:
         message.stop()
         if message.model is not self.model.current:  # the settings changed meanwhile
@@ -202,16 +210,15 @@ class AutoencoderLab(Lab):
             self.note = ""
         if message.moved < message.asked:
             self.playing = False
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            self._start(pending)
+        if self.pending:
+            self._start(self.pending.pop(0))
             return
         self.redraw()
 
     def on_lab_error(self, error: Exception) -> None:
         """A failed training job (reported by the base class) frees the lab's keys again."""
         self.busy = False
-        self.pending = None
+        self.pending = []
         self.redraw()
 
     def _digits(self) -> bool:
@@ -223,8 +230,7 @@ class AutoencoderLab(Lab):
             moved = self.model.step()
             self.redraw()
             return moved
-        if not self.busy:
-            self._start("step")
+        self._queue("step")
         return True
 
     def _tick(self) -> None:
@@ -243,10 +249,7 @@ class AutoencoderLab(Lab):
             moved = self.model.back()
             self.redraw()
             return moved
-        if self.busy:
-            self.pending = "back"
-        else:
-            self._start("back")
+        self._queue("back")
         return True
 
     def reset_lab(self) -> None:
@@ -254,10 +257,9 @@ class AutoencoderLab(Lab):
         if not self._digits():
             self.model.reset()
             self.redraw()
-        elif self.busy:
-            self.pending = "reset"
         else:
-            self._start("reset")
+            self.pending = []  # a reset makes the steps asked before it moot
+            self._queue("reset")
 
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
@@ -499,6 +501,7 @@ class AutoencoderLab(Lab):
     def _apply(self, name: str, value) -> None:
         if self.busy and name not in ("page", "azimuth"):
             self.busy = False  # the worker's result belongs to the old model: ignored
+            self.pending = []
         self.playing = False
         message = self.model.apply(name, value)
         self.note = message or ""
