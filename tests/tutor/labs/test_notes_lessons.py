@@ -232,3 +232,14 @@ def test_gamma_changes_meaning_with_a_warning_where_it_does():
     assert "Same letter, three meanings" in flat("ch2_02_optimization_methods.md")
     assert "in chapter 2 γ was the learning rate" in flat("ch3_06_momentum.md")
     assert "here γ discounts rewards" in flat("ch8_02_mdp.md")
+
+
+def test_chapter_1_headings_and_the_added_paragraphs_have_text():
+    reading = parse_lesson(text("ch1_04_timeline_applications_skills.md"))
+    assert reading.sections == ("1.1.2", "1.1.3", "1.1.5") and reading.lab is None
+    assert "top-5 error of about 15 %, against about 26 %" in flat("ch1_04_timeline_applications_skills.md")
+    assert "`y = x.detach()`" in text("ch3_01_tensors.md") and "`x.grad`" in text("ch3_01_tensors.md")
+    assert "ℓ(x, q) = −Σₖ qₖ log pₖ" in text("ch3_02_loss_functions.md")
+    assert "Polyak-Łojasiewicz" in text("ch3_05_convergence.md")
+    q = np.array([0.9, 0.1])
+    assert -(q * np.log([0.5, 0.5])).sum() == pytest.approx(0.6931, abs=1e-3)
