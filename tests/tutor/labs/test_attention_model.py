@@ -233,3 +233,14 @@ def test_the_lab_transformer_agrees_with_core_tensor(causal):
     assert set(grads) == set(ref_grads)
     for name in grads:
         np.testing.assert_allclose(grads[name], ref_grads[name], atol=1e-10, err_msg=name)
+
+
+def test_maps_image_fits_the_rows_it_is_given():
+    from tutor.labs.attention.maps import maps_image
+
+    maps = np.full((2, 2, 16, 16), 1 / 16)
+    big, _ = maps_image(maps, None, 93)
+    small, labels = maps_image(maps, None, 93, max_rows=20)
+    assert big.shape == (2 * 2 * 17, 2 * 32 + 2, 3)  # 2 columns x 2 pixels per entry
+    assert small.shape[0] // 2 <= 20 and small.shape[1] == 2 * 16 + 2
+    assert labels[(0, 0)][0] == "L" and labels[(small.shape[0] // 4, 18)][0] == "L"
