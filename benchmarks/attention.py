@@ -6,7 +6,7 @@ a step, in the steps view and in the training view while a worker thread trains.
 
 Goal (issue 15): the lab's step faster than PyTorch's at these sizes; frames under 16 ms.
 
-    python benchmarks/attention.py [--repeats 5]
+    python benchmarks/attention.py [--repeats 5] [--torch-threads 1] [--no-frames]
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ CASES = {
 
 
 def median_ms(fn, n: int) -> float:
+    """Median CPU time of fn() in ms (time.process_time: every thread of this process, and not
+    the time other processes on a shared machine take the cores away)."""
     fn()  # warm
     times = []
     for _ in range(n):
-        t = time.perf_counter()
+        t = time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return 1e3 * statistics.median(times)
 
 
@@ -77,8 +79,8 @@ def torch_model(lab, dtype):
 def bench_training(repeats: int) -> None:
     import torch
 
-    print(f"one training step, median of {repeats} (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads)")
+    print(f"one training step (forward, backward, Adam), median CPU time of {repeats} "
+          f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
     print(f"{'case':<26}{'lab NumPy':>11}{'core.tensor':>13}{'torch f64':>11}{'torch f32':>11}"
           f"{'torch/lab':>11}  max|Δlogits|")
     for name, params in CASES.items():
@@ -95,8 +97,11 @@ def bench_training(repeats: int) -> None:
 
         ref = TensorTransformer(net)
 
+        ref_opt = Adam({k: p.data for k, p in ref.named().items()}, lr=3e-3)
+
         def autodiff():
-            ref.loss_and_grads(x, y, causal=mask is not None)
+            _, grads = ref.loss_and_grads(x, y, causal=mask is not None)
+            ref_opt.step(grads)
 
         results = []
         diff = float("nan")
@@ -167,9 +172,10 @@ def bench_frames(repeats: int) -> None:
                 steps = lab.model.view.state.step
             else:
                 for _ in range(repeats):
+                    if not lab.model.step():
+                        lab.model.reset()
                     t, c = time.perf_counter(), time.thread_time()
-                    if not lab.step_forward():
-                        lab.reset_lab()
+                    lab.redraw()
                     redraws.append(time.perf_counter() - t)
                     cpu.append(time.thread_time() - c)
                     await pilot.pause()
@@ -197,10 +203,18 @@ def bench_frames(repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch.set_num_threads (0: torch's default); 1 suits models this small")
+    parser.add_argument("--no-frames", action="store_true", help="only the training steps")
     args = parser.parse_args()
+    if args.torch_threads:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
     print("load average %.1f %.1f %.1f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     bench_training(args.repeats)
-    bench_frames(args.repeats)
+    if not args.no_frames:
+        bench_frames(args.repeats)
 
 
 if __name__ == "__main__":
