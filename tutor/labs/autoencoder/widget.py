@@ -18,7 +18,7 @@ from tutor.labs.autoencoder.params import PARAMS, VIEW_PAGES, VIEWS
 from tutor.labs.base import Lab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
-from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.pixel_view import PixelView, ascii_mode_active
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
@@ -416,6 +416,11 @@ class AutoencoderLab(Lab):
         snap = dm.snapshot
         view.set_pixels(pic.scatter_pixels(snap.codes, dm.y_eval, lo, hi, width, height))
         marks = {}
+        if ascii_mode_active(self.app):  # no colours: each code written as its class digit
+            cols, rows = pic.latent_to_pixel(snap.codes, lo, hi, width, height)
+            for c, r, label in zip(cols.tolist(), rows.tolist(), dm.y_eval.tolist()):
+                if 0 <= c < width and 0 <= r < height:
+                    marks[(r // 2, c)] = (str(label), None)
         self.cursor = np.clip(self.cursor, lo, hi)
         points = [(self.cursor, "+")]
         if self.model.params["page"] == "reparam":
