@@ -46,6 +46,7 @@ async def test_steps_predict_mask_and_views(lab_app):
         await pilot.press("n", "n")
         await _settle(pilot)
         assert "d = 4" in lab.query_one("#att-bars").plain
+        assert "largest |∂pᵢ/∂sⱼ|" in lab.query_one("#att-bars").plain
         await pilot.press("y")
         await pilot.pause()
         assert type(pilot.app.screen).__name__ == "CodeDialog"
@@ -113,3 +114,8 @@ def test_snapshot_steps_causal_softmax(snap_compare, lab_app):
 def test_snapshot_positions(snap_compare, lab_app):
     app = lab_app("attention", view="positions", length=24, pe_dim=24)
     assert snap_compare(app, terminal_size=(120, 36), press=["n"] * 5, run_before=_settle)
+
+
+def test_snapshot_training_view_at_step_0(snap_compare, lab_app):
+    app = lab_app("attention", view="train", task="sort")
+    assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)

@@ -79,6 +79,11 @@ def test_saturation_grows_without_scaling():
     assert small["max_raw"] == pytest.approx(small["max_scaled"])
 
 
+def test_softmax_jacobian_vanishes_when_saturated():
+    assert N.softmax_jacobian_norm([0.5, 0.5]) == pytest.approx(0.25)
+    assert N.softmax_jacobian_norm(N.softmax(np.array([0.0, 30.0]))) < 1e-12
+
+
 def test_steps_view_matrices_and_protocol():
     m = model()
     a = m.view.att

@@ -16,6 +16,7 @@ from tutor.labs.attention import render
 from tutor.labs.attention.explore import DIMS
 from tutor.labs.attention.maps import maps_image
 from tutor.labs.attention.model import AttentionModel
+from tutor.labs.attention.numerics import softmax_jacobian_norm
 from tutor.labs.attention.params import VIEWS
 from tutor.labs.attention.steps import STAGES
 from tutor.labs.attention.training import task_targets
@@ -215,6 +216,8 @@ class AttentionLab(ModelLab):
             line.append("█" * int(round(p_scaled[j] * bar_w)), style=SCALED)
             lines.append(line)
         lines.append(Text(f"{'':11}{'softmax(q·k)':<{bar_w}} │ softmax(q·k/√d)", style="dim"))
+        lines.append(Text(f"largest |∂pᵢ/∂sⱼ|: {softmax_jacobian_norm(p_raw):.2g} unscaled, "
+                          f"{softmax_jacobian_norm(p_scaled):.2g} scaled (gradient that gets through)"))
         self.query_one("#att-bars", TextLines).update(Text("\n").join(lines))
 
     def _draw_positions(self, width: int) -> None:
