@@ -143,6 +143,8 @@ def test_apply_validates_keeps_the_last_good_state_and_restarts_on_change():
     assert m.apply("nope", 1).startswith("✗")
     assert m.apply("page", "interp") is None and m.current.state.step == 2
     assert "restarts" in m.apply("view", "vae")
+    with pytest.raises(ValueError, match="no page"):
+        _model(view="ae", page="reparam")
     assert m.params["page"] == VIEW_PAGES["vae"][0] and m.current.state.step == 0
 
 

@@ -27,8 +27,12 @@ class AutoencoderModel:
 
     def __init__(self, params: dict) -> None:
         self.params = dict(params)
-        if not self.params.get("page") and self.params["view"] != "pca":
-            self.params["page"] = VIEW_PAGES[self.params["view"]][0]
+        view, page = self.params["view"], self.params.get("page")
+        if view != "pca" and not page:
+            self.params["page"] = VIEW_PAGES[view][0]
+        elif page and page not in VIEW_PAGES.get(view, ()):
+            raise ValueError(f"the {view} view has no page {page!r}; it has "
+                             f"{', '.join(VIEW_PAGES.get(view, ())) or 'none'}")
         self.current = build(self.params)
 
     @property
