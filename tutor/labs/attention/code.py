@@ -12,7 +12,7 @@ def transformer_code(params: dict, kind: str) -> str:
     if kind == "lm":
         vocab, t, causal = len(corpus.CHARS), p["context"], True
         data = [
-            "text = open('alice.txt').read()   # the lab's text: Alice's Adventures in Wonderland, ch. I",
+            "from tutor.labs.attention.corpus import TEXT as text   # Alice in Wonderland, ch. I (public domain)",
             "chars = sorted(set(text)); ids = torch.tensor([chars.index(c) for c in text])",
             "def batch():",
             f"    s = torch.randint(0, len(ids) - {t} - 1, ({p['batch']},))",
