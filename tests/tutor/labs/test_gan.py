@@ -206,10 +206,12 @@ async def test_prediction_first_in_both_views(lab_app):
         await pilot.press("v")
         await pilot.pause()
         assert predict.state == "asking" and predict.answer == pytest.approx(1.7206, abs=1e-4)
-        lab.model.advance(9)
         await pilot.press("n")
         await pilot.pause()
-        assert predict.state == "revealed"         # reached the step without an answer
+        assert predict.state == "revealed"         # stepped without an answer
+        await pilot.press("r", "plus")             # not asked again: + is the speed key
+        await pilot.pause()
+        assert predict.state == "revealed" and lab.fps > 5
 
 
 async def test_bad_settings_are_refused_with_a_message(lab_app):

@@ -289,7 +289,7 @@ class FlowLab(ModelLab):
                 predict.ask(key, f"At t = 1, f'(z₀) = {fin['det']:.4g} and p_Z(z₀) = "
                             f"{c.at_point()['p_z']:.4f}. Predict p_X(x₀) (i):", fin["p_x"],
                             0.005, "p_X(x₀) = p_Z(z₀) / |f'(z₀)|: stretching spreads the mass.")
-            elif c.k >= c.n and predict.state == "asking":
+            elif c.k > 0 and predict.state == "asking":  # stepped without an answer
                 predict.reveal()
                 self.answered.add(key)
             return

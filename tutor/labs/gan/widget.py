@@ -304,13 +304,17 @@ class GanLab(Lab):
                             g.predicted_radius(), 0.02 * g.predicted_radius(),
                             f"Each step multiplies the distance by √(1 + η²) = "
                             f"{math.sqrt(1 + g.eta**2):.4f}.")
-            elif g.t >= g.predict_at and predict.state == "asking":
+            elif g.t > 0 and predict.state == "asking":  # stepped without an answer
                 predict.reveal()
                 self.answered.add(key)
         else:
             if "log4" in self.answered:
                 if predict.key == "log4" and predict.state == "asking":
                     predict.clear()
+                return
+            if predict.key == "log4" and predict.state == "asking" and m.index > 0:
+                predict.reveal()  # trained without an answer: not asked again (+ - are speeds)
+                self.answered.add("log4")
                 return
             if predict.key != "log4":
                 predict.ask("log4", "If G matched the data, D's best answer is ½ everywhere. "
