@@ -189,6 +189,7 @@ class GanLab(Lab):
             return
         m = self.model
         p = m.params
+        self._ask()  # first: a reveal adds the log 4 line to this frame's chart
         if m.view == "bilinear":
             g = m.game
             title = f"min_x max_y x·y · GDA η = {g.eta:g} · red simultaneous · blue alternating"
@@ -226,7 +227,6 @@ class GanLab(Lab):
         set_text(self.query_one("#gan-stats", Static), stats)
         self.query_one("#gan-message", Static).update(self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        self._ask()
         self.draw_map()
         index = m.game.t if m.view == "bilinear" else m.index
         self.post_message(Lab.StateChanged(self.lab_name, index))
