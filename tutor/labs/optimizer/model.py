@@ -181,6 +181,22 @@ class RaceModel:
                                        noise_floor(lr, beta, np.sqrt(sigma2)))
 
     # --- reading ----------------------------------------------------------------------
+    def halfway_first(self) -> tuple[int, str, int] | None:
+        """The race's answer: (1-based place in the legend, name, step) of the selected
+        optimizer whose loss gap L(θₜ) − L(θ*) first falls below half its start value, or
+        None when no run gets halfway down within the race."""
+        best_value = float(self.surface.f(np.array(self.surface.minima[0])))
+        winner = None
+        for place, name in enumerate(self.selected, 1):
+            run = self.runs.get(name)
+            if run is None:
+                continue
+            gap = run.losses - best_value
+            below = np.flatnonzero(gap < 0.5 * gap[0])
+            if below.size and (winner is None or below[0] < winner[2]):
+                winner = (place, name, int(below[0]))
+        return winner
+
     def index(self, name: str, t: int | None = None) -> int:
         """The row of `name`'s run shown at step t (its last row once it stopped)."""
         t = self.t if t is None else t
