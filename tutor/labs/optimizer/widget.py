@@ -25,7 +25,6 @@ from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
-from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 34
@@ -102,7 +101,6 @@ class OptimizerLab(Lab):
     def compose(self) -> ComposeResult:
         m = self.model
         yield TextLines("", id="opt-title")
-        yield PredictInput(id="opt-predict")
         with Horizontal(id="opt-main"):
             with Vertical(id="opt-mapbox"):
                 yield PixelView(id="opt-map")
@@ -172,43 +170,7 @@ class OptimizerLab(Lab):
                 self._draw_race_chart()
         if full:
             self._draw_texts()
-        self._sync_prediction()
         self.post_message(Lab.StateChanged(self.lab_name, m.t))
-
-    # --- predict first --------------------------------------------------------------------
-    def _sync_prediction(self) -> None:
-        """At step 0 of a race, ask which optimizer gets halfway down first (its place in the
-        legend); once the race has started, an unanswered question shows its answer."""
-        try:
-            predict = self.query_one("#opt-predict", PredictInput)
-        except Exception:
-            return
-        m = self.model
-        if m.mode != "race":
-            if predict.state != "idle":
-                predict.clear()
-            return
-        if m.t > 0:
-            if predict.state == "asking":
-                predict.reveal()
-            return
-        winner = m.halfway_first()
-        if winner is None or len(m.selected) < 2:
-            if predict.state != "idle":
-                predict.clear()
-            return
-        place, name, step = winner
-        key = (m.surface_name, tuple(m.selected), place, step)
-        if predict.state == "asking" and getattr(self, "_asked", None) == key:
-            return
-        self._asked = key
-        names = ", ".join(f"{i} {n}" for i, n in enumerate(m.selected, 1))
-        predict.ask("first-halfway", f"Predict (type a number): which gets halfway down first? {names}",
-                    place, 0, f"{name} is first below half its starting loss gap, at step {step}.")
-
-    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
-        event.stop()
-        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
     def _draw_texts(self) -> None:
         m = self.model
