@@ -61,10 +61,10 @@ class AttentionLab(ModelLab):
 
     BINDINGS = [
         Binding("v", "next_view", "View"),
-        Binding("c", "toggle('causal')", "Causal mask"),
-        Binding("p", "next_pad", "Padding"),
-        Binding("e", "toggle('positions')", "Positions"),
-        Binding("o", "next_query", "Query row"),
+        Binding("c", "toggle('causal')", "Causal", tooltip="causal mask on/off (steps view)"),
+        Binding("p", "next_pad", "Padding", tooltip="pad the last 0, 1 or 2 tokens (steps view)"),
+        Binding("e", "toggle('positions')", "Positions", tooltip="add positional encodings to x (steps view)"),
+        Binding("o", "next_query", "Row", tooltip="the query row the questions ask about (steps view)"),
         Binding("i", "predict", "Predict", show=False),
         Binding("escape", "focus_lab", "Lab keys", show=False),
     ]
@@ -259,7 +259,7 @@ class AttentionLab(ModelLab):
             lines = [f"input  {ex}", f"answer {right}", f"model  {s.prediction}",
                      f"{'✓ right' if s.prediction == right else '✗ not yet'}", "",
                      f"loss {s.loss:.4f}", f"held-out digits", f"right: {s.accuracy:.1%}", "",
-                     "weight on the ideal", "map, per head:"]
+                     "maps: output down,", "input across;", "weight on the ideal", "map, per head:"]
             for l in range(s.alignment.shape[0]):
                 lines.append(f" L{l + 1}: " + " ".join(f"{a:.2f}" for a in s.alignment[l]))
         else:
