@@ -275,3 +275,17 @@ def test_snapshot_vae_grid(snap_compare):
 
     app = LabApp("autoencoder", {"view": "vae", "page": "grid", "steps": 30})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+@pytest.mark.parametrize("page", ["recon", "denoise", "interp", "grid", "samples", "reparam"])
+def test_every_page_fits_its_panel(page):
+    from tutor.labs.autoencoder.pages import page_pixels
+
+    view = "vae" if page in ("samples", "reparam") else "denoise" if page == "denoise" else "ae"
+    dm = _model(view=view, **SMALL).current
+    for width, height in ((88, 50), (46, 26), (8, 4)):
+        for stage in (0, 4):
+            pixels = page_pixels(dm, page, width, height, stage=stage)
+            assert pixels.dtype == np.uint8 and pixels.shape[1] == width and pixels.shape[2] == 3
+            if width >= 17 and height >= 18:
+                assert pixels.shape[0] <= height + 1
