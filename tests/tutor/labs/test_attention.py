@@ -119,3 +119,18 @@ def test_snapshot_positions(snap_compare, lab_app):
 def test_snapshot_training_view_at_step_0(snap_compare, lab_app):
     app = lab_app("attention", view="train", task="sort")
     assert snap_compare(app, terminal_size=(120, 36), run_before=_settle)
+
+
+async def test_character_model_samples_as_it_trains(lab_app):
+    params = dict(view="lm", layers=1, d_model_train=8, context=8, batch=4, chunk=2)
+    async with lab_app("attention", **params).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await _settle(pilot)
+        before = lab.model.view.state.prediction
+        await pilot.press("n")
+        await pilot.app.workers.wait_for_complete()
+        await _settle(pilot)
+        side = str(lab.query_one("#att-train-text").render())
+        assert lab.model.view.state.step == 2 and "sample at τ = 0.8" in side
+        assert lab.model.view.state.prediction != before
+        assert lab.model.view.state.prediction[:21] in side  # the sample's first line is shown

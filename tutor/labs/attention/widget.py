@@ -53,6 +53,7 @@ class AttentionLab(ModelLab):
         & #att-bars { height: auto; }
         & #att-pe-row { height: auto; }
         & #att-pe-side { width: 1fr; height: auto; padding: 0 0 0 2; }
+        & #att-sim { margin: 0 0 0 2; }
         & #att-train-top { height: auto; }
         & #att-train-text { width: %d; height: auto; padding: 0 0 0 2; }
         & #att-message { height: auto; color: $text-warning; }
@@ -100,6 +101,7 @@ class AttentionLab(ModelLab):
             with VerticalScroll(id="pane-positions", classes="att-pane", can_focus=False):
                 with Horizontal(id="att-pe-row"):
                     yield PixelView(id="att-pe")
+                    yield PixelView(id="att-sim")
                     yield Static("", id="att-pe-side", markup=False)
                 yield LineChart(title="PE(p)·PE(j)", x_label="position j", id="att-pe-chart")
             with Vertical(id="pane-train", classes="att-pane"):
@@ -230,6 +232,16 @@ class AttentionLab(ModelLab):
         if img.shape[0] % 2:
             img = np.concatenate([img, np.zeros((1, img.shape[1], 3), np.uint8)])
         self.query_one("#att-pe", PixelView).set_pixels(img)
+        # the similarity of every pair of positions, where the width allows (not beside a lesson)
+        sim_view = self.query_one("#att-sim", PixelView)
+        sim_view.display = width >= 3 + v.dim + 2 + v.length + 2 + 40
+        if sim_view.display:
+            sim = render.heat_block(v.similarity, float(v.similarity.min()), v.dim / 2, "viridis", cell_w=1)[::2]
+            sim = sim.copy()
+            sim[v.pos] = (255, 230, 0)  # the selected position's row, in the tab's yellow
+            if sim.shape[0] % 2:
+                sim = np.concatenate([sim, np.zeros((1, sim.shape[1], 3), np.uint8)])
+            sim_view.set_pixels(sim)
         row = pe[v.pos]
         lines = [f"PE table: row = position (0 at the top),",
                  f"column = dimension 0..{v.dim - 1}; blue −1, red +1.",
@@ -238,6 +250,8 @@ class AttentionLab(ModelLab):
                  f"PE({v.pos}, 0..3) = {', '.join(f'{x:.2f}' for x in row[:4])}",
                  f"PE({v.pos})·PE({v.pos}) = {v.similarity[v.pos, v.pos]:.1f} (= d/2)",
                  "similarity falls with |p − j|,", "the same for every p: relative offsets."]
+        if self.query_one("#att-sim", PixelView).display:
+            lines += ["", "Middle: PE(p)·PE(j) for every pair", "(bright = similar; the yellow row is p)."]
         set_text(self.query_one("#att-pe-side", Static), "\n".join(lines))
         chart = self.query_one("#att-pe-chart", LineChart)
         chart.title = f"PE({v.pos})·PE(j)"
