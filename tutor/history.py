@@ -89,3 +89,38 @@ class History(Generic[S]):
         """Replace the current state (the student edited something) and drop later ones."""
         del self._states[self._index + 1 :]
         self._states[self._index] = state
+
+
+class HistoryModel:
+    """A lab model whose stepping is its `self.history` (a `History`), set by the subclass.
+
+    `step/back/reset/advance` delegate to the history, so a model that only walks its history
+    inherits them instead of repeating them; it still writes `status()` and `apply()` (and
+    `pytorch_code()` when it has code to show), as `tutor.labs.kit.LabModel` documents.
+    """
+
+    history: History
+
+    def step(self) -> bool:
+        return self.history.step()
+
+    def back(self) -> bool:
+        return self.history.back()
+
+    def reset(self) -> None:
+        self.history.reset()
+
+    def advance(self, n: int) -> int:
+        return self.history.advance(n)
+
+    def status(self) -> str:
+        """One line for the step controls."""
+        raise NotImplementedError
+
+    def pytorch_code(self) -> str | None:
+        """Runnable PyTorch for what is on screen; None when there is none."""
+        return None
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting: None when applied, else why the value was refused."""
+        raise NotImplementedError

@@ -1,8 +1,9 @@
-"""History: step, replay after back, reset, max length, replace_future."""
+"""History: step, replay after back, reset, max length, replace_future; HistoryModel."""
 
 import pytest
 
-from tutor.history import History
+from tutor.history import History, HistoryModel
+from tutor.labs.kit import LabModel
 
 
 def counter(limit):
@@ -57,3 +58,37 @@ def test_reset_with_new_initial_state_and_bad_max_len():
     assert h.current == 7 and h.index == 0
     with pytest.raises(ValueError):
         History(0, counter(1), max_len=1)
+
+
+class Counter(HistoryModel):
+    """The smallest HistoryModel: counts to `limit`."""
+
+    def __init__(self, limit):
+        self.history = History(0, counter(limit))
+
+    def status(self):
+        return f"count {self.history.current}"
+
+
+def test_history_model_delegates_to_its_history():
+    m = Counter(3)
+    assert isinstance(m, LabModel)
+    assert m.advance(10) == 3 and m.history.current == 3 and not m.step()
+    assert m.back() and m.back() and m.history.current == 1
+    assert m.step() and m.history.current == 2
+    m.reset()
+    assert m.history.current == 0 and not m.back() and m.status() == "count 0"
+    assert m.pytorch_code() is None
+
+
+def test_history_model_leaves_status_and_apply_to_subclasses():
+    class Bare(HistoryModel):
+        def __init__(self):
+            self.history = History(0, counter(1))
+
+    m = Bare()
+    assert m.step() and not m.step()
+    with pytest.raises(NotImplementedError):
+        m.status()
+    with pytest.raises(NotImplementedError):
+        m.apply("x", 1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.generative import linear_autoencoder_steps, principal_angles, principal_subspace
 from core.generative.linear_ae import init_linear_autoencoder
-from tutor.history import History
+from tutor.history import History, HistoryModel
 
 #: Standard deviations of the clouds along their own axes (then rotated and shifted).
 CLOUD_SCALES = {"2d": (2.0, 0.6), "3d": (2.0, 1.0, 0.35)}
@@ -47,7 +47,7 @@ class LinearState:
     angles: np.ndarray  # degrees, ascending (k,)
 
 
-class PcaModel:
+class PcaModel(HistoryModel):
     """Linear autoencoder x̂ = W_d W_e x (centred data) against PCA; one step = one GD step."""
 
     view = "pca"
@@ -91,9 +91,6 @@ class PcaModel:
     def state(self) -> LinearState:
         return self.history.current
 
-    def step(self) -> bool:
-        return self.history.step()
-
     def back(self) -> bool:
         self.message = ""
         return self.history.back()
@@ -101,9 +98,6 @@ class PcaModel:
     def reset(self) -> None:
         self.message = ""
         self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
     def status(self) -> str:
         s = self.state

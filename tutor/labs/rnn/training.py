@@ -10,7 +10,7 @@ import numpy as np
 
 from core.recurrent import (PETER_RABBIT, CharCorpus, Checkpoint, RecurrentNet, Trainer,
                             open_gate, recall_batch, sample)
-from tutor.history import History
+from tutor.history import History, HistoryModel
 
 MEMORY_CELLS = ("rnn", "lstm", "gru")
 N_SYMBOLS = 4
@@ -38,22 +38,8 @@ class RaceState:
     reach: tuple[float, ...]
 
 
-class _Stepped:
+class _Stepped(HistoryModel):
     """The protocol over a History of states (step, back, reset, advance)."""
-
-    history: History
-
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
     @property
     def state(self):

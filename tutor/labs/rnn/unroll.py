@@ -12,12 +12,12 @@ import math
 import numpy as np
 
 from core.recurrent import GATES, bptt, init_weights, recurrent_matrix, unroll
-from tutor.history import History
+from tutor.history import History, HistoryModel
 
 INPUT_SIZE = 4
 
 
-class UnrollModel:
+class UnrollModel(HistoryModel):
     """States 0 … 2T: k ≤ T shows the forward pass up to hₖ; k = T + j shows BPTT after j
     backward steps (∂ℒ/∂hₜ known for t > T − j)."""
 
@@ -56,18 +56,6 @@ class UnrollModel:
     @property
     def k(self) -> int:
         return self.history.current
-
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
     @property
     def forward_done(self) -> int:

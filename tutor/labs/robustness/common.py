@@ -8,7 +8,7 @@ import numpy as np
 
 from core.nn import make_dataset, train_test_split
 from core.robust import logits_of
-from tutor.history import History
+from tutor.history import History, HistoryModel
 from tutor.labs.robustness import nets
 from tutor.widgets.colormap import colormap
 
@@ -16,7 +16,7 @@ from tutor.widgets.colormap import colormap
 LEVELS = 64
 
 
-class Stepper:
+class Stepper(HistoryModel):
     """States 0 .. n_states − 1 walked with a History (step, back, reset, advance)."""
 
     n_states: int = 1
@@ -32,18 +32,6 @@ class Stepper:
     @property
     def k(self) -> int:
         return self.history.current
-
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
 
 @dataclass
