@@ -107,22 +107,20 @@ def mlp_numpy(X, y):
 
 
 def mlp_core_nn(X, y):
-    from core.nn import MLP
-    from core.nn.mlp import _mlp_value_and_grad
-    from core.optim.steps import apply_step, make_hyper
+    from core.nn import MLP, value_and_grad
+    from core.optim.steps import OPTIMIZER_CODES, apply_step, make_hyper
 
     mlp = MLP([2, 32, 32, 2], seed=0)
-    grad = np.empty_like(mlp.theta)
     state = np.zeros((3, mlp.theta.size))
     hyper = make_hyper("adam", lr=1e-3)
-    target = np.zeros((1, 1))
     labels = y.astype(np.int64)
     t = [0]
 
     def step():
-        _mlp_value_and_grad(mlp.theta, mlp._sizes, mlp._act, X, target, labels, 1, grad)
+        _, grads = value_and_grad(mlp, X, labels, loss="cross_entropy")
         t[0] += 1
-        apply_step(5, mlp.theta, grad, state, t[0], hyper)
+        apply_step(OPTIMIZER_CODES["adam"], mlp.theta, np.concatenate([g.ravel() for g in grads]),
+                   state, t[0], hyper)
 
     return step
 

@@ -193,9 +193,7 @@ class DlTutorApp(GuardedApp):
                     load(package)
                     self.post_message(self.KernelsProgress(done, package))
             if not self.kernels_total:
-                from core import _jit
-
-                self.kernels_total = done = len(_jit.registered())
+                self.kernels_total = done = len(core.kernel_names(loaded))
         except _WarmupCancelled:
             return
         self.post_message(self.KernelsProgress(max(done, self.kernels_total), failures=failures,
