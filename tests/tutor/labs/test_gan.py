@@ -273,3 +273,18 @@ def test_snapshot_bilinear_game(snap_compare):
 
     app = LabApp("gan", {"view": "bilinear", "eta": 0.3})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_a_step_does_not_relayout_the_screen(lab_app):
+    async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n")
+        await pilot.pause()
+
+        def layouts():
+            return sum(widget._layout_updates for widget in lab.query("*"))
+
+        before = layouts()
+        lab.step_forward()
+        await pilot.pause()
+        assert layouts() == before

@@ -180,7 +180,7 @@ class FlowLab(ModelLab):
         else:
             switcher.current = "flow-map-box"
             self._draw_2d()
-        self.query_one("#flow-message", Static).update(self.note or m.message)
+        set_text(self.query_one("#flow-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
         self._ask()
         index = m.cov.k if m.view == "1d" else m.training.index

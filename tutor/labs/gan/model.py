@@ -15,6 +15,8 @@ from tutor.labs.params import ParamError
 
 #: How many generated points are drawn (a fixed noise sample, so motion is the generator's).
 N_SHOWN = 256
+#: How many real points are drawn (a fixed random subset): the modes show, fewer cells to paint.
+N_REAL_SHOWN = 256
 #: Colours: real points, generated points, their arrows; the background tints for D = 1 / 0.
 REAL_COLOR = "#50fa7b"
 FAKE_COLOR = "#ff79c6"
@@ -142,6 +144,8 @@ class GanModel:
         self.z_shown = np.random.default_rng(self.params["seed"] + 7).standard_normal(
             (N_SHOWN, self.params["latent"]))
         self.trainer = Trainer(self.params, self.data, self.z_shown)
+        pick = np.random.default_rng(self.params["seed"] + 9).permutation(len(self.data))
+        self.real_shown = self.data[np.sort(pick[:N_REAL_SHOWN])]
         self.gan = self.trainer.gan
         self.message = ""
         self.states: list[GanState] = [self.trainer.evaluate("start", math.nan, math.nan)]
@@ -262,8 +266,14 @@ class GanModel:
 
     def heat_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
-        pts, _, _ = self.grid(width, height)
-        d = np.round(self.gan.discriminate(pts) * LEVELS) / LEVELS
+        # D is smooth: evaluated at the centre of each 2 x 2 pixel block, then repeated
+        w2, h2 = (width + 1) // 2, (height + 1) // 2
+        _, scale, origin = self.grid(width, height)
+        gx, gy = np.meshgrid(origin[0] + scale * (2 * np.arange(w2) + 1.0),
+                             origin[1] - scale * (2 * np.arange(h2) + 1.0))
+        coarse = self.gan.discriminate(np.column_stack([gx.ravel(), gy.ravel()])).reshape(h2, w2)
+        d = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:height, :width].ravel()
+        d = np.round(d * LEVELS) / LEVELS
         a = np.clip(2 * d - 1, -1, 1)[:, None]
         rgb = np.where(a > 0, _MID_TINT + a * (_REAL_TINT - _MID_TINT),
                        _MID_TINT - a * (_FAKE_TINT - _MID_TINT))

@@ -225,7 +225,7 @@ class GanLab(Lab):
             chart.set_series(series)
         set_text(self.query_one("#gan-title", Static), title)
         set_text(self.query_one("#gan-stats", Static), stats)
-        self.query_one("#gan-message", Static).update(self.note or m.message)
+        set_text(self.query_one("#gan-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
         self.draw_map()
         index = m.game.t if m.view == "bilinear" else m.index
@@ -251,7 +251,7 @@ class GanLab(Lab):
         h = 2 * rows
         pixels = m.heat_pixels(width, h)
         canvas = BrailleCanvas(width, rows)
-        rx, ry = m.to_cell(m.data, width, h)
+        rx, ry = m.to_cell(m.real_shown, width, h)
         canvas.lines(rx, ry, rx, ry, REAL_COLOR)
         if self.show_arrows:
             x, v = m.arrows()
