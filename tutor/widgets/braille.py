@@ -28,6 +28,26 @@ def scale(values, lo: float, hi: float, n: int) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+def clip_segments(x0, y0, x1, y1, width: int, height: int):
+    """Liang-Barsky on arrays of segments (float64 ends) against a width x height dot grid,
+    the box [-0.5, width - 0.5] x [-0.5, height - 0.5]: (mask of the segments that touch it,
+    their clipped ends x0, y0, x1, y1)."""
+    dx, dy = x1 - x0, y1 - y0
+    t0, t1 = np.zeros_like(x0), np.ones_like(x0)
+    keep = np.ones(x0.shape, dtype=bool)
+    xmax, ymax = width - 0.5, height - 0.5
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for p, q in ((-dx, x0 + 0.5), (dx, xmax - x0), (-dy, y0 + 0.5), (dy, ymax - y0)):
+            flat = p == 0
+            keep &= ~(flat & (q < 0))
+            t = np.where(flat, 0.0, q / np.where(flat, 1.0, p))
+            enter, leave = (p < 0) & ~flat, (p > 0) & ~flat
+            keep &= ~(enter & (t > t1)) & ~(leave & (t < t0))
+            t0 = np.where(enter, np.maximum(t0, t), t0)
+            t1 = np.where(leave, np.minimum(t1, t), t1)
+        return keep, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
+
+
 #: DOT_BITS as an array, for drawing many dots at once.
 _DOT_ARRAY = np.array(DOT_BITS, dtype=np.uint8)
 
@@ -88,53 +108,15 @@ class BrailleCanvas:
         np.bitwise_or.at(self._bits.reshape(-1), flat, _DOT_ARRAY[yi & 3, xi & 1])
         self._ink.reshape(-1)[flat] = self._ink_of(color)
 
-    def _clip(self, x0: float, y0: float, x1: float, y1: float):
-        """Liang-Barsky: the part of the segment inside the canvas, or None."""
-        xmax, ymax = self.width - 0.5, self.height - 0.5
-        dx, dy = x1 - x0, y1 - y0
-        t0, t1 = 0.0, 1.0
-        for p, q in ((-dx, x0 + 0.5), (dx, xmax - x0), (-dy, y0 + 0.5), (dy, ymax - y0)):
-            if p == 0:
-                if q < 0:
-                    return None
-                continue
-            t = q / p
-            if p < 0:
-                if t > t1:
-                    return None
-                t0 = max(t0, t)
-            else:
-                if t < t0:
-                    return None
-                t1 = min(t1, t)
-        return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
-
-    def _clip_many(self, x0, y0, x1, y1):
-        """Liang-Barsky on arrays of segments: (keep mask, clipped x0, y0, x1, y1)."""
-        dx, dy = x1 - x0, y1 - y0
-        t0 = np.zeros_like(x0)
-        t1 = np.ones_like(x0)
-        keep = np.ones(x0.shape, dtype=bool)
-        xmax, ymax = self.width - 0.5, self.height - 0.5
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for p, q in ((-dx, x0 + 0.5), (dx, xmax - x0), (-dy, y0 + 0.5), (dy, ymax - y0)):
-                flat = p == 0
-                keep &= ~(flat & (q < 0))
-                t = np.where(flat, 0.0, q / np.where(flat, 1.0, p))
-                enter, leave = (p < 0) & ~flat, (p > 0) & ~flat
-                keep &= ~(enter & (t > t1)) & ~(leave & (t < t0))
-                t0 = np.where(enter, np.maximum(t0, t), t0)
-                t1 = np.where(leave, np.minimum(t1, t), t1)
-            return keep, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
-
     def line(self, x0: float, y0: float, x1: float, y1: float, color: str | None = None) -> None:
         """Draw a straight line of dots (Bresenham), clipped to the canvas; NaN ends skip it."""
         if not all(math.isfinite(v) for v in (x0, y0, x1, y1)) or self.width == 0 or self.height == 0:
             return
-        clipped = self._clip(x0, y0, x1, y1)
-        if clipped is None:
+        keep, *clipped = clip_segments(*(np.array([v], dtype=np.float64) for v in (x0, y0, x1, y1)),
+                                       self.width, self.height)
+        if not keep[0]:
             return
-        xa, ya, xb, yb = (int(round(v)) for v in clipped)
+        xa, ya, xb, yb = (int(round(float(v[0]))) for v in clipped)
         dx, dy = abs(xb - xa), -abs(yb - ya)
         sx, sy = (1 if xb >= xa else -1), (1 if yb >= ya else -1)
         err = dx + dy
@@ -159,7 +141,7 @@ class BrailleCanvas:
         if self.width == 0 or self.height == 0 or x0.size == 0:
             return
         ok = np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
-        keep, x0, y0, x1, y1 = self._clip_many(x0[ok], y0[ok], x1[ok], y1[ok])
+        keep, x0, y0, x1, y1 = clip_segments(x0[ok], y0[ok], x1[ok], y1[ok], self.width, self.height)
         if not keep.any():
             return
         # Rounded like Python's round() (half to even), as `line` does.

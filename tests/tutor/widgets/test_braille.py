@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor.widgets.braille import BrailleCanvas, scale
+from tutor.widgets.braille import BrailleCanvas, clip_segments, scale
 
 
 def test_each_dot_has_its_unicode_bit():
@@ -139,3 +139,14 @@ def test_later_lines_colour_shared_cells():
     canvas.lines([0], [0], [3], [0], "#ff0000")
     canvas.lines([2], [1], [2], [1], "#00ff00")
     assert canvas.cells() == {(0, 0): ("⠉", "#ff0000"), (0, 1): ("⠋", "#00ff00")}
+
+
+def test_clip_segments_keeps_the_part_inside_the_dot_box():
+    x0, y0, x1, y1 = (np.array(v, dtype=np.float64) for v in
+                      ([-10.0, 2.0, -5.0, 3.0], [2.0, 1.0, -5.0, -3.0],
+                       [30.0, 5.0, -1.0, 3.0], [2.0, 1.0, -1.0, 20.0]))
+    keep, a, b, c, d = clip_segments(x0, y0, x1, y1, 20, 8)
+    assert keep.tolist() == [True, True, False, True]
+    assert (a[0], b[0], c[0], d[0]) == (-0.5, 2.0, 19.5, 2.0)  # through: both ends cut
+    assert (a[1], b[1], c[1], d[1]) == (2.0, 1.0, 5.0, 1.0)  # inside: untouched
+    assert (a[3], b[3], c[3], d[3]) == (3.0, -0.5, 3.0, 7.5)  # vertical: cut at both edges

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tutor.widgets.braille import DOT_BITS, scale
+from tutor.widgets.braille import DOT_BITS, clip_segments, scale
 from tutor.widgets.colormap import colormap
 
 #: Number of filled contour bands of the map.
@@ -73,24 +73,6 @@ def pixel_to_point(surface, x: int, y: int, rows: int, cols: int) -> tuple[float
     return float(px), float(py)
 
 
-def _clip(x0, y0, x1, y1, width: int, height: int):
-    """Liang-Barsky on arrays of segments against the dot grid's box [-0.5, width - 0.5] x
-    [-0.5, height - 0.5]: (mask of segments that touch it, their clipped ends)."""
-    dx, dy = x1 - x0, y1 - y0
-    t0, t1 = np.zeros_like(x0), np.ones_like(x0)
-    keep = np.ones(x0.shape, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for p, q in ((-dx, x0 + 0.5), (dx, width - 0.5 - x0), (-dy, y0 + 0.5), (dy, height - 0.5 - y0)):
-            flat = p == 0
-            keep &= ~(flat & (q < 0))
-            t = np.where(flat, 0.0, q / np.where(flat, 1.0, p))
-            enter, leave = (p < 0) & ~flat, (p > 0) & ~flat
-            keep &= ~(enter & (t > t1)) & ~(leave & (t < t0))
-            t0 = np.where(enter, np.maximum(t0, t), t0)
-            t1 = np.where(leave, np.minimum(t1, t), t1)
-        return keep, x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
-
-
 def polyline_dots(dx: np.ndarray, dy: np.ndarray, width: int, height: int
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The integer dots (x, y) of the polyline through (dx, dy) on a width x height dot grid,
@@ -112,7 +94,7 @@ def polyline_dots(dx: np.ndarray, dy: np.ndarray, width: int, height: int
     alone = ok.copy()
     alone[:-1] &= ~seg
     alone[1:] &= ~seg
-    keep, x0, y0, x1, y1 = _clip(x[:-1][seg], y[:-1][seg], x[1:][seg], y[1:][seg], width, height)
+    keep, x0, y0, x1, y1 = clip_segments(x[:-1][seg], y[:-1][seg], x[1:][seg], y[1:][seg], width, height)
     xa, ya, xb, yb = (np.rint(v[keep]).astype(np.int64) for v in (x0, y0, x1, y1))
     adx, ady = np.abs(xb - xa), np.abs(yb - ya)
     major = np.maximum(adx, ady)
