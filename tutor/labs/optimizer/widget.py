@@ -25,6 +25,7 @@ from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 34
@@ -59,6 +60,7 @@ class OptimizerLab(Lab):
     OptimizerLab {
         layout: vertical;
         & #opt-title { height: 1; color: $text-muted; }
+        & #opt-predict { height: 4; overflow: hidden hidden; }
         & #opt-main { height: 1fr; }
         & #opt-mapbox { width: 1fr; min-width: 10; height: 1fr; }
         & #opt-map { width: 1fr; height: 1fr; }
@@ -101,6 +103,7 @@ class OptimizerLab(Lab):
     def compose(self) -> ComposeResult:
         m = self.model
         yield TextLines("", id="opt-title")
+        yield PredictInput(id="opt-predict")
         with Horizontal(id="opt-main"):
             with Vertical(id="opt-mapbox"):
                 yield PixelView(id="opt-map")
@@ -127,6 +130,7 @@ class OptimizerLab(Lab):
         super().on_mount()
         self.set_class(self.model.mode == "convergence", "-convergence")
         self._sync_inputs()
+        self._update_prediction(self.query_one("#opt-predict", PredictInput))  # before the first layout
         self.call_after_refresh(self.refresh_all, True)
 
     def on_resize(self) -> None:
@@ -170,7 +174,68 @@ class OptimizerLab(Lab):
                 self._draw_race_chart()
         if full:
             self._draw_texts()
+        self._sync_prediction()
         self.post_message(Lab.StateChanged(self.lab_name, m.t))
+
+    # --- predict first --------------------------------------------------------------------
+    def _sync_prediction(self) -> None:
+        """At step 0 of a race, ask which optimizer gets halfway down first (its place in the
+        legend); once the race has started, an unanswered question shows its answer."""
+        try:
+            predict = self.query_one("#opt-predict", PredictInput)
+        except Exception:
+            return
+        shown = predict.state != "idle"
+        self._update_prediction(predict)
+        if (predict.state != "idle") != shown:
+            # the question (a fixed 4 rows) came or went: redraw the map at its new size
+            self.call_after_refresh(self._redraw_map)
+
+    def _update_prediction(self, predict: PredictInput) -> None:
+        m = self.model
+        if m.mode != "race":
+            if predict.state != "idle":
+                predict.clear()
+            return
+        if m.t > 0:
+            if predict.state == "asking":
+                predict.reveal()
+            return
+        winner = m.halfway_first()
+        if winner is None or len(m.selected) < 2:
+            if predict.state != "idle":
+                predict.clear()
+            return
+        place, name, step = winner
+        others = [w for w in self._halfway_steps() if w != step]
+        if step < 5 or len(others) != len(self._halfway_steps()) - 1:
+            # everyone gets there at once, or two at the same step: nothing to predict
+            if predict.state != "idle":
+                predict.clear()
+            return
+        key = (m.surface_name, tuple(m.selected), place, step)
+        if predict.state == "asking" and getattr(self, "_asked", None) == key:
+            return
+        self._asked = key
+        names = " ".join(f"{i} {n}" for i, n in enumerate(m.selected, 1))
+        predict.ask("first-halfway", f"Predict: which gets halfway down first? {names}",
+                    place, 0, f"{name}, at step {step}.")
+
+    def _halfway_steps(self) -> list[int]:
+        """For each selected optimizer, the step its loss gap first halves (if it does)."""
+        m = self.model
+        best = float(m.surface.f(np.array(m.surface.minima[0])))
+        steps = []
+        for name in m.selected:
+            gap = m.runs[name].losses - best
+            below = np.flatnonzero(gap < 0.5 * gap[0])
+            if below.size:
+                steps.append(int(below[0]))
+        return steps
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
     def _draw_texts(self) -> None:
         m = self.model
