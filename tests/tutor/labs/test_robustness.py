@@ -59,6 +59,14 @@ def params(view: str, **extra) -> dict:
     return validate_lab("robustness", {"view": view, **VIEW_DEFAULTS[view], **SMALL[view], **extra})
 
 
+@pytest.fixture(autouse=True)
+def _fresh_training_cache():
+    """Trained networks are shared by every lab in the process: each test starts without."""
+    from tutor.labs.robustness import model as model_module
+
+    model_module._TRAINED.clear()
+
+
 @pytest.fixture
 def small_defaults(monkeypatch):
     """Switching views applies VIEW_DEFAULTS: make them the small settings for speed."""
@@ -438,6 +446,14 @@ def accuracy_of_standard(view) -> float:
     from tutor.labs.robustness.digits import accuracy
 
     return accuracy(view.data.standard, view.data.Xt, view.data.yt)
+
+
+def test_trained_networks_are_shared_between_labs():
+    a = RobustnessModel(params("plane"))
+    b = RobustnessModel(params("plane", attack="fgsm", point=2))
+    assert a.view.plane is b.view.plane
+    c = RobustnessModel(params("plane", seed=1))
+    assert c.view.plane is not a.view.plane
 
 
 def test_training_stops_when_its_worker_is_cancelled():

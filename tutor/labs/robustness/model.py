@@ -7,7 +7,11 @@ changes what is trained (trained networks are cached by the settings they depend
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from tutor.labs.params import ParamError
+from tutor.labs.robustness import nets
 from tutor.labs.robustness.common import make_plane
 from tutor.labs.robustness.digits import DigitsView, make_digit_nets
 from tutor.labs.robustness.lipschitz import LipschitzView
@@ -45,6 +49,33 @@ def train_for(p: dict):
     return make_runs(p)
 
 
+#: Trained networks shared by every lab in the process (lessons 7.2 and 7.3 train the same
+#: plane network, 7.1 and 7.4 the same digit network): most recently used last.
+_TRAINED: OrderedDict[tuple, object] = OrderedDict()
+_TRAINED_MAX = 8
+#: One training at a time (two cores are better used by one than shared by two); a thread
+#: waiting for it still notices that its worker was cancelled.
+_TRAINING = threading.Lock()
+
+
+def trained(p: dict):
+    """The trained networks of settings `p`, from the shared cache or trained now."""
+    key = training_key(p)
+    while not _TRAINING.acquire(timeout=0.1):
+        nets.check_stop()
+    try:
+        if key in _TRAINED:
+            _TRAINED.move_to_end(key)
+            return _TRAINED[key]
+        result = train_for(p)
+        _TRAINED[key] = result
+        while len(_TRAINED) > _TRAINED_MAX:
+            _TRAINED.popitem(last=False)
+        return result
+    finally:
+        _TRAINING.release()
+
+
 _VIEWS = {"plane": PlaneView, "digits": DigitsView, "lipschitz": LipschitzView,
           "regularization": RegularizationView}
 
@@ -59,16 +90,12 @@ class RobustnessModel:
 
     def __init__(self, params: dict) -> None:
         self.params = dict(params)
-        self._cache: dict[tuple, object] = {}
-        self.view = build_view(self.params, self._trained(self.params))
+        self._nets = trained(self.params)  # the networks the current view shows
+        self.view = build_view(self.params, self._nets)
 
     def _trained(self, p: dict):
-        key = training_key(p)
-        if key not in self._cache:
-            if len(self._cache) >= 6:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = train_for(p)
-        return self._cache[key]
+        same = training_key(p) == training_key(self.params)
+        return self._nets if same else trained(p)
 
     # --- protocol ---------------------------------------------------------------------
     def step(self) -> bool:
@@ -100,7 +127,8 @@ class RobustnessModel:
             new = self._changed(name, value)
         except ValueError:
             return False
-        return training_key(new) not in self._cache
+        key = training_key(new)
+        return key != training_key(self.params) and key not in _TRAINED
 
     def _changed(self, name: str, value) -> dict:
         if name not in PARAMS:
@@ -113,13 +141,14 @@ class RobustnessModel:
 
     def prepare(self, name: str, value):
         """(new settings, new view) for one change, without installing it; ValueError when
-        the value is refused. Safe to call from a worker thread (the model is not changed,
-        except for its cache of trained networks)."""
+        the value is refused. Safe to call from a worker thread (the model is not changed;
+        newly trained networks go to the shared cache)."""
         new = self._changed(name, value)
-        return new, build_view(new, self._trained(new))
+        nets_ = self._trained(new)
+        return new, build_view(new, nets_), nets_
 
     def install(self, prepared) -> None:
-        self.params, self.view = prepared
+        self.params, self.view, self._nets = prepared
 
     def apply(self, name: str, value) -> str | None:
         """Change one setting: None when done, else a message (the last good state is kept)."""

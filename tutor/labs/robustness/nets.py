@@ -30,6 +30,13 @@ def stop_when(check: Callable[[], bool] | None) -> None:
     _stop.check = check
 
 
+def check_stop() -> None:
+    """Raise Cancelled when this thread's stop check (see `stop_when`) says so."""
+    check = getattr(_stop, "check", None)
+    if check is not None and check():
+        raise Cancelled
+
+
 def make_mlp(sizes: list[int], seed: int, dropout: float = 0.0) -> tnn.Sequential:
     """Linear-ReLU-...-Linear with torch's default initialization (seeded), and a Dropout(p)
     after each ReLU when dropout > 0."""

@@ -87,7 +87,7 @@ class RobustnessLab(Lab):
     lab_name = "robustness"
 
     class Built(Message):
-        """A worker finished training: `prepared` is (params, view) or a RobustnessModel."""
+        """A worker finished training: `prepared` is what RobustnessModel.prepare returned, or a new RobustnessModel."""
 
         def __init__(self, prepared, name: str | None) -> None:
             super().__init__()
