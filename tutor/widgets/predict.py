@@ -99,6 +99,7 @@ class PredictInput(Widget):
         self.answer = 0.0
         self.tolerance = 0.0
         self.explanation = ""
+        self._typing_ahead = False  # start_answer began an answer the field has not focused yet
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="predict--prompt", markup=False)
@@ -145,10 +146,16 @@ class PredictInput(Widget):
             return False
         field = self.query_one(Input)
         field.select_on_focus = False  # else focusing selects the first character, the next replaces it
-        field.value = text
-        field.cursor_position = len(text)
+        # Keys typed before the field takes the focus reach the lab too: keep them all ("0.17"
+        # typed fast arrived as "0", ".", "1", "7" and only the "7" was kept).
+        field.value = field.value + text if self._typing_ahead else text
+        self._typing_ahead = True
+        field.cursor_position = len(field.value)
         field.focus()
         return True
+
+    def on_descendant_focus(self, event) -> None:
+        self._typing_ahead = False  # the field has the keys now; a later start replaces
 
     def reveal(self) -> None:
         """Show the answer and the explanation without a guess."""

@@ -289,3 +289,20 @@ def test_every_page_fits_its_panel(page):
             assert pixels.dtype == np.uint8 and pixels.shape[1] == width and pixels.shape[2] == 3
             if width >= 17 and height >= 18:
                 assert pixels.shape[0] <= height + 1
+
+
+async def test_an_answer_typed_faster_than_the_focus_moves_keeps_every_key(lab_app):
+    from textual import events
+
+    app = lab_app("autoencoder", view="pca")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        for char in "0.18":  # all four keys reach the lab before the field has the focus
+            app.post_message(events.Key(char, char))
+        await pilot.pause()
+        await pilot.pause()
+        field = app.query_one(PredictInput).query_one("Input")
+        assert field.value == "0.18"
+        await pilot.press("escape", "3")  # a new start replaces what was typed
+        await pilot.pause()
+        assert field.value == "3"
