@@ -28,15 +28,15 @@ def _linear_ae_gd(X, enc, dec, lr, steps, losses):
 
     X (N, D) centred, enc (k, D), dec (D, k), losses (steps + 1,): the loss before each step and
     after the last. With Z = X W_eᵀ (N, k) and R = Z W_dᵀ − X (N, D), c = 2 / (N D):
-        ∂L/∂W_d = c Rᵀ Z        ∂L/∂W_e = c W_dᵀ Rᵀ X
+        ∂L/∂W_d = c Rᵀ Z        ∂L/∂W_e = c W_dᵀ Rᵀ X = c (R W_d)ᵀ X
     """
     n, d = X.shape
     k = enc.shape[0]
     c = 2.0 / (n * d)
     Z = np.empty((n, k))
     R = np.empty((n, d))
+    RW = np.empty((n, k))
     g_dec = np.empty((d, k))
-    RtX = np.empty((d, d))
     g_enc = np.empty((k, d))
     for step in range(steps + 1):
         loss = 0.0
@@ -52,33 +52,29 @@ def _linear_ae_gd(X, enc, dec, lr, steps, losses):
                     acc += Z[i, a] * dec[j, a]
                 R[i, j] = acc
                 loss += acc * acc
+            for a in range(k):  # R W_d, so that ∂L/∂W_e = c (R W_d)ᵀ X costs N D k, not N D²
+                acc = 0.0
+                for j in range(d):
+                    acc += R[i, j] * dec[j, a]
+                RW[i, a] = acc
         losses[step] = loss / (n * d)
         if step == steps:
             break
-        # ∂L/∂W_d = c Rᵀ Z, and Rᵀ X for ∂L/∂W_e (both with the weights before the update)
-        for j in range(d):
+        g_dec[:, :] = 0.0
+        g_enc[:, :] = 0.0
+        for i in range(n):  # both gradients with the weights before the update
             for a in range(k):
-                acc = 0.0
-                for i in range(n):
-                    acc += R[i, j] * Z[i, a]
-                g_dec[j, a] = c * acc
-            for m in range(d):
-                acc = 0.0
-                for i in range(n):
-                    acc += R[i, j] * X[i, m]
-                RtX[j, m] = acc
-        for a in range(k):
-            for m in range(d):
-                acc = 0.0
+                z = Z[i, a]
+                rw = RW[i, a]
                 for j in range(d):
-                    acc += dec[j, a] * RtX[j, m]
-                g_enc[a, m] = c * acc
+                    g_dec[j, a] += R[i, j] * z
+                    g_enc[a, j] += rw * X[i, j]
         for j in range(d):
             for a in range(k):
-                dec[j, a] -= lr * g_dec[j, a]
+                dec[j, a] -= lr * c * g_dec[j, a]
         for a in range(k):
             for m in range(d):
-                enc[a, m] -= lr * g_enc[a, m]
+                enc[a, m] -= lr * c * g_enc[a, m]
 
 
 def _data(X) -> np.ndarray:
