@@ -216,3 +216,26 @@ def test_snapshot_2d_moons_after_300_steps(snap_compare):
 
     app = LabApp("flow", {"view": "2d", "steps": 300})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    import json
+
+    async with lab_app("flow", view="2d", n_points=256).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.model.advance(3)
+        await pilot.press("w", "comma")
+        saved = json.loads(json.dumps(lab.save_state()))
+        theta = lab.model.training.flow.theta.copy()
+    async with lab_app("flow", n_points=256).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.restore_state(saved)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.view == "2d" and lab.show_grid and lab.model.layer == 3
+        assert lab.model.training.state.step == 3
+        np.testing.assert_array_equal(lab.model.training.flow.theta, theta)
+        with pytest.raises(ValueError):
+            lab.restore_state({**saved, "layer": 99})

@@ -288,3 +288,28 @@ async def test_a_step_does_not_relayout_the_screen(lab_app):
         lab.step_forward()
         await pilot.pause()
         assert layouts() == before
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.apply("k", 2)
+        lab.model.advance(4)
+        lab.answered.add("log4")
+        saved = lab.save_state()
+        theta = lab.model.gan.G.theta.copy()
+    import json
+
+    saved = json.loads(json.dumps(saved))            # as the progress file keeps it
+    async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.restore_state(saved)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.params["k"] == 2 and lab.model.state.round == 4 and "log4" in lab.answered
+        np.testing.assert_array_equal(lab.model.gan.G.theta, theta)
+        with pytest.raises(ValueError):
+            lab.restore_state({**saved, "rounds": -1})
+        assert lab.model.state.round == 4

@@ -346,6 +346,37 @@ class FlowLab(ModelLab):
         if self.advance(n) < n:
             self.playing = False
 
+    # --- the lab as the student left it -------------------------------------------------------
+    def save_state(self) -> dict:
+        """Settings, view, answered questions, the 1-D step, the grid view and the 2-D steps
+        trained (replayed from the seed on restore)."""
+        m = self.model
+        return {"params": {k: v for k, v in self.params.items() if k != "steps"},
+                "view": m.view, "answered": sorted(self.answered), "t_step": m.cov.k,
+                "steps": m.training.index, "grid": self.show_grid, "layer": m.layer}
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs import validate_lab
+
+        params = validate_lab("flow", {**state["params"], "view": state["view"]})
+        model = FlowModel(params)
+        steps, k, layer = int(state["steps"]), int(state["t_step"]), int(state["layer"])
+        if not (0 <= steps <= params["max_steps"] and 0 <= k <= model.cov.n
+                and 0 <= layer <= params["layers"]):
+            raise ValueError("saved steps, t or layer out of range")
+        self.workers.cancel_group(self, "flow-train")
+        self.playing = False
+        self.params, self.model = dict(params), model
+        self.answered = {str(a) for a in state["answered"]}
+        model.cov.k, model.layer, self.show_grid = k, layer, bool(state["grid"])
+        for box in self.query(ParamInput):
+            box.value = self.params[box.param_name]
+        self.query_one("#flow-hidden", Input).value = self._widths()
+        self.busy, self.note = False, ""
+        if steps:
+            self._start_training(steps)
+        self.request_redraw()
+
     # --- keys -----------------------------------------------------------------------------
     def action_toggle_view(self) -> None:
         self.playing = False

@@ -368,6 +368,38 @@ class GanLab(Lab):
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
 
+    # --- the lab as the student left it -------------------------------------------------------
+    def save_state(self) -> dict:
+        """Settings, view, answered questions and the rounds trained (a history with single D
+        or G steps is kept as its settings only: rounds replay, single steps do not)."""
+        m = self.model
+        rounds_only = all(s.action == "round" for s in m.states[1: m.index + 1])
+        return {"params": {k: v for k, v in self.params.items() if k != "steps"},
+                "view": m.view, "answered": sorted(self.answered),
+                "rounds": m.index if rounds_only else 0, "game_t": m.game.t}
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs import validate_lab
+
+        params = validate_lab("gan", {**state["params"], "view": state["view"]})
+        model = GanModel(params)
+        answered = {str(k) for k in state["answered"]}
+        rounds, game_t = int(state["rounds"]), int(state["game_t"])
+        if not 0 <= rounds <= params["max_steps"] or not 0 <= game_t <= model.game.n:
+            raise ValueError(f"saved rounds {rounds} or game step {game_t} out of range")
+        self.workers.cancel_group(self, "gan-train")
+        self.playing = False
+        self.params, self.model, self.answered = dict(params), model, answered
+        model.game.t = game_t
+        for box in self.query(ParamInput):
+            box.value = self.params[box.param_name]
+        for key in ("g_hidden", "d_hidden"):
+            self.query_one(f"#gan-{key}", Input).value = self._widths(key)
+        self.busy, self.note = False, ""
+        if rounds:
+            self._start_training(rounds)
+        self.redraw()
+
     # --- lab keys -------------------------------------------------------------------------
     def _gan_only(self) -> bool:
         if self.model.view != "gan":
