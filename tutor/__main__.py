@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from tutor import __version__
+# The labs' matrices are small (at most a few hundred rows): a second BLAS thread only adds
+# synchronisation, and it competes with the UI thread and the training worker for the cores
+# (two labs measured 20-40 ms stalls on one product). Set before NumPy loads; the user's own
+# setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from tutor import __version__  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

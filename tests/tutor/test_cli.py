@@ -46,3 +46,17 @@ def test_warmup_draws_a_progress_bar_and_names_the_cache(capsys):
     out = capsys.readouterr().out
     assert "[##############################]" in out
     assert "kernels cached in" in out
+
+
+def test_the_app_runs_blas_on_one_thread_unless_the_user_says_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, tutor.__main__; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "1"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**env, "OPENBLAS_NUM_THREADS": "4"})
+    assert out.stdout.strip() == "4"
