@@ -131,6 +131,32 @@ class LossesModel:
     def view(self) -> LossView:
         return view(self.base, self.label, self.scale)
 
+    def question(self) -> tuple[str, str, int, str]:
+        """The prediction asked before the first step: (key, prompt, answer, explanation).
+
+        compare: does the cross-entropy go down (1) or up (2) when n multiplies s?
+        stability: what does the naive formula give after n: a number (1), +inf (2), NaN (3)?
+        """
+        now = self.scale
+        nxt = self._next(now)
+        nxt = now if nxt is None else nxt
+        if self.mode == "compare":
+            before = view(self.base, self.label, now).ce
+            after = view(self.base, self.label, nxt).ce
+            answer = 1 if after <= before else 2
+            return ("ce-direction",
+                    f"Predict: after n (s = {nxt:.4g}), the cross-entropy goes 1 down or 2 up?",
+                    answer, f"CE {before:.4g} → {after:.4g}.")
+        with np.errstate(all="ignore"):
+            naive = view(self.base, self.label, nxt).ce_naive
+        answer = 3 if np.isnan(naive) else 2 if np.isinf(naive) else 1
+        said = ("NaN: exp overflows in the numerator too, inf / inf" if answer == 3 else
+                "+inf: the sum overflows, p_y = 0 and −log 0 = inf" if answer == 2 else
+                f"{naive:.4g}: nothing overflows yet")
+        return ("naive-after-step",
+                f"Predict: after n (s = {nxt:.4g}) the naive loss is 1 a number 2 +inf 3 NaN?",
+                answer, said + ".")
+
     def chart_scales(self) -> np.ndarray:
         """Scales for the chart: from -top to top, so the true class is the most likely on one
         side and the least likely on the other (confidently right vs confidently wrong)."""

@@ -14,6 +14,7 @@ from tutor.labs.losses.params import MODES
 from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 
@@ -39,6 +40,7 @@ class LossesLab(Lab):
         & #loss-logits { width: 1fr; }
         & #loss-message { height: auto; color: $text-warning; }
         & #loss-chart { height: 1fr; min-height: 6; }
+        & #loss-predict { height: 4; overflow: hidden hidden; }
         & ParamInput .param-input--label { min-width: 10; }
     }
     """
@@ -67,12 +69,36 @@ class LossesLab(Lab):
                 yield ParamInput("label", "class y", m.label, kind="int", min=0, max=9, step=1)
                 yield ParamInput("scale", "scale s", m.scale, min=-1e6, max=1e6)
                 yield Static("", id="loss-message", markup=False)
+        yield PredictInput(id="loss-predict")
         yield LineChart(id="loss-chart", x_label="scale s of the scores")
         yield StepControls(id="loss-controls")
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._sync_prediction()  # before the first layout: the question's rows are reserved
         self.call_after_refresh(self.refresh_all)
+
+    # --- predict first --------------------------------------------------------------------
+    def _sync_prediction(self) -> None:
+        """Before the first step the lab asks what the next step will show; once the student
+        has stepped, an unanswered question shows its answer (back at the start it is asked
+        again)."""
+        predict = self.query_one("#loss-predict", PredictInput)
+        m = self.model
+        if m.history.index > 0:
+            if predict.state == "asking":
+                predict.reveal()
+            return
+        key, prompt, answer, explanation = m.question()
+        ident = (key, prompt, m.label, tuple(m.base))
+        if predict.state == "asking" and getattr(self, "_asked", None) == ident:
+            return
+        self._asked = ident
+        predict.ask(key, prompt, answer, 0, explanation)
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
     # --- drawing -----------------------------------------------------------------------
     def _table(self) -> str:
@@ -99,7 +125,9 @@ class LossesLab(Lab):
         return "\n".join(head + [
             f"naive: exp(x) = {_vec(v.exp_naive)}",
             f"  −log(exp(x_y) / Σ exp(xᵢ)) = {naive}",
-            "  ✗ overflow: inf / inf" if v.overflowed else "  ✓ finite at this scale",
+            ("  ✗ overflow: inf / inf = NaN" if np.isnan(v.ce_naive) else
+             "  ✗ overflow: p_y = 0, −log 0 = inf") if v.overflowed
+            else "  ✓ finite at this scale",
             f"log-sum-exp: m = max x = {v.m:.4g}",
             f"  x − m = {_vec(x_m)}",
             f"  exp(x − m) = {_vec(v.exp_shifted)}",
@@ -132,6 +160,7 @@ class LossesLab(Lab):
             elif box.param_name == "mode":
                 box.value = m.mode
         self.query_one(StepControls).status = f"s = {m.scale:.4g}"
+        self._sync_prediction()
         self.post_message(Lab.StateChanged(self.lab_name, self.model.history.index))
 
     # --- Lab protocol -------------------------------------------------------------------
