@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 
+# Each xdist worker gets a core; BLAS threads on top only fight over them (as in the app, which
+# sets the same before NumPy loads). The user's own setting wins.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import pytest
 
 # Keep the terminal's settings out of the tests (they change colours and themes), but not the
