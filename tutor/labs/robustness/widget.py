@@ -352,7 +352,12 @@ class RobustnessLab(Lab):
         self.redraw()
 
     def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code() if self.model is not None else None
+        """The code depends on the settings only: shown even while the network trains."""
+        if self.model is not None:
+            return self.model.pytorch_code()
+        from tutor.labs.robustness import code
+
+        return getattr(code, self.params["view"])(self.params)
 
     # --- settings -----------------------------------------------------------------------
     def change(self, name: str, value) -> None:
