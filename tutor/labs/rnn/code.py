@@ -8,7 +8,8 @@ _BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
 
 def pytorch_code(p: dict) -> str:
     """The PyTorch program for the lab's current view and settings."""
-    return {"unroll": unroll_code, "memory": memory_code, "text": text_code}[p["view"]](p)
+    return {"unroll": unroll_code, "memory": memory_code, "text": text_code,
+            "padding": padding_code}[p["view"]](p)
 
 
 def _recurrent_matrix(p: dict) -> str:
@@ -190,4 +191,37 @@ def sample(prompt={PROMPT!r}, n={SAMPLE_LENGTH}, temperature={p["temperature"]:g
 
 print(f"loss {{loss.item():.3f}}")
 print(sample())
+"""
+
+
+def padding_code(p: dict) -> str:
+    from tutor.labs.rnn.padding import HIDDEN, WORDS
+
+    return f"""import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+words = {list(WORDS)!r}
+chars = sorted(set("".join(words)))
+seqs = [nn.functional.one_hot(torch.tensor([chars.index(c) for c in w]), len(chars)).float()
+        for w in words]
+lengths = torch.tensor([len(w) for w in words])
+
+padded = pad_sequence(seqs)                    # (T_max, B, V): zeros after each word's end
+mask = torch.arange(padded.shape[0])[:, None] < lengths[None, :]   # (T_max, B): 1 real, 0 padding
+print(mask.int())
+
+torch.manual_seed({p["seed"]})
+gru = nn.GRU(len(chars), {HIDDEN})
+packed = pack_padded_sequence(padded, lengths, enforce_sorted=False)  # sorts by length inside
+print("batch_sizes", packed.batch_sizes.tolist())  # words still running at each step
+outputs, h_last = gru(packed)                  # padding never enters the recurrence
+outputs, _ = pad_packed_sequence(outputs)      # back to (T_max, B, H), zeros on padding
+
+for b, w in enumerate(words):                   # the same as each word alone
+    _, alone = gru(seqs[b][:, None])
+    print(w, (h_last[0, b] - alone[0, 0]).abs().max().item())
+
+# a per-step loss over the padded batch averages over the real tokens only:
+# loss = (per_token_loss * mask).sum() / mask.sum()
 """

@@ -156,3 +156,29 @@ def unroll_picture(sections, norms: np.ndarray, forward_done: int, backward_done
             col = LABEL_COLS + int(cols_of[len(cols_of) // 2])
             overlay[(axis, col)] = ("▲", "#ffd75f")
     return img, overlay
+
+
+def stack_picture(sections, done: int, width: int, rows: int, live=None):
+    """Heat maps stacked top to bottom, one per (label, (H, T) values), steps ≥ `done` pending;
+    `live` (n, T) of 0/1 dims the steps where a section's sequence has ended (padding).
+
+    Returns (pixels (2·rows, width, 3) uint8, overlay)."""
+    width, rows = max(width, LABEL_COLS + 2), max(rows, 2)
+    cols = width - LABEL_COLS
+    img = np.empty((2 * rows, width, 3), dtype=np.uint8)
+    img[:] = BACKGROUND
+    overlay: dict = {}
+    each = max(1, rows // max(len(sections), 1))
+    for i, (name, values) in enumerate(sections):
+        top = i * each
+        if top + each > rows:
+            break
+        px = 2 * each - (1 if each > 1 else 0)
+        part = section_pixels("h", values, done, px, cols)
+        if live is not None:
+            dead = step_columns(values.shape[1], cols)
+            dead = (live[i][dead] == 0) & (dead < done)
+            part[:, dead] = (part[:, dead] * 0.3 + BACKGROUND * 0.7).astype(np.uint8)
+        img[2 * top:2 * top + px, LABEL_COLS:] = part
+        overlay[(top, 0)] = (f"{name[:LABEL_COLS - 1]:>{LABEL_COLS - 1}}", "#c8c8d0")
+    return img, overlay

@@ -10,10 +10,12 @@ from __future__ import annotations
 from tutor.labs.params import ParamError
 from tutor.labs.rnn import code
 from tutor.labs.rnn.params import PARAMS, VIEW_PRESETS, resolve
+from tutor.labs.rnn.padding import PaddingModel
 from tutor.labs.rnn.training import MemoryModel, TextModel
 from tutor.labs.rnn.unroll import UnrollModel
 
-BUILDERS = {"unroll": UnrollModel, "memory": MemoryModel, "text": TextModel}
+BUILDERS = {"unroll": UnrollModel, "memory": MemoryModel, "text": TextModel,
+            "padding": PaddingModel}
 #: Views whose steps are training steps (a worker plays them, not the frame timer).
 TRAINING_VIEWS = ("memory", "text")
 

@@ -7,7 +7,7 @@ from tutor.labs.params import Param
 #: The core packages whose kernels this lab calls (Adam's update lives in core.optim).
 CORE_PACKAGES = ("optim", "recurrent")
 
-VIEWS = ("unroll", "memory", "text")
+VIEWS = ("unroll", "memory", "text", "padding")
 CELLS = ("rnn", "lstm", "gru")
 ACTIVATIONS = ("tanh", "relu", "linear")
 W_INITS = ("orthogonal", "gaussian")
@@ -28,16 +28,18 @@ PRESETS: dict[str, dict] = {
     "memory": {"view": "memory", "gate_bias": 5.0, "clip": True, "lr": 0.02},
     "memory_closed": {"view": "memory", "clip": True, "lr": 0.02},
     "text": {"view": "text", "cell": "lstm", "clip": True},
+    "padding": {"view": "padding"},
 }
 
 #: What switching to a view fills in (for the parameters still at their defaults).
-VIEW_PRESETS = {"unroll": "unroll", "memory": "memory", "text": "text"}
+VIEW_PRESETS = {"unroll": "unroll", "memory": "memory", "text": "text", "padding": "padding"}
 
 PARAMS: dict[str, Param] = {
     "preset": Param("str", "none", "a lesson's starting point (fills in the other parameters "
                     "left at their defaults)", choices=tuple(PRESETS)),
     "view": Param("str", "unroll", "unroll: the network over T steps and BPTT; memory: recall "
-                  "the first symbol with RNN, LSTM and GRU; text: a character language model", choices=VIEWS),
+                  "the first symbol with RNN, LSTM and GRU; text: a character language model; "
+                  "padding: a batch of words of unequal length, masked", choices=VIEWS),
     "cell": Param("str", "rnn", "the recurrent cell (PyTorch's equations)", choices=CELLS),
     "activation": Param("str", "tanh", "the vanilla RNN's φ (LSTM and GRU have their own)",
                         choices=ACTIVATIONS),

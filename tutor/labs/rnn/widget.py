@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 from tutor.labs.base import Lab
 from tutor.labs.kit import ModelLab
 from tutor.labs.rnn import params as P
-from tutor.labs.rnn.draw import section_pixels, unroll_picture, unroll_sections
+from tutor.labs.rnn.draw import section_pixels, stack_picture, unroll_picture, unroll_sections
 from tutor.labs.rnn.model import RnnModel
 from tutor.labs.rnn.training import MEMORY_BUDGET, MEMORY_CELLS, N_SYMBOLS, PROMPT
 from tutor.labs.rnn.unroll import fmt
@@ -38,22 +38,23 @@ SETTINGS = (
     ("activation", "φ a", "choice", None, ("unroll", "text")),
     ("rho", "ρ < >", "float", 0.1, ("unroll",)),
     ("w_init", "W_hh", "choice", None, ("unroll",)),
-    ("gate_bias", "gate b.", "float", 0.5, ALL),
+    ("gate_bias", "gate b.", "float", 0.5, ("unroll", "memory", "text")),
     ("T", "T", "int", 1, ("unroll",)),
     ("hidden", "H", "int", 1, ("unroll",)),
     ("input_scale", "x scale", "float", 0.1, ("unroll",)),
     ("length", "length T", "int", 5, ("memory",)),
     ("temperature", "temp < >", "float", 0.1, ("text",)),
     ("lr", "lr η", "float", None, ("memory", "text")),
-    ("clip", "clip k", "choice", None, ALL),
-    ("clip_norm", "clip at", "float", 0.5, ALL),
-    ("seed", "seed", "int", 1, ALL),
+    ("clip", "clip k", "choice", None, ("unroll", "memory", "text")),
+    ("clip_norm", "clip at", "float", 0.5, ("unroll", "memory", "text")),
+    ("seed", "seed", "int", 1, ("unroll", "memory", "text", "padding")),
 )
 
 KEYS_HELP = {
     "unroll": "c cell · a φ · < > ρ∓0.1\nk clipping · g gates/states\ni predict · esc leave a field",
     "memory": "space trains (a worker)\nn one step · k clipping\ni predict · esc leave a field",
     "text": "space trains (a worker)\n< > temperature ∓0.1 · c cell\ni predict · esc leave a field",
+    "padding": "n one time step\ndim: a word that has ended\ni predict · esc leave a field",
 }
 
 
@@ -81,6 +82,7 @@ class RnnLab(ModelLab):
         &.-text #rnn-picture-box { display: none; }
         &.-text #rnn-chart { display: block; height: 1fr; }
         &.-text #rnn-figures { height: 1fr; min-height: 4; }
+        &.-padding #rnn-figures { height: auto; }
         & #rnn-side { width: %d; padding: 0 0 0 1; background: $panel; scrollbar-size-vertical: 1; }
         & #rnn-message { height: auto; color: $text-warning; }
         & #rnn-keys { height: auto; color: $text-muted; margin: 1 0 0 0; }
@@ -120,6 +122,7 @@ class RnnLab(ModelLab):
         self.show_gates = False
         self.note = ""
         self._answered: set[str] = set()
+        self._passed: set[str] = set()  # questions the student stepped past
         self._lock = threading.Lock()  # the model is stepped by the UI or by one worker
         self._working = False
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
@@ -178,7 +181,7 @@ class RnnLab(ModelLab):
         set_text(self.query_one("#rnn-message", Static), self.note)
         set_text(self.query_one("#rnn-keys", Static), KEYS_HELP[view])
         self.query_one(StepControls).status = ("training… " if self._working else "") + m.status()
-        if view != "unroll":
+        if view in ("memory", "text"):
             self._draw_chart()
         self.draw_picture()
         self._predict()
@@ -193,12 +196,16 @@ class RnnLab(ModelLab):
         if view == "memory":
             return (f"recall x₁ after T={v.length} noisy steps · RNN, LSTM, GRU · H=16 · "
                     f"{MEMORY_BUDGET} steps each")
+        if view == "padding":
+            return f"{len(v.words)} words padded to T = {v.T} · GRU, H = 6 · mask: 1 real, 0 padding"
         return f"{v.cell.upper()} character model · {len(v.corpus.text)} characters of Peter Rabbit"
 
     def _figures(self) -> str:
         view = self.model.params["view"]
         if view == "memory":
             return self._memory_table()
+        if view == "padding":
+            return self._padding_text()
         if view == "text":
             v = self.model.view
             return (f"temperature {self.model.params['temperature']:g} · chance ln {v.corpus.vocab}"
@@ -213,6 +220,20 @@ class RnnLab(ModelLab):
                  else "‖∂ℒ/∂hₜ‖ = ‖(∂hₜ₊₁/∂hₜ)ᵀ ⋯ (∂h_T/∂h_T₋₁)ᵀ u‖")
         grad = v.gradient_line() if shown == v.T else "‖∇θℒ‖ after BPTT"
         return f"‖∂ℒ/∂h_T‖ = 1 · {first}{ratio}\n{line2}\n{grad}"
+
+    def _padding_text(self) -> str:
+        v = self.model.view
+        lines = v.grid_lines()
+        order = ", ".join(v.words[b] for b in v.sorted_order())
+        slots = v.T * len(v.words)
+        lines.append(f"packing sorts by length: {order}")
+        lines.append(f"real tokens {v.real_tokens} of {slots} slots: the loss averages over "
+                     f"the {v.real_tokens}")
+        if v.k == v.T:
+            lines.append(f"last states vs each word alone: max |Δ| = {v.final_gap():.1e}")
+        else:
+            lines.append("last states vs each word alone: after the last step")
+        return "\n".join(lines)
 
     def _memory_table(self) -> str:
         v = self.model.view
@@ -253,6 +274,10 @@ class RnnLab(ModelLab):
         picture = self.query_one("#rnn-picture", PixelView)
         if view == "memory":
             pixels, overlay = self._task_picture(box.width, box.height)
+        elif view == "padding":
+            v = self.model.view
+            sections = [(w, v.run.h[1:, b, :].T) for b, w in enumerate(v.words)]
+            pixels, overlay = stack_picture(sections, v.k, box.width, box.height, v.mask.T)
         else:
             if box.height < 4:
                 return
@@ -287,6 +312,11 @@ class RnnLab(ModelLab):
                     f"({N_SYMBOLS} symbols)", v.chance_loss(), 0.05,
                     "A uniform guess gives −ln(1/K) = ln K: the curve stuck there has learned "
                     "nothing about x₁.")
+        if view == "padding":
+            return ("packed:t4", "Predict: how many words does the packed batch still run "
+                    "at t = 4?", float(v.batch_sizes()[3]), 0.0,
+                    "Only the words longer than 3 characters (garden, Peter): batch_sizes = "
+                    + " ".join(str(s) for s in v.batch_sizes()) + ".")
         if view == "text":
             V = v.corpus.vocab
             return (f"chance:text:{V}", f"Predict the first loss ({V} characters)",
@@ -309,20 +339,33 @@ class RnnLab(ModelLab):
         v = self.model.view
         if self.model.params["view"] == "unroll":
             return v.backward_done == v.T
+        if self.model.params["view"] == "padding":
+            return v.k >= 4
         return v.k >= 1
 
     def _predict(self) -> None:
+        """The unrolled view asks once the forward pass is done (before BPTT's first step); the
+        training views ask at step 0, and not again after `r` once the student trained past it
+        (so + and - stay the speed keys). The answer is revealed once it is on screen."""
         predict = self.query_one("#rnn-predict", PredictInput)
         key, prompt, answer, tol, explanation = self._question()
+        v = self.model.view
+        k = v.k
+        training = self.model.training
+        if training and k > 0:
+            self._passed.add(key)
         if self._revealed():
             if predict.key == key and predict.state == "asking":
                 predict.reveal()
             return
-        if self.model.view.k == 0 and predict.key != key:
-            if key in self._answered:
+        ask_at = v.T if self.model.params["view"] == "unroll" else 0
+        skip = key in self._answered or (training and key in self._passed)
+        if k < ask_at or skip:
+            if predict.state != "idle" and not (key in self._answered and predict.key == key and k >= ask_at):
                 predict.clear()
-            else:
-                predict.ask(key, prompt, answer, tol, explanation)
+            return
+        if predict.key != key or predict.state == "idle":
+            predict.ask(key, prompt, answer, tol, explanation)
 
     def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
         event.stop()
