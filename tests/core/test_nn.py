@@ -9,21 +9,7 @@ from hypothesis import strategies as st
 
 from core import nn
 from core.nn import MLP
-
-
-def central_diff(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """∂f/∂x by (f(x + h) - f(x - h)) / 2h for every entry of x (x is perturbed in place)."""
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        keep = flat[i]
-        flat[i] = keep + h
-        up = f()
-        flat[i] = keep - h
-        down = f()
-        flat[i] = keep
-        gflat[i] = (up - down) / (2 * h)
-    return grad
+from tests.numeric import numeric_grad as central_diff
 
 
 # --- references in plain NumPy ------------------------------------------------------------

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from core.recurrent import CELLS, bptt, init_weights, recurrent_matrix, unroll
+from tests.numeric import numeric_grad
 
 
 def _sigmoid(a):
@@ -71,19 +72,6 @@ def test_pytorch_shapes_and_initial_range():
                                   init_weights("lstm", 3, 8, 5)["weight_hh"])
 
 
-def _numeric(f, arr, eps=1e-6):
-    out = np.zeros_like(arr)
-    for idx in np.ndindex(arr.shape):
-        old = arr[idx]
-        arr[idx] = old + eps
-        up = f()
-        arr[idx] = old - eps
-        down = f()
-        arr[idx] = old
-        out[idx] = (up - down) / (2 * eps)
-    return out
-
-
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("masked", [False, True])
 def test_bptt_matches_central_differences(cell, masked):
@@ -104,9 +92,9 @@ def test_bptt_matches_central_differences(cell, masked):
 
     grads = bptt(unroll(cell, w, x, h0, mask=mask), G)
     for name in w:
-        np.testing.assert_allclose(grads.weights[name], _numeric(loss, w[name]), atol=1e-7)
-    np.testing.assert_allclose(grads.dx, _numeric(loss, x), atol=1e-7)
-    np.testing.assert_allclose(grads.dh0, _numeric(loss, h0), atol=1e-7)
+        np.testing.assert_allclose(grads.weights[name], numeric_grad(loss, w[name]), atol=1e-7)
+    np.testing.assert_allclose(grads.dx, numeric_grad(loss, x), atol=1e-7)
+    np.testing.assert_allclose(grads.dh0, numeric_grad(loss, h0), atol=1e-7)
 
 
 def test_lstm_cell_state_gradient():
@@ -119,8 +107,8 @@ def test_lstm_cell_state_gradient():
 
     run = unroll("lstm", w, x, c0=c0)
     grads = bptt(run, np.zeros((4, 2, 3)), dc_last=2 * run.c[-1])
-    np.testing.assert_allclose(grads.dc0, _numeric(loss, c0), atol=1e-7)
-    np.testing.assert_allclose(grads.weights["weight_hh"], _numeric(loss, w["weight_hh"]), atol=1e-7)
+    np.testing.assert_allclose(grads.dc0, numeric_grad(loss, c0), atol=1e-7)
+    np.testing.assert_allclose(grads.weights["weight_hh"], numeric_grad(loss, w["weight_hh"]), atol=1e-7)
 
 
 @pytest.mark.parametrize("kind", ["orthogonal", "gaussian"])

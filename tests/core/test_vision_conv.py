@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from core.vision import _conv_kernels
 from core.vision import conv as conv_mod
 from core.vision.conv import conv2d, conv2d_backward, convolve2d, pad2d, pad_indices
+from tests.numeric import numeric_grad
 
 NUMPY_MODES = {"zeros": "constant", "replicate": "edge", "reflect": "reflect", "circular": "wrap"}
 
@@ -29,19 +30,6 @@ def ref_conv2d(x, w, b, stride, padding, mode="zeros"):
                     patch = xp[n, :, i * stride : i * stride + KH, j * stride : j * stride + KW]
                     y[n, o, i, j] = np.sum(patch * w[o]) + (0.0 if b is None else b[o])
     return y
-
-
-def numeric_grad(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        fp = f()
-        a[idx] = old - eps
-        fm = f()
-        a[idx] = old
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
 
 
 @st.composite

@@ -19,6 +19,7 @@ from core.vision.norm import (
     layer_norm_backward,
     norm_statistics,
 )
+from tests.numeric import numeric_grad
 
 FUNCS = {
     "batch": (batch_norm, batch_norm_backward),
@@ -68,19 +69,6 @@ def test_norms_match_numpy(case):
     gamma, beta = _params(kind, shape, rng)
     fwd, _ = FUNCS[kind]
     np.testing.assert_allclose(fwd(x, gamma, beta, eps), ref_norm(kind, x, gamma, beta, eps), atol=1e-10)
-
-
-def numeric_grad(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        fp = f()
-        a[idx] = old - eps
-        fm = f()
-        a[idx] = old
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
 
 
 @settings(max_examples=40, deadline=None)

@@ -15,6 +15,7 @@ from core.vision.pool import (
     max_pool2d_backward,
     max_pool2d_with_indices,
 )
+from tests.numeric import numeric_grad
 
 
 def ref_pool(x, k, s, p, how):
@@ -48,19 +49,6 @@ def test_pooling_matches_numpy(case):
     x = np.random.default_rng(seed).normal(size=(N, C, H, W))
     np.testing.assert_allclose(max_pool2d(x, k, s, p), ref_pool(x, k, s, p, "max"))
     np.testing.assert_allclose(avg_pool2d(x, k, s, p), ref_pool(x, k, s, p, "avg"), atol=1e-12)
-
-
-def numeric_grad(f, a, eps=1e-6):
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        fp = f()
-        a[idx] = old - eps
-        fm = f()
-        a[idx] = old
-        g[idx] = (fp - fm) / (2 * eps)
-    return g
 
 
 @settings(max_examples=40, deadline=None)
