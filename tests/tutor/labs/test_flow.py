@@ -239,3 +239,12 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         np.testing.assert_array_equal(lab.model.training.flow.theta, theta)
         with pytest.raises(ValueError):
             lab.restore_state({**saved, "layer": 99})
+
+
+async def test_a_lesson_with_impossible_settings_falls_back_to_the_defaults(lab_app):
+    app = lab_app("flow", view="2d", flow="planar", dataset="moons", hidden=[0.0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        assert lab.params["flow"] == "coupling" and lab.model.view == "2d"
+        assert "default settings" in str(lab.query_one("#flow-message").render())

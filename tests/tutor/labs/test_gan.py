@@ -313,3 +313,12 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         with pytest.raises(ValueError):
             lab.restore_state({**saved, "rounds": -1})
         assert lab.model.state.round == 4
+
+
+async def test_a_lesson_with_impossible_settings_falls_back_to_the_defaults(lab_app):
+    app = lab_app("gan", dataset="custom", points=[[100.0, 0.0], [0.0, 1.0]], g_hidden=[500.0])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        assert lab.params["dataset"] == "ring" and "default settings" in lab.note
+        assert "default settings" in str(lab.query_one("#gan-message").render())

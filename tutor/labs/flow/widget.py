@@ -98,9 +98,10 @@ class FlowLab(ModelLab):
         self.note = ""
         try:
             self.model = FlowModel(self.params)
-        except ValueError as exc:
-            self.note = f"{exc}; showing moons instead"
-            self.params.update(dataset="moons")
+        except ValueError as exc:  # e.g. a lesson asking a planar flow for moons
+            self.note = f"{exc}; showing the default settings instead"
+            self.params = {k: spec.default for k, spec in P.PARAMS.items()} | {
+                "view": self.params["view"]}
             self.model = FlowModel(self.params)
         self.show_grid = False
         self.busy = False
@@ -190,7 +191,7 @@ class FlowLab(ModelLab):
         c = self.model.cov
         v = c.at_point()
         set_text(self.query_one("#flow-title", Static),
-                 f"x = (1 − t) z + t f(z), f = {self._f_text()} · blue p_Z(z), orange p_X(x)")
+                 f"x = (1−t)z + t·f(z), f(z) = {self._f_text()}")
         set_text(self.query_one("#flow-stats", Static),
                  f"t = {c.t:.2f} · z₀ = {v['z0']:.3g} → x₀ = {v['x0']:.4g}\n"
                  f"|det| = f_t'(z₀) = {v['det']:.4g}\n"

@@ -106,9 +106,10 @@ class GanLab(Lab):
         self.note = ""
         try:
             self.model = GanModel(self.params)
-        except ValueError as exc:
-            self.note = f"{exc}; showing the ring instead"
-            self.params["dataset"] = "ring"
+        except ValueError as exc:  # e.g. a lesson's custom points out of range
+            self.note = f"{exc}; showing the default settings instead"
+            self.params = {k: spec.default for k, spec in P.PARAMS.items()} | {
+                "view": self.params["view"]}
             self.model = GanModel(self.params)
         self.show_arrows = bool(self.params["arrows"])
         self.busy = False
