@@ -267,8 +267,8 @@ class RobustnessLab(Lab):
         series = [Series(name, acc, x=EPS_GRID, color=COLORS[i % len(COLORS)])
                   for i, (name, acc) in enumerate(view.curve_series().items())]
         chart.set_series(series if view.revealed else series[:0])
-        chart.markers = ([(float(self.model.params["eps"]), view.acc_pgd, "PGD at ε")]
-                         if view.revealed else [])
+        self._set_markers(chart, [(float(self.model.params["eps"]), view.acc_pgd, "PGD at ε")]
+                          if view.revealed else [])
 
     def _draw_lipschitz(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
@@ -286,10 +286,17 @@ class RobustnessLab(Lab):
             chart.title = f"{title}: loss"
             stop = view.stops["plain" if which == "plain" else "regular"]
             log = view.runs.plain if which == "plain" else view.runs.regular
-            chart.markers = ([(float(log.steps[stop.best]), float(log.test_loss[stop.best]), "best")]
-                             if view.k >= stop.stop else [])
+            self._set_markers(chart, [(float(log.steps[stop.best]),
+                                       float(log.test_loss[stop.best]), "best")]
+                              if view.k >= stop.stop else [])
             chart.set_series([Series("test", test, x=steps, color=COLORS[1]),
                               Series("train", train, x=steps, color=COLORS[0])])
+
+    @staticmethod
+    def _set_markers(chart: LineChart, markers: list) -> None:
+        """Markers only when they change (the reactive repaints the chart on every set)."""
+        if list(chart.markers) != markers:
+            chart.markers = markers
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
