@@ -111,19 +111,38 @@ _THREADS = max(1, min(4, os.cpu_count() or 1))
 _POOL: ThreadPoolExecutor | None = None
 
 
-def _split_batch(fn, N: int, work: int, *args) -> None:
-    """Run fn(*args, n0, n1) over [0, N), in up to _THREADS slices when there is enough work."""
+#: Work (multiply-adds, roughly) below which a batch is not split across threads.
+_SPLIT_WORK = 1 << 18
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The conv threads, started on first use."""
     global _POOL
-    parts = min(_THREADS, N) if work >= 1 << 18 else 1
-    if parts <= 1:
-        fn(*args, 0, N)
-        return
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
-    bounds = [N * k // parts for k in range(parts + 1)]
-    futures = [_POOL.submit(fn, *args, a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-    for f in futures:
+    return _POOL
+
+
+def _batch_bounds(N: int, work: int) -> list[int]:
+    """Slice bounds 0 = b₀ < b₁ < … = N of a batch: up to _THREADS slices when there is enough
+    work, else one."""
+    parts = min(_THREADS, N) if work >= _SPLIT_WORK else 1
+    return [N * k // parts for k in range(parts + 1)]
+
+
+def _run_slices(fn, arg_lists) -> None:
+    """fn(*args) for each argument tuple, in the thread pool when there are several."""
+    if len(arg_lists) == 1:
+        fn(*arg_lists[0])
+        return
+    for f in [_pool().submit(fn, *args) for args in arg_lists]:
         f.result()
+
+
+def _split_batch(fn, N: int, work: int, *args) -> None:
+    """Run fn(*args, n0, n1) over [0, N), in up to _THREADS slices when there is enough work."""
+    bounds = _batch_bounds(N, work)
+    _run_slices(fn, [(*args, a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a])
 
 
 #: Patches with at most this many taps (C·K·K) go to the direct loops (benchmarks/vision.py:
@@ -133,23 +152,11 @@ _DIRECT_TAPS = 32
 
 def _direct_bwd_split(dout, xp, w, sh, sw, dxp, work: int) -> np.ndarray:
     """The direct backward over slices of the batch in threads, each with its own dw."""
-    N = xp.shape[0]
-    parts = min(_THREADS, N) if work >= 1 << 18 else 1
-    bounds = [N * k // parts for k in range(parts + 1)]
-    dws = [np.zeros(w.shape) for _ in range(parts)]
-    if parts == 1:
-        _k._conv2d_direct_bwd(dout, xp, w, sh, sw, dxp, dws[0], 0, N)
-        return dws[0]
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
-    futures = [
-        _POOL.submit(_k._conv2d_direct_bwd, dout, xp, w, sh, sw, dxp, dws[k], bounds[k], bounds[k + 1])
-        for k in range(parts)
-    ]
-    for f in futures:
-        f.result()
-    return np.sum(dws, axis=0)
+    bounds = _batch_bounds(xp.shape[0], work)
+    dws = [np.zeros(w.shape) for _ in bounds[1:]]
+    _run_slices(_k._conv2d_direct_bwd, [(dout, xp, w, sh, sw, dxp, dws[k], bounds[k], bounds[k + 1])
+                                        for k in range(len(dws))])
+    return dws[0] if len(dws) == 1 else np.sum(dws, axis=0)
 
 
 #: Elements of one chunk of per-sample patch matrices (512 KB): small enough to stay in L2
@@ -188,18 +195,6 @@ def _im2col_gemm_bwd(xp, w2t, g, KH, KW, sh, sw, OH, OW, dxp, dw2, n0: int, n1: 
         dw2 += np.matmul(g[a:e], chunk.transpose(0, 2, 1)).sum(axis=0)
         np.matmul(w2t, g[a:e], out=dchunk)
         _k._col2im_batched(dchunk, KH, KW, sh, sw, OH, OW, dxp, a, e)
-
-
-def _run_slices(fn, arg_lists) -> None:
-    """fn(*args) for each argument tuple, in the thread pool when there are several."""
-    global _POOL
-    if len(arg_lists) == 1:
-        fn(*arg_lists[0])
-        return
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="conv2d")
-    for f in [_POOL.submit(fn, *args) for args in arg_lists]:
-        f.result()
 
 
 def _use_im2col(w: np.ndarray, taps: int, positions: int, method: str) -> bool:
@@ -258,12 +253,11 @@ def conv2d_backward(
         check_size((taps, positions), "the im2col matrix")
         g = dout.reshape(N, CO, OH * OW)
         w2t = np.ascontiguousarray(w.reshape(CO, taps).T)
-        parts = min(_THREADS, N) if taps * positions >= 1 << 18 else 1
-        dws = [np.zeros((CO, taps)) for _ in range(parts)]
-        bounds = [N * k // parts for k in range(parts + 1)]
+        bounds = _batch_bounds(N, taps * positions)
+        dws = [np.zeros((CO, taps)) for _ in bounds[1:]]
         args = (xp, w2t, g, KH, KW, sh, sw, OH, OW, dxp)
-        _run_slices(_im2col_gemm_bwd, [(*args, dws[k], bounds[k], bounds[k + 1]) for k in range(parts)])
-        dw = (dws[0] if parts == 1 else np.sum(dws, axis=0)).reshape(w.shape)
+        _run_slices(_im2col_gemm_bwd, [(*args, dws[k], bounds[k], bounds[k + 1]) for k in range(len(dws))])
+        dw = (dws[0] if len(dws) == 1 else np.sum(dws, axis=0)).reshape(w.shape)
     else:
         dw = _direct_bwd_split(dout, xp, w, sh, sw, dxp, taps * positions * CO)
     if not (ph or pw):
