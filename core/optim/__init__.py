@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from core.optim.run import DIVERGENCE_LIMIT, OPTIMIZERS, Run, Trajectory, run, trace
-from core.optim.steps import DEFAULTS, FIRST_ORDER, OPTIMIZER_CODES, apply_step, make_hyper
+from core.optim.steps import DEFAULTS, FIRST_ORDER, OPTIMIZER_CODES, USES, apply_step, make_hyper
 from core.optim.surfaces import SURFACE_NAMES, LeastSquares, Surface, least_squares, surface
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "OPTIMIZERS",
     "OPTIMIZER_CODES",
     "SURFACE_NAMES",
+    "USES",
     "LeastSquares",
     "Run",
     "Surface",

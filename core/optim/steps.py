@@ -65,7 +65,7 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "newton": {**_BASE, "lr": 1.0},
 }
 
-#: Which hyperparameters each optimizer actually reads (the others are ignored).
+#: Which hyperparameters each optimizer actually reads (the others are ignored), lr first.
 USES: dict[str, tuple[str, ...]] = {
     "sgd": ("lr",),
     "momentum": ("lr", "gamma"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.optim import USES
+
 #: One bright colour per optimizer, readable over the darkened viridis map.
 COLORS: dict[str, str] = {
     "sgd": "#ffffff",
@@ -28,17 +30,8 @@ EQUATIONS: dict[str, tuple[str, ...]] = {
     "newton": ("θ ← θ − η H⁻¹ g",),
 }
 
-#: The hyperparameters each optimizer reads, in the order the lab shows them.
-HYPER_USED: dict[str, tuple[str, ...]] = {
-    "sgd": ("lr",),
-    "momentum": ("lr", "gamma"),
-    "nesterov": ("lr", "gamma"),
-    "adagrad": ("lr", "eps"),
-    "rmsprop": ("lr", "gamma", "eps"),
-    "adam": ("lr", "beta1", "beta2", "eps"),
-    "amsgrad": ("lr", "beta1", "beta2", "eps"),
-    "newton": ("lr",),
-}
+#: The hyperparameters each optimizer reads, in the order the lab shows them (core's table).
+HYPER_USED: dict[str, tuple[str, ...]] = USES
 
 _ORDER = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "amsgrad", "newton")
 
