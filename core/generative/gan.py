@@ -20,7 +20,7 @@ from core._jit import kernel
 from core.generative._mlp import ACTIVATIONS, Net
 from core.optim.steps import OPTIMIZER_CODES, apply_step, make_hyper
 
-MODES = ("simultaneous", "alternating")
+MODES = ("simultaneous", "alternating", "extragradient")
 G_LOSSES = ("nonsaturating", "minimax")
 
 
@@ -44,14 +44,18 @@ def _count(name: str, value) -> int:
 
 
 @kernel(example=lambda: (1.0, 1.0, 0.1, 1, np.zeros((3, 2))))
-def _bilinear_gda(x, y, eta, alternating, out):
-    """Fill out (steps + 1, 2) with GDA iterates on x·y from (x, y); alternating: 0 or 1."""
+def _bilinear_gda(x, y, eta, mode, out):
+    """Fill out (steps + 1, 2) with iterates on x·y from (x, y); mode 0 simultaneous GDA,
+    1 alternating GDA, 2 extragradient."""
     out[0, 0] = x
     out[0, 1] = y
     for t in range(1, out.shape[0]):
-        if alternating == 1:
+        if mode == 1:
             x = x - eta * y
             y = y + eta * x
+        elif mode == 2:
+            xh, yh = x - eta * y, y + eta * x  # look-ahead step
+            x, y = x - eta * yh, y + eta * xh  # update with the look-ahead's gradients
         else:
             x, y = x - eta * y, y + eta * x
         out[t, 0] = x
@@ -65,6 +69,9 @@ def bilinear_game(x0, y0, lr, steps, mode: str = "simultaneous") -> np.ndarray:
     [[1, −η], [η, 1]] = √(1 + η²) × a rotation, so the radius grows by √(1 + η²) each step.
     alternating:  x ← x − η y,  then y ← y + η x (the new x): determinant 1, so for η < 2
     the iterates cycle on an ellipse (x² − η x y + y² stays constant) and never converge.
+    extragradient: a look-ahead step (x̂, ŷ) = (x − η y, y + η x), then the update with the
+    look-ahead's gradients, x ← x − η ŷ, y ← y + η x̂: the radius shrinks by
+    √(1 − η² + η⁴) each step, so for 0 < η < 1 it converges to (0, 0).
     """
     x, y = _finite("x0", x0), _finite("y0", y0)
     eta = _finite("lr", lr)
@@ -74,7 +81,7 @@ def bilinear_game(x0, y0, lr, steps, mode: str = "simultaneous") -> np.ndarray:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     out = np.empty((steps + 1, 2))
-    _bilinear_gda(x, y, eta, int(mode == "alternating"), out)
+    _bilinear_gda(x, y, eta, MODES.index(mode), out)
     return out
 
 

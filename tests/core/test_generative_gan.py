@@ -34,6 +34,16 @@ def test_alternating_gda_cycles_on_an_ellipse():
     assert path[1].tolist() == pytest.approx([x1, 1.0 + eta * x1])
 
 
+@pytest.mark.parametrize("eta", [0.1, 0.5, 1.5])
+def test_extragradient_shrinks_the_radius_by_its_closed_form(eta):
+    path = bilinear_game(1.0, -2.0, eta, 40, mode="extragradient")
+    r = np.hypot(path[:, 0], path[:, 1])
+    rate = math.sqrt(1 - eta**2 + eta**4)
+    np.testing.assert_allclose(r, r[0] * rate ** np.arange(41), rtol=1e-10)
+    xh, yh = 1.0 - eta * -2.0, -2.0 + eta * 1.0
+    assert path[1].tolist() == pytest.approx([1.0 - eta * yh, -2.0 + eta * xh])
+
+
 @pytest.mark.parametrize("bad", [
     dict(lr=0.0), dict(lr=float("nan")), dict(steps=-1), dict(steps=2.5), dict(mode="both"),
     dict(x0="a"), dict(x0=float("inf")), dict(steps=True),

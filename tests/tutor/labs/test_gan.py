@@ -116,6 +116,9 @@ def test_lesson_numbers():
     assert math.sqrt(1 + 0.2**2) == pytest.approx(1.0198, abs=5e-5)
     assert game.invariant() == pytest.approx(1.8)
     assert math.hypot(*bilinear_game(1, 1, 0.2, 100)[-1]) == pytest.approx(10.05, abs=5e-3)
+    assert math.sqrt(1 - 0.2**2 + 0.2**4) == pytest.approx(0.9806, abs=5e-5)
+    game.t = 100
+    assert game.radius("extragradient") == pytest.approx(0.1996, abs=5e-5)
     # lesson 10.4: a generator ten times faster than D covers at most 1 of the 8 modes
     m = _model(g_lr=0.01, d_lr=0.001)
     m.advance(600)
@@ -147,7 +150,7 @@ def test_lessons_quote_these_numbers():
     assert "2-16-16-2" in text["ch10_01"]
     assert "about 0.04" in text["ch10_02"] and "about 2.5" in text["ch10_02"]
     assert "after 600 rounds" in text["ch10_04"] and "answer = 1\n" in text["ch10_04"]
-    for quoted in ("1.0198", "1.721", "10.05", "answer = 1.8"):
+    for quoted in ("1.0198", "1.721", "10.05", "answer = 1.8", "0.9806", "0.1996"):
         assert quoted in text["ch10_05"]
 
 

@@ -31,10 +31,19 @@ def pytorch_code(p: dict, view: str) -> str:
 
 # min_x max_y f(x, y) = x * y: gradient descent on x, ascent on y (eta = {p['eta']:g})
 eta = {p['eta']!r}
-for mode in ("simultaneous", "alternating"):
+for mode in ("simultaneous", "alternating", "extragradient"):
     x = torch.tensor({p['x0']!r}, requires_grad=True)
     y = torch.tensor({p['y0']!r}, requires_grad=True)
     for t in range({p['game_steps']}):
+        if mode == "extragradient":                    # gradients at a look-ahead point
+            gx, gy = torch.autograd.grad(x * y, (x, y))
+            xh = (x - eta * gx).detach().requires_grad_()
+            yh = (y + eta * gy).detach().requires_grad_()
+            gx, gy = torch.autograd.grad(xh * yh, (xh, yh))
+            with torch.no_grad():
+                x -= eta * gx
+                y += eta * gy
+            continue
         gx = torch.autograd.grad(x * y, x)[0]          # df/dx = y
         if mode == "simultaneous":
             gy = torch.autograd.grad(x * y, y)[0]      # df/dy = x, at the old x

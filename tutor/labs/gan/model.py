@@ -23,6 +23,7 @@ FAKE_COLOR = "#ff79c6"
 ARROW_COLOR = "#f1fa8c"
 SIM_COLOR = "#ff5555"
 ALT_COLOR = "#8be9fd"
+EG_COLOR = "#50fa7b"
 _REAL_TINT = np.array([24.0, 92.0, 52.0])
 _FAKE_TINT = np.array([88.0, 36.0, 104.0])
 _MID_TINT = np.array([34.0, 34.0, 40.0])
@@ -321,6 +322,7 @@ class BilinearGame:
         self.predict_at = min(params["predict_at"], self.n)
         self.sim = bilinear_game(self.x0, self.y0, self.eta, self.n, "simultaneous")
         self.alt = bilinear_game(self.x0, self.y0, self.eta, self.n, "alternating")
+        self.eg = bilinear_game(self.x0, self.y0, self.eta, self.n, "extragradient")
         self.t = 0
 
     def step(self) -> bool:
@@ -343,7 +345,7 @@ class BilinearGame:
         return math.hypot(self.x0, self.y0)
 
     def radius(self, which: str, t: int | None = None) -> float:
-        path = self.sim if which == "simultaneous" else self.alt
+        path = {"simultaneous": self.sim, "alternating": self.alt, "extragradient": self.eg}[which]
         return float(np.hypot(*path[self.t if t is None else t]))
 
     def predicted_radius(self) -> float:

@@ -16,8 +16,8 @@ from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.gan import params as P
-from tutor.labs.gan.model import (ALT_COLOR, ARROW_COLOR, FAKE_COLOR, LOG4, REAL_COLOR,
-                                  SIM_COLOR, GanModel, Trainer, parse_widths)
+from tutor.labs.gan.model import (ALT_COLOR, ARROW_COLOR, EG_COLOR, FAKE_COLOR, LOG4,
+                                  REAL_COLOR, SIM_COLOR, GanModel, Trainer, parse_widths)
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
@@ -69,7 +69,7 @@ class GanLab(Lab):
         & #gan-title { height: 1; color: $text-muted; }
         & #gan-map-box { height: 1fr; align: center middle; }
         & #gan-side { width: %d; padding: 0 0 0 1; }
-        & #gan-stats { height: 5; }
+        & #gan-stats { height: 6; }
         & #gan-chart { height: 8; min-height: 4; }
         & #gan-message { height: auto; color: $text-warning; }
         & #gan-settings { height: 1fr; }
@@ -193,19 +193,21 @@ class GanLab(Lab):
         self._ask()  # first: a reveal adds the log 4 line to this frame's chart
         if m.view == "bilinear":
             g = m.game
-            title = f"min_x max_y x·y · GDA η = {g.eta:g} · red simultaneous · blue alternating"
+            title = f"min_x max_y x·y · η = {g.eta:g} · red sim. · blue alt. · green EG"
             sim, alt = g.radius("simultaneous"), g.radius("alternating")
             stats = (f"step {g.t}/{g.n} · η = {g.eta:g}\n"
                      f"simultaneous r = {sim:.4g}\n"
                      f"  r₀(1+η²)^(t/2) = {g.r0 * (1 + g.eta**2) ** (g.t / 2):.4g}\n"
                      f"alternating  r = {alt:.4g}\n"
-                     f"  x²−ηxy+y² = {g.invariant():.4g}")
+                     f"  x²−ηxy+y² = {g.invariant():.4g}\n"
+                     f"extragradient r = {g.radius('extragradient'):.4g}")
             chart = self.query_one("#gan-chart", LineChart)
             chart.title, chart.x_label = "distance to (0, 0)", "step"
             t = np.arange(g.t + 1, dtype=np.float64)
             chart.set_series([
                 Series("simultaneous", np.hypot(*g.sim[: g.t + 1].T), t, SIM_COLOR),
-                Series("alternating", np.hypot(*g.alt[: g.t + 1].T), t, ALT_COLOR)])
+                Series("alternating", np.hypot(*g.alt[: g.t + 1].T), t, ALT_COLOR),
+                Series("extragradient", np.hypot(*g.eg[: g.t + 1].T), t, EG_COLOR)])
         else:
             s = m.state
             title = (f"{p['dataset']} · G {'-'.join(map(str, m.gan.G.sizes))} · "
@@ -278,11 +280,11 @@ class GanLab(Lab):
 
         canvas.line(cx - side / 2, cy, cx + side / 2, cy, "#555555")
         canvas.line(cx, cy - side / 2, cx, cy + side / 2, "#555555")
-        for path, color in ((g.alt, ALT_COLOR), (g.sim, SIM_COLOR)):
+        for path, color in ((g.eg, EG_COLOR), (g.alt, ALT_COLOR), (g.sim, SIM_COLOR)):
             xs, ys = dots(path[: g.t + 1])
             canvas.polyline(xs, ys, color)
         overlay = canvas.cells()
-        for path, color in ((g.alt, ALT_COLOR), (g.sim, SIM_COLOR)):
+        for path, color in ((g.eg, EG_COLOR), (g.alt, ALT_COLOR), (g.sim, SIM_COLOR)):
             xs, ys = dots(path[g.t: g.t + 1])
             r, c = int(ys[0] // 4), int(xs[0] // 2)
             if 0 <= r < rows and 0 <= c < width:
