@@ -342,7 +342,7 @@ def test_snapshot_plane_mid_attack(snap_compare):
         await pilot.press("n", "n")
         await pilot.pause()
 
-    app = LabApp("robustness", {})
+    app = LabApp("robustness", {"zoom": True})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
 
 
@@ -480,3 +480,16 @@ def test_snapshot_digits_fooled(snap_compare, small_defaults):
 
     app = LabApp("robustness", {"view": "digits", "eps": 0.1, "alpha": 0.02, **SMALL["digits"]})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_zoom_draws_the_neighbourhood_of_the_point(models):
+    m = models["plane"]
+    assert not m.needs_training("zoom", True)
+    assert m.apply("zoom", True) is None
+    v = m.view
+    lo, hi = v.bounds
+    assert np.all(lo < v.x0) and np.all(v.x0 < hi)
+    assert np.all(hi - lo < v.plane.bounds[1] - v.plane.bounds[0])
+    assert v.pixels(30, 20).shape == (20, 30, 3)
+    assert any(text == "●" for text, _ in v.overlay(30, 20).values())
+    assert m.apply("zoom", False) is None

@@ -24,6 +24,7 @@ PARAMS: dict[str, Param] = {
     "alpha": Param("float", 0.06, "PGD step size α", min=1e-4, max=5.0),
     "pgd_steps": Param("int", 12, "PGD iterations", min=1, max=200),
     "point": Param("int", 0, "which test point (or test digit) is attacked", min=0),
+    "zoom": Param("bool", False, "plane view: draw only the neighbourhood of the point"),
     "adv_train": Param("bool", False, "train on PGD examples of radius ε (Madry's min-max)"),
     "spectral": Param("bool", False, "train with spectral normalization W / σ(W) in every layer"),
     "weight_decay": Param("float", 0.01, "λ of the regularized run (regularization view)",

@@ -123,15 +123,26 @@ class PlaneView(Stepper):
             f"nearest boundary (L2) = {dist}",
         ]
 
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The region drawn: all the data, or (zoom) a square around the point that holds
+        the ε-ball, the whole path and the nearest boundary point's distance."""
+        if not self.params["zoom"]:
+            return self.plane.bounds
+        reach = np.abs(self.points - self.x0).max() if len(self.points) else 0.0
+        near = self.distance if math.isfinite(self.distance) else 0.0
+        half = 1.6 * max(self.params["eps"], reach, near, 1e-3)
+        return self.x0 - half, self.x0 + half
+
     def pixels(self, width: int, height: int) -> np.ndarray:
         key = (width, height)
         if key not in self._pixels:
-            self._pixels = {key: region_pixels(self.plane.model, self.plane.bounds, width, height)}
+            self._pixels = {key: region_pixels(self.plane.model, self.bounds, width, height)}
         return self._pixels[key]
 
     def overlay(self, width: int, height: int) -> dict:
         """Test points (o, x), the ε-ball, the certified disc and the path up to step k."""
-        _, scale, origin = grid(self.plane.bounds, width, height)
+        _, scale, origin = grid(self.bounds, width, height)
         rows = (height + 1) // 2
         canvas = BrailleCanvas(width, rows)
 

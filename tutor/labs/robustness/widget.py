@@ -35,7 +35,7 @@ FIELDS = {
 }
 
 HINTS = {
-    "plane": "v view · a FGSM/PGD · l L∞/L2 · , . point · t adv. training · s spectral",
+    "plane": "v view · a FGSM/PGD · l L∞/L2 · z zoom · , . point · t adv. · s spectral",
     "digits": "v view · a FGSM/PGD · l L∞/L2 · , . digit · t adversarial training",
     "lipschitz": "v view · s spectral normalization on/off · g all iterations",
     "regularization": "v view · g to the end · fields: λ, dropout p, patience",
@@ -77,6 +77,7 @@ class RobustnessLab(Lab):
         Binding("l", "toggle('norm')", "L∞/L2"),
         Binding("t", "toggle('adv_train')", "Adv. training"),
         Binding("s", "toggle('spectral')", "Spectral norm."),
+        Binding("z", "toggle('zoom')", "Zoom on the point", show=False),
         Binding("comma", "point(-1)", "Previous point", show=False),
         Binding("full_stop", "point(1)", "Next point", show=False),
         Binding("g", "to_end", "To the end", show=False),
