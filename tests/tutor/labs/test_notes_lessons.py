@@ -243,3 +243,17 @@ def test_chapter_1_headings_and_the_added_paragraphs_have_text():
     assert "Polyak-Łojasiewicz" in text("ch3_05_convergence.md")
     q = np.array([0.9, 0.1])
     assert -(q * np.log([0.5, 0.5])).sum() == pytest.approx(0.6931, abs=1e-3)
+
+
+def test_mlp_lessons_quote_their_labs_epoch_question():
+    from tutor.labs.mlp.model import MlpModel
+
+    m8 = MlpModel(lab_params("ch1_08_training_objective_mlp.md"))
+    assert (len(m8.y_train), m8.trainer.batch_size, m8.question()[2]) == (150, 16, 10)
+    assert "here 150 training points in mini-batches of 16" in flat("ch1_08_training_objective_mlp.md")
+    m9 = MlpModel(lab_params("ch1_09_mlp_experiments.md", steps=0))
+    assert (len(m9.y_train), m9.trainer.batch_size, m9.question()[2]) == (225, 32, 8)
+    assert "its 225 training points in batches of 32" in flat("ch1_09_mlp_experiments.md")
+    for name in ("ch1_05_mlp_definition.md", "ch1_06_depth_and_nonlinearity.md",
+                 "ch1_07_mlp_pytorch.md"):
+        assert "how many steps make one epoch" in flat(name)

@@ -70,3 +70,37 @@ async def test_losses_lab_takes_the_answer_and_reveals_on_step(lab_app):
         await pilot.press("n")
         await pilot.pause()
         assert "The answer is 1." in screen_text(app)
+
+
+# --- MLP -----------------------------------------------------------------------------
+def test_mlp_question_is_the_steps_per_epoch_of_the_lessons_lab():
+    from tutor.labs.mlp.model import MlpModel
+
+    m = MlpModel(validate_lab("mlp", {**lesson_lab("ch1_09_mlp_experiments.md"), "steps": 0}))
+    key, prompt, answer, explanation = m.question()
+    assert len(m.y_train) == 225 and m.trainer.batch_size == 32
+    assert (key, answer) == ("steps-per-epoch", 8) and "225 points, batches of 32" in prompt
+    assert "the last holds 1" in explanation  # 225 = 7 · 32 + 1
+    m.advance(8)
+    assert m.epoch == 1.0
+
+
+async def test_mlp_lab_asks_at_its_head_start_and_keeps_its_layer_keys(lab_app):
+    app = lab_app("mlp", **lesson_lab("ch1_09_mlp_experiments.md"))  # 300 steps of head start
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        lab = app.query_one(Lab)
+        assert lab.model.state.step == 300 and "steps per epoch?" in screen_text(app)
+        lab.focus()
+        await pilot.press("full_stop")  # still the next layer's weights, not an answer
+        assert lab.weight_layer == 2
+        received = []
+        _spy(lab, received.append)
+        await pilot.press("8", "enter")
+        await pilot.pause()
+        assert [(a.lab, a.key, a.correct) for a in received] == [("mlp", "steps-per-epoch", True)]
+        await pilot.press("n")
+        await pilot.pause()
+        assert "✓ Right: 8." in screen_text(app)  # an answered question stays answered

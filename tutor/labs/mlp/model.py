@@ -159,6 +159,17 @@ class MlpModel:
         """Passes over the training set so far."""
         return self.state.step / self.trainer.batches_per_epoch
 
+    def question(self) -> tuple[str, str, int, str]:
+        """The prediction asked before training: how many steps make one epoch?
+        (key, prompt, answer, explanation); the epoch counter shows the answer."""
+        n, b = len(self.y_train), self.trainer.batch_size
+        k = self.trainer.batches_per_epoch
+        last = n - (k - 1) * b
+        rest = f", the last holds {last}" if last != b else ""
+        return ("steps-per-epoch",
+                f"Predict: steps per epoch? {n} points, batches of {b}",
+                k, f"⌈{n}/{b}⌉{rest}.")
+
     def curves(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, train losses, test losses) up to the current state."""
         states = self.history.states

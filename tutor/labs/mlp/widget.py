@@ -14,6 +14,7 @@ from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_co
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
+from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 38
@@ -54,6 +55,7 @@ class MlpLab(Lab):
         & #mlp-region-box { height: 1fr; align: center middle; }
         & #mlp-side { width: %d; padding: 0 0 0 1; }
         & #mlp-stats { height: 3; }
+        & #mlp-predict { height: 4; overflow: hidden hidden; }
         & #mlp-chart { height: 9; min-height: 4; }
         & #mlp-message { height: auto; color: $text-warning; }
         & #mlp-panel { height: 1fr; }
@@ -95,6 +97,8 @@ class MlpLab(Lab):
         # take about 0.3 s), so the lesson opens at once; the lab keys wait for it.
         self.head_start = int(self.params["steps"])
         self.pretraining = False
+        self._opening = 0  # the step the lab opens at (the head start once it is trained)
+        self._asked = None
 
     class Pretrained(Message):
         """The head-start training of `model` finished (posted by the worker thread)."""
@@ -112,6 +116,7 @@ class MlpLab(Lab):
                     yield PixelView(id="mlp-region")
             with Vertical(id="mlp-side"):
                 yield Static("", id="mlp-stats", markup=False)
+                yield PredictInput(id="mlp-predict")
                 yield LineChart(title="loss", x_label="step", id="mlp-chart")
                 yield Static("", id="mlp-message", markup=False)
                 with ContentSwitcher(initial=f"mlp-{self.params['view']}", id="mlp-panel"):
@@ -150,6 +155,7 @@ class MlpLab(Lab):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._sync_prediction()  # before the first layout: the question's rows are reserved
         if self.head_start:
             self.pretraining = True
             self.note = f"training the first {self.head_start} steps…"
@@ -168,6 +174,7 @@ class MlpLab(Lab):
             return
         self.pretraining = False
         self.model = message.model
+        self._opening = self.model.state.step
         self.note = ""
         self.redraw()
 
@@ -204,6 +211,7 @@ class MlpLab(Lab):
         # the message's height follows its text: only a change needs a layout pass
         self._set_text("#mlp-message", self.note or m.message, layout=True)
         self.query_one(StepControls).status = f"step {s.step}"
+        self._sync_prediction()
         self.draw_region()
         self.draw_weights()
         self.post_message(Lab.StateChanged(self.lab_name, s.step))
@@ -244,6 +252,35 @@ class MlpLab(Lab):
         self.query_one("#mlp-g", PixelView).set_pixels(heat_pixels(g, cols, rows))
 
     # --- Lab interface -----------------------------------------------------------------
+    # --- predict first --------------------------------------------------------------------
+    def on_key(self, event) -> None:
+        """. and , stay the weight view's layer keys while a question is asked (its answer, a
+        number of steps, is typed with digits; the Lab base would start the answer with .)."""
+        if event.character in (".", ",") and self.has_focus:
+            event.stop()
+            event.prevent_default()
+            self.action_layer(1 if event.character == "." else -1)
+
+    def _sync_prediction(self) -> None:
+        """At the step the lab opens at, ask how many steps make one epoch; once the student
+        has trained on, an unanswered question shows its answer."""
+        predict = self.query_one("#mlp-predict", PredictInput)
+        m = self.model
+        if m.state.step != self._opening:
+            if predict.state == "asking":
+                predict.reveal()
+            return
+        key, prompt, answer, explanation = m.question()
+        ident = (prompt, self._opening)
+        if predict.state == "asking" and self._asked == ident:
+            return
+        self._asked = ident
+        predict.ask(key, prompt, answer, 0, explanation)
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
+
     def step_forward(self) -> bool:
         if self._busy():
             return False
@@ -323,6 +360,7 @@ class MlpLab(Lab):
         self.playing = False
         self.pretraining = False  # a head start still training belongs to the old settings
         self.params, self.model = new, model
+        self._opening = 0
         self.note = "new settings: training restarts from the seed's initial weights"
         if new["optimizer"] == "newton":
             self.note += ("; newton solves with the full Hessian: on a non-convex network it "
