@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from core._checks import as_int as as_int  # re-exported for this package's modules
+
 #: The largest input (in elements) an attack accepts.
 MAX_ELEMENTS = 1 << 26
 
@@ -67,16 +69,6 @@ def as_float(v, name: str, minimum: float = 0.0, strict: bool = False) -> float:
     if v < minimum or (strict and v == minimum):
         sign = ">" if strict else "≥"
         raise ValueError(f"{name} must be {sign} {minimum:g}, got {v:g}")
-    return v
-
-
-def as_int(v, name: str, minimum: int) -> int:
-    """`v` as a Python int ≥ minimum (bools and floats are refused)."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {v!r}")
-    v = int(v)
-    if v < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {v}")
     return v
 
 

@@ -6,6 +6,8 @@ import numbers
 
 import numpy as np
 
+from core._checks import as_int as as_int  # re-exported for this package's modules
+
 #: The largest array (in elements) a wrapper allocates; guards against hostile shapes.
 MAX_ELEMENTS = 1 << 28
 
@@ -28,16 +30,6 @@ def as_array(a, name: str, ndim: int | tuple[int, ...], *, finite: bool = False)
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or infinity)")
     return arr
-
-
-def as_int(v, name: str, minimum: int) -> int:
-    """`v` as a Python int at least `minimum` (bools and floats are refused)."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {v!r}")
-    v = int(v)
-    if v < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {v}")
-    return v
 
 
 def as_pair(v, name: str, minimum: int) -> tuple[int, int]:
