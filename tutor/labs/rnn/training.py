@@ -4,6 +4,7 @@ side, and a character-level language model, each a history of seeded training st
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ TEXT_HIDDEN = 64
 TEXT_WINDOW = 32
 TEXT_BATCH = 16
 TEXT_BUDGET = 1500
-SAMPLE_LENGTH = 160
+SAMPLE_LENGTH = 120
 PROMPT = "Peter "
 
 
@@ -141,6 +142,7 @@ class TextModel(_Stepped):
         self.sampler = RecurrentNet(self.cell, self.corpus.vocab, TEXT_HIDDEN, self.corpus.vocab,
                                     activation=p["activation"], seed=int(p["seed"]))
         self._samples: dict[tuple[int, float], str] = {}
+        self._sampling = threading.Lock()  # the UI and a training worker may both ask
         first = TextState(0, self.trainer.checkpoint(), math.nan)
         self.history: History[TextState] = History(first, self._next, max_len=TEXT_BUDGET + 1)
 
@@ -160,13 +162,14 @@ class TextModel(_Stepped):
         temperature = float(self.params["temperature"] if temperature is None else temperature)
         state = self.state
         key = (state.step, temperature)
-        if key not in self._samples:
-            if len(self._samples) > 64:
-                self._samples.clear()
-            self.sampler.theta[...] = state.checkpoint.theta
-            self._samples[key] = sample(self.sampler, self.corpus, PROMPT, SAMPLE_LENGTH,
-                                        temperature, seed=int(self.params["seed"]))
-        return self._samples[key]
+        with self._sampling:
+            if key not in self._samples:
+                if len(self._samples) > 64:
+                    self._samples.clear()
+                self.sampler.theta[...] = state.checkpoint.theta
+                self._samples[key] = sample(self.sampler, self.corpus, PROMPT, SAMPLE_LENGTH,
+                                            temperature, seed=int(self.params["seed"]))
+            return self._samples[key]
 
     def curve(self, smooth: int = 20) -> tuple[np.ndarray, np.ndarray]:
         states = self.history.states[1:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from time import monotonic
 
 import numpy as np
 from textual.app import ComposeResult
@@ -28,6 +29,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 SIDE_WIDTH = 30
+REDRAW_EVERY = 0.1  # seconds between pictures while a worker trains
 CELL_COLORS = {"rnn": "#ff7b72", "lstm": "#58a6ff", "gru": "#7ee787"}
 ALL = P.VIEWS
 
@@ -76,11 +78,11 @@ class RnnLab(ModelLab):
         & #rnn-picture-box { height: 1fr; }
         & #rnn-chart { height: 1fr; min-height: 5; display: none; }
         & #rnn-figures { height: 3; }
-        &.-memory #rnn-picture-box { height: 4; }
-        &.-memory #rnn-chart { display: block; }
-        &.-memory #rnn-figures { height: 5; }
+        &.-memory #rnn-picture-box { height: 1fr; max-height: 8; }
+        &.-memory #rnn-chart { display: block; height: 1fr; max-height: 14; }
+        &.-memory #rnn-figures { height: 1fr; min-height: 5; }
         &.-text #rnn-picture-box { display: none; }
-        &.-text #rnn-chart { display: block; height: 1fr; }
+        &.-text #rnn-chart { display: block; height: 10; }
         &.-text #rnn-figures { height: 1fr; min-height: 4; }
         &.-padding #rnn-figures { height: auto; }
         & #rnn-side { width: %d; padding: 0 0 0 1; background: $panel; scrollbar-size-vertical: 1; }
@@ -125,6 +127,7 @@ class RnnLab(ModelLab):
         self._passed: set[str] = set()  # questions the student stepped past
         self._lock = threading.Lock()  # the model is stepped by the UI or by one worker
         self._working = False
+        self._drawn_at = 0.0
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
 
     # --- layout ----------------------------------------------------------------------------
@@ -415,6 +418,7 @@ class RnnLab(ModelLab):
         worker = get_current_worker()
         model = self.model
         done = 0
+        sampled = 0.0
         while not worker.is_cancelled and model is self.model:
             if steps is None and not self.playing:
                 break
@@ -426,6 +430,9 @@ class RnnLab(ModelLab):
                 self.post_message(self.Trained(done=True, finished=True))
                 return
             done += 1
+            if monotonic() - sampled > REDRAW_EVERY and hasattr(model.view, "sample_text"):
+                model.view.sample_text()  # written here, so the redraw finds it ready
+                sampled = monotonic()
             self.post_message(self.Trained())
         self.post_message(self.Trained(done=True))
 
@@ -435,6 +442,9 @@ class RnnLab(ModelLab):
             self._working = False
             if message.finished:
                 self.playing = False
+        elif monotonic() - self._drawn_at < REDRAW_EVERY:
+            return  # a step every ~30 ms, a picture every 100 ms: the keys stay quick
+        self._drawn_at = monotonic()
         self.request_redraw()
 
     # --- keys ------------------------------------------------------------------------------
