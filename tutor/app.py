@@ -22,27 +22,54 @@ class _WarmupCancelled(Exception):
     """Raised inside the warm-up's progress callback to stop it when the app quits."""
 
 
+KEPT_LESSONS = 4
+"""How many lesson screens stay built after they are left (a return to one is instant)."""
+
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
 
 
 class LessonCommands(Provider):
-    """Command palette entries "Go to lesson: …" for every lesson."""
+    """Command palette entries "Go to lesson: …" for every lesson, found by title, chapter,
+    section number (8.2.5), lab name, or words of the lesson's text."""
 
     def _commands(self):
         app = self.app
         for lesson in app.catalog.lessons:
-            yield f"Go to lesson: {lesson.title} ({lesson.chapter})", partial(app.open_lesson, lesson.id)
+            where = [f"ch. {lesson.chapter}"]
+            if lesson.sections:
+                where.append("§ " + ", ".join(lesson.sections))
+            if lesson.lab is not None:
+                where.append(f"lab {lesson.lab.name}")
+            text = f"Go to lesson: {lesson.title} ({' · '.join(where)})"
+            yield lesson, text, partial(app.open_lesson, lesson.id)
 
     async def discover(self) -> Hits:
-        for text, callback in self._commands():
+        for _lesson, text, callback in self._commands():
             yield DiscoveryHit(text, callback)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for text, callback in self._commands():
+        words = [w for w in query.lower().split() if len(w) > 1]
+        for lesson, text, callback in self._commands():
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), callback)
+            elif words and _all_words_in(words, lesson.text.lower()):
+                snippet = _snippet(lesson.text, words[0])
+                yield Hit(0.2, f"{text} — “{snippet}”", callback)
+
+
+def _all_words_in(words: list[str], text: str) -> bool:
+    return all(w in text for w in words)
+
+
+def _snippet(text: str, word: str, width: int = 50) -> str:
+    """A few words of `text` around the first `word`."""
+    flat = " ".join(text.split())
+    at = flat.lower().find(word)
+    start = max(0, at - width // 2)
+    piece = flat[start:start + width].strip()
+    return ("…" if start else "") + piece + "…"
 
 
 class DlTutorApp(GuardedApp):
@@ -90,6 +117,7 @@ class DlTutorApp(GuardedApp):
         self._warm = warm
         self._resume = resume
         self._open = open_lesson
+        self._recent_lessons: dict[str, None] = {}  # installed lesson screens, oldest first
         self.fast_exit = False
         """Set by the `dl-tutor` command: quitting ends the process at once (not in tests)."""
 
@@ -221,12 +249,36 @@ class DlTutorApp(GuardedApp):
         if lesson is None:
             self.notify(f"No lesson {lesson_id!r}.", severity="error")
             return
+        current = self.screen if isinstance(self.screen, LessonScreen) else None
+        if current is not None and current.lesson.id == lesson_id:
+            return
         self._leave_lesson()
-        screen = LessonScreen(self.catalog, lesson)
-        if isinstance(self.screen, LessonScreen):
-            self.switch_screen(screen)
+        # The last few lessons stay built (installed screens are kept when left): going back
+        # to one is a screen switch, not a compose of its text, quizzes and lab.
+        name = f"lesson:{lesson_id}"
+        if not self.is_screen_installed(name):
+            self.install_screen(LessonScreen(self.catalog, lesson), name)
+        self._recent_lessons.pop(name, None)
+        self._recent_lessons[name] = None
+        if current is not None:
+            self.switch_screen(name)
         else:
-            self.push_screen(screen)
+            self.push_screen(name)
+        self._forget_old_lessons()
+
+    def _forget_old_lessons(self) -> None:
+        """Keep at most `KEPT_LESSONS` lesson screens built; the oldest left ones go."""
+        while len(self._recent_lessons) > KEPT_LESSONS:
+            for name in list(self._recent_lessons)[:-1]:
+                screen = self.get_screen(name)
+                if screen not in self.screen_stack:
+                    self.uninstall_screen(name)
+                    del self._recent_lessons[name]
+                    if screen.is_attached:
+                        screen.remove()
+                    break
+            else:
+                return
 
     def _leave_lesson(self) -> None:
         """Keep the lab of the lesson being left as it is (saved with the progress)."""

@@ -86,3 +86,23 @@ async def test_a_quiz_gives_the_hint_first_then_the_answer_and_records_the_first
         view.show_answer()
         await pilot.pause()
         assert f"The answer is {quiz.answer:g}" in str(feedback.render())
+
+
+async def test_a_lab_key_typed_in_a_prediction_goes_to_the_lab(lab_app):
+    """After - started an answer, y (PyTorch) or n was typed into the field."""
+    from tutor.screens.code_dialog import CodeDialog
+
+    async with lab_app("gridworld", preset="notes").run_test(size=SIZE) as pilot:
+        widget = pilot.app.query_one(Lab)
+        widget.focus()
+        await pilot.press("down")
+        await pilot.pause()
+        predict = widget.query_one(PredictInput)
+        await pilot.press("minus", "n")
+        await pilot.pause()
+        assert widget.model.k == 1 and predict.query_one(Input).value == ""
+        assert widget.has_focus, pilot.app.focused
+        await pilot.press("1", "y")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, CodeDialog)
+        assert predict.query_one(Input).value == "1", "a number typed so far is kept"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from textual import events
 from textual.widgets import Input
 
@@ -256,8 +258,7 @@ async def test_a_lab_comes_back_as_it_was_left_also_after_a_restart():
         await pilot.pause()
         await pilot.press("left_square_bracket")
         await pilot.pause()
-        back = app.screen.query_one(Lab)
-        assert back is not lab
+        back = app.screen.query_one(Lab)  # the lesson stayed built: the very same lab
         assert back.model.spec.walls == walls and back.model.k == 3 and back.selected == cell
         await pilot.press("q")
     from tutor.progress import Progress
@@ -284,3 +285,52 @@ async def test_a_damaged_lab_state_starts_the_lab_fresh_with_a_notice():
         assert lab.model.k == 0 and lab.model.spec.rows == 5
         assert any("could not be put back" in str(n.message) for n in app._notifications)
         assert app.progress.lab_state("rl-value-iteration") is None
+
+
+async def test_recent_lessons_stay_built_and_old_ones_are_dropped():
+    from tutor.app import KEPT_LESSONS
+    from tutor.content import load_catalog
+
+    ids = [x.id for x in load_catalog().lessons][: KEPT_LESSONS + 2]
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        for lesson_id in ids:
+            app.open_lesson(lesson_id)
+            await pilot.pause()
+        first_again = app.screen
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.screen is first_again, "going back and forth reuses the built screens"
+        assert len(app._recent_lessons) == KEPT_LESSONS
+        assert not app.is_screen_installed(f"lesson:{ids[0]}")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        app.open_lesson(ids[-1])
+        await pilot.pause()
+        assert app.screen is first_again
+
+
+@pytest.mark.parametrize("query, lesson_id", [
+    ("8.2.5", "rl-value-iteration"),       # a section number of the notes
+    ("gridworld mdp", "rl-mdp"),           # the lab's name and a word of the title
+    ("teleports", None),                   # a word of the text only
+])
+async def test_the_palette_finds_lessons_by_section_lab_and_text(query, lesson_id):
+    from tutor.app import LessonCommands
+    from tutor.content import load_catalog
+
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        provider = LessonCommands(app.screen)
+        hits = [hit async for hit in provider.search(query)]
+        assert hits, query
+        best = max(hits, key=lambda h: h.score)
+        if lesson_id is not None:
+            assert load_catalog().get(lesson_id).title in str(best.match_display)
+        else:  # found in the text, shown with the words around it
+            shown = [str(h.match_display) for h in hits]
+            assert any("teleport" in text.split("“")[-1].lower() for text in shown), shown

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 
-ANSWER_START = "0123456789.-+"
+ANSWER_START = "0123456789.-"
 """Keys that start typing a prediction's answer when one is asked."""
 
 

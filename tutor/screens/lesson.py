@@ -80,6 +80,7 @@ class LabPane(Container):
         """Keep the lab's state in progress (called when the lesson is left and on quit)."""
         if not self.lab:
             return
+        self.lab.playing = False  # a lesson left keeps its lab, paused
         try:
             state = self.lab.save_state()
         except Exception as exc:
@@ -162,11 +163,15 @@ class LessonScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#lesson-text").focus()
+
+    def on_screen_resume(self) -> None:
+        """Shown, first or again (the app keeps recent lessons built): record the visit."""
         self.title = "dl-tutor"
         self.sub_title = self.lesson.title
         self.app.progress.open_lesson(self.lesson.id)
         self.app.save_progress()
-        self.query_one("#lesson-text").focus()
+        self.query_one("#done", Button).label = self._done_label()
 
     def save_lab_state(self) -> None:
         """Keep the lab as it is for the next visit (nothing to do without a lab)."""

@@ -30,6 +30,29 @@ def parse_number(text: str) -> float:
     return value
 
 
+NUMBER_CHARS = set("0123456789.,-+eE/−")
+"""What a typed number may contain; any other key typed in the field belongs to the lab."""
+
+
+class NumberField(Input):
+    """The prediction's field: it takes what a number is written with (sign, decimal point,
+    exponent, a fraction); any other printable key (a lab's n, y, space...) leaves the field,
+    and is handed to the lab as if the field had never had the focus."""
+
+    async def _on_key(self, event) -> None:
+        char = event.character
+        if event.is_printable and char and char not in NUMBER_CHARS:
+            event.stop()
+            event.prevent_default()
+            if self.value.strip() in ("", "-", "+", "−"):
+                self.value = ""  # only a sign typed: nothing to keep
+            predict = self.parent
+            if isinstance(predict, PredictInput):
+                predict.hand_back_key(event)
+            return
+        await super()._on_key(event)
+
+
 class PredictInput(Widget):
     """One question at a time: a prompt, a number field, then ✓ or ✗ with the explanation.
 
@@ -103,7 +126,7 @@ class PredictInput(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="predict--prompt", markup=False)
-        yield Input(placeholder="your prediction, then enter", compact=True)
+        yield NumberField(placeholder="your prediction, then enter", compact=True)
         yield Static("", classes="predict--feedback", markup=False)
 
     def on_mount(self) -> None:
@@ -156,6 +179,20 @@ class PredictInput(Widget):
 
     def on_descendant_focus(self, event) -> None:
         self._typing_ahead = False  # the field has the keys now; a later start replaces
+
+    def hand_back_key(self, event) -> None:
+        """A key that is not part of a number was typed in the field: the focus goes back to
+        the lab, and the key goes to the lab (its binding runs)."""
+        from textual import events
+
+        from tutor.labs.base import Lab
+
+        target = next((node for node in self.ancestors if isinstance(node, Lab)), None) or next(
+            (node for node in self.ancestors if isinstance(node, Widget) and node.can_focus), None)
+        if target is None:
+            return
+        target.focus()
+        target.post_message(events.Key(event.key, event.character))
 
     def reveal(self) -> None:
         """Show the answer and the explanation without a guess."""
