@@ -72,8 +72,8 @@ class PaddingModel:
 
     def status(self) -> str:
         if self.k == 0:
-            return f"ready: {len(self.words)} words padded to T = {self.T}"
-        return f"t = {self.k}: {self.batch_sizes()[self.k - 1]} of {len(self.words)} words still running"
+            return f"ready: {len(self.words)} words, T = {self.T}"
+        return f"t = {self.k}: {self.batch_sizes()[self.k - 1]} of {len(self.words)} running"
 
     def grid_lines(self) -> list[str]:
         """The padded batch as text: one row per word, then the mask, a cursor under step k."""

@@ -200,7 +200,7 @@ class RnnLab(ModelLab):
             return (f"recall x₁ after T={v.length} noisy steps · RNN, LSTM, GRU · H=16 · "
                     f"{MEMORY_BUDGET} steps each")
         if view == "padding":
-            return f"{len(v.words)} words padded to T = {v.T} · GRU, H = 6 · mask: 1 real, 0 padding"
+            return f"{len(v.words)} words padded to T={v.T} · GRU H=6 · mask 1 real, 0 pad"
         return f"{v.cell.upper()} character model · {len(v.corpus.text)} characters of Peter Rabbit"
 
     def _figures(self) -> str:
@@ -230,12 +230,12 @@ class RnnLab(ModelLab):
         order = ", ".join(v.words[b] for b in v.sorted_order())
         slots = v.T * len(v.words)
         lines.append(f"packing sorts by length: {order}")
-        lines.append(f"real tokens {v.real_tokens} of {slots} slots: the loss averages over "
-                     f"the {v.real_tokens}")
+        lines.append(f"{v.real_tokens} real tokens of {slots} slots: the loss")
+        lines.append(f"averages over the {v.real_tokens}")
         if v.k == v.T:
-            lines.append(f"last states vs each word alone: max |Δ| = {v.final_gap():.1e}")
+            lines.append(f"last state vs word alone: max |Δ| = {v.final_gap():.1e}")
         else:
-            lines.append("last states vs each word alone: after the last step")
+            lines.append("last state vs word alone: after the last step")
         return "\n".join(lines)
 
     def _memory_table(self) -> str:
