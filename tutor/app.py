@@ -15,8 +15,6 @@ from tutor.content import Catalog, load_catalog
 from tutor.guard import GuardedApp
 from tutor.progress import Progress
 from tutor.screens.catalog import CatalogScreen
-from tutor.screens.help import HelpScreen
-from tutor.screens.lesson import LessonScreen
 
 class _WarmupCancelled(Exception):
     """Raised inside the warm-up's progress callback to stop it when the app quits."""
@@ -249,6 +247,8 @@ class DlTutorApp(GuardedApp):
         if lesson is None:
             self.notify(f"No lesson {lesson_id!r}.", severity="error")
             return
+        from tutor.screens.lesson import LessonScreen  # not needed for the first paint
+
         current = self.screen if isinstance(self.screen, LessonScreen) else None
         if current is not None and current.lesson.id == lesson_id:
             return
@@ -283,8 +283,9 @@ class DlTutorApp(GuardedApp):
     def _leave_lesson(self) -> None:
         """Keep the lab of the lesson being left as it is (saved with the progress)."""
         for screen in self.screen_stack:
-            if isinstance(screen, LessonScreen):
-                screen.save_lab_state()
+            save = getattr(screen, "save_lab_state", None)  # lesson screens
+            if save is not None:
+                save()
 
     def show_catalog(self) -> None:
         self._leave_lesson()
@@ -323,6 +324,8 @@ class DlTutorApp(GuardedApp):
         self.save_progress()
 
     def action_help(self) -> None:
+        from tutor.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         from tutor.labs.base import Lab
