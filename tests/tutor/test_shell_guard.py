@@ -334,3 +334,22 @@ async def test_the_palette_finds_lessons_by_section_lab_and_text(query, lesson_i
         else:  # found in the text, shown with the words around it
             shown = [str(h.match_display) for h in hits]
             assert any("teleport" in text.split("“")[-1].lower() for text in shown), shown
+
+
+async def test_the_losses_lab_state_round_trips(lab_app):
+    from tutor.labs.base import Lab
+
+    async with lab_app("losses").run_test(size=SIZE) as pilot:
+        lab = pilot.app.query_one(Lab)
+        lab.model.set_logits("3, 0.5, -2, 1")
+        lab.model.set_label(3)
+        lab.model.mode = "stability"
+        lab.step_forward()
+        lab.step_forward()
+        state = lab.save_state()
+    async with lab_app("losses").run_test(size=SIZE) as pilot:
+        lab = pilot.app.query_one(Lab)
+        lab.restore_state(state)
+        await pilot.pause()
+        assert lab.save_state() == state
+        assert lab.query_one("#loss-logits", Input).value == "3, 0.5, -2, 1"

@@ -183,6 +183,26 @@ class LossesLab(Lab):
     def pytorch_code(self) -> str:
         return self.model.pytorch_code()
 
+    def save_state(self) -> dict:
+        m = self.model
+        return {"mode": m.mode, "logits": [float(v) for v in m.base], "label": m.label,
+                "scale": float(m.scale)}
+
+    def restore_state(self, state: dict) -> None:
+        m = self.model
+        logits = ", ".join(f"{float(v):g}" for v in state["logits"])
+        m.set_logits(logits)  # validates: a damaged state raises before more changes
+        if state["mode"] not in MODES:
+            raise ValueError(f"unknown mode {state['mode']!r}")
+        m.mode = state["mode"]
+        m.set_label(int(state["label"]))
+        m.set_scale(float(state["scale"]))
+        self.query_one("#loss-logits", Input).value = logits
+        for box in self.query(ParamInput):
+            if box.param_name == "label":
+                box.value = m.label
+        self.refresh_all()
+
     # --- settings -----------------------------------------------------------------------
     def _message(self, text: str) -> None:
         self.query_one("#loss-message", Static).update(text)
