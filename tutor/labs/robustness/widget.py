@@ -42,6 +42,18 @@ HINTS = {
 }
 
 
+class PictureBox(Vertical):
+    """The box the picture fills: tells the lab when its size changes (a question appearing
+    below it, a resized terminal), so the picture is drawn again for the size it has."""
+
+    def __init__(self, on_resize, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_resize = on_resize
+
+    def on_resize(self) -> None:
+        self._on_resize()
+
+
 class RobustnessLab(Lab):
     """Adversarial examples (FGSM, PGD), Lipschitz bounds, spectral normalization and
     regularization, one view at a time; every view steps forward and back."""
@@ -112,7 +124,7 @@ class RobustnessLab(Lab):
     def compose(self) -> ComposeResult:
         yield Static("", id="rb-title", markup=False)
         with Horizontal(id="rb-top"):
-            with Vertical(id="rb-picture-box"):
+            with PictureBox(self._draw_picture, id="rb-picture-box"):
                 yield PixelView(id="rb-picture")
             with Horizontal(id="rb-charts"):
                 yield LineChart(id="rb-chart-plain", x_label="step")
