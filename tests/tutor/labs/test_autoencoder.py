@@ -306,3 +306,22 @@ async def test_an_answer_typed_faster_than_the_focus_moves_keeps_every_key(lab_a
         await pilot.press("escape", "3")  # a new start replaces what was typed
         await pilot.pause()
         assert field.value == "3"
+
+
+async def test_the_first_loss_stays_hidden_until_the_student_predicts_it(lab_app):
+    app = lab_app("autoencoder", view="vae", **SMALL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = app.query_one("#lab")
+        await pilot.pause()
+        predict = app.query_one(PredictInput)
+        assert predict.state == "asking" and predict.key == "vae-initial-loss"
+        recon = lab.model.current.state.recon
+        title = str(app.query_one("#ae-title").render())
+        assert f"{recon:.1f}" not in title and "predict first" in title
+        assert "−ELBO" not in str(app.query_one("#ae-info").render())
+        assert not app.query_one("#ae-chart").series  # no point to read the answer from
+        predict.query_one("Input").focus()
+        await pilot.press(*f"{recon:.1f}", "enter")
+        await pilot.pause()
+        assert f"{recon:.1f}" in str(app.query_one("#ae-title").render())
+        assert app.query_one("#ae-chart").series

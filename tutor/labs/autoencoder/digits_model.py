@@ -157,11 +157,13 @@ class DigitsModel:
         self.history.reset()
         self._sync()
 
-    def status(self) -> str:
+    def status(self, hide_loss: bool = False) -> str:
+        """One line; `hide_loss` while the student still has to predict the first loss."""
         s = self.state
-        text = f"step {s.step} · {s.t} batches · −log p(x|z) {s.recon:.1f}"
+        recon = "? (predict first)" if hide_loss else f"{s.recon:.1f}"
+        text = f"step {s.step} · {s.t} batches · −log p(x|z) {recon}"
         if self.view == "vae":
-            text += f" · KL {s.kl:.2f} · β {self.beta:g}"
+            text += f" · KL {'?' if hide_loss else f'{s.kl:.2f}'} · β {self.beta:g}"
         return text
 
     def curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:

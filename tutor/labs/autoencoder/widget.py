@@ -278,11 +278,12 @@ class AutoencoderLab(Lab):
         self.set_class(m.view == "pca", "-pca")
         self.set_class(m.params["page"] == "reparam", "-reparam")
         busy = " · training…" if self.busy else ""
-        self._text("#ae-title", f"{m.view}: {m.status()}{busy}")
+        self._ask()
+        status = m.status() if m.view == "pca" else m.current.status(self._hiding_loss())
+        self._text("#ae-title", f"{m.view}: {status}{busy}")
         self._text("#ae-message", self.note or m.message)
         for field in self.query(ParamInput):
             field.display = any(k == field.param_name for k, _, _ in VIEW_SETTINGS[m.view])
-        self._ask()
         if m.view == "pca":
             self._draw_pca()
         else:
@@ -341,7 +342,7 @@ class AutoencoderLab(Lab):
         if width >= 8 and rows >= 4:
             view.set_pixels(page_pixels(dm, page, width, 2 * rows, self.pair_n, self.item,
                                         self.draw, self.stage))
-        curves = dm.curves()
+        curves = {} if self._hiding_loss() else dm.curves()  # the answer waits for the guess
         chart = self.query_one("#ae-chart", LineChart)
         chart.title = "loss terms (evaluation digits)"
         chart.log_y = dm.view == "vae"
@@ -391,7 +392,7 @@ class AutoencoderLab(Lab):
             hints = {"ae": "p: page · v: view", "denoise": f"noise σ = {dm.noise:g} (, .)",
                      "vae": f"β = {dm.beta:g} (, .) · p: page"}
             info = hints[dm.view]
-            if dm.view == "vae":
+            if dm.view == "vae" and not self._hiding_loss():
                 s = dm.state
                 info += f"\n−ELBO = {s.recon:.1f} + β·{s.kl:.2f}"
             self._text("#ae-info", info)
@@ -423,6 +424,11 @@ class AutoencoderLab(Lab):
         if m.history.index != 0:
             return None
         return m.question()
+
+    def _hiding_loss(self) -> bool:
+        """The first loss is asked: the title, the chart and the ELBO line keep it back."""
+        predict = self.query_one(PredictInput)
+        return predict.state == "asking" and (predict.key or "").endswith("-initial-loss")
 
     def _ask(self) -> None:
         predict = self.query_one(PredictInput)
