@@ -104,3 +104,39 @@ async def test_mlp_lab_asks_at_its_head_start_and_keeps_its_layer_keys(lab_app):
         await pilot.press("n")
         await pilot.pause()
         assert "✓ Right: 8." in screen_text(app)  # an answered question stays answered
+
+
+# --- normalization -------------------------------------------------------------------
+def test_normalization_questions_from_the_lessons_labs():
+    from tutor.labs.normalization.model import NormModel
+
+    m = NormModel(validate_lab("normalization", lesson_lab("ch4_08_batch_norm.md")))
+    key, _, answer, tolerance, _ = m.question()
+    mu = m.groups()[0][1]
+    assert key == "running-mean" and answer == 0.1 * mu and tolerance < 0.02
+    assert m.history.step() and m.state.running_mean[0] == answer  # what n then shows
+    ev = NormModel(validate_lab("normalization", {**lesson_lab("ch4_08_batch_norm.md"), "mode": "eval"}))
+    assert ev.question()[2] == 0.0  # eval never updates the running statistics
+    ln = NormModel(validate_lab("normalization", lesson_lab("ch4_09_layer_instance_norm.md")))
+    assert ln.question()[:3] == ("group-mean", "Predict: the mean of y over the lit group (C, H, W)?", 0.0)
+    assert abs(ln.output()[ln.group_mask()].mean()) < 1e-12
+
+
+async def test_normalization_lab_takes_the_answer(lab_app):
+    from tutor.labs.normalization.model import NormModel
+
+    params = lesson_lab("ch4_08_batch_norm.md")
+    answer = NormModel(validate_lab("normalization", params)).question()[2]
+    app = lab_app("normalization", **params)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        lab = app.query_one(Lab)
+        lab.focus()
+        received = []
+        _spy(lab, received.append)
+        await pilot.press(*f"{answer:.3f}", "enter")
+        await pilot.pause()
+        assert [(a.lab, a.key, a.correct) for a in received] == [("normalization", "running-mean", True)]
+        await pilot.press("n")
+        await pilot.pause()
+        assert f"running μ  {answer:.2f}" in screen_text(app)

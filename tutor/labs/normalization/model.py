@@ -120,6 +120,27 @@ class NormModel:
             mask[g // c, g % c] = True
         return mask
 
+    def question(self) -> tuple[str, str, float, float, str]:
+        """The prediction asked before the first batch: (key, prompt, answer, tolerance,
+        explanation).
+
+        batch norm, train: channel c0's running μ after n (momentum · the batch's μ, from 0);
+        batch norm, eval: the same, which does not move (eval never updates it);
+        layer and instance norm: the mean of y over the lit group (0 by construction).
+        """
+        if self.kind == "batch":
+            mu = self.groups()[0][1]
+            m = float(self.params["momentum"])
+            nxt = self._next(self.state).running_mean[0]
+            if self.params["mode"] == "train":
+                why = f"{1 - m:g} · 0 + {m:g} · ({mu:.3f}): a running mean starts slow."
+            else:
+                why = "eval mode reads the running statistics and never updates them."
+            return ("running-mean", "Predict: channel c0's running μ after n (one more batch)?",
+                    float(nxt), 0.01 + 0.02 * abs(float(nxt)), why)
+        return ("group-mean", f"Predict: the mean of y over the lit group ({self.reduced()})?",
+                0.0, 0.01, "Each group is shifted by its own μ and scaled by 1/σ: mean 0, variance 1.")
+
     def reduced(self) -> str:
         return {"batch": "N, H, W", "layer": "C, H, W", "instance": "H, W"}[self.kind]
 

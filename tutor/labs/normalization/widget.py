@@ -13,6 +13,7 @@ from tutor.labs.normalization import block as B
 from tutor.labs.normalization.model import C_IN, NormModel
 from tutor.labs.normalization.params import PARAMS
 from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 36
@@ -34,6 +35,7 @@ class NormalizationLab(Lab):
     NormalizationLab {
         layout: vertical;
         & #norm-title { height: 1; color: $text-muted; }
+        & #norm-predict { height: 4; overflow: hidden hidden; }
         & #norm-main { height: 1fr; }
         & #norm-left { width: 1fr; min-width: 10; }
         & #norm-side { width: %d; padding: 0 0 0 1; }
@@ -68,6 +70,7 @@ class NormalizationLab(Lab):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="norm-title", markup=False)
+        yield PredictInput(id="norm-predict")
         with Horizontal(id="norm-main"):
             with VerticalScroll(id="norm-left", can_focus=False):
                 yield Static("", id="norm-block")
@@ -86,7 +89,30 @@ class NormalizationLab(Lab):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._asked = None
+        self._sync_prediction()  # before the first layout: the question's rows are reserved
         self.call_after_refresh(self.redraw)
+
+    # --- predict first --------------------------------------------------------------------
+    def _sync_prediction(self) -> None:
+        """Before the first n the lab asks what the next batch will show; once the student
+        has stepped, an unanswered question shows its answer (asked again back at batch 0)."""
+        predict = self.query_one("#norm-predict", PredictInput)
+        m = self.model
+        if m.history.index > 0:
+            if predict.state == "asking":
+                predict.reveal()
+            return
+        key, prompt, answer, tolerance, explanation = m.question()
+        ident = (key, prompt, round(answer, 9), m.kind, self.params["mode"])
+        if predict.state == "asking" and self._asked == ident:
+            return
+        self._asked = ident
+        predict.ask(key, prompt, answer, tolerance, explanation)
+
+    def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        event.stop()
+        self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Escape goes to the lesson screen unless a settings field has the focus."""
@@ -120,6 +146,7 @@ class NormalizationLab(Lab):
         set_text(self.query_one("#norm-stats", Static), self._stats())
         set_text(self.query_one("#norm-message", Static), self.note)
         self.query_one(StepControls).status = f"batch {m.state.step}"
+        self._sync_prediction()
         self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
 
     def _stats(self) -> str:
