@@ -199,6 +199,9 @@ class RobustnessLab(Lab):
         self.redraw()
 
     def _set_view_class(self, view: str) -> None:
+        if getattr(self, "_view_class", None) == view:
+            return
+        self._view_class = view
         for name in VIEWS:
             self.set_class(name == view, f"-{name}")
         for field in self.query(".rb-field"):
@@ -264,8 +267,7 @@ class RobustnessLab(Lab):
 
     def _draw_plane(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
-        chart.title = "loss at each step"
-        chart.x_label = "attack step"
+        self._label_chart(chart, "loss at each step", "attack step")
         k = view.k
         chart.set_series([Series("loss", view.losses[: k + 1], x=np.arange(k + 1.0),
                                  color=COLORS[1])])
@@ -273,8 +275,8 @@ class RobustnessLab(Lab):
 
     def _draw_digits(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
-        chart.title = "test accuracy vs ε" if view.revealed else "test accuracy vs ε: predict, or step"
-        chart.x_label = "ε (L∞)"
+        self._label_chart(chart, "test accuracy vs ε" if view.revealed
+                          else "test accuracy vs ε: predict, or step", "ε (L∞)")
         from tutor.labs.robustness.digits import EPS_GRID
 
         series = [Series(name, acc, x=EPS_GRID, color=COLORS[i % len(COLORS)])
@@ -285,8 +287,7 @@ class RobustnessLab(Lab):
 
     def _draw_lipschitz(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
-        chart.title = "σ_k of each layer"
-        chart.x_label = "power iteration k"
+        self._label_chart(chart, "σ_k of each layer", "power iteration k")
         chart.set_series([Series(name, est, x=np.arange(1.0, len(est) + 1),
                                  color=COLORS[i % len(COLORS)])
                           for i, (name, est) in enumerate(view.series())])
@@ -296,7 +297,7 @@ class RobustnessLab(Lab):
                                        ("regular", "#rb-chart-reg", view.label())):
             steps, train, test = view.series(which)
             chart = self.query_one(chart_id, LineChart)
-            chart.title = f"{title}: loss"
+            self._label_chart(chart, f"{title}: loss", "step")
             stop = view.stops["plain" if which == "plain" else "regular"]
             log = view.runs.plain if which == "plain" else view.runs.regular
             self._set_markers(chart, [(float(log.steps[stop.best]),
@@ -304,6 +305,14 @@ class RobustnessLab(Lab):
                               if view.k >= stop.stop else [])
             chart.set_series([Series("test", test, x=steps, color=COLORS[1]),
                               Series("train", train, x=steps, color=COLORS[0])])
+
+    @staticmethod
+    def _label_chart(chart: LineChart, title: str, x_label: str) -> None:
+        """Title and x label only when they change (each set schedules a repaint)."""
+        if chart.title != title:
+            chart.title = title
+        if chart.x_label != x_label:
+            chart.x_label = x_label
 
     @staticmethod
     def _set_markers(chart: LineChart, markers: list) -> None:
