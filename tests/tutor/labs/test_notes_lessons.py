@@ -176,22 +176,18 @@ def test_3_7_plateau_start_rates_and_the_race():
     assert lrs == {"sgd": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.01, "amsgrad": 0.003}
     assert m.lesson_params["steps"] == 400
 
-    def halfway(run):
-        below = np.flatnonzero(run.losses < 0.5)
-        return int(below[0]) if below.size else None
-
-    assert halfway(m.runs["sgd"]) is None
-    firsts = {n: halfway(r) for n, r in m.runs.items() if n != "sgd"}
-    assert min(firsts, key=firsts.get) == "adagrad"  # the race's answer
+    steps = m.finish_steps()  # the race's finish line: ℒ − ℒ* below a tenth of its start
+    assert m.FINISH == 0.1 and "sgd" not in steps
+    assert m.first_down()[1] == "adagrad"  # the race's answer
     slow = {}
     for name, lr in (("adagrad", 0.01), ("rmsprop", 0.001), ("adam", 0.001)):
-        slow[name] = halfway(race("ch3_07_adaptive_methods.md", optimizers=[name], lr=[lr],
-                                  steps=2000, focus="").runs[name])
-    assert slow == {"adam": 749, "rmsprop": 1654, "adagrad": 1734}
+        slow.update(race("ch3_07_adaptive_methods.md", optimizers=[name], lr=[lr],
+                         steps=5000, focus="").finish_steps())
+    assert slow == {"adam": 1017, "rmsprop": 2111, "adagrad": 3263}
     lesson = flat("ch3_07_adaptive_methods.md")
     assert "ℒ(x, y) = 1 − exp(−(x² + y²) / s²), s = 1," in lesson
     assert "≈ 2.3 · 10⁻⁴" in lesson and "2.3 · 10⁻⁵ per step" in lesson
-    assert "Adam needs 749 steps to get halfway down (ℒ < 0.5), RMSProp 1654 and AdaGrad 1734" in lesson
+    assert "Adam needs 1017 steps to get 90 % of the way down (ℒ < 0.1), RMSProp 2111 and AdaGrad 3263" in lesson
     assert "AdaGrad 0.1 (the notes say 0.01)" in lesson and "The notes' defaults are η = 0.01" in lesson
 
 
@@ -257,3 +253,14 @@ def test_mlp_lessons_quote_their_labs_epoch_question():
     for name in ("ch1_05_mlp_definition.md", "ch1_06_depth_and_nonlinearity.md",
                  "ch1_07_mlp_pytorch.md"):
         assert "how many steps make one epoch" in flat(name)
+
+
+def test_race_questions_of_lessons_3_4_and_3_6():
+    assert race("ch3_04_gradient_approximations.md").first_down() == (1, "sgd", 76)
+    m = race("ch3_06_momentum.md")
+    assert m.first_down() == (2, "momentum", 22)
+    assert m.finish_steps() == {"sgd": 470, "momentum": 22, "nesterov": 38}
+    assert "which of its three methods first gets 90 % of the way down" in flat("ch3_06_momentum.md")
+    assert "which of SGD and Adam first gets 90 % of the way down" in flat("ch3_04_gradient_approximations.md")
+    assert race("ch3_08_pytorch_optimizers.md").first_down() == (1, "sgd", 9)
+    assert "gets 90 % of the way down first" in flat("ch3_08_pytorch_optimizers.md")

@@ -181,21 +181,34 @@ class RaceModel:
                                        noise_floor(lr, beta, np.sqrt(sigma2)))
 
     # --- reading ----------------------------------------------------------------------
-    def halfway_first(self) -> tuple[int, str, int] | None:
-        """The race's answer: (1-based place in the legend, name, step) of the selected
-        optimizer whose loss gap L(θₜ) − L(θ*) first falls below half its start value, or
-        None when no run gets halfway down within the race."""
+    #: The race's finish line: L(θₜ) − L(θ*) below this fraction of its start value.
+    FINISH = 0.1
+
+    def finish_steps(self) -> dict[str, int]:
+        """For each selected optimizer whose run crosses the finish line, the first step where
+        its loss gap L(θₜ) − L(θ*) is below FINISH times its start value (90 % of the way)."""
         best_value = float(self.surface.f(np.array(self.surface.minima[0])))
-        winner = None
-        for place, name in enumerate(self.selected, 1):
+        steps = {}
+        for name in self.selected:
             run = self.runs.get(name)
             if run is None:
                 continue
             gap = run.losses - best_value
-            below = np.flatnonzero(gap < 0.5 * gap[0])
-            if below.size and (winner is None or below[0] < winner[2]):
-                winner = (place, name, int(below[0]))
-        return winner
+            below = np.flatnonzero(gap < self.FINISH * gap[0])
+            if below.size:
+                steps[name] = int(below[0])
+        return steps
+
+    def first_down(self) -> tuple[int, str, int] | None:
+        """The race's answer: (1-based place in the legend, name, step) of the optimizer that
+        first gets 90 % of the way down, or None when none does or two tie."""
+        steps = self.finish_steps()
+        if not steps:
+            return None
+        name = min(steps, key=steps.get)
+        if list(steps.values()).count(steps[name]) > 1:
+            return None
+        return self.selected.index(name) + 1, name, steps[name]
 
     def index(self, name: str, t: int | None = None) -> int:
         """The row of `name`'s run shown at step t (its last row once it stopped)."""

@@ -179,7 +179,7 @@ class OptimizerLab(Lab):
 
     # --- predict first --------------------------------------------------------------------
     def _sync_prediction(self) -> None:
-        """At step 0 of a race, ask which optimizer gets halfway down first (its place in the
+        """At step 0 of a race, ask which optimizer first gets 90 % of the way down (its place in the
         legend); once the race has started, an unanswered question shows its answer."""
         try:
             predict = self.query_one("#opt-predict", PredictInput)
@@ -201,37 +201,20 @@ class OptimizerLab(Lab):
             if predict.state == "asking":
                 predict.reveal()
             return
-        winner = m.halfway_first()
-        if winner is None or len(m.selected) < 2:
+        winner = m.first_down()
+        if winner is None or len(m.selected) < 2 or winner[2] < 5:
+            # nobody crosses, two tie, or the first step already does: nothing to predict
             if predict.state != "idle":
                 predict.clear()
             return
         place, name, step = winner
-        others = [w for w in self._halfway_steps() if w != step]
-        if step < 5 or len(others) != len(self._halfway_steps()) - 1:
-            # everyone gets there at once, or two at the same step: nothing to predict
-            if predict.state != "idle":
-                predict.clear()
-            return
         key = (m.surface_name, tuple(m.selected), place, step)
         if predict.state == "asking" and getattr(self, "_asked", None) == key:
             return
         self._asked = key
         names = " ".join(f"{i} {n}" for i, n in enumerate(m.selected, 1))
-        predict.ask("first-halfway", f"Predict: which gets halfway down first? {names}",
+        predict.ask("first-down", f"Predict: which gets 90% of the way down first? {names}",
                     place, 0, f"{name}, at step {step}.")
-
-    def _halfway_steps(self) -> list[int]:
-        """For each selected optimizer, the step its loss gap first halves (if it does)."""
-        m = self.model
-        best = float(m.surface.f(np.array(m.surface.minima[0])))
-        steps = []
-        for name in m.selected:
-            gap = m.runs[name].losses - best
-            below = np.flatnonzero(gap < 0.5 * gap[0])
-            if below.size:
-                steps.append(int(below[0]))
-        return steps
 
     def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
         event.stop()
