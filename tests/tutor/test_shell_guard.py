@@ -353,3 +353,26 @@ async def test_the_losses_lab_state_round_trips(lab_app):
         await pilot.pause()
         assert lab.save_state() == state
         assert lab.query_one("#loss-logits", Input).value == "3, 0.5, -2, 1"
+
+
+@pytest.mark.parametrize("lab", __import__("tutor.labs", fromlist=["lab_names"]).lab_names())
+def test_the_lab_keys_fit_the_footer_at_120_columns(lab):
+    """Beside a lesson the footer lists the lab's keys first; backprop, gan and robustness
+    were cut off. Room: 120 columns less the palette hint."""
+    from textual.binding import Binding
+
+    from tutor.labs import lab_class
+    from tutor.screens.lesson import FOOTER_SHORT
+
+    merged: dict[str, Binding] = {}
+    for cls in reversed(lab_class(lab).__mro__):
+        for binding in getattr(cls, "BINDINGS", None) or []:
+            if isinstance(binding, Binding):
+                merged[binding.action] = binding
+    width = 0
+    for binding in merged.values():
+        description = FOOTER_SHORT.get(binding.action, binding.description)
+        if binding.show and description is not None:
+            key = {"space": "space", "escape": "esc"}.get(binding.key.split(",")[0], binding.key)
+            width += len(binding.key_display or key) + 1 + len(description) + 2
+    assert width <= 120 - 13, f"{lab}: {width} columns of keys"

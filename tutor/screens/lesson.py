@@ -49,6 +49,7 @@ class LabPane(Container):
         assert self.lesson.lab is not None
         try:
             self.lab = lab_class(self.lesson.lab.name)(self.lesson.lab.params, id="lab")
+            _footer_room(self.lab)
             self.mount(self.lab)
         except Exception as exc:  # a lab that fails to build must not take the app down
             self._failed(exc)
@@ -123,6 +124,23 @@ class LabPane(Container):
         """Give the focus to the lab (or to the pane while it is preparing)."""
         if self.lab:
             self.lab.focus()
+
+
+FOOTER_SHORT = {"toggle_play": "Play", "back": None, "reset": None}
+"""Beside a lesson the footer has room for the lab's own keys at 120 columns: the shared
+ones shorter, back and reset (the lab's buttons show them, F1 lists them) left out."""
+
+
+def _footer_room(lab) -> None:
+    """Shorten this lab's shared keys in the footer (its instance bindings only)."""
+    from dataclasses import replace
+
+    for bindings in lab._bindings.key_to_bindings.values():
+        for k, binding in enumerate(bindings):
+            if binding.action in FOOTER_SHORT and binding.show:
+                short = FOOTER_SHORT[binding.action]
+                bindings[k] = (replace(binding, show=False) if short is None
+                               else replace(binding, description=short))
 
 
 class LessonScreen(Screen):
