@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 
 import numpy as np
 import pytest
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
@@ -313,3 +315,24 @@ async def test_padding_view_question_and_grid(lab_app):
         assert predict.state == "revealed"
         text = str(lab.query_one("#rnn-figures").render())
         assert "sizes        4 3 3 2 2 1" in text and "max |Δ| = 0.0e+00" in text
+
+
+async def test_playing_a_training_view_trains_in_a_worker_and_a_setting_stops_it(lab_app):
+    async with lab_app("rnn", preset="text").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.playing = True
+        lab._tick()  # what the playback timer calls: starts the worker
+        assert lab._working
+        lab.change("lr", 0.005)  # a new setting cancels the worker and rebuilds
+        assert not lab.playing and not lab._working
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not lab._working and lab.model.params["lr"] == 0.005 and lab.model.view.k == 0
+        lab.playing = True
+        lab._tick()
+        lab.playing = False  # the worker stops after its current step
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not lab._working and lab.model.view.k >= 1

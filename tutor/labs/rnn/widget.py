@@ -110,13 +110,15 @@ class RnnLab(ModelLab):
     class Trained(Message):
         """The training worker took steps (posted from the thread; merged in the queue)."""
 
-        def __init__(self, done: bool = False, finished: bool = False) -> None:
+        def __init__(self, run: int, done: bool = False, finished: bool = False) -> None:
             super().__init__()
+            self.run = run  # which worker (a stale one's messages are ignored)
             self.done = done  # the worker stopped
             self.finished = finished  # ... because the model has no step left
 
         def can_replace(self, message: Message) -> bool:
-            return isinstance(message, RnnLab.Trained) and not message.done
+            return (isinstance(message, RnnLab.Trained) and not message.done
+                    and message.run == self.run)
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
@@ -128,6 +130,7 @@ class RnnLab(ModelLab):
         self._lock = threading.Lock()  # the model is stepped by the UI or by one worker
         self._working = False
         self._drawn_at = 0.0
+        self._run = 0  # the number of the latest training worker
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
 
     # --- layout ----------------------------------------------------------------------------
@@ -409,35 +412,39 @@ class RnnLab(ModelLab):
     def _start_worker(self, steps: int | None) -> None:
         """Train in a thread: `steps` steps (a head start), or while playing (None)."""
         self._working = True
+        self._run += 1
+        run = self._run
         self.request_redraw()
-        self.run_worker(lambda: self._train(steps), thread=True, exclusive=True,
+        self.run_worker(lambda: self._train(steps, run), thread=True, exclusive=True,
                         group="rnn-train", exit_on_error=False)
 
-    def _train(self, steps: int | None) -> None:
+    def _train(self, steps: int | None, run: int) -> None:
         """(Thread worker.) Step the model; the UI draws from the merged Trained messages."""
         worker = get_current_worker()
         model = self.model
         done = 0
         sampled = 0.0
         while not worker.is_cancelled and model is self.model:
-            if steps is None and not self.playing:
-                break
+            if steps is None and not self.playing and done:
+                break  # (a started worker always takes its first step)
             if steps is not None and done >= steps:
                 break
             with self._lock:
                 moved = model.step()
             if not moved:
-                self.post_message(self.Trained(done=True, finished=True))
+                self.post_message(self.Trained(run, done=True, finished=True))
                 return
             done += 1
             if monotonic() - sampled > REDRAW_EVERY and hasattr(model.view, "sample_text"):
                 model.view.sample_text()  # written here, so the redraw finds it ready
                 sampled = monotonic()
-            self.post_message(self.Trained())
-        self.post_message(self.Trained(done=True))
+            self.post_message(self.Trained(run))
+        self.post_message(self.Trained(run, done=True))
 
     def on_rnn_lab_trained(self, message: Trained) -> None:
         message.stop()
+        if message.run != self._run:
+            return  # a worker that was replaced or cancelled
         if message.done:
             self._working = False
             if message.finished:
@@ -488,6 +495,7 @@ class RnnLab(ModelLab):
         if self._working and name != "temperature":
             self.workers.cancel_group(self, "rnn-train")
             self._working = False
+            self._run += 1  # its last messages are stale
         with self._lock:
             error = self.apply_param(name, value)
         self.note = f"✗ {error}" if error else ""
