@@ -134,3 +134,15 @@ async def test_character_model_samples_as_it_trains(lab_app):
         assert lab.model.view.state.step == 2 and "sample at τ = 0.8" in side
         assert lab.model.view.state.prediction != before
         assert lab.model.view.state.prediction[:21] in side  # the sample's first line is shown
+
+
+async def test_the_stage_explanation_stays_on_screen_beside_a_lesson(lab_app):
+    from tests.screen import screen_text
+
+    async with lab_app("attention").run_test(size=(80, 34)) as pilot:  # the lab's share at 120x36
+        await pilot.press("n", "n", "n", "n", "n")  # stage 5: the matrices scroll to S + M and A
+        await _settle(pilot)
+        shown = screen_text(pilot.app)
+        assert "S + M: the mask sets forbidden scores" in shown
+        assert "No mask: c turns on the causal mask" in shown
+        assert "S + M" in shown and "A=softmax" in shown

@@ -90,9 +90,10 @@ class AttentionLab(ModelLab):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="att-title", markup=False)
+        # the stage's explanation stays above the matrices, which scroll beside a lesson
+        yield Static("", id="att-explain", markup=False)
         with ContentSwitcher(initial=self._pane(), id="att-main"):
             with VerticalScroll(id="pane-steps", classes="att-pane", can_focus=False):
-                yield Static("", id="att-explain", markup=False)
                 yield TextLines("", id="att-matrices")
             with Vertical(id="pane-scaling", classes="att-pane"):
                 yield LineChart(title="largest softmax weight", x_label="d (log scale)", log_x=True,
@@ -126,6 +127,7 @@ class AttentionLab(ModelLab):
             return
         m = self.model
         self.query_one(ContentSwitcher).current = self._pane()
+        self.query_one("#att-explain").display = m.kind == "steps"
         width = max(self.size.width - 2, 10)
         getattr(self, f"_draw_{m.kind if not m.trains else 'train'}")(width)
         set_text(self.query_one("#att-title", Static), self._title())
