@@ -264,3 +264,20 @@ def test_race_questions_of_lessons_3_4_and_3_6():
     assert "which of SGD and Adam first gets 90 % of the way down" in flat("ch3_04_gradient_approximations.md")
     assert race("ch3_08_pytorch_optimizers.md").first_down() == (1, "sgd", 9)
     assert "gets 90 % of the way down first" in flat("ch3_08_pytorch_optimizers.md")
+
+
+def test_the_five_repeated_quizzes_are_asked_once():
+    from tutor.content import load_catalog
+
+    quizzes = [(lesson.id, q) for lesson in load_catalog().lessons for q in lesson.quizzes]
+
+    def asked(match) -> list[str]:
+        return [lid for lid, q in quizzes if match(q)]
+
+    assert len(asked(lambda q: "(1000, 0)" in q.question)) == 1
+    assert len(asked(lambda q: "1000" in q.question and "50" in q.question and "epoch" in q.question)) == 1
+    assert len(asked(lambda q: "exact" in q.question.lower() and q.is_choice and "gradient" in q.question)) == 1
+    assert len(asked(lambda q: "zero_grad" in q.question)) == 1
+    assert len(asked(lambda q: not q.is_choice and q.answer == 354)) == 0  # 1.5 shows 354 in its text
+    texts = [" ".join(q.question.lower().split()) for _, q in quizzes]
+    assert len(texts) == len(set(texts)), "no quiz question is asked twice in the course"
