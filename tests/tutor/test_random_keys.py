@@ -62,3 +62,31 @@ async def test_random_keys_never_break_a_lab(lab_app, lab):
         await pilot.pause()
         await app.workers.wait_for_complete()
         assert app.reported_errors == [], f"{lab}: errors were reported: {app.reported_errors}"
+
+
+async def test_random_shell_keys_across_lessons():
+    """The shell's own keys too: [ ] d f ctrl+o escape enter c, with lab keys in between, over
+    lessons kept built, left, restored: no exception, always a catalog or a lesson on screen."""
+    from tutor.app import DlTutorApp
+    from tutor.screens.catalog import CatalogScreen
+    from tutor.screens.lesson import LessonScreen
+
+    rng = random.Random("random-shell-keys")
+    shell = ["left_square_bracket", "right_square_bracket", "d", "f", "ctrl+o", "escape",
+             "enter", "c", "down", "up"]
+    pool = shell * 3 + SHARED + MOVES + ["w", "m", "v", "k", "1", "minus"]
+    app = DlTutorApp(warm=False, resume=False, open_lesson="rl-mdp")
+    app.animation_level = "none"
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await pilot.pause()
+        for k in range(100):
+            await pilot.press(rng.choice(pool))
+            if k % 15 == 14:
+                await pilot.pause()
+                await _close_dialogs(pilot)
+                assert isinstance(app.screen, (CatalogScreen, LessonScreen)), app.screen
+        for screen in app.screen_stack:
+            for lab in screen.query(Lab):
+                lab.playing = False
+        await pilot.pause()
+        assert app.reported_errors == []
