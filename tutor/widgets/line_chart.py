@@ -14,9 +14,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tutor.widgets.braille import BrailleCanvas, scale
+from tutor.widgets.palette import SERIES
 
 #: Colours given to series without one (readable on dark and light themes).
-PALETTE = ("#4ea1ff", "#ff9e3d", "#5fd38d", "#ff6b81", "#c792ea", "#e6d46a")
+PALETTE = SERIES
 
 
 def compact(value: float) -> str:

@@ -24,12 +24,13 @@ from tutor.labs.base import Lab
 from tutor.labs.kit import ModelLab
 from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
-RAW, SCALED = "#ff9e3d", "#4ea1ff"
+RAW, SCALED = ORANGE, BLUE
 SIDE = 21  # columns of the training views' side text
 
 

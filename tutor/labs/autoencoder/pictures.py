@@ -8,15 +8,14 @@ import math
 import numpy as np
 
 from tutor.widgets.braille import BrailleCanvas, scale
+from tutor.widgets.palette import CLASS_RGB, GREEN, ORANGE
 
 BACKGROUND = np.array([18, 18, 22], dtype=np.uint8)
 #: One colour per digit class 0-9 (the scatter and its legend).
-CLASS_COLORS = np.array(
-    [(66, 146, 230), (232, 86, 70), (80, 190, 90), (240, 190, 40), (170, 110, 220),
-     (40, 200, 200), (240, 130, 200), (200, 200, 200), (150, 110, 60), (120, 170, 255)],
-    dtype=np.uint8)
-PRINCIPAL = "#5fd38d"
-LEARNED = "#ff9e3d"
+CLASS_COLORS = np.array(CLASS_RGB + ((200, 200, 200), (150, 110, 60), (120, 170, 255)),
+                        dtype=np.uint8)
+PRINCIPAL = GREEN
+LEARNED = ORANGE
 POINTS = "#9aa0aa"
 RESIDUAL = "#5a6070"
 

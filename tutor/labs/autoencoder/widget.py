@@ -18,6 +18,7 @@ from tutor.labs.autoencoder.pages import page_pixels
 from tutor.labs.autoencoder.params import PARAMS, VIEW_PAGES, VIEWS
 from tutor.labs.base import Lab
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView, ascii_mode_active
 from tutor.widgets.predict import PredictInput
@@ -25,7 +26,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 SIDE_WIDTH = 30
-CURVE_COLORS = {"−log p(x|z)": "#4ea1ff", "KL": "#ff9e3d"}
+CURVE_COLORS = {"−log p(x|z)": BLUE, "KL": ORANGE}
 #: The settings each view shows: (parameter, label, nudge step).
 VIEW_SETTINGS = {
     "pca": (("cloud", "cloud", None), ("k", "code size k", 1), ("lr_linear", "lr η", 0.05)),

@@ -21,6 +21,7 @@ from tutor.labs.kit import ModelLab
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.colormap import colormap
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_ORANGE, BRIGHT_PINK
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
@@ -29,9 +30,9 @@ from tutor.widgets.text import set_text
 
 SIDE_WIDTH = 34
 JUMP = 200
-BASE_COLOR = "#8be9fd"
-PUSHED_COLOR = "#ffb86c"
-SAMPLE_COLOR = "#ff79c6"
+BASE_COLOR = BRIGHT_CYAN
+PUSHED_COLOR = BRIGHT_ORANGE
+SAMPLE_COLOR = BRIGHT_PINK
 DATA_COLOR = "#f8f8f2"
 GRID_COLOR = "#6fa8dc"
 

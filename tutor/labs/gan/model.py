@@ -12,18 +12,20 @@ from core.generative.gan import GanCheckpoint, generator_loss, discriminator_los
 from tutor.labs.gan import params as P
 from tutor.labs.gan.code import pytorch_code
 from tutor.labs.params import ParamError
+from tutor.widgets.palette import (BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_PINK, BRIGHT_RED,
+                                    BRIGHT_YELLOW)
 
 #: How many generated points are drawn (a fixed noise sample, so motion is the generator's).
 N_SHOWN = 256
 #: How many real points are drawn (a fixed random subset): the modes show, fewer cells to paint.
 N_REAL_SHOWN = 256
 #: Colours: real points, generated points, their arrows; the background tints for D = 1 / 0.
-REAL_COLOR = "#50fa7b"
-FAKE_COLOR = "#ff79c6"
-ARROW_COLOR = "#f1fa8c"
-SIM_COLOR = "#ff5555"
-ALT_COLOR = "#8be9fd"
-EG_COLOR = "#50fa7b"
+REAL_COLOR = BRIGHT_GREEN
+FAKE_COLOR = BRIGHT_PINK
+ARROW_COLOR = BRIGHT_YELLOW
+SIM_COLOR = BRIGHT_RED
+ALT_COLOR = BRIGHT_CYAN
+EG_COLOR = BRIGHT_GREEN
 _REAL_TINT = np.array([24.0, 92.0, 52.0])
 _FAKE_TINT = np.array([88.0, 36.0, 104.0])
 _MID_TINT = np.array([34.0, 34.0, 40.0])

@@ -20,6 +20,7 @@ from tutor.labs.gan.model import (ALT_COLOR, ARROW_COLOR, EG_COLOR, FAKE_COLOR, 
                                   REAL_COLOR, SIM_COLOR, GanModel, Trainer, parse_widths)
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BRIGHT_GREEN, BRIGHT_PINK
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
@@ -28,8 +29,8 @@ from tutor.widgets.text import set_text
 
 SIDE_WIDTH = 34
 JUMP = 200
-D_COLOR = "#50fa7b"
-G_COLOR = "#ff79c6"
+D_COLOR = BRIGHT_GREEN
+G_COLOR = BRIGHT_PINK
 REF_COLOR = "#6272a4"
 
 #: (parameter, label, kind, step) of the settings fields, in order.

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tutor.widgets.colormap import colormap
+from tutor.widgets.palette import ORANGE
 
 ARROWS = "↑↓←→"
 #: The arrows of each 4-bit mask of greedy moves (bit a set: action a is greedy).
@@ -24,7 +25,7 @@ WALL_BG, WALL_FG = "#262626", "#5a5a5a"
 TERMINAL_BG, TERMINAL_FG = "#56657a", "#ffffff"
 #: Terminal cells whose entering reward is negative (the cliff, the -1 exit) or positive.
 PIT_BG, GOAL_BG = "#8c2f39", "#2e7d4f"
-SELECT_FG = "#ff9e3d"
+SELECT_FG = ORANGE
 AGENT_FG = "#ff3030"
 
 

@@ -23,6 +23,7 @@ from tutor.labs.gridworld.params import MAX_EPISODES, MAX_SIDE, MODES, PRESETS
 from tutor.labs.gridworld.presets import preset
 from tutor.labs.gridworld.text import backup_text, loop_text
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
@@ -416,7 +417,7 @@ class GridworldLab(Lab):
             ref = m.reference()
             n = len(m.episode_returns)
             if start is not None and ref.converged and n:
-                series.append(Series("v*(start)", np.full(n, ref.V[start]), color="#ff9e3d"))
+                series.append(Series("v*(start)", np.full(n, ref.V[start]), color=ORANGE))
             chart.set_series(series)
         else:
             chart.log_y = True

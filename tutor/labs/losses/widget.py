@@ -13,6 +13,7 @@ from tutor.labs.losses.model import LossesModel, curves
 from tutor.labs.losses.params import MODES
 from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BLUE, GREEN, ORANGE, RED
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
@@ -144,13 +145,13 @@ class LossesLab(Lab):
         if m.mode == "compare":
             chart.title = "loss vs scale"
             chart.log_y = True
-            series = [Series("MSE", data["mse"], scales, "#4ea1ff"),
-                      Series("cross-entropy", data["ce"], scales, "#ff9e3d")]
+            series = [Series("MSE", data["mse"], scales, BLUE),
+                      Series("cross-entropy", data["ce"], scales, ORANGE)]
         else:
             chart.title = "cross-entropy vs scale"
             chart.log_y = False
-            series = [Series("log-sum-exp", data["ce"], scales, "#5fd38d"),
-                      Series("naive", data["naive"], scales, "#ff6b81")]
+            series = [Series("log-sum-exp", data["ce"], scales, GREEN),
+                      Series("naive", data["naive"], scales, RED)]
         v = m.view()
         chart.markers = [(float(m.scale), float(v.ce), f"s = {m.scale:.3g}")]
         chart.set_series(series)

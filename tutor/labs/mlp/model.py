@@ -11,13 +11,10 @@ from core.nn import MLP, Checkpoint, Trainer
 from tutor.history import History
 from tutor.labs.mlp.params import MAX_HIDDEN_LAYERS, MAX_WIDTH
 from tutor.widgets.colormap import colormap
+from tutor.widgets.palette import CLASS_RGB
 
 #: One bright colour per class for the data points, and a muted one for its region.
-CLASS_COLORS = np.array(
-    [(66, 146, 230), (232, 86, 70), (80, 190, 90), (240, 190, 40),
-     (170, 110, 220), (40, 200, 200), (240, 130, 200), (160, 160, 160)],
-    dtype=np.float64,
-)
+CLASS_COLORS = np.array(CLASS_RGB + ((160, 160, 160),), dtype=np.float64)
 #: The glyph of each class (so classes differ without colour too).
 CLASS_GLYPHS = "ox+*#%@&"
 BACKGROUND = np.array([24, 24, 28], dtype=np.float64)

@@ -12,13 +12,14 @@ from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
 from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 
 SIDE_WIDTH = 38
-TRAIN_COLOR, TEST_COLOR = "#4ea1ff", "#ff9e3d"
+TRAIN_COLOR, TEST_COLOR = BLUE, ORANGE
 
 #: The settings panel: (parameter, label, kind, step) in display order.
 SETTINGS = (

@@ -15,12 +15,13 @@ from tutor.labs.base import Lab
 from tutor.labs.normalization.params import PARAMS
 from tutor.labs.normalization.race import CHANNELS, CHUNK, Chunk, RaceModel
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 #: plain, BN (the same colours in both charts).
-COLORS = ("#ff9e3d", "#4fc3f7")
+COLORS = (ORANGE, "#4fc3f7")
 SETTINGS = (("lr_low", "η small", 0.01), ("lr_high", "η large", 0.05), ("cnn_steps", "steps", 10),
             ("threshold", "loss <", 0.1))  # fmt: skip
 

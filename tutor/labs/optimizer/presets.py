@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from core.optim import USES
+from tutor.widgets.palette import (BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_ORANGE, BRIGHT_PINK,
+                                    BRIGHT_PURPLE, BRIGHT_RED, BRIGHT_WHITE, BRIGHT_YELLOW)
 
 #: One bright colour per optimizer, readable over the darkened viridis map.
 COLORS: dict[str, str] = {
-    "sgd": "#ffffff",
-    "momentum": "#ff5555",
-    "nesterov": "#ffb86c",
-    "adagrad": "#8be9fd",
-    "rmsprop": "#50fa7b",
-    "adam": "#ff79c6",
-    "amsgrad": "#f1fa8c",
-    "newton": "#bd93f9",
+    "sgd": BRIGHT_WHITE,
+    "momentum": BRIGHT_RED,
+    "nesterov": BRIGHT_ORANGE,
+    "adagrad": BRIGHT_CYAN,
+    "rmsprop": BRIGHT_GREEN,
+    "adam": BRIGHT_PINK,
+    "amsgrad": BRIGHT_YELLOW,
+    "newton": BRIGHT_PURPLE,
 }
 
 #: The update each optimizer applies, as the notes write it (3.5; Newton 2.2.4).

@@ -23,6 +23,7 @@ from tutor.labs.optimizer.presets import COLORS, HYPER_USED
 from tutor.labs.optimizer.render import TrailCache, map_pixels, pixel_to_point, race_overlay
 from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_RED
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
@@ -248,8 +249,8 @@ class OptimizerLab(Lab):
         if m.mode == "convergence":
             c = m.convergence
             text = Text()
-            for label, color in ((f"fixed η = {m.conv_lr:.3g}", "#ff5555"),
-                                 ("decreasing η/√t", "#50fa7b"), ("theorem bound", "#8be9fd")):
+            for label, color in ((f"fixed η = {m.conv_lr:.3g}", BRIGHT_RED),
+                                 ("decreasing η/√t", BRIGHT_GREEN), ("theorem bound", BRIGHT_CYAN)):
                 text.append("― ", style=color).append(label + "\n")
             text.append(f"β = {c.beta:.3g}  Δ = {c.delta:.3g}\nσ² = {c.sigma2:.3g}  "
                         f"floor σ√(ηβ) ≈ {c.floor:.3g}")
@@ -279,16 +280,16 @@ class OptimizerLab(Lab):
         top.title = "‖∇L(θₜ)‖, mean of 50"
         top.markers = []
         top.set_series([
-            Series("fixed", m.smoothed(c.fixed.grad_norms), color="#ff5555"),
-            Series("η/√t", m.smoothed(c.decreasing.grad_norms), color="#50fa7b"),
+            Series("fixed", m.smoothed(c.fixed.grad_norms), color=BRIGHT_RED),
+            Series("η/√t", m.smoothed(c.decreasing.grad_norms), color=BRIGHT_GREEN),
             Series("floor", np.full(t + 1, c.floor), color="#888888"),
         ])
         bottom = self.query_one("#opt-conv", LineChart)
         T = np.arange(1, t + 1, dtype=np.float64)
         bottom.set_series([
-            Series("fixed", m.min_grad_sq(c.fixed), T, color="#ff5555"),
-            Series("η/√t", m.min_grad_sq(c.decreasing), T, color="#50fa7b"),
-            Series("bound", c.bound(T) if t else [], T, color="#8be9fd"),
+            Series("fixed", m.min_grad_sq(c.fixed), T, color=BRIGHT_RED),
+            Series("η/√t", m.min_grad_sq(c.decreasing), T, color=BRIGHT_GREEN),
+            Series("bound", c.bound(T) if t else [], T, color=BRIGHT_CYAN),
         ])
 
     def _sync_inputs(self) -> None:

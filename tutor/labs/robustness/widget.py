@@ -16,6 +16,7 @@ from tutor.labs.robustness import nets
 from tutor.labs.robustness.model import RobustnessModel
 from tutor.labs.robustness.params import PARAMS, VIEWS
 from tutor.widgets.line_chart import LineChart, Series
+from tutor.widgets.palette import SERIES
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
@@ -23,7 +24,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 #: The colours of the chart series (readable on dark and light themes).
-COLORS = ("#4ea1ff", "#ff9e3d", "#5fd38d", "#ff6b81", "#c792ea", "#e6d46a")
+COLORS = SERIES
 
 #: The fields of each view: (parameter, label, step of up/down).
 FIELDS = {
