@@ -106,3 +106,20 @@ async def test_a_lab_key_typed_in_a_prediction_goes_to_the_lab(lab_app):
         await pilot.pause()
         assert isinstance(pilot.app.screen, CodeDialog)
         assert predict.query_one(Input).value == "1", "a number typed so far is kept"
+
+
+async def test_no_stale_prompt_after_a_mode_change(lab_app):
+    """Gridworld's "Predict V₆(2,2)" stayed after m."""
+    async with lab_app("gridworld", preset="notes").run_test(size=SIZE) as pilot:
+        widget = pilot.app.query_one(Lab)
+        widget.focus()
+        await pilot.press("down", "n", "n")
+        await pilot.pause()
+        predict = widget.query_one(PredictInput)
+        old = predict.prompt
+        assert widget.model.k == 2 and old.startswith("Predict V") and predict.state == "asking"
+        for mode in ("random_policy", "q_learning", "value_iteration"):
+            await pilot.press("m")
+            await pilot.pause()
+            assert widget.model.mode == mode and widget.model.k == 0
+            assert predict.state == "idle" or predict.prompt != old, (mode, predict.prompt)
