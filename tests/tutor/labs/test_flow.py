@@ -174,6 +174,23 @@ async def test_2d_view_trains_in_a_worker_and_shows_the_grid(lab_app):
         assert lab.model.view == "1d"
 
 
+async def test_the_first_nll_stays_hidden_until_the_student_predicts_it(lab_app):
+    async with lab_app("flow", view="2d", n_points=256).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        predict = lab.query_one(PredictInput)
+        start = lab.model.training.states[0].eval_loss
+        assert predict.state == "asking" and predict.answer == start
+        stats = str(lab.query_one("#flow-stats").render())
+        assert f"{start:.3f}" not in stats and "predict first" in stats
+        assert not any(len(s.y) for s in lab.query_one("#flow-chart").series)  # no point to read
+        await pilot.press("i", *f"{start:.2f}", "enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        assert f"{start:.3f}" in str(lab.query_one("#flow-stats").render())
+        assert any(len(s.y) for s in lab.query_one("#flow-chart").series)
+
+
 async def test_bad_settings_are_refused_with_a_message(lab_app):
     async with lab_app("flow", view="2d", n_points=256).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)

@@ -176,6 +176,7 @@ class FlowLab(ModelLab):
     def redraw(self) -> None:
         m = self.model
         switcher = self.query_one("#flow-pictures", ContentSwitcher)
+        self._ask()  # first: while the first −log p is asked, the drawing keeps it back
         if m.view == "1d":
             switcher.current = "flow-plot"
             self._draw_1d()
@@ -184,7 +185,6 @@ class FlowLab(ModelLab):
             self._draw_2d()
         set_text(self.query_one("#flow-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        self._ask()
         index = m.cov.k if m.view == "1d" else m.training.index
         self.post_message(Lab.StateChanged(self.lab_name, index))
 
@@ -223,13 +223,16 @@ class FlowLab(ModelLab):
         dets = " ".join(f"{d:+.2f}" for d in s.log_dets[:5])
         more = " …" if len(s.log_dets) > 5 else ""
         batch = "" if not math.isfinite(s.loss) else f" · batch {s.loss:.3f}"
+        predict = self.query_one(PredictInput)
+        hiding = predict.state == "asking" and (predict.key or "").startswith("nll0-")
+        value = "? (predict first)" if hiding else f"{s.eval_loss:.3f}"
         set_text(self.query_one("#flow-title", Static),
                  (f"{p['flow']} × {p['layers']} · {p['dataset']} · " +
                   (f"grid after layer {m.layer}/{p['layers']} (w , .)" if self.show_grid else
                    ("target density, flow samples" if tr.planar else "learned density, data"))))
         set_text(self.query_one("#flow-stats", Static),
                  f"step {s.step} · {p['flow']} · lr {p['lr']:g}\n"
-                 f"{what} {s.eval_loss:.3f}{batch}\n"
+                 f"{what} {value}{batch}\n"
                  f"mean log|det| of each layer:\n"
                  f"{dets}{more}\n"
                  f"total {sum(s.log_dets):+.3f}\n"
@@ -237,7 +240,7 @@ class FlowLab(ModelLab):
         chart = self.query_one("#flow-chart", LineChart)
         chart.title, chart.x_label = "", "step"
         chart.markers = []
-        states = tr.states[: tr.index + 1]
+        states = [] if hiding else tr.states[: tr.index + 1]  # the answer waits for the guess
         name = "KL(q‖p)" if tr.planar else "−log p on 256 points"
         chart.set_series([Series(name, np.array([st.eval_loss for st in states]),
                                  np.array([st.step for st in states], dtype=np.float64),
