@@ -192,7 +192,8 @@ def main() -> None:
         env.pop("NO_COLOR", None)
         print("dl-tutor shell (pseudo-terminal 120x36)")
         first_paint_and_quit(env, 3 if quick else 7)
-        lessons(env, 8 if quick else None)
+        if "--skip-lessons" not in sys.argv:
+            lessons(env, 8 if quick else None)
         if "--skip-cold" not in sys.argv:
             cold(env, tmp)
         if "--skip-frames" not in sys.argv:

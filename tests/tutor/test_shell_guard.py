@@ -376,3 +376,24 @@ def test_the_lab_keys_fit_the_footer_at_120_columns(lab):
             key = {"space": "space", "escape": "esc"}.get(binding.key.split(",")[0], binding.key)
             width += len(binding.key_display or key) + 1 + len(description) + 2
     assert width <= 120 - 13, f"{lab}: {width} columns of keys"
+
+
+async def test_an_error_in_a_lab_worker_is_reported(monkeypatch, lab_app):
+    from tutor.labs.base import Lab
+
+    monkeypatch.delenv("DL_TUTOR_STRICT")
+
+    def failing():
+        raise ArithmeticError("in a worker")
+
+    async with lab_app("losses").run_test(size=SIZE) as pilot:
+        lab = pilot.app.query_one(Lab)
+        worker = lab.run_worker(failing, thread=True, exit_on_error=False)  # a @work method
+        try:
+            await worker.wait()
+        except Exception:  # WorkerFailed: the worker's own report
+            pass
+        await pilot.pause()
+        await pilot.pause()
+        assert [type(e) for e in pilot.app.reported_errors] == [ArithmeticError]
+        assert lab.is_attached

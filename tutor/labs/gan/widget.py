@@ -67,7 +67,7 @@ class GanLab(Lab):
         layout: vertical;
         & #gan-main { height: 1fr; }
         & #gan-left { width: 1fr; min-width: 10; }
-        & #gan-title { height: 1; color: $text-muted; }
+        & #gan-title { height: auto; max-height: 2; color: $text-muted; }
         & #gan-map-box { height: 1fr; align: center middle; }
         & #gan-side { width: %d; padding: 0 0 0 1; }
         & #gan-stats { height: 6; }
