@@ -325,3 +325,14 @@ async def test_a_lesson_with_impossible_settings_falls_back_to_the_defaults(lab_
         await pilot.pause()
         assert lab.params["dataset"] == "ring" and "default settings" in lab.note
         assert "default settings" in str(lab.query_one("#gan-message").render())
+
+
+async def test_the_title_is_whole_beside_a_lesson(lab_app):
+    from tests.screen import screen_text
+
+    async with lab_app("gan", n_points=64, g_loss="minimax").run_test(size=(80, 34)) as pilot:
+        await pilot.pause()
+        assert "D 2-16-16-1 · minimax" in screen_text(pilot.app)  # which loss G descends
+        await pilot.press("v")
+        await pilot.pause()
+        assert "green EG" in screen_text(pilot.app)  # the legend of the three paths
