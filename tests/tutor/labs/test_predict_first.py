@@ -140,3 +140,22 @@ async def test_normalization_lab_takes_the_answer(lab_app):
         await pilot.press("n")
         await pilot.pause()
         assert f"running μ  {answer:.2f}" in screen_text(app)
+
+
+async def test_plus_and_minus_stay_speed_keys_where_answers_are_whole_numbers(lab_app):
+    from tutor.widgets.predict import PredictInput
+
+    for lab_name, params in (("losses", lesson_lab("ch3_02_loss_functions.md")),
+                             ("mlp", lesson_lab("ch1_08_training_objective_mlp.md")),
+                             ("optimizer", lesson_lab("ch3_07_adaptive_methods.md"))):
+        app = lab_app(lab_name, **params)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            lab = app.query_one(Lab)
+            lab.focus()
+            assert app.query_one(PredictInput).state == "asking", lab_name
+            fps = lab.fps
+            await pilot.press("plus")
+            assert lab.fps == fps * 1.5 and app.focused is lab, lab_name
+            await pilot.press("minus")
+            assert lab.fps == fps, lab_name

@@ -80,6 +80,14 @@ class LossesLab(Lab):
         self.call_after_refresh(self.refresh_all)
 
     # --- predict first --------------------------------------------------------------------
+    def on_key(self, event) -> None:
+        """+ and - stay the speed keys while a question is asked: its answer is a whole number
+        (the Lab base would start the answer with a sign)."""
+        if event.character in ("+", "-") and self.has_focus:
+            event.stop()
+            event.prevent_default()
+            self.action_faster() if event.character == "+" else self.action_slower()
+
     def _sync_prediction(self) -> None:
         """Before the first step the lab asks what the next step will show; once the student
         has stepped, an unanswered question shows its answer (back at the start it is asked

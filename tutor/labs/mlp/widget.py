@@ -255,12 +255,16 @@ class MlpLab(Lab):
     # --- Lab interface -----------------------------------------------------------------
     # --- predict first --------------------------------------------------------------------
     def on_key(self, event) -> None:
-        """. and , stay the weight view's layer keys while a question is asked (its answer, a
-        number of steps, is typed with digits; the Lab base would start the answer with .)."""
-        if event.character in (".", ",") and self.has_focus:
+        """. and , stay the weight view's layer keys and + and - the speed keys while a question
+        is asked (its answer, a number of steps, is typed with digits; the Lab base would start
+        the answer with a point or a sign)."""
+        if event.character in (".", ",", "+", "-") and self.has_focus:
             event.stop()
             event.prevent_default()
-            self.action_layer(1 if event.character == "." else -1)
+            if event.character in ".,":
+                self.action_layer(1 if event.character == "." else -1)
+            else:
+                self.action_faster() if event.character == "+" else self.action_slower()
 
     def _sync_prediction(self) -> None:
         """At the step the lab opens at, ask how many steps make one epoch; once the student

@@ -179,6 +179,14 @@ class OptimizerLab(Lab):
         self.post_message(Lab.StateChanged(self.lab_name, m.t))
 
     # --- predict first --------------------------------------------------------------------
+    def on_key(self, event) -> None:
+        """+ and - stay the speed keys while a question is asked: its answer is a whole number
+        (the Lab base would start the answer with a sign)."""
+        if event.character in ("+", "-") and self.has_focus:
+            event.stop()
+            event.prevent_default()
+            self.action_faster() if event.character == "+" else self.action_slower()
+
     def _sync_prediction(self) -> None:
         """At step 0 of a race, ask which optimizer first gets 90 % of the way down (its place in the
         legend); once the race has started, an unanswered question shows its answer."""
