@@ -180,6 +180,11 @@ class BrailleCanvas:
             inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height)
             self._plot(x[inside].astype(np.int64), y[inside].astype(np.int64), color)
 
+    def grid(self) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """The canvas as arrays (not copies): dot bits per cell (uint8, 0 = empty), the ink index of
+        each cell (int32; -1 = never drawn) and the colour of each ink index."""
+        return self._bits, self._ink, self._palette
+
     def cells(self) -> dict[tuple[int, int], tuple[str, str | None]]:
         """{(row, col): (braille character, colour)} for every cell with at least one dot."""
         rows, cols = np.nonzero(self._bits)

@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tutor.widgets.braille import BrailleCanvas, scale
+from tutor.widgets.braille import BRAILLE_BASE, BrailleCanvas, scale
 from tutor.widgets.palette import SERIES
 
 #: Colours given to series without one (readable on dark and light themes).
@@ -158,6 +159,7 @@ class LineChart(Widget):
         self._version = 0
         self._strips: list[Strip] = []
         self._key: tuple | None = None
+        self._checked = False  # inside render_lines, which has checked the cached strips
         self._base = Style()
         if series:
             self.set_series(series)
@@ -200,7 +202,17 @@ class LineChart(Widget):
     watch_markers = _watch_any
 
     # --- drawing -----------------------------------------------------------------------
-    def render_line(self, y: int) -> Strip:
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # One check of the cached strips per repaint, not one per line.
+        self._update_strips()
+        self._checked = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._checked = False
+
+    def _update_strips(self) -> None:
+        """Rebuild the cached strips when the data, a setting, the size or the theme changed."""
         width, height = self.size
         key = (width, height, self._version, self.log_x, self.log_y, self.title,
                self.x_label, self.y_label, tuple(self.markers), self.app.theme)
@@ -208,9 +220,13 @@ class LineChart(Widget):
             self._base = self.rich_style
             self._strips = self._build(width, height)
             self._key = key
+
+    def render_line(self, y: int) -> Strip:
+        if not self._checked:
+            self._update_strips()
         if 0 <= y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width, self._base)
+        return Strip.blank(self.size.width, self._base)
 
     def _build(self, width: int, height: int) -> list[Strip]:
         base = self.rich_style
@@ -245,10 +261,26 @@ class LineChart(Widget):
             dx = scale(x, *xlim, canvas.width)
             dy = (canvas.height - 1) - scale(y, *ylim, canvas.height)
             self._draw(canvas, dx, dy, s.color)
-        styles: dict[str | None, Style] = {None: base}
-        for color in {s.color for s in self._series}:
-            styles[color] = base + Style(color=color)
-        cells = {k: (char, styles.get(color, base)) for k, (char, color) in canvas.cells().items()}
+        # The plot as two cell grids: characters (code points) and indices into a small table of
+        # pre-built styles (equal styles share an index, so equal-style runs are single segments).
+        table: list[Style] = []
+
+        def index_of(style: Style) -> int:
+            for i, known in enumerate(table):
+                if known == style:
+                    return i
+            table.append(style)
+            return len(table) - 1
+
+        base_i, axis_i, marker_i = index_of(base), index_of(axis), index_of(marker_style)
+        color_i = {color: index_of(base + Style(color=color)) for color in {s.color for s in self._series}}
+        color_i[None] = base_i
+        bits, ink, palette = canvas.grid()
+        ink_i = np.array([color_i.get(color, base_i) for color in palette] + [base_i], dtype=np.int32)
+        dotted = bits != 0
+        chars = np.where(dotted, bits.astype(np.uint32) + BRAILLE_BASE, np.uint32(32)).astype(np.uint32)
+        style_of = np.full(bits.shape, base_i, dtype=np.int32)
+        style_of[dotted] = ink_i[ink[dotted]]
         # Markers: a diamond at the point, its label to the right.
         mdx = scale(mx, *xlim, canvas.width)
         mdy = (canvas.height - 1) - scale(my, *ylim, canvas.height)
@@ -262,31 +294,36 @@ class LineChart(Widget):
                 col = col - len(text) + 1
             for i, char in enumerate(text):
                 if 0 <= col + i < plot_w and 0 <= row < plot_h:
-                    cells[(row, col + i)] = (char, marker_style)
+                    chars[row, col + i] = ord(char)
+                    style_of[row, col + i] = marker_i
         if not self._series or all(np.isnan(y).all() for y in ys):
             message = "no data yet"
             col, row = max(0, (plot_w - len(message)) // 2), plot_h // 2
             for i, char in enumerate(message[:plot_w]):
-                cells[(row, col + i)] = (char, axis)
-        by_row: dict[int, list[tuple[int, str, Style]]] = {}
-        for (row, col), (char, style) in cells.items():
-            if 0 <= row < plot_h and 0 <= col < plot_w:
-                by_row.setdefault(row, []).append((col, char, style))
+                chars[row, col + i] = ord(char)
+                style_of[row, col + i] = axis_i
+        text = chars.astype("<u4").tobytes().decode("utf-32-le")
+        # Where the style changes along each row (row starts included).
+        change = np.ones(style_of.shape, dtype=bool)
+        change[:, 1:] = style_of[:, 1:] != style_of[:, :-1]
         for row in range(plot_h):
             label = labels.get(row, "")
             tick = "┤" if label else "│"
-            segments = [Segment(label.rjust(gutter)[:gutter] + tick, axis)]
-            col = 0
-            for c, char, style in sorted(by_row.get(row, ()), key=lambda item: item[0]):
-                if c > col:
-                    segments.append(Segment(" " * (c - col), base))
-                segments.append(Segment(char, style))
-                col = c + 1
-            if col < plot_w:
-                segments.append(Segment(" " * (plot_w - col), base))
+            line = text[row * plot_w:(row + 1) * plot_w]
+            starts = np.flatnonzero(change[row]).tolist()
+            kinds = style_of[row, starts].tolist()
+            starts.append(plot_w)
+            lead = label.rjust(gutter)[:gutter] + tick
+            if kinds[0] == axis_i:  # the first run has the axis style: one segment with the ticks
+                lead, segments = lead + line[:starts[1]], []
+                starts, kinds = starts[1:], kinds[1:]
+            segments = [Segment(lead, axis)]
+            segments.extend(Segment(line[a:b], table[k]) for a, b, k in zip(starts, starts[1:], kinds))
             rows.append(segments)
         rows.append(self._x_row(xlim, gutter, plot_w, axis, base))
-        return [Strip(Segment.simplify(r)).crop_extend(0, width, base) for r in rows[:height]]
+        # Plot rows are maximal runs of equal styles already; the header and x row are simplified.
+        rows[0], rows[-1] = list(Segment.simplify(rows[0])), list(Segment.simplify(rows[-1]))
+        return [Strip(r).crop_extend(0, width, base) for r in rows[:height]]
 
     def _draw(self, canvas: BrailleCanvas, dx: np.ndarray, dy: np.ndarray, color: str | None) -> None:
         """Draw one series; long monotonic series are reduced to min/max per dot column."""
