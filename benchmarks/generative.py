@@ -146,8 +146,9 @@ def frame_ms(lab: str, params: dict, steps: int = 12):
             repaint.clear()
             for _ in range(steps):
                 c = time.thread_time()
-                widget.step_forward()
-                widget.redraw()
+                widget.step_forward()  # the GAN lab redraws inside it, the flow lab asks for one
+                if getattr(widget, "_redraw_pending", False):
+                    widget._redraw_now()  # that redraw, now, so it is timed (and done once)
                 times.append(time.thread_time() - c)
                 await pilot.pause()
             return 1e3 * statistics.median(times), 1e3 * statistics.median(repaint or [0.0])
