@@ -8,6 +8,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
+from tutor.widgets.text import set_text
+
 #: (action, label, narrow label, tooltip) in display order; the play label follows `playing`.
 BUTTONS: tuple[tuple[str, str, str, str], ...] = (
     ("reset", "↺ reset", "↺", "Back to the start (r)"),
@@ -92,7 +94,6 @@ class StepControls(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(StepControls.status, status)
-        self._shown: str | None = None  # the status text on screen
 
     def compose(self) -> ComposeResult:
         for action, label, _narrow, tooltip in BUTTONS:
@@ -111,17 +112,9 @@ class StepControls(Widget):
     def _update_status(self) -> None:
         if not self.is_mounted:
             return
-        status = self.query_one(".step-controls--status", Static)
-        text = self._status_text()
-        if text == self._shown:
-            return
-        self._shown = text
         # A layout pass repaints the whole screen (every frame, as labs set `status` on each
-        # step); it is needed only when the text wraps onto a different number of lines.
-        width = status.content_size.width
-        status.update(text, layout=False)
-        if width <= 0 or status.get_content_height(self.app.size, self.app.size, width) != status.content_size.height:
-            status.refresh(layout=True)
+        # step); set_text runs one only when the text wraps onto a different number of lines.
+        set_text(self.query_one(".step-controls--status", Static), self._status_text())
 
     def _labels(self) -> None:
         """Full labels, or symbols only when the bar is narrow."""

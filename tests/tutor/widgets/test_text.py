@@ -1,4 +1,4 @@
-"""set_text: unchanged text costs nothing; a layout pass only when the height may change."""
+"""set_text: unchanged text costs nothing; a layout pass only when the height changes."""
 
 from textual.app import App
 from textual.widgets import Static
@@ -8,26 +8,46 @@ from tutor.widgets.text import set_text
 
 async def test_set_text_asks_for_layout_only_when_needed():
     class Harness(App):
+        CSS = "#capped { max-height: 2; }"
+
         def compose(self):
             yield Static("")
+            yield Static("", id="capped")
 
     app = Harness()
     async with app.run_test(size=(40, 10)) as pilot:
-        static = app.query_one(Static)
+        static, capped = app.query(Static)
         calls = []
-        original = static.update
 
-        def spy(content="", *, layout=True):
-            calls.append(layout)
-            original(content, layout=layout)
+        def spy(widget):
+            refresh = widget.refresh
 
-        static.update = spy
-        set_text(static, "one line")
+            def recording(*regions, layout=False, **kwargs):
+                calls.append(layout)
+                return refresh(*regions, layout=layout, **kwargs)
+
+            widget.refresh = recording
+
+        def layout_requested(target, text) -> bool | None:
+            """Whether set_text asked for a layout pass (None: it did not repaint at all)."""
+            calls.clear()
+            set_text(target, text)
+            return any(calls) if calls else None
+
+        spy(static)
+        spy(capped)
+        assert layout_requested(static, "one line") is False  # as high as the empty text
         await pilot.pause()
-        set_text(static, "one line")  # unchanged: nothing
-        set_text(static, "another line")  # same height: no layout pass
-        set_text(static, "two\nlines")  # more lines: layout pass
-        set_text(static, "x" * 60)  # wraps at 40 columns: layout pass
+        assert layout_requested(static, "one line") is None  # unchanged: nothing
+        assert layout_requested(static, "another line") is False  # same height
+        assert layout_requested(static, "two\nlines") is True  # more lines
         await pilot.pause()
-        assert calls == [True, False, True, True]
+        assert layout_requested(static, "x" * 60) is False  # wraps onto two lines: same height
+        assert layout_requested(static, "x" * 90) is True  # three lines
+        await pilot.pause()
         assert "x" * 10 in str(static.render())
+        # a long text wrapping in a capped Static: a layout pass only when its height changes
+        assert layout_requested(capped, "y" * 100) is True
+        await pilot.pause()
+        assert layout_requested(capped, "z" * 100) is False
+        assert capped.size.height == 2

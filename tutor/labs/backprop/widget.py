@@ -20,6 +20,7 @@ from tutor.labs.base import Lab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
 
 
 class BackpropLab(Lab):
@@ -91,7 +92,6 @@ class BackpropLab(Lab):
         self._pending: list[tuple[str, str, float, str]] = []
         self._asked_at: int | None = None
         self.score = [0, 0]  # right, asked
-        self._panel_text: str | None = None  # what the side panel shows (see _set_panel)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="bp-edit"):
@@ -341,19 +341,7 @@ class BackpropLab(Lab):
     def _set_panel(self, panel: Static, text) -> None:
         """Update the side panel; a layout pass (which repaints the whole screen) only when
         its height changes, not on every step."""
-        if isinstance(text, str) and text == self._panel_text:
-            return
-        self._panel_text = text if isinstance(text, str) else None
-        width = panel.content_size.width
-        height = panel.content_size.height
-        panel.update(text, layout=False)
-        if width <= 0:
-            panel.refresh(layout=True)
-            return
-        limit = self.app.size
-        wanted = panel.get_content_height(limit, limit, width)
-        if min(wanted, 9) != height:  # 9: the panel's max-height in rows
-            panel.refresh(layout=True)
+        set_text(panel, text)
 
     def _update_status(self) -> None:
         model = self.active

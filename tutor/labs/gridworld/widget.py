@@ -27,6 +27,7 @@ from tutor.widgets.palette import ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
 
 KEYS_HELP = (
     "←↑↓→ select · click select\n"
@@ -125,7 +126,6 @@ class GridworldLab(Lab):
         self._ready = False  # set once composed: widgets can be queried
         self._panel_shape: tuple = ()  # (width, context, height) of the side panel's text
         self._message_shown = ""
-        self._title = ""
         self._compared_grid = None
         self._asked: tuple | None = None
         self._answered: set[tuple] = set()
@@ -404,9 +404,7 @@ class GridworldLab(Lab):
         if spec.slip:
             title += f" · slip {spec.slip:g}"
         title += f" · {spec.title or 'custom grid'}"
-        if title != self._title:
-            self._title = title
-            self.query_one("#gw-title", Static).update(title, layout=False)  # always one line
+        set_text(self.query_one("#gw-title", Static), title)
         self._update_status()
         chart = self.query_one(LineChart)
         if m.mode == "q_learning":
@@ -458,7 +456,7 @@ class GridworldLab(Lab):
         static = self.query_one("#gw-backup", Static)
         width = static.content_size.width
         if not width:
-            static.update(text)
+            set_text(static, text)
             self._panel_shape = ()
             return
         height = sum(1 if cell_len(line) <= width else  # most lines fit: no wrapping needed
@@ -467,9 +465,8 @@ class GridworldLab(Lab):
         if old and old[:2] == (width, context) and height < old[2]:
             text += "\n" * (old[2] - height)
             height = old[2]
-        shape = (width, context, height)
-        static.update(text, layout=shape != old)
-        self._panel_shape = shape
+        self._panel_shape = (width, context, height)
+        set_text(static, text)
 
     def watch_playing(self, playing: bool) -> None:
         super().watch_playing(playing)

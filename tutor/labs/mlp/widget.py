@@ -17,6 +17,7 @@ from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text import set_text
 
 SIDE_WIDTH = 38
 TRAIN_COLOR, TEST_COLOR = BLUE, ORANGE
@@ -85,7 +86,6 @@ class MlpLab(Lab):
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
-        self._texts: dict[str, str] = {}  # what each Static shows (see _set_text)
         self.show_test = False
         self.weight_layer = int(self.params["layer"])
         try:
@@ -209,21 +209,15 @@ class MlpLab(Lab):
             [Series("test", test, x=steps, color=TEST_COLOR),
              Series("train", train, x=steps, color=TRAIN_COLOR)]  # train drawn on top
         )
-        # the message's height follows its text: only a change needs a layout pass
-        self._set_text("#mlp-message", self.note or m.message, layout=True)
+        self._set_text("#mlp-message", self.note or m.message)
         self.query_one(StepControls).status = f"step {s.step}"
         self._sync_prediction()
         self.draw_region()
         self.draw_weights()
         self.post_message(Lab.StateChanged(self.lab_name, s.step))
 
-    def _set_text(self, selector: str, text: str, layout: bool = False) -> None:
-        """Update a Static only when its text changes. The fixed-height ones skip the layout
-        pass, which would repaint every widget of the screen on each training step."""
-        if self._texts.get(selector) == text:
-            return
-        self._texts[selector] = text
-        self.query_one(selector, Static).update(text, layout=layout)
+    def _set_text(self, selector: str, text: str) -> None:
+        set_text(self.query_one(selector, Static), text)
 
     def draw_region(self) -> None:
         """The decision regions at the size of their box, with the points over them."""
