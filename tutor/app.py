@@ -116,6 +116,11 @@ class DlTutorApp(GuardedApp):
         self._resume = resume
         self._open = open_lesson
         self._recent_lessons: dict[str, None] = {}  # installed lesson screens, oldest first
+        self._wanted: set[str] = set()  # core packages an open lab needs in this process
+        self._cached: set[str] = set()  # packages the compiling child has cached
+        self._loaded: set[str] = set()  # packages loaded here
+        self._load_lock = threading.Lock()
+        self._done = 0
         self.fast_exit = False
         """Set by the `dl-tutor` command: quitting ends the process at once (not in tests)."""
 
@@ -170,13 +175,24 @@ class DlTutorApp(GuardedApp):
             self.finished = finished
 
     def warm_kernels(self) -> None:
-        """Compile kernels in a child process (numba's on-disk cache), loading each package
-        here once the child has cached it, in a daemon thread that only posts messages: the
-        UI never waits on a compile, and quitting never waits on the thread."""
+        """Compile kernels in a child process (numba's on-disk cache); load into this process
+        only the packages an open lab needs, once the child has cached them, in daemon threads
+        that only post messages: the UI never waits on a compile (nor on loading kernels no
+        lab uses), and quitting never waits on a thread."""
         from tutor.kernels import KernelCompiler
 
         self._compiler = KernelCompiler(self._warmup_order())
         threading.Thread(target=self._warm_thread, name="dl-tutor warm-up", daemon=True).start()
+
+    def want_packages(self, packages) -> None:
+        """A lab about to show needs these core packages: load them as soon as they are cached
+        (at once when they already are)."""
+        new = set(packages) - self._wanted
+        if not new:
+            return
+        self._wanted |= new
+        if self._warm and getattr(self, "_compiler", None) is not None:
+            threading.Thread(target=self._load_wanted, name="dl-tutor load", daemon=True).start()
 
     def stop_kernels(self) -> None:
         """End the compiling child at once (quit)."""
@@ -184,46 +200,58 @@ class DlTutorApp(GuardedApp):
         if compiler is not None:
             compiler.stop()
 
-    def _warm_thread(self) -> None:
+    def _load_wanted(self) -> None:
+        """Load (from numba's cache) every wanted package the child has cached; any thread."""
         import core
 
         compiler = self._compiler
-        loaded: list[str] = []
-        failures: list = []
-        done = 0
 
-        def load(package: str) -> None:
-            if compiler._stopped:
+        def progress(d: int, total: int, name: str) -> None:
+            if compiler._stopped:  # the app is quitting: stop after this kernel
                 raise _WarmupCancelled
 
-            def progress(d: int, total: int, name: str) -> None:
-                if compiler._stopped:  # the app is quitting: stop after this kernel
-                    raise _WarmupCancelled
-
-            failures.extend(core.warmup(progress, packages=[package]))
-            loaded.append(package)
-
-        try:
-            for line in compiler.lines():
-                kind, _, rest = line.partition(" ")
-                if kind == "kernel":
-                    done_s, total, _name = (rest.split(" ", 2) + ["", ""])[:3]
-                    done, self.kernels_total = int(done_s), int(total)
-                    self.post_message(self.KernelsProgress(done))
-                elif kind == "package" and rest in compiler.packages:
-                    load(rest)  # from the cache the child has just filled
-                    self.post_message(self.KernelsProgress(done, rest))
-            # The child could not run (or died): whatever is left compiles here, as before.
+        with self._load_lock:
             for package in compiler.packages:
-                if package not in loaded:
-                    load(package)
-                    self.post_message(self.KernelsProgress(done, package))
-            if not self.kernels_total:
-                self.kernels_total = done = len(core.kernel_names(loaded))
-        except _WarmupCancelled:
+                if (package in self._wanted and package in self._cached
+                        and package not in self._loaded):
+                    if compiler._stopped:
+                        return
+                    try:
+                        failures = core.warmup(progress, packages=[package])
+                    except _WarmupCancelled:
+                        return
+                    self._loaded.add(package)
+                    self.post_message(self.KernelsProgress(self._done, package, failures))
+
+    def _warm_thread(self) -> None:
+        compiler = self._compiler
+        failures: list = []
+        for line in compiler.lines():
+            kind, _, rest = line.partition(" ")
+            if kind == "kernel":
+                done_s, total, _name = (rest.split(" ", 2) + ["", ""])[:3]
+                self._done, self.kernels_total = int(done_s), int(total)
+                self.post_message(self.KernelsProgress(self._done))
+            elif kind == "failed":
+                name, _, message = rest.partition(": ")
+                failures.append((name, RuntimeError(message)))
+            elif kind == "package" and rest in compiler.packages:
+                self._cached.add(rest)
+                self._load_wanted()
+        if compiler._stopped:
             return
-        self.post_message(self.KernelsProgress(max(done, self.kernels_total), failures=failures,
-                                               finished=True))
+        # The child could not run (or died): what is left is compiled here, as before.
+        missing = [p for p in compiler.packages if p not in self._cached]
+        if missing:
+            self._cached |= set(missing)
+            self._wanted |= set(missing)
+            self._load_wanted()
+        if not self.kernels_total:
+            from core import _jit
+
+            self.kernels_total = self._done = len(_jit.registered())
+        self.post_message(self.KernelsProgress(max(self._done, self.kernels_total),
+                                               failures=failures, finished=True))
 
     def on_dl_tutor_app_kernels_progress(self, message: KernelsProgress) -> None:
         self.kernels_done = message.done

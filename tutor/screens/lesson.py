@@ -38,6 +38,9 @@ class LabPane(Container):
 
         assert self.lesson.lab is not None
         self.needs = set(lab_core_packages(self.lesson.lab.name))
+        want = getattr(self.app, "want_packages", None)
+        if want is not None:
+            want(self.needs)
         self.watch(self.app, "ready_packages", self._maybe_mount)
 
     def _maybe_mount(self, ready: frozenset) -> None:
