@@ -325,3 +325,12 @@ async def test_the_first_loss_stays_hidden_until_the_student_predicts_it(lab_app
         await pilot.pause()
         assert f"{recon:.1f}" in str(app.query_one("#ae-title").render())
         assert app.query_one("#ae-chart").series
+
+
+async def test_the_pca_legend_is_whole_beside_a_lesson(lab_app):
+    from tests.screen import screen_text
+
+    async with lab_app("autoencoder", view="pca", cloud="3d", k=2).run_test(size=(80, 34)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert "3D · green: PCA · orange: decoder · , . turn" in screen_text(pilot.app)

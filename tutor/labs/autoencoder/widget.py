@@ -301,8 +301,9 @@ class AutoencoderLab(Lab):
         pm = self.model.current
         s = pm.state
         cloud = pm.params["cloud"]
-        self._text("#ae-page-title", f"{cloud.upper()} cloud · green: principal subspace · "
-                   f"orange: decoder's subspace" + (" · , . turn" if pm.D == 3 else ""))
+        # short enough for the picture's width beside a lesson (about 48 columns)
+        self._text("#ae-page-title", f"{cloud.upper()} · green: PCA · orange: decoder"
+                   + (" · , . turn" if pm.D == 3 else ""))
         width, rows = self._page_size()
         view = self.query_one("#ae-page", PixelView)
         if width >= 2 and rows >= 1:
