@@ -205,7 +205,9 @@ def test_nan_propagates_like_torch():
 def test_batches_split_across_threads_match_numpy(method):
     # large enough that conv2d splits the batch between threads (and dw is summed per slice)
     rng = np.random.default_rng(5)
-    x, w, b = rng.normal(size=(8, 2, 40, 40)), rng.normal(size=(3, 2, 5, 5)), rng.normal(size=3)
+    x, w, b = rng.normal(size=(16, 2, 40, 40)), rng.normal(size=(3, 2, 5, 5)), rng.normal(size=3)
+    work = 2 * 5 * 5 * 16 * 36 * 36
+    assert len(conv_mod._batch_bounds(16, work)) - 1 == min(2, conv_mod._THREADS)
     win = np.lib.stride_tricks.sliding_window_view(x, (5, 5), axis=(2, 3))
     expected = np.einsum("nchwuv,ocuv->nohw", win, w) + b[None, :, None, None]
     np.testing.assert_allclose(conv2d(x, w, b, method=method), expected, atol=1e-11)
@@ -229,6 +231,7 @@ def test_im2col_in_chunks_of_samples_matches_numpy(stride, monkeypatch):
     win = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(2, 3))[:, :, ::stride, ::stride]
     expected = np.einsum("nchwuv,ocuv->nohw", win, w) + b[None, :, None, None]
     # 27 taps x 56..195 positions per sample: 4 samples per chunk, so chunks of 4, 4, 4 and 1
+    monkeypatch.setattr(conv_mod, "_MIN_SLICE", 1)  # 13 samples in two slices
     monkeypatch.setattr(conv_mod, "_CHUNK_ELEMS", 4 * 27 * expected.shape[2] * expected.shape[3])
     np.testing.assert_allclose(conv2d(x, w, b, stride=stride, method="im2col"), expected, atol=1e-11)
     monkeypatch.setattr(conv_mod, "_CHUNK_ELEMS", 1)  # one sample per chunk
@@ -258,3 +261,13 @@ def test_backward_in_chunks_of_samples_is_the_adjoint(stride, monkeypatch):
         np.testing.assert_allclose(db, d.sum(axis=(0, 2, 3)), atol=1e-12)
         z = rng.normal(size=shape)
         assert np.sum(conv2d(z, w, stride=stride) * d) == pytest.approx(np.sum(z * dx), rel=1e-10)
+
+
+def test_small_batches_stay_on_one_thread():
+    """A thread gets at least _MIN_SLICE samples: small batches are not split, large ones are."""
+    big = 1 << 30
+    assert conv_mod._batch_bounds(4, big) == [0, 4]
+    assert conv_mod._batch_bounds(2 * conv_mod._MIN_SLICE - 1, big)[:1] == [0]
+    assert len(conv_mod._batch_bounds(2 * conv_mod._MIN_SLICE - 1, big)) == 2
+    assert len(conv_mod._batch_bounds(64, big)) - 1 == min(64 // conv_mod._MIN_SLICE, conv_mod._THREADS)
+    assert conv_mod._batch_bounds(64, 10) == [0, 64]  # too little work
