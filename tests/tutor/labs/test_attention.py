@@ -146,3 +146,15 @@ async def test_the_stage_explanation_stays_on_screen_beside_a_lesson(lab_app):
         assert "S + M: the mask sets forbidden scores" in shown
         assert "No mask: c turns on the causal mask" in shown
         assert "S + M" in shown and "A=softmax" in shown
+
+
+@pytest.mark.parametrize("view", ["train", "lm"])
+def test_the_training_titles_fit_beside_a_lesson(view):
+    from tutor.labs import validate_lab
+    from tutor.labs.attention.widget import AttentionLab
+
+    # the largest settings: the title must still fit the lab's ~78 columns beside a lesson
+    params = {"view": view, "layers": 3, "heads": 4, "d_model_train": 64, "seq_len": 10}
+    lab = AttentionLab(validate_lab("attention", params))
+    title = lab._title()
+    assert len(title) <= 78 and title.endswith(" params"), title

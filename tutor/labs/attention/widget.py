@@ -148,10 +148,11 @@ class AttentionLab(ModelLab):
         if m.kind == "positions":
             return f"sinusoidal positional encoding · {p['length']} positions × d = {p['pe_dim']} · v: view"
         if m.kind == "train":
-            return (f"tiny transformer · {p['task']} {p['seq_len']} digits · {p['layers']} layers × "
-                    f"{p['heads']} heads, d = {p['d_model_train']} · {m.view.net.n_parameters} parameters")
+            # at most about 78 columns: the lab's width beside a lesson
+            return (f"transformer · {p['task']} {p['seq_len']} digits · {p['layers']} layers × "
+                    f"{p['heads']} heads · d = {p['d_model_train']} · {m.view.net.n_parameters} params")
         return (f"character decoder (causal) · context {p['context']} · {p['layers']} layers × "
-                f"{p['heads']} heads · {m.view.net.n_parameters} parameters")
+                f"{p['heads']} heads · {m.view.net.n_parameters} params")
 
     def _short_status(self) -> str:
         m = self.model
