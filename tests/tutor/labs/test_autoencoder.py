@@ -334,3 +334,21 @@ async def test_the_pca_legend_is_whole_beside_a_lesson(lab_app):
         await pilot.pause()
         await pilot.pause()
         assert "3D · green: PCA · orange: decoder · , . turn" in screen_text(pilot.app)
+
+
+def test_every_page_title_fits_the_picture_beside_a_lesson():
+    from rich.cells import cell_len
+
+    from tutor.labs.autoencoder.widget import PAGE_TITLES, SIDE_WIDTH
+
+    # the lab is about 80 columns beside a lesson: the picture column is 80 − SIDE_WIDTH − 2
+    assert all(cell_len(t) <= 80 - SIDE_WIDTH - 4 for t in PAGE_TITLES.values()), PAGE_TITLES
+
+
+async def test_the_recon_title_is_whole_beside_a_lesson(lab_app):
+    from tests.screen import screen_text
+
+    async with lab_app("autoencoder", view="vae", steps=1, **SMALL).run_test(size=(80, 34)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "top: inputs x · below: x̂ = decoder(μ(x))" in screen_text(pilot.app)

@@ -34,13 +34,13 @@ VIEW_SETTINGS = {
     "denoise": (("noise", "noise σ , .", 0.05), ("latent", "code size", 1)),
     "vae": (("beta", "β , .", 0.25), ("latent", "code size", 1)),
 }
-PAGE_TITLES = {
-    "recon": "top: inputs x · below: reconstructions x̂ = decoder(μ(x))",
+PAGE_TITLES = {  # at most 46 columns: the picture's width beside a lesson
+    "recon": "top: inputs x · below: x̂ = decoder(μ(x))",
     "denoise": "each row: noisy input · output · clean target",
-    "interp": "a, x̂ along the line μ(a) → μ(b), b (i: new pair)",
-    "grid": "the latent plane decoded on a grid (z₂ up, z₁ right)",
-    "samples": "x̂ = decoder(z) for z ~ N(0, I), the prior (s: new draw)",
-    "reparam": "e: next piece of z = μ + σ ⊙ ε · s: new ε · i: next digit",
+    "interp": "a · x̂ along μ(a) → μ(b) · b (i: new pair)",
+    "grid": "the latent plane decoded (z₁ right, z₂ up)",
+    "samples": "x̂ = decoder(z), z ~ N(0, I) (s: new draw)",
+    "reparam": "z = μ + σ⊙ε · e: next · s: new ε · i: digit",
 }
 
 
