@@ -118,6 +118,8 @@ def instrumented():
         meter.wrap(owner, attr, "draw")
     for owner in (PixelView, LineChart):
         meter.wrap(owner, "render_line", "widget")
+    if "_update_strips" in LineChart.__dict__:  # LineChart rebuilds its strips once per repaint
+        meter.wrap(LineChart, "_update_strips", "widget")
     # What gets repainted: lines per widget class, and how often the layout is recomputed.
     original_render_widget = StylesCache.__dict__["render_widget"]
     original_refresh_layout = Screen._refresh_layout

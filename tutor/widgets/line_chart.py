@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -133,7 +134,7 @@ class LineChart(Widget):
     y_label: reactive[str] = reactive("")
     """Shown at the top left, above the y tick labels."""
 
-    markers: reactive[list[tuple[float, float, str]]] = reactive(list, always_update=True)
+    markers: reactive[list[tuple[float, float, str]]] = reactive(list, always_update=True, repaint=False)
     """Points to highlight, as (x, y, label): e.g. the minimum, or where the step diverged."""
 
     def __init__(
@@ -160,6 +161,7 @@ class LineChart(Widget):
         self._strips: list[Strip] = []
         self._key: tuple | None = None
         self._checked = False  # inside render_lines, which has checked the cached strips
+        self._drawn_markers: tuple = ()  # the markers in the cached strips
         self._base = Style()
         if series:
             self.set_series(series)
@@ -199,7 +201,11 @@ class LineChart(Widget):
         self.refresh()
 
     watch_log_y = watch_log_x = watch_title = watch_x_label = watch_y_label = _watch_any
-    watch_markers = _watch_any
+
+    def watch_markers(self, markers: list[tuple[float, float, str]]) -> None:
+        # Labs set the markers on every frame: the same points drawn again need no repaint.
+        if self._key is None or tuple(markers) != self._drawn_markers:
+            self.refresh()
 
     # --- drawing -----------------------------------------------------------------------
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -220,6 +226,7 @@ class LineChart(Widget):
             self._base = self.rich_style
             self._strips = self._build(width, height)
             self._key = key
+            self._drawn_markers = key[8]
 
     def render_line(self, y: int) -> Strip:
         if not self._checked:
@@ -323,7 +330,15 @@ class LineChart(Widget):
         rows.append(self._x_row(xlim, gutter, plot_w, axis, base))
         # Plot rows are maximal runs of equal styles already; the header and x row are simplified.
         rows[0], rows[-1] = list(Segment.simplify(rows[0])), list(Segment.simplify(rows[-1]))
-        return [Strip(r).crop_extend(0, width, base) for r in rows[:height]]
+        strips = [Strip(r).crop_extend(0, width, base) for r in (rows[0], rows[-1])]
+        # Plot rows are `width` cells when every character is one cell wide (braille, ASCII):
+        # the strips are made with that length, saving Rich's measuring of every segment.
+        common = ((chars >= 32) & (chars < 127)) | ((chars >= BRAILLE_BASE) & (chars <= BRAILLE_BASE + 0xFF))
+        others = {chr(c) for c in np.unique(chars[~common]).tolist()}
+        others.update(c for label in labels.values() for c in label)
+        narrow = all(get_character_cell_size(c) == 1 for c in others)  # e.g. '◆', 'z₀'
+        plot = [Strip(r, width) if narrow else Strip(r).crop_extend(0, width, base) for r in rows[1:-1]]
+        return ([strips[0]] + plot + [strips[1]])[:height]
 
     def _draw(self, canvas: BrailleCanvas, dx: np.ndarray, dy: np.ndarray, color: str | None) -> None:
         """Draw one series; long monotonic series are reduced to min/max per dot column."""

@@ -199,3 +199,27 @@ async def test_same_series_again_refreshes_nothing(monkeypatch):
         chart.refresh()
         await pilot.pause()
         assert screen_lines(chart) != before
+
+
+async def test_same_markers_again_refresh_nothing_and_strips_are_reused(monkeypatch):
+    app = ChartApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        chart = app.query_one(LineChart)
+        chart.set_series([Series("a", np.linspace(0.0, 1.0, 40))])
+        chart.markers = [(10.0, 0.25, "min")]
+        await pilot.pause()
+        before = screen_lines(chart)
+        strips = chart._strips
+        calls = []
+        monkeypatch.setattr(chart, "refresh", lambda *a, **k: calls.append((a, k)))
+        chart.markers = [(10.0, 0.25, "min")]  # what a lab does on every frame
+        assert calls == []
+        assert screen_lines(chart) == before and chart._strips is strips  # nothing rebuilt
+        marks = chart.markers
+        marks.append((30.0, 0.75, "max"))  # changed in place, then set again: drawn
+        chart.markers = marks
+        assert len(calls) == 1
+        monkeypatch.undo()
+        chart.refresh()
+        await pilot.pause()
+        assert any("max" in line for line in screen_lines(chart)) and chart._strips is not strips
