@@ -265,3 +265,16 @@ async def test_a_lesson_with_impossible_settings_falls_back_to_the_defaults(lab_
         await pilot.pause()
         assert lab.params["flow"] == "coupling" and lab.model.view == "2d"
         assert "default settings" in str(lab.query_one("#flow-message").render())
+
+
+async def test_the_title_is_whole_beside_a_lesson(lab_app):
+    from tests.screen import screen_text
+
+    params = dict(view="2d", flow="planar", dataset="banana", layers=16, n_points=256)
+    async with lab_app("flow", **params).run_test(size=(80, 34)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        assert "planar × 16 · banana · target p, samples of q" in screen_text(pilot.app)
+        await pilot.press("w")
+        await pilot.pause()
+        assert lab.show_grid and "planar × 16 · grid after layer 16/16 (w , .)" in screen_text(pilot.app)

@@ -227,9 +227,10 @@ class FlowLab(ModelLab):
         hiding = predict.state == "asking" and (predict.key or "").startswith("nll0-")
         value = "? (predict first)" if hiding else f"{s.eval_loss:.3f}"
         set_text(self.query_one("#flow-title", Static),
-                 (f"{p['flow']} × {p['layers']} · {p['dataset']} · " +
+                 (f"{p['flow']} × {p['layers']} · " +  # at most ~46 columns beside a lesson
                   (f"grid after layer {m.layer}/{p['layers']} (w , .)" if self.show_grid else
-                   ("target density, flow samples" if tr.planar else "learned density, data"))))
+                   f"{p['dataset']} · " + ("target p, samples of q" if tr.planar else
+                                           "learned density, data"))))
         set_text(self.query_one("#flow-stats", Static),
                  f"step {s.step} · {p['flow']} · lr {p['lr']:g}\n"
                  f"{what} {value}{batch}\n"
