@@ -283,7 +283,7 @@ async def test_status_fits_beside_the_buttons_in_an_80_column_lab(lab_app):
 def test_core_packages_are_declared():
     from tutor.labs import lab_core_packages
 
-    assert lab_core_packages("backprop") == ("autodiff", "tensor")
+    assert lab_core_packages("backprop") == ("autodiff", "optim", "tensor")
 
 
 def test_snapshot_sigmoid_compact_at_80_columns(snap_compare):

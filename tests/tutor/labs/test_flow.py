@@ -95,7 +95,7 @@ def test_pytorch_code_is_valid_python():
 
 
 def test_core_packages_are_declared():
-    assert lab_core_packages("flow") == ("optim", "generative")
+    assert lab_core_packages("flow") == ("optim", "nn", "generative")
 
 
 # --- numbers the lessons quote ---------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_lessons_quote_these_numbers():
 
 
 def test_core_packages_are_declared():
-    assert lab_core_packages("gan") == ("optim", "generative")
+    assert lab_core_packages("gan") == ("optim", "nn", "generative")
 
 
 # --- widget ----------------------------------------------------------------------------------

@@ -116,8 +116,11 @@ async def test_steps_back_reset_and_replay_show_the_same_screens(lab_app, lab):
         code = widget.pytorch_code()
         if code is not None:
             compile(code, f"<{lab} pytorch view>", "exec")
-        start = screen_text(app)
-        assert start.strip(), f"{lab} shows an empty screen"
+        assert screen_text(app).strip(), f"{lab} shows an empty screen"
+        # One step there and back first: a question the lab asks at step 0 is then in the
+        # state it keeps (re-asked, or revealed once stepped past): the student's progress,
+        # which going back need not undo. The lab's own state must come back exactly.
+        start = await _press(pilot, "n", "b")
         forward = await _press(pilot, *["n"] * K)
         assert forward != start, f"{lab}: {K} steps changed nothing on screen"
         assert await _press(pilot, *["b"] * K) == start, f"{lab}: back {K} times is not the start"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels this lab calls (the lesson mounts the lab once they are warm).
-CORE_PACKAGES = ("autodiff", "tensor")
+CORE_PACKAGES = ("autodiff", "optim", "tensor")
 
 #: preset name -> (title, expression, input values); plain data, shared with the model.
 PRESETS: dict[str, tuple[str, str, dict[str, float]]] = {

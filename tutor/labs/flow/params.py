@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels this lab calls (the flows' networks, core.optim's update).
-CORE_PACKAGES = ("optim", "generative")
+CORE_PACKAGES = ("optim", "nn", "generative")
 
 VIEWS = ("1d", "2d")
 TRANSFORMS = ("affine", "exp", "sinh", "split")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tutor.labs.params import Param
 
 #: The core packages whose kernels this lab calls (core.optim's update, the bilinear game).
-CORE_PACKAGES = ("optim", "generative")
+CORE_PACKAGES = ("optim", "nn", "generative")
 
 VIEWS = ("gan", "bilinear")
 DATASETS = ("ring", "moons", "line", "custom")
