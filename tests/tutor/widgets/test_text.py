@@ -51,3 +51,33 @@ async def test_set_text_asks_for_layout_only_when_needed():
         await pilot.pause()
         assert layout_requested(capped, "z" * 100) is False
         assert capped.size.height == 2
+
+
+async def test_text_lines_repaint_only_the_rows_that_change():
+    from textual.geometry import Region
+
+    from tutor.widgets.text_lines import TextLines
+
+    class Harness(App):
+        def compose(self):
+            yield TextLines("a\nb\nc")
+
+    app = Harness()
+    async with app.run_test(size=(40, 10)) as pilot:
+        lines = app.query_one(TextLines)
+        await pilot.pause()
+        calls = []
+        refresh = lines.refresh
+
+        def recording(*regions, layout=False, **kwargs):
+            calls.append((regions, layout))
+            return refresh(*regions, layout=layout, **kwargs)
+
+        lines.refresh = recording
+        lines.update("a\nB\nc")  # one row changed: that row only, no layout pass
+        assert calls == [((Region(0, 1, lines.size.width, 1),), False)]
+        calls.clear()
+        lines.update("a\nB\nc\nd")  # one more row: a layout pass
+        assert calls == [((), True)]
+        await pilot.pause()
+        assert lines.plain == "a\nB\nc\nd" and lines.size.height == 4

@@ -22,13 +22,13 @@ from tutor.labs.attention.steps import STAGES
 from tutor.labs.attention.training import task_targets
 from tutor.labs.base import Lab
 from tutor.labs.kit import ModelLab
-from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
+from tutor.widgets.text_lines import TextLines
 
 RAW, SCALED = ORANGE, BLUE
 SIDE = 21  # columns of the training views' side text

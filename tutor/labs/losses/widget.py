@@ -11,12 +11,12 @@ from textual.widgets import Input, Label, Static
 from tutor.labs.base import Lab
 from tutor.labs.losses.model import LossesModel, curves
 from tutor.labs.losses.params import MODES
-from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, GREEN, ORANGE, RED
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text_lines import TextLines
 
 
 def _vec(v) -> str:

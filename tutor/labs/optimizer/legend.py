@@ -7,7 +7,7 @@ from textual import events
 from textual.message import Message
 
 from tutor.labs.optimizer.params import OPTIMIZERS
-from tutor.labs.optimizer.text_lines import TextLines
+from tutor.widgets.text_lines import TextLines
 
 #: The first row: how to use the list.
 HEADER = "click [x]: race · name: focus"

@@ -21,13 +21,13 @@ from tutor.labs.optimizer.model import RaceModel
 from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
 from tutor.labs.optimizer.presets import COLORS, HYPER_USED
 from tutor.labs.optimizer.render import TrailCache, map_pixels, pixel_to_point, race_overlay
-from tutor.labs.optimizer.text_lines import TextLines
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_RED
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
+from tutor.widgets.text_lines import TextLines
 
 SIDE_WIDTH = 34
 #: While playing faster than this, the chart and texts redraw only this many times a second.

@@ -1,5 +1,9 @@
-"""A few lines of styled text drawn with the Line API: the lab's legend, state and title change on
-every step, and a `Static` re-formats its whole content (wrapping, markup) each time."""
+"""`TextLines`: a few lines of styled text drawn with the Line API, cropped, never wrapped.
+
+For texts that change on every step (a legend, a state, a title): a `Static` re-formats its
+whole content (wrapping, markup) on each update, this repaints only the rows that changed.
+A `Static` updated with `tutor.widgets.text.set_text` is the other way.
+"""
 
 from __future__ import annotations
 
