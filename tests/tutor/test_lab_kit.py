@@ -6,28 +6,16 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tests.screen import screen_text
-from tutor.history import History
+from tutor.history import History, HistoryModel
 from tutor.labs.kit import LabModel, ModelLab
 
 
-class CounterModel:
-    """The smallest model: a counter with a limit and a step size."""
+class CounterModel(HistoryModel):
+    """The smallest model: a counter with a limit and a step size (stepping is its history's)."""
 
     def __init__(self, limit: int = 5, size: int = 1) -> None:
         self.limit, self.size = limit, size
         self.history = History(0, lambda v: v + self.size if v + self.size <= self.limit else None)
-
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
     def status(self) -> str:
         return f"value {self.history.current}"
