@@ -336,3 +336,20 @@ async def test_the_title_is_whole_beside_a_lesson(lab_app):
         await pilot.press("v")
         await pilot.pause()
         assert "green EG" in screen_text(pilot.app)  # the legend of the three paths
+
+
+async def test_the_map_is_redrawn_when_the_title_wraps(lab_app):
+    async with lab_app("gan", n_points=64).run_test(size=(80, 34)) as pilot:
+        lab = _lab(pilot.app)
+
+        async def fits():  # the picture has the box's height, once the layout has settled
+            for _ in range(10):
+                await pilot.pause()
+                box = lab.query_one("#gan-map-box").size
+                if lab.query_one("#gan-map")._pixels.shape[0] == 2 * box.height:
+                    return True
+            return False
+
+        assert await fits() and lab.query_one("#gan-title").size.height == 2  # '… nonsaturating'
+        await pilot.press("m")  # minimax: a one-row title, a taller map
+        assert await fits() and lab.query_one("#gan-title").size.height == 1

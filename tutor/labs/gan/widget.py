@@ -55,6 +55,18 @@ def _fmt(v: float) -> str:
     return "–" if not math.isfinite(v) else f"{v:.3f}"
 
 
+class MapBox(Vertical):
+    """The box the picture fills: tells the lab when its size changes (the title wrapping to
+    two rows beside a lesson, a resized terminal), so the picture is drawn for the size it has."""
+
+    def __init__(self, on_resize, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_resize = on_resize
+
+    def on_resize(self) -> None:
+        self._on_resize()
+
+
 class GanLab(Lab):
     """A GAN on 2-D points as GAN Lab shows it, with a history you can step back through.
 
@@ -121,7 +133,7 @@ class GanLab(Lab):
         with Horizontal(id="gan-main"):
             with Vertical(id="gan-left"):
                 yield Static("", id="gan-title", markup=False)
-                with Vertical(id="gan-map-box"):
+                with MapBox(self._map_resized, id="gan-map-box"):
                     yield PixelView(id="gan-map")
             with Vertical(id="gan-side"):
                 yield Static("", id="gan-stats", markup=False)
@@ -227,13 +239,17 @@ class GanLab(Lab):
                 series.insert(0, Series("log 4", np.full(2, LOG4), np.array([0.0, max(x[-1], 1.0)]),
                                         REF_COLOR))
             chart.set_series(series)
-        set_text(self.query_one("#gan-title", Static), title)
+        title_view = self.query_one("#gan-title", Static)
+        set_text(title_view, title)
         set_text(self.query_one("#gan-stats", Static), stats)
         set_text(self.query_one("#gan-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
         self.draw_map()
         index = m.game.t if m.view == "bilinear" else m.index
         self.post_message(Lab.StateChanged(self.lab_name, index))
+
+    def _map_resized(self) -> None:
+        self.call_after_refresh(self.draw_map)
 
     def draw_map(self) -> None:
         if not self.is_mounted:
