@@ -247,9 +247,9 @@ class DlTutorApp(GuardedApp):
             self._wanted |= set(missing)
             self._load_wanted()
         if not self.kernels_total:
-            from core import _jit
+            import core
 
-            self.kernels_total = self._done = len(_jit.registered())
+            self.kernels_total = self._done = len(core.kernel_names(self._cached))
         self.post_message(self.KernelsProgress(max(self._done, self.kernels_total),
                                                failures=failures, finished=True))
 

@@ -185,9 +185,9 @@ class PredictInput(Widget):
         the lab, and the key goes to the lab (its binding runs)."""
         from textual import events
 
-        from tutor.labs.base import Lab
-
-        target = next((node for node in self.ancestors if isinstance(node, Lab)), None) or next(
+        # The lab around the field (a widget imports no lab: every lab has a `lab_name`), else
+        # the nearest focusable ancestor.
+        target = next((node for node in self.ancestors if hasattr(node, "lab_name")), None) or next(
             (node for node in self.ancestors if isinstance(node, Widget) and node.can_focus), None)
         if target is None:
             return
