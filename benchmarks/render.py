@@ -382,6 +382,18 @@ def run_widgets(repeats: int) -> None:
     cases.append(("LineChart 80x12: 2 x 1000, one point appended",
                   lambda w, i: w.set_series([Series(s.name, s.y[: 1001 + i]) for s in longer])))
     show(asyncio.run(measure_widget(lambda: _sized(LineChart(log_y=True, title="loss"), 80, 12), cases, repeats)))
+    # A full-screen chart of noisy curves (many colour changes per row, markers with labels).
+    rng = np.random.default_rng(0)
+    walks = [[Series(f"s{j}", np.cumsum(rng.normal(size=400)) + k) for j in range(3)] for k in range(4)]
+
+    def walk(w, i):
+        w.markers = [(100.0, float(walks[i % 4][0].y[100]), "z₀")]
+        w.set_series(walks[i % 4])
+
+    show(asyncio.run(measure_widget(lambda: LineChart(title="loss", x_label="step"), [
+        ("LineChart 120x36: 3 series x 400 points (random walks), new data", walk),
+        ("LineChart 120x36: the same data and markers again", lambda w, i: walk(w, 0)),
+    ], repeats)))
 
     # BrailleCanvas alone (no Textual).
     xs = np.linspace(0, 159, 1000)
