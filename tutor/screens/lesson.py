@@ -138,12 +138,17 @@ def _footer_room(lab) -> None:
     """Shorten this lab's shared keys in the footer (its instance bindings only)."""
     from dataclasses import replace
 
-    for bindings in lab._bindings.key_to_bindings.values():
-        for k, binding in enumerate(bindings):
-            if binding.action in FOOTER_SHORT and binding.show:
-                short = FOOTER_SHORT[binding.action]
-                bindings[k] = (replace(binding, show=False) if short is None
-                               else replace(binding, description=short))
+    def shorter(binding):
+        if binding.action not in FOOTER_SHORT or not binding.show:
+            return binding
+        short = FOOTER_SHORT[binding.action]
+        return replace(binding, show=False) if short is None else replace(binding, description=short)
+
+    # New lists: the instance's map is a shallow copy whose lists the class (every other
+    # instance of the lab, e.g. in a harness without a lesson) shares.
+    table = lab._bindings.key_to_bindings
+    for key, bindings in list(table.items()):
+        table[key] = [shorter(binding) for binding in bindings]
 
 
 class LessonScreen(Screen):

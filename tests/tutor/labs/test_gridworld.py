@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from core.rl import Gridworld, value_iteration
+from tests.screen import screen_text
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
 from tutor.labs.base import Lab
@@ -694,3 +695,19 @@ async def test_converged_backup_compares_with_policy_iteration(lab_app):
         panel = _text(lab.query_one("#gw-backup"))
         assert "Converged in 40 sweeps" in panel
         assert "policy iteration: 4 improvement(s)" in panel
+
+
+async def test_a_lesson_shortens_only_its_own_labs_footer():
+    """Regression: shortening the shared keys beside a lesson rewrote the lists the lab class
+    shares, so every later gridworld (a harness, a snapshot) lost 'Back' and 'Reset'."""
+    from tutor.app import DlTutorApp
+
+    app = DlTutorApp(warm=False, resume=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.open_lesson("rl-mdp")
+        await pilot.pause()
+    harness = LabApp("gridworld", {})
+    async with harness.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        footer = screen_text(harness).splitlines()[-1]
+        assert "Play/pause" in footer and "Back" in footer and "Reset" in footer
