@@ -124,3 +124,51 @@ class HistoryModel:
     def apply(self, name: str, value) -> str | None:
         """Change one setting: None when applied, else why the value was refused."""
         raise NotImplementedError
+
+
+class ComputedSteps:
+    """Stepping over results a worker computes one at a time, shown up to `self.index`.
+
+    The subclass keeps `index` (how many results are shown), `computed` (how many exist) and
+    `compute_next()` / `append(result)` (compute the next one, keep it). Stepping forward shows a
+    kept result or computes the next; back and reset only move `index`, so replaying shows the
+    very same numbers.
+    """
+
+    index: int
+    computed: int
+
+    def compute_next(self):
+        """The next result, or None when there is nothing more."""
+        raise NotImplementedError
+
+    def append(self, result) -> bool:
+        """Keep `result` if it is the next one; False otherwise."""
+        raise NotImplementedError
+
+    def step(self) -> bool:
+        if self.index < self.computed:
+            self.index += 1
+            return True
+        result = self.compute_next()
+        if result is None:
+            return False
+        self.append(result)
+        self.index += 1
+        return True
+
+    def back(self) -> bool:
+        if self.index == 0:
+            return False
+        self.index -= 1
+        return True
+
+    def reset(self) -> None:
+        """Back to step 0 (kept results stay: replaying them gives the same numbers)."""
+        self.index = 0
+
+    def advance(self, n: int) -> int:
+        taken = 0
+        while taken < n and self.step():
+            taken += 1
+        return taken

@@ -92,3 +92,33 @@ def test_history_model_leaves_status_and_apply_to_subclasses():
         m.status()
     with pytest.raises(NotImplementedError):
         m.apply("x", 1)
+
+
+def test_computed_steps_show_kept_results_and_compute_only_the_next():
+    from tutor.history import ComputedSteps
+
+    class Squares(ComputedSteps):
+        def __init__(self, limit: int) -> None:
+            self.index, self.results, self.limit, self.calls = 0, [0], limit, 0
+
+        @property
+        def computed(self) -> int:
+            return len(self.results) - 1
+
+        def compute_next(self):
+            n = len(self.results)
+            if n > self.limit:
+                return None
+            self.calls += 1
+            return n * n
+
+        def append(self, result) -> bool:
+            self.results.append(result)
+            return True
+
+    m = Squares(3)
+    assert not m.back() and m.advance(10) == 3 and m.results == [0, 1, 4, 9] and m.calls == 3
+    assert m.back() and m.back() and m.index == 1
+    assert m.step() and m.index == 2 and m.calls == 3  # a kept result: nothing recomputed
+    m.reset()
+    assert m.index == 0 and m.advance(3) == 3 and m.calls == 3 and not m.step()

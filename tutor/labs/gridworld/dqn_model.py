@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from core.rl import DQN, Gridworld, Transition, value_iteration
+from tutor.history import ComputedSteps
 from tutor.labs.gridworld.presets import GridSpec, preset
 
 EPISODES_PER_STEP = 5
@@ -60,7 +61,7 @@ def spec_for(params: dict) -> GridSpec:
     return spec
 
 
-class DqnModel:
+class DqnModel(ComputedSteps):
     """The DQN agent, its snapshots, and the value-iteration reference q*."""
 
     def __init__(self, params: dict) -> None:
@@ -120,33 +121,6 @@ class DqnModel:
             return False
         self.snaps.append(snap)
         return True
-
-    # --- the history protocol --------------------------------------------------------------
-    def step(self) -> bool:
-        if self.index < self.computed:
-            self.index += 1
-            return True
-        snap = self.compute_next()
-        if snap is None:
-            return False
-        self.append(snap)
-        self.index += 1
-        return True
-
-    def back(self) -> bool:
-        if self.index == 0:
-            return False
-        self.index -= 1
-        return True
-
-    def reset(self) -> None:
-        self.index = 0
-
-    def advance(self, n: int) -> int:
-        taken = 0
-        while taken < n and self.step():
-            taken += 1
-        return taken
 
     @property
     def finished(self) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 
 from core.data import digits
 from core.vision import SmallCNNTrainer
+from tutor.history import ComputedSteps
 
 #: SGD steps per lab step.
 CHUNK = 10
@@ -48,7 +49,7 @@ class Chunk:
     no_eval: np.ndarray = field(default_factory=lambda: np.full(4, np.nan))
 
 
-class RaceModel:
+class RaceModel(ComputedSteps):
     """The four runs, the chunks computed so far, and how many of them are shown (`index`)."""
 
     def __init__(self, params: dict) -> None:
@@ -97,35 +98,6 @@ class RaceModel:
             return False
         self.chunks.append(chunk)
         return True
-
-    # --- the history protocol --------------------------------------------------------------
-    def step(self) -> bool:
-        """Show one more chunk (computing it if needed); False at the end."""
-        if self.index < len(self.chunks):
-            self.index += 1
-            return True
-        chunk = self.compute_next()
-        if chunk is None:
-            return False
-        self.append(chunk)
-        self.index += 1
-        return True
-
-    def back(self) -> bool:
-        if self.index == 0:
-            return False
-        self.index -= 1
-        return True
-
-    def reset(self) -> None:
-        """Back to step 0 (computed chunks are kept: replaying them gives the same numbers)."""
-        self.index = 0
-
-    def advance(self, n: int) -> int:
-        taken = 0
-        while taken < n and self.step():
-            taken += 1
-        return taken
 
     @property
     def finished(self) -> bool:
