@@ -241,17 +241,6 @@ async def test_training_worker_trains_and_posts(lab_app):
         assert lab.model.view.k == 2
 
 
-async def test_text_view_shows_a_sample_and_the_temperature_keys(lab_app):
-    async with lab_app("rnn", preset="text").run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
-        await pilot.pause()
-        await pilot.press("less_than_sign")
-        assert lab.model.params["temperature"] == pytest.approx(0.7)
-        await pilot.pause()
-        figures = str(lab.query_one("#rnn-figures").render())
-        assert figures.startswith("temperature 0.7") and "Peter " in figures
-
-
 def test_snapshot_memory_race_mid_training(snap_compare):
     def run_before(pilot):
         lab = pilot.app.query_one("#lab")
@@ -336,3 +325,66 @@ async def test_playing_a_training_view_trains_in_a_worker_and_a_setting_stops_it
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert not lab._working and lab.model.view.k >= 1
+
+
+# --- the lab as the student left it -----------------------------------------------------------
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    """Keys and fields change the unrolled view, a fresh lab restores it from JSON; then the
+    text view's training steps come back, retrained in the worker to the same weights."""
+    from tests.relab import remount, round_trip
+    from tests.screen import screen_text
+
+    async with lab_app("rnn", preset="unroll").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("c", "greater_than_sign", "g", "n", "n", "n")
+        lab.query_one("#rnn-pi-T", ParamInput).query_one(Input).value = "9"
+        lab.query_one("#rnn-pi-T", ParamInput).query_one(Input).focus()
+        await pilot.press("enter", "escape", "n", "n")
+        assert (lab.model.params["T"], lab.model.view.k) == (9, 2)
+        state = round_trip(lab.save_state())
+        lab = await remount(pilot)
+        assert lab.model.params["cell"] == "rnn"
+        lab.restore_state(state)
+        await pilot.pause()
+        assert lab.save_state() == state
+        assert lab.show_gates and lab.model.view.k == 2
+        assert lab.query_one("#rnn-pi-T", ParamInput).value == 9
+        assert "LSTM (φ fixed) · ρ=1 · T=9" in screen_text(pilot.app)
+        for damaged in ({**state, "k": 19}, {**state, "k": "2"}, {**state, "extra": 1},
+                        {**state, "params": {**state["params"], "rho": -1.0}}):
+            with pytest.raises((TypeError, ValueError, KeyError)):
+                lab.restore_state(damaged)
+            assert lab.save_state() == state  # unchanged
+        lab.change("view", "text")  # (what v does twice, without building the memory race)
+        await pilot.press("n", "n", "n", "less_than_sign")  # three training steps, τ − 0.1
+        assert lab.model.params["temperature"] == pytest.approx(0.7)
+        await pilot.pause()
+        figures = str(lab.query_one("#rnn-figures").render())
+        assert figures.startswith("temperature 0.7") and "Peter " in figures
+        theta = lab.model.view.state.checkpoint.theta.copy()
+        state = round_trip(lab.save_state())
+        assert state["k"] == 3 and state["params"]["view"] == "text"
+        lab = await remount(pilot)
+        lab.restore_state(state)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.save_state() == state
+        np.testing.assert_array_equal(lab.model.view.state.checkpoint.theta, theta)
+        assert "step 3/1500" in screen_text(pilot.app) and "temperature 0.7" in screen_text(pilot.app)
+
+
+def test_a_damaged_or_long_saved_state(monkeypatch):
+    from tutor.labs.rnn import state as S
+
+    good = S.save(model(preset="memory"), False, set(), set())
+    for damaged in ([], {**good, "k": -1}, {**good, "k": 401}, {**good, "gates": 1},
+                    {**good, "answered": "x"}, {k: v for k, v in good.items() if k != "k"},
+                    {**good, "params": {**good["params"], "preset": "text"}},
+                    {**good, "params": {**good["params"], "cell": "transformer"}}):
+        with pytest.raises((TypeError, ValueError, KeyError)):
+            S.parse(damaged)
+    restored = S.parse({**good, "k": 400})  # longer than a restore replays: the start of it
+    assert (restored.replay, restored.target) == (S.REPLAY_STEPS["memory"], 400)
+    assert "first 150 of your 400" in restored.note
+    assert S.parse({**good, "k": 400}, head_start=300).replay == 300  # the lesson's head start
+    assert S.parse({**good, "k": 7}).replay == 7 and S.parse({**good, "k": 7}).note == ""

@@ -132,6 +132,7 @@ class RnnLab(ModelLab):
         self._drawn_at = 0.0
         self._run = 0  # the number of the latest training worker
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
+        self._target: int | None = None  # the step a restore's worker trains towards
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -452,6 +453,36 @@ class RnnLab(ModelLab):
         elif monotonic() - self._drawn_at < REDRAW_EVERY:
             return  # a step every ~30 ms, a picture every 100 ms: the keys stay quick
         self._drawn_at = monotonic()
+        self.request_redraw()
+
+    # --- the lab as the student left it ----------------------------------------------------
+    def save_state(self) -> dict:
+        """Settings, step, gates picture, questions answered (see tutor.labs.rnn.state for
+        what is retrained and what is not kept)."""
+        from tutor.labs.rnn.state import save
+
+        target = self._target if self._working else None
+        return save(self.model, self.show_gates, self._answered, self._passed, target)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.rnn.state import parse
+
+        restored = parse(state, self._head_start)  # raises before anything changes
+        self.playing = False
+        self.workers.cancel_group(self, "rnn-train")
+        self._working = False
+        self._run += 1  # a cancelled worker's last messages are stale
+        with self._lock:
+            self.model = restored.model
+        self.show_gates = restored.gates
+        self._answered, self._passed = restored.answered, restored.passed
+        self.note = restored.note
+        self._sync_inputs()
+        self._view_classes()
+        self._target = None
+        if restored.replay:
+            self._target = restored.target
+            self._start_worker(restored.replay)
         self.request_redraw()
 
     # --- keys ------------------------------------------------------------------------------
