@@ -158,3 +158,63 @@ def test_the_training_titles_fit_beside_a_lesson(view):
     lab = AttentionLab(validate_lab("attention", params))
     title = lab._title()
     assert len(title) <= 78 and title.endswith(" params"), title
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    """Keys change the steps view, a fresh lab restores it from JSON; then the training
+    view's chunks come back, retrained in the worker to the same weights."""
+    import numpy as np
+
+    from tests.relab import remount, round_trip
+    from tests.screen import screen_text
+
+    async with lab_app("attention").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("n", "n", "c", "o", "e")
+        assert lab.model.view.stage == 2 and lab.model.view.query == 3
+        state = round_trip(lab.save_state())
+        lab = await remount(pilot)
+        lab.restore_state(state)
+        await _settle(pilot)
+        assert lab.save_state() == state
+        assert "mask: causal · positions on" in screen_text(pilot.app)
+        assert "stage 2/7 K" in screen_text(pilot.app)
+        for damaged in ({**state, "index": 8}, {**state, "index": 2.0}, {**state, "more": 1},
+                        {**state, "params": {**state["params"], "pad": 6}}):
+            with pytest.raises((TypeError, ValueError, KeyError)):
+                lab.restore_state(damaged)
+            assert lab.save_state() == state  # unchanged
+        for name, value in (("view", "train"), ("layers", 1), ("d_model_train", 8), ("chunk", 3)):
+            assert lab.apply(name, value)
+        for _ in range(2):
+            await pilot.press("n")
+            await pilot.app.workers.wait_for_complete()
+        weights = {k: w.copy() for k, w in lab.model.view.net.params.items()}
+        state = round_trip(lab.save_state())
+        assert state["index"] == 2
+        lab = await remount(pilot)
+        lab.restore_state(state)
+        await pilot.app.workers.wait_for_complete()
+        await _settle(pilot)
+        assert lab.save_state() == state and lab.model.view.state.step == 6
+        for key, w in weights.items():
+            np.testing.assert_array_equal(lab.model.view.net.params[key], w)
+        assert "step 6" in screen_text(pilot.app)
+
+
+def test_a_damaged_or_long_saved_state():
+    from tutor.labs import validate_lab
+    from tutor.labs.attention import state as S
+    from tutor.labs.attention.model import AttentionModel
+
+    good = S.save(AttentionModel(validate_lab("attention", {"view": "lm"})), False)
+    for damaged in (None, {**good, "index": -1}, {**good, "trained_past": "no"},
+                    {k: v for k, v in good.items() if k != "index"},
+                    {**good, "params": {**good["params"], "heads": 3}},  # 32 % 3: refused
+                    {**good, "params": {**good["params"], "view": "film"}}):
+        with pytest.raises((TypeError, ValueError, KeyError)):
+            S.parse(damaged)
+    restored = S.parse({**good, "index": 300})
+    assert (restored.replay, restored.target) == (S.REPLAY_CHUNKS["lm"], 300)
+    assert "first 100 of your 1500" in restored.note
+    assert S.parse({**good, "index": 3}).note == ""

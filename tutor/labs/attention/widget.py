@@ -81,11 +81,22 @@ class AttentionLab(ModelLab):
             self.model = model
             self.moved = moved
 
+    class Replayed(Message):
+        """A restore's worker retrained one more chunk (`done` of `total`); merged in the queue."""
+
+        def __init__(self, model: AttentionModel, done: int, total: int) -> None:
+            super().__init__()
+            self.model, self.done, self.total = model, done, total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, AttentionLab.Replayed) and message.model is self.model
+
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = AttentionModel(self.params)
         self.note = ""
         self.busy = False
+        self._target: int | None = None  # the step a restore's worker retrains towards
         self._asked = None
         self._trained_past = False
 
@@ -162,6 +173,8 @@ class AttentionLab(ModelLab):
             return f"d = {m.view.d}"
         if m.kind == "positions":
             return f"position {m.view.pos}"
+        if self._target is not None:
+            return f"step {m.view.state.step} · retraining the steps you had taken…"
         return f"step {m.view.state.step}"
 
     def _draw_steps(self, width: int) -> None:
@@ -348,26 +361,83 @@ class AttentionLab(ModelLab):
 
     def on_attention_lab_trained(self, message: Trained) -> None:
         message.stop()
-        self.busy = False
         if message.model is not self.model:
             return
+        self.busy = False
+        self._target = None
         if not message.moved:
             self.playing = False
             self.note = "training stopped: the loss is not finite (try a smaller lr)"
         self.request_redraw()
 
     def step_back(self) -> bool:
+        if self._restoring():
+            return False
         moved = self.model.back()  # waits for a running chunk (the model's lock)
         self.request_redraw()
         return moved
 
     def reset_lab(self) -> None:
+        if self._restoring():
+            return
         self.model.reset()
         self.note = ""
         self.request_redraw()
 
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
+
+    # --- the lab as the student left it ---------------------------------------------------------
+    def save_state(self) -> dict:
+        """View, settings, step (see tutor.labs.attention.state for what is retrained and
+        what is not kept)."""
+        from tutor.labs.attention.state import save
+
+        return save(self.model, self._trained_past, self._target)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.attention.state import parse
+
+        restored = parse(state)  # raises before anything changes
+        self.playing = False
+        self.workers.cancel_group(self, "attention-train")
+        self.model = restored.model
+        self.params = dict(restored.model.params)
+        self._trained_past = restored.trained_past
+        self.note = restored.note
+        self._asked = None
+        self.busy, self._target = False, None
+        if restored.replay:
+            self.busy, self._target = True, restored.target
+            self._replay(restored.model, restored.replay)
+        self.request_redraw()
+
+    @work(thread=True, exclusive=True, group="attention-train", exit_on_error=False)
+    def _replay(self, model: AttentionModel, chunks: int) -> None:
+        """(Thread.) Retrain `chunks` chunks from the seed: the weights the student had."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        moved = True
+        for done in range(1, chunks + 1):
+            if worker.is_cancelled or model is not self.model:
+                return
+            moved = model.step()
+            if not moved:
+                break
+            self.post_message(self.Replayed(model, done, chunks))
+        self.post_message(self.Trained(model, moved))
+
+    def on_attention_lab_replayed(self, message: Replayed) -> None:
+        message.stop()
+        if message.model is self.model:
+            self.request_redraw()
+
+    def _restoring(self) -> bool:
+        if self._target is not None:
+            self.notify("retraining the steps you had taken…", timeout=2)
+            return True
+        return False
 
     # --- settings ------------------------------------------------------------------------------
     def apply(self, name: str, value) -> bool:
@@ -380,6 +450,7 @@ class AttentionLab(ModelLab):
         self.params[name] = self.model.params[name]
         self.note = ""
         self.busy = False
+        self._target = None
         self._asked = None
         self._trained_past = False
         self.request_redraw()
