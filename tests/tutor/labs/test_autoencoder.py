@@ -352,3 +352,59 @@ async def test_the_recon_title_is_whole_beside_a_lesson(lab_app):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert "top: inputs x · below: x̂ = decoder(μ(x))" in screen_text(pilot.app)
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    """β, steps, the reparam page, its stage and the cursor, changed with keys, come back in a
+    fresh lab from JSON: the steps retrained in the worker to the same weights."""
+    from tests.relab import remount, round_trip
+    from tests.screen import screen_text
+    from tutor.widgets.param_input import ParamInput
+
+    app = lab_app("autoencoder", view="vae", steps=2, **SMALL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = app.query_one("#lab")
+        await app.workers.wait_for_complete()
+        await pilot.press("full_stop", "n", "n", "n")  # β 1.25 (training restarts), 3 steps
+        for _ in range(50):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not lab.busy and not lab.pending:
+                break
+        await pilot.press("p", "e", "right", "up")  # the reparam page, σ shown, the cursor
+        assert (lab.model.params["page"], lab.stage, lab.model.current.state.step) == ("reparam", 1, 3)
+        theta = lab.model.current.net.theta.copy()
+        state = round_trip(lab.save_state())
+        lab = await remount(pilot)
+        lab.restore_state(state)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.save_state() == state and not lab.busy
+        np.testing.assert_array_equal(lab.model.current.net.theta, theta)
+        text = screen_text(app)
+        assert "vae: step 3" in text and "β 1.25" in text and "log σ² = " in text
+        assert app.query_one("#ae-set-beta", ParamInput).value == 1.25
+        for damaged in ({**state, "step": 601}, {**state, "cursor": [0.0]},
+                        {**state, "stage": 5}, {**state, "params": {**state["params"], "page": "pca"}}):
+            with pytest.raises((TypeError, ValueError, KeyError)):
+                lab.restore_state(damaged)
+            assert lab.save_state() == state  # unchanged
+
+
+def test_a_damaged_or_long_saved_state():
+    from tutor.labs.autoencoder import state as S
+
+    model = _model(view="pca")
+    model.advance(7)
+    good = S.save(model, np.zeros(2), 2, 0, 0, 0, {"pca-floor-2d-1"})
+    assert S.parse(good).replay == 7  # the pca view replays every step
+    for damaged in ("x", {**good, "step": -1}, {**good, "cursor": [0.0, float("nan")]},
+                    {**good, "answered": [1]}, {**good, "pair_n": True},
+                    {**good, "params": {**good["params"], "steps": 4}},
+                    {**good, "params": {**good["params"], "k": 2}}):  # k = 2 needs the 3-D cloud
+        with pytest.raises((TypeError, ValueError, KeyError)):
+            S.parse(damaged)
+    digits = {**good, "params": {**good["params"], "view": "ae", "page": "recon"}, "step": 500}
+    restored = S.parse(digits)
+    assert (restored.replay, restored.target) == (S.REPLAY_STEPS, 500) and "of your 500" in restored.note
+    assert S.parse(digits, head_start=200).replay == 200

@@ -126,6 +126,7 @@ class AutoencoderLab(Lab):
         self.draw = 0  # the draw of ε and of the prior samples
         self.stage = 0  # how much of z = μ + σ ⊙ ε is shown
         self.head_start = int(self.params["steps"])
+        self._target: int | None = None  # the step a restore's worker retrains towards
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,6 +209,7 @@ class AutoencoderLab(Lab):
         if message.model is not self.model.current:  # the settings changed meanwhile
             return
         self.busy = False
+        self._target = None
         if self.note.startswith("training the first"):
             self.note = ""
         if message.moved < message.asked:
@@ -226,8 +228,46 @@ class AutoencoderLab(Lab):
     def _digits(self) -> bool:
         return isinstance(self.model.current, DigitsModel)
 
+    def _replaying(self) -> bool:
+        """The pca view's steps are taken on the UI thread, except while a restore's worker
+        replays them: keys wait (the digit views queue theirs behind the worker's job)."""
+        if self.busy and not self._digits():
+            self.notify("retraining the steps you had taken…", timeout=2)
+            return True
+        return False
+
+    # --- the lab as the student left it -----------------------------------------------------
+    def save_state(self) -> dict:
+        """View, page, settings, step, cursor and panel choices (see
+        tutor.labs.autoencoder.state for what is retrained and what is not kept)."""
+        from tutor.labs.autoencoder.state import save
+
+        return save(self.model, self.cursor, self.pair_n, self.item, self.draw, self.stage,
+                    self.answered, self._target if self.busy else None)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.autoencoder.state import parse
+
+        restored = parse(state, self.head_start)  # raises before anything changes
+        self.playing = False
+        self.workers.cancel_group(self, "ae-train")  # its result is for the old model: ignored
+        self.model = restored.model
+        self.cursor = np.array(restored.cursor, dtype=float)
+        self.pair_n, self.item, self.draw = restored.pair_n, restored.item, restored.draw
+        self.stage, self.answered = restored.stage, restored.answered
+        self.note = restored.note
+        self.busy, self.pending, self._target = False, [], None
+        for field in self.query(ParamInput):
+            field.value = self.model.params[field.param_name]
+        if restored.replay:
+            self._target = restored.target
+            self._start(("advance", restored.replay))
+        self.redraw()
+
     # --- Lab interface -----------------------------------------------------------------------
     def step_forward(self) -> bool:
+        if self._replaying():
+            return False
         if not self._digits():
             moved = self.model.step()
             self.redraw()
@@ -236,6 +276,9 @@ class AutoencoderLab(Lab):
         return True
 
     def _tick(self) -> None:
+        if self._replaying():
+            self.playing = False
+            return
         if not self._digits():
             n = max(1, int(self.fps // 10))
             taken = self.model.advance(n)
@@ -247,6 +290,8 @@ class AutoencoderLab(Lab):
             self._start(("advance", max(1, int(self.fps // 10))))
 
     def step_back(self) -> bool:
+        if self._replaying():
+            return False
         if not self._digits():
             moved = self.model.back()
             self.redraw()
@@ -255,6 +300,8 @@ class AutoencoderLab(Lab):
         return True
 
     def reset_lab(self) -> None:
+        if self._replaying():
+            return
         self.stage = 0
         if not self._digits():
             self.model.reset()
@@ -538,6 +585,8 @@ class AutoencoderLab(Lab):
 
     def action_go_many(self) -> None:
         self.playing = False
+        if self._replaying():
+            return
         if not self._digits():
             self.model.advance(50)
             self.redraw()
