@@ -305,3 +305,47 @@ async def test_lesson_keys_f_and_d_reach_the_lesson_and_j_jumps():
         await pilot.press("c", "l")
         await pilot.pause()
         assert lab.model.chart == "distance" and lab.check_action("toggle_optimizer", ())
+
+
+async def test_the_race_comes_back_as_the_student_left_it(lab_app):
+    import json
+
+    from tests.screen import screen_text
+
+    async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("s", "t", "o", "left", "l")  # beale, adam out, focus amsgrad
+        field = _field(lab, "lr").query_one("Input")
+        field.focus()
+        field.value = "0.05"
+        await pilot.press("enter", "n", "n", "n")
+        saved = json.loads(json.dumps(lab.save_state()))
+        title = _text(lab, "#opt-title")
+    assert saved["t"] == 3 and saved["hyper"]["amsgrad"]["lr"] == 0.05
+    async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.restore_state(saved)
+        await pilot.pause()
+        await pilot.pause()
+        assert lab.save_state() == saved
+        assert lab.model.selected == ["sgd", "momentum"] and lab.model.chart == "distance"
+        assert _field(lab, "lr").value == 0.05 and _field(lab, "surface").value == "beale"
+        assert _text(lab, "#opt-title") == title and title.startswith("step 3/400")
+        assert "‖θ − θ*‖" in screen_text(pilot.app)
+
+
+def test_a_damaged_race_state_is_refused_and_changes_nothing():
+    import pytest
+
+    from tutor.labs import validate_lab
+
+    lab = OptimizerLab(validate_lab("optimizer", {}))
+    saved = lab.save_state()
+    hyper = {**saved["hyper"], "adam": {**saved["hyper"]["adam"], "beta2": 2.0}}
+    for bad, error in (({**saved, "t": "3"}, TypeError), ({**saved, "surface": "moon"}, ValueError),
+                       ({**saved, "hyper": hyper}, ValueError), ({**saved, "selected": []}, TypeError),
+                       ({**saved, "start": [float("nan"), 0]}, ValueError),
+                       ({k: v for k, v in saved.items() if k != "focus"}, KeyError)):
+        with pytest.raises(error):
+            lab.restore_state(bad)
+        assert lab.save_state() == saved

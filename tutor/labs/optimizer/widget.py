@@ -336,6 +336,25 @@ class OptimizerLab(Lab):
         self.model.history.reset()
         self.refresh_all()
 
+    def save_state(self) -> dict:
+        """View, surface, race, focus, every optimizer's hyperparameters, start, chart, step."""
+        from tutor.labs.optimizer.state import save
+
+        return save(self.model)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.optimizer.state import restore
+
+        model = restore(self.params, state)  # raises on a damaged state: nothing changed yet
+        self.playing = False
+        self.model = model
+        self._message("")
+        self.set_class(model.mode == "convergence", "-convergence")
+        self._sync_inputs()
+        self.refresh_bindings()
+        self._map_size = (0, 0)
+        self.call_after_refresh(self.refresh_all, True)
+
     def pytorch_code(self) -> str:
         if self.model.mode == "convergence":
             return pytorch_convergence(self.model)

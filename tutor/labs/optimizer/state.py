@@ -1,0 +1,92 @@
+"""The optimizer lab's saved state: view, surface, race, focus, hyperparameters, start, step.
+
+Plain JSON for the progress file (`Lab.save_state` / `restore_state`); no Textual. The runs
+themselves are not kept: they are recomputed from these settings (a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import math
+
+from tutor.labs.optimizer.model import HYPER_KEYS, RaceModel
+from tutor.labs.optimizer.params import CHARTS, MODES, OPTIMIZERS, PARAMS, SURFACES
+
+#: Bounds of each hyperparameter a saved state may hold (the lab's input fields' bounds).
+HYPER_BOUNDS = {"lr": (1e-6, 100.0), "gamma": (0.0, 0.999), "beta1": (0.0, 0.999),
+                "beta2": (0.0, 0.99999), "eps": (0.0, 1.0)}
+
+
+def _number(value, low: float | None = None, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{value!r} is outside [{low}, {high}]")
+    return value
+
+
+def _choice(value, choices) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected one of {', '.join(choices)}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"unknown {value!r}; expected one of {', '.join(choices)}")
+    return value
+
+
+def _whole(value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside [{low}, {high}]")
+    return value
+
+
+def save(model: RaceModel) -> dict:
+    """What the student made of the race, as small plain JSON."""
+    return {
+        "mode": model.mode, "surface": model.surface_name, "selected": list(model.selected),
+        "focus": model.focus, "chart": model.chart, "batch_size": model.batch_size,
+        "conv_lr": model.conv_lr, "start": [float(v) for v in model.start],
+        "hyper": {name: dict(model.hyper[name]) for name in OPTIMIZERS}, "t": model.t,
+    }
+
+
+def restore(params: dict, state: dict) -> RaceModel:
+    """A new model from the lab's `params` brought to `state` (ValueError, TypeError or KeyError
+    on a damaged one; nothing of the lab is changed here)."""
+    mode = _choice(state["mode"], MODES)
+    surface = _choice(state["surface"], SURFACES)
+    selected = state["selected"]
+    if not isinstance(selected, list) or not selected:
+        raise TypeError(f"the race is a non-empty list of optimizers, got {selected!r}")
+    selected = [_choice(name, OPTIMIZERS) for name in selected]
+    focus = _choice(state["focus"], OPTIMIZERS)
+    chart = _choice(state["chart"], CHARTS)
+    spec = PARAMS["batch_size"]
+    batch_size = _whole(state["batch_size"], int(spec.min), int(spec.max))
+    conv_lr = _number(state["conv_lr"], *HYPER_BOUNDS["lr"])
+    start = state["start"]
+    if not isinstance(start, list) or len(start) != 2:
+        raise TypeError(f"the start is [x, y], got {start!r}")
+    x, y = (_number(v) for v in start)
+    hyper = state["hyper"]
+    if not isinstance(hyper, dict) or set(hyper) != set(OPTIMIZERS):
+        raise ValueError("the saved hyperparameters do not name the eight optimizers")
+    clean = {}
+    for name in OPTIMIZERS:
+        values = hyper[name]
+        if not isinstance(values, dict) or set(values) != set(HYPER_KEYS):
+            raise ValueError(f"the hyperparameters of {name} are {values!r}")
+        clean[name] = {k: _number(values[k], *HYPER_BOUNDS[k]) for k in HYPER_KEYS}
+    t = _whole(state["t"], 0, 10**9)
+
+    model = RaceModel({**params, "mode": mode, "surface": surface, "optimizers": selected,
+                       "focus": focus, "chart": chart, "batch_size": batch_size, "lr": [],
+                       "start": [], "at": 0})
+    model.hyper = clean
+    model.conv_lr = conv_lr
+    (x0, x1), (y0, y1) = model.surface.bounds
+    model.start = (min(max(x, x0), x1), min(max(y, y0), y1))
+    model.recompute()  # ValueError (e.g. an optimizer that refuses its values): nothing kept
+    model.history.advance(min(t, model.steps))
+    return model
