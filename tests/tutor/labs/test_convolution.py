@@ -378,3 +378,46 @@ async def test_enter_in_a_field_hands_the_keys_back_to_the_lab(lab_app):
         before = pos(lab)
         await pilot.press("n")
         assert pos(lab) != before
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    import json
+
+    async with lab_app("convolution", kernel="sobel_x", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        cell = lab.query_one("#conv-cell-0-0", Input)
+        cell.focus()
+        cell.value = "1/2"
+        await pilot.press("enter", "v")  # an edited kernel, then the sliding window
+        await pilot.pause()
+        await pilot.press("down", "right", "n", "n")
+        saved = json.loads(json.dumps(lab.save_state()))
+        where = pos(lab)
+    assert saved["params"]["kernel"] == "custom" and saved["params"]["view"] == "slide"
+    async with lab_app("convolution", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.restore_state(saved)
+        await pilot.pause()
+        await pilot.pause()
+        assert lab.save_state() == saved and pos(lab) == where == (1, 3)
+        assert lab.query_one("#conv-cell-0-0", Input).value.strip() == "1/2"
+        view = next(p for p in lab.query(ParamInput) if p.param_name == "view")
+        assert view.value == "slide"
+        assert "slide · image scene 16×16" in screen_text(pilot.app)
+
+
+def test_a_damaged_convolution_state_is_refused_and_changes_nothing():
+    from tutor.labs import validate_lab
+    from tutor.labs.convolution.widget import ConvolutionLab
+
+    lab = ConvolutionLab(validate_lab("convolution", {"size": 16}))
+    saved = lab.save_state()
+    params = saved["params"]
+    for bad, error in (({**saved, "step": -1}, ValueError), ({**saved, "focus": "middle"}, TypeError),
+                       ({**saved, "params": {**params, "stride": 9}}, ValueError),
+                       ({**saved, "params": {**params, "kernel": "custom", "weights": [[1.0]]}}, ValueError),
+                       ({**saved, "params": {**params, "path": "/no/such/image.pgm"}}, ValueError),
+                       ({"params": params, "step": 0}, KeyError)):
+        with pytest.raises(error):
+            lab.restore_state(bad)
+        assert lab.save_state() == saved

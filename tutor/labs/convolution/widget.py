@@ -302,6 +302,29 @@ class ConvolutionLab(Lab):
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
 
+    def save_state(self) -> dict:
+        """Every setting (with an edited kernel and the student's file), the view's step and
+        the stack view's pixel; the answered windows are not kept."""
+        from tutor.labs.convolution.state import save
+
+        return save(self.model)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.convolution.state import restore
+
+        model = restore(state)  # raises on a damaged state: nothing changed yet
+        self.playing = False
+        old_view = self.model.view
+        self.model, self.params = model, dict(model.params)
+        self.revealed.clear()
+        self.note = ""
+        self._pending_path = None
+        self._sync_fields()
+        self.query_one("#conv-path", Input).value = self.params["path"]
+        if model.view != old_view:
+            self._show_view()
+        self.redraw()
+
     # --- keys ----------------------------------------------------------------------------
     def action_move(self, dr: int, dc: int) -> None:
         m = self.model
