@@ -195,3 +195,49 @@ def test_true_statistics_are_what_many_batches_average_to():
     xs = np.concatenate(xs)
     np.testing.assert_allclose(xs.mean(axis=(0, 2, 3)), mu, atol=0.1)
     np.testing.assert_allclose(xs.var(axis=(0, 2, 3)), var, rtol=0.05)
+
+
+async def test_the_batch_view_comes_back_as_the_student_left_it(lab_app):
+    """Also: after m (eval), n draws a batch without updating the running statistics (it
+    used to go on learning them: the kept history stepped with the train-mode model)."""
+    import json
+
+    from tests.screen import screen_text
+
+    async with lab_app("normalization").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        seed = next(p for p in lab.query(ParamInput) if p.param_name == "seed")
+        seed.post_message(ParamInput.Changed(seed, "seed", 7))
+        await pilot.pause()
+        await pilot.press("n", "n", "m", "n", "g", "o")
+        assert lab.model.state.step == 3 and lab.params["mode"] == "eval"
+        np.testing.assert_array_equal(lab.model.state.running_mean,
+                                      lab.model.history.states[2].running_mean)
+        saved = json.loads(json.dumps(lab.save_state()))
+        stats = str(lab.query_one("#norm-stats").render())
+    async with lab_app("normalization").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.restore_state(saved)
+        await pilot.pause()
+        assert lab.save_state() == saved
+        assert str(lab.query_one("#norm-stats").render()) == stats
+        assert next(p for p in lab.query(ParamInput) if p.param_name == "seed").value == 7
+        text = screen_text(pilot.app)
+        assert "batch 3" in text and "lit: c1" in text and "mode eval" in text
+
+
+def test_a_damaged_normalization_state_is_refused_and_changes_nothing():
+    from tutor.labs.normalization.widget import NormalizationLab
+
+    lab = NormalizationLab(validate_lab("normalization", {}))
+    lab.model.history.advance(2)
+    saved = lab.save_state()
+    params = saved["params"]
+    for bad, error in (({**saved, "step": 2.5}, TypeError), ({**saved, "running_var": [1, -1, 1]}, ValueError),
+                       ({**saved, "running_mean": [0.0, 0.0]}, TypeError),
+                       ({**saved, "params": {**params, "n": 99}}, ValueError),
+                       ({**saved, "params": {**params, "view": "training"}}, ValueError),
+                       ({k: v for k, v in saved.items() if k != "group"}, KeyError)):
+        with pytest.raises(error):
+            lab.restore_state(bad)
+        assert lab.save_state() == saved

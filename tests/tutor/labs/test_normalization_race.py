@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -123,6 +124,32 @@ async def test_predict_first_then_train_in_the_worker(lab_app):
         assert "2 BN η=0.05" in stats and "15" in stats
         await pilot.press("b")
         assert lab.model.index == 2
+        saved = json.loads(json.dumps(lab.save_state()))
+    # the lesson left and opened again: the runs train again up to the step shown, and the
+    # verdict is shown without being recorded a second time
+    async with lab_app("normalization", view="training").run_test(size=(120, 36)) as pilot:
+        lab = pilot.app.query_one("#lab")
+        _spy(lab, answers.append)
+        lab.restore_state(saved)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.save_state() == saved and lab.model.index == 2 and lab.guess == 2
+        assert "✓ Right" in str(lab.query_one("#race-feedback").render())
+        assert next(f for f in lab.query(ParamInput) if f.param_name == "cnn_steps").value == 30
+        assert len(answers) == 1
+
+
+def test_a_damaged_race_state_is_refused():
+    from tutor.labs.normalization.state import restore_race, save_race
+
+    saved = save_race(validate_lab("normalization", {"view": "training"}), 2, 3, False)
+    assert restore_race(saved)[1:] == (2, 3, False)
+    for bad, error in (({**saved, "guess": 5}, ValueError), ({**saved, "index": 99}, ValueError),
+                       ({**saved, "guess": None}, ValueError), ({**saved, "revealed": "yes"}, TypeError),
+                       ({**saved, "params": {**saved["params"], "lr_low": 1.0}}, ValueError),
+                       ({**saved, "params": {**saved["params"], "view": "batch"}}, ValueError)):
+        with pytest.raises(error):
+            restore_race(bad)
 
 
 async def test_bad_settings_keep_the_last_good_race(lab_app):

@@ -135,12 +135,20 @@ class RaceLab(Lab):
         self.model.append(message.chunk)
         if self.model.computed >= self.model.total_chunks:
             self.training = False
+        while self.model.index < min(self._restore_to, self.model.computed):
+            self.model.step()  # a restored race: back at the step the student left it
+        if self._restore_to and self.model.index >= self._restore_to:
+            self._restore_to, self.note = 0, ""
         if self.model.index == self.model.computed - 1 and self._wants_more:
             self._wants_more = False
             self.model.step()
         self.redraw()
 
     _wants_more = False
+    #: A restored race: the lab step to show again once the worker has trained that far.
+    _restore_to = 0
+    #: A restored race whose pick was judged before: its verdict is shown, not posted again.
+    _quiet_reveal = False
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -215,7 +223,9 @@ class RaceLab(Lab):
         feedback.set_class(correct, "-right")
         feedback.set_class(not correct, "-wrong")
         set_text(feedback, text)
-        self.post_message(Lab.Answered(self.lab_name, "bn-race", correct))
+        if not self._quiet_reveal:
+            self.post_message(Lab.Answered(self.lab_name, "bn-race", correct))
+        self._quiet_reveal = False
 
     # --- Lab interface -------------------------------------------------------------------
     def _predicted(self) -> bool:
@@ -243,16 +253,38 @@ class RaceLab(Lab):
         return True
 
     def step_back(self) -> bool:
+        self._restore_to = 0
         moved = self.model.back()
         self.redraw()
         return moved
 
     def reset_lab(self) -> None:
+        self._restore_to = 0
         self.model.reset()
         self.redraw()
 
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
+
+    def save_state(self) -> dict:
+        """The settings, the pick, and the lab step shown (trained again on restore)."""
+        from tutor.labs.normalization.state import save_race
+
+        index = max(self.model.index, self._restore_to)
+        return save_race(self.params, index, self.guess, self.revealed or self._quiet_reveal)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.normalization.state import restore_race
+
+        model, index, guess, revealed = restore_race(state)  # raises: nothing changed yet
+        self._replace(model)
+        self.guess, self._quiet_reveal, self._restore_to = guess, revealed, index
+        for field in self.query(ParamInput):
+            field.value = self.params[field.param_name]
+        if index:
+            self.note = f"training the four runs again up to step {index * CHUNK}…"
+            self._start_training()
+        self.redraw()
 
     # --- keys and edits ------------------------------------------------------------------
     def action_focus_predict(self) -> None:
@@ -297,19 +329,24 @@ class RaceLab(Lab):
             self.note = f"✗ {exc}; kept the previous settings"
             self.redraw()
             return False
+        self._replace(model)
+        self.redraw()
+        return True
+
+    def _replace(self, model: RaceModel) -> None:
+        """A new race: the old one's worker is cancelled, the pick is asked again."""
         self.playing = False
         self.workers.cancel_group(self, "race-train")
         self.generation += 1
         self.training = False
         self.model, self.params = model, dict(model.params)
         self.guess, self.revealed, self.note = None, False, ""
+        self._restore_to, self._quiet_reveal = 0, False
         feedback = self.query_one("#race-feedback", Static)
         feedback.remove_class("-right", "-wrong")
         set_text(feedback, "")
         field = self.query_one("#race-guess", Input)
         field.value = ""
-        self.redraw()
-        return True
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()

@@ -199,6 +199,23 @@ class NormalizationLab(Lab):
     def pytorch_code(self) -> str | None:
         return self.model.pytorch_code()
 
+    def save_state(self) -> dict:
+        """Every setting, the batch number, the lit group and the running statistics."""
+        from tutor.labs.normalization.state import save_batch
+
+        return save_batch(self.model)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.normalization.state import restore_batch
+
+        model = restore_batch(state)  # raises on a damaged state: nothing changed yet
+        self.playing = False
+        self.model, self.params = model, dict(model.params)
+        self.note = ""
+        for field in self.query(ParamInput):
+            field.value = self.params[field.param_name]
+        self.redraw()
+
     # --- keys and edits ------------------------------------------------------------------
     def action_next_kind(self) -> None:
         kinds = PARAMS["kind"].choices
@@ -230,8 +247,10 @@ class NormalizationLab(Lab):
             self.note = f"✗ {exc}; kept the previous settings"
             self.redraw()
             return False
-        if keep_history:
-            model.history, model.group = self.model.history, self.model.group
+        if keep_history:  # the same batches and running statistics; the new mode from now on
+            self.model.params.update(model.params)  # (the history steps with the kept model)
+            self.model.history.replace_future(self.model.state)  # later steps: the old mode's
+            model = self.model
         self.playing = False
         self.model, self.params = model, dict(model.params)
         self.note = ""
