@@ -325,3 +325,47 @@ async def test_graph_styles_follow_a_theme_change(lab_app):
         await pilot.pause()
         await pilot.pause()
         assert graph._style_table()[1]["grad"] != dark
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    import json
+
+    from tests.screen import screen_text
+
+    async with lab_app("backprop").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("p", "e")  # the sigmoid preset, then a typed expression
+        lab.query_one("#bp-expr", Input).value = ""
+        await pilot.press(*"x * y + sin(x)", "enter")
+        lab.query_one("#bp-values", Input).focus()
+        lab.query_one("#bp-values", Input).value = "x=0.5, y=-2"
+        await pilot.press("enter", "n", "n", "n", "g", "k")
+        saved = json.loads(json.dumps(lab.save_state()))
+    assert saved["step"] == 3 and saved["preset"] == "sigmoid" and saved["quiz"]
+    async with lab_app("backprop").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        lab.restore_state(saved)
+        await pilot.pause()
+        assert lab.save_state() == saved
+        assert lab.query_one("#bp-expr", Input).value == "x * y + sin(x)"
+        assert lab.query_one("#bp-values", Input).value == "x=0.5, y=-2"
+        text = screen_text(pilot.app)
+        assert "Gradient check" in text and "3/7 · quiz 0/0" in text
+
+
+def test_a_damaged_backprop_state_is_refused_and_changes_nothing():
+    from tutor.labs import validate_lab
+    from tutor.labs.backprop.widget import BackpropLab
+
+    lab = BackpropLab(validate_lab("backprop", {"preset": "fanout"}))
+    lab.model.history.advance(2)
+    saved = lab.save_state()
+    for bad, error in (({**saved, "step": 99}, ValueError), ({**saved, "expression": "(x +"}, ValueError),
+                       ({**saved, "values": {"x": 1.0}}, ValueError),
+                       ({**saved, "values": {"x": "1", "y": 2.0}}, ValueError),
+                       ({**saved, "quiz": 1}, TypeError), ({**saved, "preset": "nope"}, ValueError),
+                       ({**saved, "expression": None}, TypeError),
+                       ({k: v for k, v in saved.items() if k != "panel"}, KeyError)):
+        with pytest.raises(error):
+            lab.restore_state(bad)
+        assert lab.save_state() == saved

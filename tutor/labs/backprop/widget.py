@@ -158,6 +158,24 @@ class BackpropLab(Lab):
     def pytorch_code(self) -> str | None:
         return self.active.pytorch_code()
 
+    def save_state(self) -> dict:
+        """The preset, expression, values, both graphs' steps, the quiz switch and the panel."""
+        from tutor.labs.backprop.state import save
+
+        return save(self)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.backprop.state import restore
+
+        kept = restore(state, self.tmodel.total)  # raises on a damaged state: nothing changed
+        self.playing = False
+        self.preset, self.quiz, self.panel = kept["preset"], kept["quiz"], kept["panel"]
+        self.tensor_mode = self.preset == TENSOR_PRESET
+        self.set_class(self.tensor_mode, "-tensor")
+        self.tmodel.reset()
+        self.tmodel.advance(kept["tensor_step"])
+        self._replace_model(kept["model"])
+
     # --- actions -------------------------------------------------------------------------------
     def action_run_all(self) -> None:
         self.playing = False

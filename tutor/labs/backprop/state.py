@@ -1,0 +1,58 @@
+"""The backprop lab's saved state: the preset, the typed expression and input values, the step
+of the scalar graph and of the tensor graph, the quiz switch and the side panel.
+
+Plain JSON for the progress file (`Lab.save_state` / `restore_state`); no Textual. The quiz's
+score and an unanswered question are not kept.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tutor.labs.backprop.model import BackpropModel
+from tutor.labs.backprop.params import PANELS, PRESETS, TENSOR_PRESET
+
+#: The longest expression a saved state may hold (a typed one is far shorter).
+MAX_EXPRESSION = 2_000
+
+
+def save(lab) -> dict:
+    m = lab.model
+    return {"preset": lab.preset, "expression": m.expression, "values": dict(m.values),
+            "step": m.step, "tensor_step": lab.tmodel.step, "quiz": lab.quiz, "panel": lab.panel}
+
+
+def _whole(value, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {value!r}")
+    if not 0 <= value <= high:
+        raise ValueError(f"the step {value} is outside 0..{high}")
+    return value
+
+
+def restore(state: dict, tensor_total: int) -> dict:
+    """The checked parts of `state`, with a new scalar model (`"model"`) built from its
+    expression and values (ValueError, TypeError or KeyError on a damaged state)."""
+    preset = state["preset"]
+    if preset not in (*PRESETS, TENSOR_PRESET):
+        raise ValueError(f"unknown preset {preset!r}")
+    expression, values = state["expression"], state["values"]
+    if not isinstance(expression, str) or not 0 < len(expression) <= MAX_EXPRESSION:
+        raise TypeError(f"the expression is a string of 1 to {MAX_EXPRESSION} characters")
+    if not isinstance(values, dict):
+        raise TypeError(f"the input values are {values!r}")
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"the value of {name!r} is {v!r}, not a finite number")
+    model = BackpropModel(expression, values)  # ExpressionError (a ValueError) if damaged
+    if set(values) != set(model.values):
+        raise ValueError("the saved values do not name the expression's inputs")
+    step = _whole(state["step"], model.total)
+    tensor_step = _whole(state["tensor_step"], tensor_total)
+    if not isinstance(state["quiz"], bool):
+        raise TypeError(f"quiz is true or false, got {state['quiz']!r}")
+    if state["panel"] not in PANELS:
+        raise ValueError(f"unknown panel {state['panel']!r}")
+    model.history.advance(step)
+    return {"model": model, "preset": preset, "tensor_step": tensor_step,
+            "quiz": state["quiz"], "panel": state["panel"]}
