@@ -328,8 +328,7 @@ async def test_graph_styles_follow_a_theme_change(lab_app):
 
 
 async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
-    import json
-
+    from tests.relab import remount, round_trip
     from tests.screen import screen_text
 
     async with lab_app("backprop").run_test(size=(120, 36)) as pilot:
@@ -340,10 +339,9 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         lab.query_one("#bp-values", Input).focus()
         lab.query_one("#bp-values", Input).value = "x=0.5, y=-2"
         await pilot.press("enter", "n", "n", "n", "g", "k")
-        saved = json.loads(json.dumps(lab.save_state()))
-    assert saved["step"] == 3 and saved["preset"] == "sigmoid" and saved["quiz"]
-    async with lab_app("backprop").run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
+        saved = round_trip(lab.save_state())
+        assert saved["step"] == 3 and saved["preset"] == "sigmoid" and saved["quiz"]
+        lab = await remount(pilot)
         lab.restore_state(saved)
         await pilot.pause()
         assert lab.save_state() == saved

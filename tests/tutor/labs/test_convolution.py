@@ -381,7 +381,7 @@ async def test_enter_in_a_field_hands_the_keys_back_to_the_lab(lab_app):
 
 
 async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
-    import json
+    from tests.relab import remount, round_trip
 
     async with lab_app("convolution", kernel="sobel_x", size=16).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
@@ -391,11 +391,11 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         await pilot.press("enter", "v")  # an edited kernel, then the sliding window
         await pilot.pause()
         await pilot.press("down", "right", "n", "n")
-        saved = json.loads(json.dumps(lab.save_state()))
+        saved = round_trip(lab.save_state())
         where = pos(lab)
-    assert saved["params"]["kernel"] == "custom" and saved["params"]["view"] == "slide"
-    async with lab_app("convolution", size=16).run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
+        assert saved["params"]["kernel"] == "custom" and saved["params"]["view"] == "slide"
+        lab = await remount(pilot)
+        assert lab.model.view == "filter"
         lab.restore_state(saved)
         await pilot.pause()
         await pilot.pause()

@@ -200,8 +200,7 @@ def test_true_statistics_are_what_many_batches_average_to():
 async def test_the_batch_view_comes_back_as_the_student_left_it(lab_app):
     """Also: after m (eval), n draws a batch without updating the running statistics (it
     used to go on learning them: the kept history stepped with the train-mode model)."""
-    import json
-
+    from tests.relab import remount, round_trip
     from tests.screen import screen_text
 
     async with lab_app("normalization").run_test(size=(120, 36)) as pilot:
@@ -213,10 +212,9 @@ async def test_the_batch_view_comes_back_as_the_student_left_it(lab_app):
         assert lab.model.state.step == 3 and lab.params["mode"] == "eval"
         np.testing.assert_array_equal(lab.model.state.running_mean,
                                       lab.model.history.states[2].running_mean)
-        saved = json.loads(json.dumps(lab.save_state()))
+        saved = round_trip(lab.save_state())
         stats = str(lab.query_one("#norm-stats").render())
-    async with lab_app("normalization").run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
+        lab = await remount(pilot)
         lab.restore_state(saved)
         await pilot.pause()
         assert lab.save_state() == saved

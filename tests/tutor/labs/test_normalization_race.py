@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 
@@ -101,6 +100,8 @@ def _spy(lab, record) -> None:
 
 
 async def test_predict_first_then_train_in_the_worker(lab_app):
+    from tests.relab import remount, round_trip
+
     answers = []
     async with lab_app("normalization", view="training", cnn_steps=30).run_test(size=(120, 36)) as pilot:
         lab = pilot.app.query_one("#lab")
@@ -124,11 +125,10 @@ async def test_predict_first_then_train_in_the_worker(lab_app):
         assert "2 BN η=0.05" in stats and "15" in stats
         await pilot.press("b")
         assert lab.model.index == 2
-        saved = json.loads(json.dumps(lab.save_state()))
-    # the lesson left and opened again: the runs train again up to the step shown, and the
-    # verdict is shown without being recorded a second time
-    async with lab_app("normalization", view="training").run_test(size=(120, 36)) as pilot:
-        lab = pilot.app.query_one("#lab")
+        saved = round_trip(lab.save_state())
+        # the lesson left and opened again: the runs train again up to the step shown, and
+        # the verdict is shown without being recorded a second time
+        lab = await remount(pilot)
         _spy(lab, answers.append)
         lab.restore_state(saved)
         await pilot.app.workers.wait_for_complete()

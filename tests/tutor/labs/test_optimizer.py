@@ -308,8 +308,7 @@ async def test_lesson_keys_f_and_d_reach_the_lesson_and_j_jumps():
 
 
 async def test_the_race_comes_back_as_the_student_left_it(lab_app):
-    import json
-
+    from tests.relab import remount, round_trip
     from tests.screen import screen_text
 
     async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
@@ -319,11 +318,10 @@ async def test_the_race_comes_back_as_the_student_left_it(lab_app):
         field.focus()
         field.value = "0.05"
         await pilot.press("enter", "n", "n", "n")
-        saved = json.loads(json.dumps(lab.save_state()))
+        saved = round_trip(lab.save_state())
         title = _text(lab, "#opt-title")
-    assert saved["t"] == 3 and saved["hyper"]["amsgrad"]["lr"] == 0.05
-    async with lab_app("optimizer").run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
+        assert saved["t"] == 3 and saved["hyper"]["amsgrad"]["lr"] == 0.05
+        lab = await remount(pilot)
         lab.restore_state(saved)
         await pilot.pause()
         await pilot.pause()
