@@ -493,3 +493,50 @@ def test_zoom_draws_the_neighbourhood_of_the_point(models):
     assert v.pixels(30, 20).shape == (20, 30, 3)
     assert any(text == "●" for text, _ in v.overlay(30, 20).values())
     assert m.apply("zoom", False) is None
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    """Keys and a field change the plane view; a fresh lab (still training its own network)
+    restores it from JSON: the network trained again, the attack at the saved step."""
+    from tests.relab import remount, round_trip
+    from tests.screen import screen_text
+
+    app = lab_app("robustness", **SMALL["plane"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(app)
+        await _ready(pilot)
+        await pilot.press("l", "full_stop", "z")  # the L2 ball, the next point, zoomed in
+        box = app.query_one("#rb-plane-eps", ParamInput).query_one(Input)
+        box.focus()
+        box.value = "0.45"
+        await pilot.press("enter")
+        await _ready(pilot)
+        await pilot.press("n", "n")
+        assert lab.model.params["eps"] == 0.45 and lab.model.k == 2
+        state = round_trip(lab.save_state())
+        assert state["k"] == 2 and state["params"]["norm"] == "2" and state["params"]["zoom"]
+        lab = await remount(pilot)
+        lab.restore_state(state)
+        assert lab.save_state() == state  # while it trains, the state is the one restored
+        await _ready(pilot)
+        assert lab.save_state() == state and not lab.busy
+        assert app.query_one("#rb-plane-eps", ParamInput).value == 0.45
+        assert "ε = 0.45" in str(app.query_one("#rb-text").render())
+        assert "step 2: loss" in screen_text(app) and lab.model.k == 2
+        for damaged in ({**state, "k": -2}, {"params": state["params"]},
+                        {**state, "params": {**state["params"], "norm": "1"}}):
+            with pytest.raises((TypeError, ValueError, KeyError)):
+                lab.restore_state(damaged)
+            assert lab.save_state() == state and not lab.busy  # unchanged
+
+
+def test_a_damaged_saved_state():
+    from tutor.labs.robustness import state as S
+
+    good = S.save(params("plane"), 3)
+    assert S.parse(good) == (good["params"], 3)
+    for damaged in ([1], {**good, "k": True}, {**good, "k": 10**9}, {**good, "x": 0},
+                    {**good, "params": {**good["params"], "eps": "big"}},
+                    {**good, "params": {**good["params"], "bogus": 1}}):
+        with pytest.raises((TypeError, ValueError, KeyError)):
+            S.parse(damaged)

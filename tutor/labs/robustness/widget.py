@@ -103,15 +103,17 @@ class RobustnessLab(Lab):
     class Built(Message):
         """A worker finished training: `prepared` is what RobustnessModel.prepare returned, or a new RobustnessModel."""
 
-        def __init__(self, prepared, name: str | None) -> None:
+        def __init__(self, prepared, name: str | None, build: int = 0) -> None:
             super().__init__()
             self.prepared = prepared
             self.name = name
+            self.build = build  # which `_build` made the model (only the latest counts)
 
     class Failed(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, build: int = 0) -> None:
             super().__init__()
             self.text = text
+            self.build = build  # the `_build` that failed (0: a setting's training)
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
@@ -120,6 +122,8 @@ class RobustnessLab(Lab):
         self.note = ""
         self._asked = None
         self._answered_here = False  # answered during this visit of step 0
+        self._restoring: tuple[dict, int] | None = None  # (settings, step) a restore builds
+        self._builds = 0  # the number of the latest `_build`
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -149,10 +153,11 @@ class RobustnessLab(Lab):
         self._set_view_class(self.params["view"])
         self.busy = "training the network…"
         self._show_message(self.busy)
-        self._build(self.params)
+        self._builds += 1
+        self._build(self.params, self._builds)
 
     @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
-    def _build(self, params: dict) -> None:
+    def _build(self, params: dict, build: int = 0) -> None:
         """(Thread worker.) Train the view's networks; the UI stays responsive. Training
         stops between two steps when the worker is cancelled (the lab was closed)."""
         nets.stop_when(lambda worker=get_current_worker(): worker.is_cancelled)
@@ -161,9 +166,9 @@ class RobustnessLab(Lab):
         except nets.Cancelled:
             return
         except Exception as exc:  # reported, never a crash
-            self.post_message(self.Failed(f"could not build the lab: {exc}"))
+            self.post_message(self.Failed(f"could not build the lab: {exc}", build))
             return
-        self.post_message(self.Built(model, None))
+        self.post_message(self.Built(model, None, build))
 
     @work(thread=True, exclusive=True, group="robustness-train", exit_on_error=False)
     def _prepare(self, model: RobustnessModel, name: str, value) -> None:
@@ -182,18 +187,29 @@ class RobustnessLab(Lab):
 
     def on_robustness_lab_built(self, message: Built) -> None:
         message.stop()
+        restoring = self._restoring
         if isinstance(message.prepared, RobustnessModel):
+            if message.build != self._builds:
+                return  # a build that a restore replaced, finished all the same
             self.model = message.prepared
+        elif restoring is not None:
+            return  # a setting changed before the restore: the restore's build replaces it
         elif self.model is not None:
             self.model.install(message.prepared)
         self.busy = ""
         self.note = ""
         self.params = dict(self.model.params)
+        if restoring is not None:
+            self._restoring = None
+            self.model.advance(restoring[1])
         self._sync_fields()
         self.redraw()
 
     def on_robustness_lab_failed(self, message: Failed) -> None:
         message.stop()
+        if message.build and message.build != self._builds:
+            return  # a build that a restore replaced
+        self._restoring = None
         self.busy = ""
         self.note = message.text
         self._sync_fields()
@@ -388,6 +404,34 @@ class RobustnessLab(Lab):
         from tutor.labs.robustness import code
 
         return getattr(code, self.params["view"])(self.params)
+
+    # --- the lab as the student left it ---------------------------------------------------
+    def save_state(self) -> dict:
+        """View, settings and step (see tutor.labs.robustness.state)."""
+        from tutor.labs.robustness.state import save
+
+        if self._restoring is not None:  # still training what the student had
+            return save(*self._restoring)
+        if self.model is None:
+            return save(self.params, 0)
+        return save(self.model.params, self.model.view.k)
+
+    def restore_state(self, state: dict) -> None:
+        """The settings are checked at once; the networks train in the worker (keys wait
+        meanwhile, as when the lab opens), then the view steps to the saved step."""
+        from tutor.labs.robustness.state import parse
+
+        params, k = parse(state)  # raises before anything changes
+        self.playing = False
+        self._restoring = (params, k)
+        self.params = dict(params)
+        self.busy = "training the network as you left it…"
+        self.note = ""
+        self._set_view_class(params["view"])
+        self._sync_fields()
+        self._show_message(self.busy)
+        self._builds += 1
+        self._build(params, self._builds)  # replaces (cancels) a build still running
 
     # --- settings -----------------------------------------------------------------------
     def change(self, name: str, value) -> None:
