@@ -149,20 +149,6 @@ async def test_prediction_is_checked_and_reported(lab_app):
         assert lab.has_focus  # the keys are the lab's again
 
 
-async def test_lab_keys_change_cell_rho_clipping(lab_app):
-    async with lab_app("rnn", preset="unroll").run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
-        await pilot.press("c")
-        assert lab.model.params["cell"] == "lstm"
-        await pilot.press("greater_than_sign", "greater_than_sign")
-        assert lab.model.params["rho"] == pytest.approx(1.1)
-        await pilot.press("k")
-        assert lab.model.params["clip"] is True
-        assert next(f for f in lab.query(ParamInput) if f.param_name == "clip").value == "on"
-        await pilot.press("g")
-        assert lab.show_gates
-
-
 async def test_bad_value_in_a_field_keeps_the_last_good_one(lab_app):
     async with lab_app("rnn").run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
@@ -329,14 +315,18 @@ async def test_playing_a_training_view_trains_in_a_worker_and_a_setting_stops_it
 
 # --- the lab as the student left it -----------------------------------------------------------
 async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
-    """Keys and fields change the unrolled view, a fresh lab restores it from JSON; then the
-    text view's training steps come back, retrained in the worker to the same weights."""
+    """Keys (cell, ρ, clipping, gates, steps) and a field change the unrolled view, a fresh lab
+    restores it from JSON; then the text view's training steps and temperature come back,
+    retrained in the worker to the same weights."""
     from tests.relab import remount, round_trip
     from tests.screen import screen_text
 
     async with lab_app("rnn", preset="unroll").run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        await pilot.press("c", "greater_than_sign", "g", "n", "n", "n")
+        await pilot.press("c", "greater_than_sign", "k", "g", "n", "n", "n")
+        assert lab.model.params["cell"] == "lstm" and lab.show_gates
+        assert lab.model.params["rho"] == pytest.approx(1.0) and lab.model.params["clip"] is True
+        assert lab.query_one("#rnn-pi-clip", ParamInput).value == "on"
         lab.query_one("#rnn-pi-T", ParamInput).query_one(Input).value = "9"
         lab.query_one("#rnn-pi-T", ParamInput).query_one(Input).focus()
         await pilot.press("enter", "escape", "n", "n")
@@ -349,6 +339,7 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         assert lab.save_state() == state
         assert lab.show_gates and lab.model.view.k == 2
         assert lab.query_one("#rnn-pi-T", ParamInput).value == 9
+        assert lab.query_one("#rnn-pi-clip", ParamInput).value == "on"
         assert "LSTM (φ fixed) · ρ=1 · T=9" in screen_text(pilot.app)
         for damaged in ({**state, "k": 19}, {**state, "k": "2"}, {**state, "extra": 1},
                         {**state, "params": {**state["params"], "rho": -1.0}}):
