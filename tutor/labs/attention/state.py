@@ -6,7 +6,8 @@ What comes back: the steps, scaling and positions views at their step (recompute
 the train and lm views' training chunks, retrained from the seed in the lab's worker (the same
 batches: exactly the same weights, maps and curve). Not kept: the weights themselves (tens of
 thousands of numbers) and, past REPLAY_CHUNKS (about 2 s of training here), the later chunks:
-the lab comes back at that chunk and says so (space trains on from there). Chunks the student
+the lab comes back at that chunk and says so (space trains on from there); the longer count
+stays saved until the student moves, so leaving again does not shorten it. Chunks the student
 had stepped back over are not kept (only the position shown).
 """
 

@@ -97,6 +97,7 @@ class AttentionLab(ModelLab):
         self.note = ""
         self.busy = False
         self._target: int | None = None  # the step a restore's worker retrains towards
+        self._kept = None  # (model, steps replayed, steps saved) of a shortened restore
         self._asked = None
         self._trained_past = False
 
@@ -393,7 +394,10 @@ class AttentionLab(ModelLab):
         what is not kept)."""
         from tutor.labs.attention.state import save
 
-        return save(self.model, self._trained_past, self._target)
+        target, kept = self._target, self._kept
+        if kept and kept[0] is self.model and self.model.history.index == kept[1]:
+            target = kept[2]  # not moved since: the longer run stays saved
+        return save(self.model, self._trained_past, target)
 
     def restore_state(self, state: dict) -> None:
         from tutor.labs.attention.state import parse
@@ -407,6 +411,7 @@ class AttentionLab(ModelLab):
         self.note = restored.note
         self._asked = None
         self.busy, self._target = False, None
+        self._kept = (restored.model, restored.replay, restored.target)
         if restored.replay:
             self.busy, self._target = True, restored.target
             self._replay(restored.model, restored.replay)

@@ -6,7 +6,8 @@ What comes back: all of it; the training steps are retrained from the seed in th
 (the batches, noise and ε depend only on the step and the seed: exactly the same weights,
 curves and scatter). Not kept: the weights themselves (thousands of numbers with Adam's
 moments) and, in the digit views past REPLAY_STEPS (about 2 s of training here), the later
-steps: the lab comes back at that step and says so (space trains on from there). The pca view
+steps: the lab comes back at that step and says so (space trains on from there); the longer
+count stays saved until the student moves, so leaving again does not shorten it. The pca view
 replays every step (well under a second). Steps the student had stepped back over are not kept
 (only the position shown).
 """

@@ -127,6 +127,7 @@ class AutoencoderLab(Lab):
         self.stage = 0  # how much of z = μ + σ ⊙ ε is shown
         self.head_start = int(self.params["steps"])
         self._target: int | None = None  # the step a restore's worker retrains towards
+        self._kept = None  # (model, steps replayed, steps saved) of a shortened restore
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -242,8 +243,12 @@ class AutoencoderLab(Lab):
         tutor.labs.autoencoder.state for what is retrained and what is not kept)."""
         from tutor.labs.autoencoder.state import save
 
+        target, kept = (self._target if self.busy else None), self._kept
+        current = self.model.current
+        if kept and kept[0] is current and current.history.index == kept[1]:
+            target = kept[2]  # not moved since: the longer run stays saved
         return save(self.model, self.cursor, self.pair_n, self.item, self.draw, self.stage,
-                    self.answered, self._target if self.busy else None)
+                    self.answered, target)
 
     def restore_state(self, state: dict) -> None:
         from tutor.labs.autoencoder.state import parse
@@ -257,6 +262,7 @@ class AutoencoderLab(Lab):
         self.stage, self.answered = restored.stage, restored.answered
         self.note = restored.note
         self.busy, self.pending, self._target = False, [], None
+        self._kept = (restored.model.current, restored.replay, restored.target)
         for field in self.query(ParamInput):
             field.value = self.model.params[field.param_name]
         if restored.replay:

@@ -7,7 +7,8 @@ memory and text views the training steps done, retrained from the seed in the la
 (the same batches, so exactly the same weights and curves). Not kept: the weights themselves
 (tens of thousands of numbers with Adam's moments) and, past REPLAY_STEPS (about 2 s of
 training here), the later training steps: the lab comes back at step REPLAY_STEPS and says so
-(space trains on from there, to exactly the numbers the student saw). Steps the student had
+(space trains on from there, to exactly the numbers the student saw); the longer count stays
+saved until the student moves, so leaving again does not shorten it. Steps the student had
 stepped back over are not kept either (only the position shown).
 """
 

@@ -133,6 +133,7 @@ class RnnLab(ModelLab):
         self._run = 0  # the number of the latest training worker
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
         self._target: int | None = None  # the step a restore's worker trains towards
+        self._kept = None  # (model, steps replayed, steps saved) of a shortened restore
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -462,6 +463,9 @@ class RnnLab(ModelLab):
         from tutor.labs.rnn.state import save
 
         target = self._target if self._working else None
+        kept = self._kept
+        if kept and kept[0] is self.model and self.model.view.k == kept[1]:
+            target = kept[2]  # not moved since: the longer run stays saved
         return save(self.model, self.show_gates, self._answered, self._passed, target)
 
     def restore_state(self, state: dict) -> None:
@@ -480,6 +484,7 @@ class RnnLab(ModelLab):
         self._sync_inputs()
         self._view_classes()
         self._target = None
+        self._kept = (restored.model, restored.replay, restored.target)
         if restored.replay:
             self._target = restored.target
             self._start_worker(restored.replay)
