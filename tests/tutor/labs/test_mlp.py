@@ -6,6 +6,7 @@ import ast
 
 import numpy as np
 import pytest
+from textual.widgets import Input
 
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
@@ -227,7 +228,7 @@ async def test_head_start_trains_in_a_worker_and_keys_wait_for_it(lab_app):
         await pilot.press("n", "b", "r", "g")
         await pilot.pause()
         assert lab.model.state.step == 61
-        lab.on_mlp_lab_pretrained(lab.Pretrained(expected))  # the worker's result arrives
+        lab.on_mlp_lab_pretrained(lab.Pretrained(expected, lab._pretrain_id))  # it arrives
         assert not lab.pretraining and lab.model is expected
 
 
@@ -282,3 +283,57 @@ async def test_every_redraw_posts_state_changed(lab_app):
         await pilot.press("n", "n", "b")
         await pilot.pause()
         assert seen[-3:] == [1, 2, 1]
+
+
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+    """Settings, panel, points and layer come back at once; the steps are trained again from
+    the seed in the worker, to the same weights."""
+    from textual.widgets import ContentSwitcher
+
+    from tests.relab import remount, round_trip
+    from tests.screen import screen_text
+
+    async with lab_app("mlp", dataset="xor", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.press("v")
+        hidden = lab.query_one("#mlp-hidden", Input)
+        hidden.focus()
+        hidden.value = "4, 4"
+        await pilot.press("enter", "escape", "t", "full_stop", "g", "n")
+        assert lab.model.sizes == [2, 4, 4, 2] and lab.model.state.step == 101
+        saved = round_trip(lab.save_state())
+        theta = lab.model.net.theta.copy()
+        assert saved["panel"] == "settings" and saved["layer"] == 2 and saved["show_test"]
+        lab = await remount(pilot)
+        lab.restore_state(saved)
+        assert lab.pretraining and "training again up to step 101" in lab.note
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.save_state() == saved and not lab.pretraining
+        np.testing.assert_array_equal(lab.model.net.theta, theta)
+        assert lab.query_one("#mlp-hidden", Input).value == "4, 4"
+        assert lab.query_one("#mlp-panel", ContentSwitcher).current == "mlp-settings"
+        text = screen_text(pilot.app)
+        assert "step 101" in text and "2-4-4-2 relu" in text and "test points" in text
+
+
+def test_a_damaged_mlp_state_is_refused_and_changes_nothing():
+    from tutor.labs.mlp.state import MAX_RESTORED_STEPS, replay_limit
+    from tutor.labs.mlp.widget import MlpLab
+
+    lab = MlpLab(validate_lab("mlp", {"dataset": "xor"}))
+    saved = lab.save_state()
+    params = saved["params"]
+    for bad, error in (({**saved, "step": -1}, ValueError), ({**saved, "step": 10**6}, ValueError),
+                       ({**saved, "layer": 9}, ValueError), ({**saved, "panel": "map"}, ValueError),
+                       ({**saved, "show_test": "yes"}, TypeError),
+                       ({**saved, "params": {**params, "hidden": [8, 999]}}, ValueError),
+                       ({**saved, "params": {**params, "lr": "fast"}}, ValueError),
+                       ({**saved, "extra": 1}, ValueError),
+                       ({k: v for k, v in saved.items() if k != "step"}, KeyError)):
+        with pytest.raises(error):
+            lab.restore_state(bad)
+        assert lab.save_state() == saved
+    assert replay_limit(lab.model) == MAX_RESTORED_STEPS  # a small network: every step
+    big = MlpModel(validate_lab("mlp", {"hidden": [64] * 4, "n_points": 2000, "batch_size": 2000}))
+    assert 50 <= replay_limit(big) <= 200  # ~2 s of training here

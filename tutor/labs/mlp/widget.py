@@ -100,13 +100,15 @@ class MlpLab(Lab):
         self.pretraining = False
         self._opening = 0  # the step the lab opens at (the head start once it is trained)
         self._asked = None
+        self._pretrain_id = 0  # which pretraining a Pretrained message answers
 
     class Pretrained(Message):
         """The head-start training of `model` finished (posted by the worker thread)."""
 
-        def __init__(self, model: MlpModel) -> None:
+        def __init__(self, model: MlpModel, ident: int = 0) -> None:
             super().__init__()
             self.model = model
+            self.ident = ident
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -158,21 +160,28 @@ class MlpLab(Lab):
         super().on_mount()
         self._sync_prediction()  # before the first layout: the question's rows are reserved
         if self.head_start:
-            self.pretraining = True
-            self.note = f"training the first {self.head_start} steps…"
-            self.run_worker(self._pretrain, thread=True, exclusive=True, group="mlp-pretrain")
+            self._start_pretraining(self.head_start, f"training the first {self.head_start} steps…")
         self.call_after_refresh(self.redraw)
 
-    def _pretrain(self) -> None:
+    def _start_pretraining(self, steps: int, note: str) -> None:
+        """Train `steps` steps of the current settings in a thread worker; keys wait for it."""
+        self.pretraining = True
+        self.note = note
+        self._pretrain_id += 1
+        params, ident = dict(self.params), self._pretrain_id
+        self.run_worker(lambda: self._pretrain(params, steps, ident), thread=True,
+                        exclusive=True, group="mlp-pretrain")
+
+    def _pretrain(self, params: dict, steps: int, ident: int) -> None:
         """(Thread worker.) Train a copy of the lab's model; the UI keeps drawing step 0."""
-        model = MlpModel(self.params)
-        model.advance(self.head_start)
-        self.post_message(self.Pretrained(model))
+        model = MlpModel(params)
+        model.advance(steps)
+        self.post_message(self.Pretrained(model, ident))
 
     def on_mlp_lab_pretrained(self, message: Pretrained) -> None:
         message.stop()
-        if not self.pretraining:  # the settings changed meanwhile: that model is stale
-            return
+        if not self.pretraining or message.ident != self._pretrain_id:
+            return  # the settings changed (or the lab was restored) meanwhile: a stale model
         self.pretraining = False
         self.model = message.model
         self._opening = self.model.state.step
@@ -316,6 +325,41 @@ class MlpLab(Lab):
     def pytorch_code(self) -> str | None:
         return pytorch_code(self.params, self.model.n_classes)
 
+    def panel(self) -> str:
+        """The side panel shown: "weights" or "settings"."""
+        if not self.is_mounted:
+            return self.params["view"]
+        return self.query_one("#mlp-panel", ContentSwitcher).current.removeprefix("mlp-")
+
+    def save_state(self) -> dict:
+        """Every setting, the step (trained again from the seed on restore), the panel, the
+        weights' layer and train/test points."""
+        from tutor.labs.mlp.state import save
+
+        return save(self)
+
+    def restore_state(self, state: dict) -> None:
+        from tutor.labs.mlp.state import restore
+
+        kept = restore(state)  # raises on a damaged state: nothing changed yet
+        self.playing = False
+        self.params, self.model = kept["params"], kept["model"]
+        self.show_test, self.weight_layer = kept["show_test"], kept["layer"]
+        self.query_one("#mlp-panel", ContentSwitcher).current = f"mlp-{kept['panel']}"
+        self.query_one("#mlp-hidden", Input).value = self._hidden_text()
+        self.query_one("#mlp-csv", Input).value = self.params["csv_path"]
+        for field in self.query(ParamInput):
+            field.value = self.params[field.param_name]
+        self._opening, self.note = 0, ""
+        self.pretraining = False
+        step, replay = kept["step"], kept["replay"]
+        if replay:
+            note = f"training again up to step {replay}…"
+            if replay < step:
+                note += f" (step {step} was left: only the first {replay} are retrained)"
+            self._start_pretraining(replay, note)
+        self.redraw()
+
     # --- lab keys ----------------------------------------------------------------------
     def action_toggle_view(self) -> None:
         switcher = self.query_one("#mlp-panel", ContentSwitcher)
@@ -358,6 +402,7 @@ class MlpLab(Lab):
             return False
         self.playing = False
         self.pretraining = False  # a head start still training belongs to the old settings
+        self._pretrain_id += 1
         self.params, self.model = new, model
         self._opening = 0
         self.note = "new settings: training restarts from the seed's initial weights"
