@@ -11,6 +11,9 @@ import math
 
 from tutor.labs.backprop.model import BackpropModel
 from tutor.labs.backprop.params import PANELS, PRESETS, TENSOR_PRESET
+from tutor.labs.saved import flag, mapping, whole
+
+KEYS = ("preset", "expression", "values", "step", "tensor_step", "quiz", "panel")
 
 #: The longest expression a saved state may hold (a typed one is far shorter).
 MAX_EXPRESSION = 2_000
@@ -22,17 +25,10 @@ def save(lab) -> dict:
             "step": m.step, "tensor_step": lab.tmodel.step, "quiz": lab.quiz, "panel": lab.panel}
 
 
-def _whole(value, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    if not 0 <= value <= high:
-        raise ValueError(f"the step {value} is outside 0..{high}")
-    return value
-
-
 def restore(state: dict, tensor_total: int) -> dict:
     """The checked parts of `state`, with a new scalar model (`"model"`) built from its
     expression and values (ValueError, TypeError or KeyError on a damaged state)."""
+    mapping(state, KEYS)
     preset = state["preset"]
     if preset not in (*PRESETS, TENSOR_PRESET):
         raise ValueError(f"unknown preset {preset!r}")
@@ -47,10 +43,9 @@ def restore(state: dict, tensor_total: int) -> dict:
     model = BackpropModel(expression, values)  # ExpressionError (a ValueError) if damaged
     if set(values) != set(model.values):
         raise ValueError("the saved values do not name the expression's inputs")
-    step = _whole(state["step"], model.total)
-    tensor_step = _whole(state["tensor_step"], tensor_total)
-    if not isinstance(state["quiz"], bool):
-        raise TypeError(f"quiz is true or false, got {state['quiz']!r}")
+    step = whole(state["step"], "step", 0, model.total)
+    tensor_step = whole(state["tensor_step"], "tensor step", 0, tensor_total)
+    flag(state["quiz"], "quiz")
     if state["panel"] not in PANELS:
         raise ValueError(f"unknown panel {state['panel']!r}")
     model.history.advance(step)

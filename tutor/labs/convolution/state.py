@@ -7,15 +7,10 @@ Plain JSON for the progress file (`Lab.save_state` / `restore_state`); no Textua
 from __future__ import annotations
 
 from tutor.labs.convolution.model import ConvModel
+from tutor.labs.saved import lab_params, mapping, whole
 
 #: Steps replayed when a lab comes back (more than any view has: 128 x 128 window positions).
 MAX_RESTORED_STEPS = 20_000
-
-
-def _whole(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    return value
 
 
 def save(model: ConvModel) -> dict:
@@ -26,18 +21,13 @@ def save(model: ConvModel) -> dict:
 def restore(state: dict) -> ConvModel:
     """A new model brought to `state` (ValueError, TypeError or KeyError on a damaged one, or
     when the student's image file cannot be read any more; nothing of the lab is changed)."""
-    from tutor.labs import validate_lab
-
-    if not isinstance(state["params"], dict):
-        raise TypeError(f"the saved settings are {state['params']!r}")
-    params = validate_lab("convolution", state["params"])
-    step = _whole(state["step"])
+    mapping(state, ("params", "step", "focus"))
+    params = lab_params("convolution", state["params"])
+    step = whole(state["step"], "step")
     focus = state["focus"]
     if not isinstance(focus, list) or len(focus) != 2:
         raise TypeError(f"the chosen pixel is [row, column], got {focus!r}")
-    r, c = (_whole(v) for v in focus)
-    if step < 0 or r < 0 or c < 0:
-        raise ValueError("a negative step or pixel")
+    r, c = (whole(v, "pixel") for v in focus)
     model = ConvModel(params)
     model.history.advance(min(step, MAX_RESTORED_STEPS))
     h, w = model.stacked_shape()

@@ -15,25 +15,10 @@ import math
 import numpy as np
 
 from tutor.labs.normalization.model import NormModel, NormState
+from tutor.labs.saved import flag, lab_params, mapping, whole
 
 #: Batches replayed when the batch view comes back (a longer run comes back at this batch).
 MAX_RESTORED_STEPS = 5_000
-
-
-def _whole(value, low: int = 0, high: int = 10**9) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{value} is outside [{low}, {high}]")
-    return value
-
-
-def _params(state: dict) -> dict:
-    from tutor.labs import validate_lab
-
-    if not isinstance(state["params"], dict):
-        raise TypeError(f"the saved settings are {state['params']!r}")
-    return validate_lab("normalization", state["params"])
 
 
 def _vector(value, n: int, positive: bool = False) -> np.ndarray:
@@ -57,10 +42,11 @@ def save_batch(model: NormModel) -> dict:
 
 def restore_batch(state: dict) -> NormModel:
     """A new model brought to `state` (ValueError, TypeError or KeyError on a damaged one)."""
-    params = _params(state)
+    mapping(state, ("params", "step", "group", "running_mean", "running_var"))
+    params = lab_params("normalization", state["params"])
     if params["view"] != "batch":
         raise ValueError("a race view's state for the batch view")
-    step, group = _whole(state["step"]), _whole(state["group"])
+    step, group = whole(state["step"], "step"), whole(state["group"], "group")
     c = int(params["c"])
     mean = _vector(state["running_mean"], c)
     var = _vector(state["running_var"], c, positive=True)
@@ -81,17 +67,16 @@ def restore_race(state: dict):
     """(params, lab steps to show, pick, revealed) of a saved race (raises on a damaged one)."""
     from tutor.labs.normalization.race import RaceModel
 
-    params = _params(state)
+    mapping(state, ("params", "index", "guess", "revealed"))
+    params = lab_params("normalization", state["params"])
     if params["view"] != "training":
         raise ValueError("a batch view's state for the race view")
     model = RaceModel(params)  # ValueError: lr_low not below lr_high
-    index = _whole(state["index"], 0, model.total_chunks)
+    index = whole(state["index"], "index", 0, model.total_chunks)
     guess = state["guess"]
     if guess is not None:
-        guess = _whole(guess, 1, 4)
+        guess = whole(guess, "pick", 1, 4)
     elif index:
         raise ValueError("a race trained before a run was picked")
-    revealed = state["revealed"]
-    if not isinstance(revealed, bool):
-        raise TypeError(f"revealed is true or false, got {revealed!r}")
+    revealed = flag(state["revealed"], "revealed")
     return model, index, guess, revealed and guess is not None

@@ -6,23 +6,16 @@ themselves are not kept: they are recomputed from these settings (a few millisec
 
 from __future__ import annotations
 
-import math
-
 from tutor.labs.optimizer.model import HYPER_KEYS, RaceModel
 from tutor.labs.optimizer.params import CHARTS, MODES, OPTIMIZERS, PARAMS, SURFACES
+from tutor.labs.saved import mapping, number, whole
+
+KEYS = ("mode", "surface", "selected", "focus", "chart", "batch_size", "conv_lr", "start",
+        "hyper", "t")
 
 #: Bounds of each hyperparameter a saved state may hold (the lab's input fields' bounds).
 HYPER_BOUNDS = {"lr": (1e-6, 100.0), "gamma": (0.0, 0.999), "beta1": (0.0, 0.999),
                 "beta2": (0.0, 0.99999), "eps": (0.0, 1.0)}
-
-
-def _number(value, low: float | None = None, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"expected a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{value!r} is outside [{low}, {high}]")
-    return value
 
 
 def _choice(value, choices) -> str:
@@ -30,14 +23,6 @@ def _choice(value, choices) -> str:
         raise TypeError(f"expected one of {', '.join(choices)}, got {value!r}")
     if value not in choices:
         raise ValueError(f"unknown {value!r}; expected one of {', '.join(choices)}")
-    return value
-
-
-def _whole(value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{value} is outside [{low}, {high}]")
     return value
 
 
@@ -54,6 +39,7 @@ def save(model: RaceModel) -> dict:
 def restore(params: dict, state: dict) -> RaceModel:
     """A new model from the lab's `params` brought to `state` (ValueError, TypeError or KeyError
     on a damaged one; nothing of the lab is changed here)."""
+    mapping(state, KEYS)
     mode = _choice(state["mode"], MODES)
     surface = _choice(state["surface"], SURFACES)
     selected = state["selected"]
@@ -63,12 +49,12 @@ def restore(params: dict, state: dict) -> RaceModel:
     focus = _choice(state["focus"], OPTIMIZERS)
     chart = _choice(state["chart"], CHARTS)
     spec = PARAMS["batch_size"]
-    batch_size = _whole(state["batch_size"], int(spec.min), int(spec.max))
-    conv_lr = _number(state["conv_lr"], *HYPER_BOUNDS["lr"])
+    batch_size = whole(state["batch_size"], "batch_size", int(spec.min), int(spec.max))
+    conv_lr = number(state["conv_lr"], "conv_lr", *HYPER_BOUNDS["lr"])
     start = state["start"]
     if not isinstance(start, list) or len(start) != 2:
         raise TypeError(f"the start is [x, y], got {start!r}")
-    x, y = (_number(v) for v in start)
+    x, y = (number(v, "start", -float("inf"), float("inf")) for v in start)
     hyper = state["hyper"]
     if not isinstance(hyper, dict) or set(hyper) != set(OPTIMIZERS):
         raise ValueError("the saved hyperparameters do not name the eight optimizers")
@@ -77,8 +63,8 @@ def restore(params: dict, state: dict) -> RaceModel:
         values = hyper[name]
         if not isinstance(values, dict) or set(values) != set(HYPER_KEYS):
             raise ValueError(f"the hyperparameters of {name} are {values!r}")
-        clean[name] = {k: _number(values[k], *HYPER_BOUNDS[k]) for k in HYPER_KEYS}
-    t = _whole(state["t"], 0, 10**9)
+        clean[name] = {k: number(values[k], k, *HYPER_BOUNDS[k]) for k in HYPER_KEYS}
+    t = whole(state["t"], "t")
 
     model = RaceModel({**params, "mode": mode, "surface": surface, "optimizers": selected,
                        "focus": focus, "chart": chart, "batch_size": batch_size, "lr": [],
