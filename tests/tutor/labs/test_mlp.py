@@ -285,9 +285,10 @@ async def test_every_redraw_posts_state_changed(lab_app):
         assert seen[-3:] == [1, 2, 1]
 
 
-async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
+async def test_the_lab_comes_back_as_the_student_left_it(lab_app, monkeypatch):
     """Settings, panel, points and layer come back at once; the steps are trained again from
-    the seed in the worker, to the same weights."""
+    the seed in the worker, to the same weights. Past the replay limit, the lab says so and
+    keeps the longer step count saved until the student moves."""
     from textual.widgets import ContentSwitcher
 
     from tests.relab import remount, round_trip
@@ -315,6 +316,15 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         assert lab.query_one("#mlp-panel", ContentSwitcher).current == "mlp-settings"
         text = screen_text(pilot.app)
         assert "step 101" in text and "2-4-4-2 relu" in text and "test points" in text
+        monkeypatch.setattr("tutor.labs.mlp.state.MAX_RESTORED_STEPS", 60)
+        lab.restore_state(saved)
+        assert "only the first 60 are retrained" in lab.note
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.state.step == 60 and lab.save_state()["step"] == 101
+        lab.focus()
+        await pilot.press("n")
+        assert lab.save_state()["step"] == 61
 
 
 def test_a_damaged_mlp_state_is_refused_and_changes_nothing():

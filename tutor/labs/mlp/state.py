@@ -7,7 +7,7 @@ state as many again: more than a saved state may hold); training is deterministi
 trains again from the seed to the saved step, in its worker, and comes back to the same weights
 and the same loss curves. At most `MAX_RESTORED_STEPS` steps and `MAX_RESTORED_WORK` (steps x
 batch x parameters, about 2 s here) are replayed: a longer run comes back at that step, and the
-lab says so.
+lab says so (and keeps the longer count saved until the student moves).
 
 Plain JSON for the progress file (`Lab.save_state` / `restore_state`); no Textual.
 """
@@ -25,7 +25,8 @@ KEYS = ("params", "step", "panel", "layer", "show_test")
 
 
 def save(lab) -> dict:
-    return {"params": dict(lab.params), "step": lab.model.state.step, "panel": lab.panel(),
+    step = lab.model.state.step if lab.kept_step is None else lab.kept_step
+    return {"params": dict(lab.params), "step": step, "panel": lab.panel(),
             "layer": lab.weight_layer, "show_test": lab.show_test}
 
 

@@ -101,6 +101,9 @@ class MlpLab(Lab):
         self._opening = 0  # the step the lab opens at (the head start once it is trained)
         self._asked = None
         self._pretrain_id = 0  # which pretraining a Pretrained message answers
+        #: A restore that retrained fewer steps than were saved keeps that count saved until
+        #: the student moves (leaving the lesson again must not shorten it each time).
+        self.kept_step: int | None = None
 
     class Pretrained(Message):
         """The head-start training of `model` finished (posted by the worker thread)."""
@@ -292,6 +295,7 @@ class MlpLab(Lab):
     def step_forward(self) -> bool:
         if self._busy():
             return False
+        self.kept_step = None
         moved = self.model.step()
         self.redraw()
         return moved
@@ -302,6 +306,7 @@ class MlpLab(Lab):
         if self._busy():
             self.playing = False
             return
+        self.kept_step = None
         n = max(1, int(self.fps // 10))
         taken = self.model.advance(n)
         self.redraw()
@@ -311,6 +316,7 @@ class MlpLab(Lab):
     def step_back(self) -> bool:
         if self._busy():
             return False
+        self.kept_step = None
         moved = self.model.back()
         self.model.message = ""
         self.redraw()
@@ -319,6 +325,7 @@ class MlpLab(Lab):
     def reset_lab(self) -> None:
         if self._busy():
             return
+        self.kept_step = None
         self.model.reset()
         self.redraw()
 
@@ -353,6 +360,7 @@ class MlpLab(Lab):
         self._opening, self.note = 0, ""
         self.pretraining = False
         step, replay = kept["step"], kept["replay"]
+        self.kept_step = step if replay < step else None
         if replay:
             note = f"training again up to step {replay}…"
             if replay < step:
@@ -387,6 +395,7 @@ class MlpLab(Lab):
         self.playing = False
         if self._busy():
             return
+        self.kept_step = None
         self.model.advance(100)
         self.redraw()
 
@@ -403,6 +412,7 @@ class MlpLab(Lab):
         self.playing = False
         self.pretraining = False  # a head start still training belongs to the old settings
         self._pretrain_id += 1
+        self.kept_step = None
         self.params, self.model = new, model
         self._opening = 0
         self.note = "new settings: training restarts from the seed's initial weights"
