@@ -349,6 +349,11 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
         assert lab.query_one("#bp-values", Input).value == "x=0.5, y=-2"
         text = screen_text(pilot.app)
         assert "Gradient check" in text and "3/7 · quiz 0/0" in text
+        tensor = {**saved, "preset": "tensor", "tensor_step": 5, "quiz": False}
+        lab.restore_state(tensor)  # the tensor graph, part-way through its forward pass
+        await pilot.pause()
+        assert lab.save_state() == tensor and lab.tensor_mode and lab.has_class("-tensor")
+        assert "5/13 forward" in screen_text(pilot.app)
 
 
 def test_a_damaged_backprop_state_is_refused_and_changes_nothing():
