@@ -139,3 +139,54 @@ async def test_opens_and_steps_at_small_sizes(lab_app, lab):
             await _press(pilot, "n", "b", "n")
         assert app.query_one(Lab).is_mounted
         assert screen_text(app).strip()
+
+
+def _drawn(app, region, strips=None) -> list:
+    """The characters and styles of `region` on the screen (or in `strips`), row by row."""
+    strips = app.screen._compositor.render_strips() if strips is None else strips
+    return [list(strips[y].crop(region.x, region.right)) for y in range(region.y, region.bottom)]
+
+
+def _check_tab_stop(app, lab, focused, unfocused, where) -> None:
+    assert focused is not None and lab in focused.ancestors, where
+    assert focused.display and focused.visible, f"{where} is not displayed"
+    geometry = app.screen.find_widget(focused)
+    shown = geometry.visible_region
+    assert shown.area and shown == geometry.region, f"{where} is not wholly in view"
+    assert app.screen.region.contains_region(shown), f"{where} is off screen"
+    assert _drawn(app, shown) != _drawn(app, shown, unfocused), (
+        f"{where} looks the same as with the lab focused: no visible focus")
+
+
+@pytest.mark.parametrize("lab", LABS)
+async def test_every_tab_stop_is_shown_and_drawn_focused(lab_app, lab):
+    """Tab from the lab visits only widgets the student can see take the focus: each is
+    displayed, wholly inside the visible screen, and drawn otherwise than with the lab focused
+    (an Input's cursor, a Button's or a Select's highlight); tab comes back round to the lab.
+
+    The step controls' buttons (one shared widget, last in every lab) are walked up to the
+    first: the same buttons in every lab would only cost time."""
+    from tutor.widgets.step_controls import StepControls
+
+    app = lab_app(lab)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _settle(pilot)
+        widget = app.query_one(Lab)
+        chain = app.screen.focus_chain
+        assert chain[0] is widget and app.focused is widget
+        unfocused = app.screen._compositor.render_strips()
+        for stop, expected in enumerate(chain[1:], 1):
+            in_controls = any(isinstance(a, StepControls) for a in expected.ancestors)
+            if in_controls and any(isinstance(a, StepControls) for a in app.focused.ancestors):
+                continue  # a later button of the step controls: seen at their first button
+            if app.focused is chain[stop - 1]:
+                await pilot.press("tab")
+            else:  # after skipped buttons: go straight to the next stop
+                expected.focus()
+                await pilot.pause()
+            assert app.focused is expected, f"{lab}: tab stop {stop} is not {expected!r}"
+            _check_tab_stop(app, widget, expected, unfocused, f"{lab}: tab stop {stop} {expected!r}")
+        chain[-1].focus()
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.focused is widget, f"{lab}: tab does not come back round to the lab"

@@ -141,7 +141,7 @@ class GridworldLab(Lab):
                 yield Static("", id="gw-message", markup=False)
                 yield GridView(id="gw-grid")
                 yield LineChart(id="gw-chart", log_y=True)
-            with VerticalScroll(id="gw-side"):
+            with VerticalScroll(id="gw-side", can_focus=False):
                 yield Static("", id="gw-backup", markup=False)
                 yield PredictInput(id="gw-predict")
                 yield ParamInput("preset", "preset p", self.params["preset"],

@@ -110,7 +110,7 @@ class OptimizerLab(Lab):
                 yield PixelView(id="opt-map")
                 yield LineChart(id="opt-conv", log_y=True, log_x=True,
                                 title="min ‖∇L‖² vs T", x_label="T (log)")
-            with VerticalScroll(id="opt-side"):
+            with VerticalScroll(id="opt-side", can_focus=False):
                 yield RaceLegend("", id="opt-legend")
                 yield ParamInput("surface", "surface", m.surface_name, kind="choice",
                                  choices=SURFACES, id="opt-in-surface")
