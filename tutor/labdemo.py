@@ -9,7 +9,7 @@ import sys
 import tomllib
 
 from textual.app import ComposeResult
-from textual.widgets import Footer
+from tutor.widgets.footer import KeyFooter
 
 from tutor.guard import GuardedApp
 from tutor.labs import lab_class, validate_lab
@@ -30,7 +30,7 @@ class LabApp(GuardedApp):
 
     def compose(self) -> ComposeResult:
         yield lab_class(self.lab)(self.lab_params, id="lab")
-        yield Footer()
+        yield KeyFooter()
 
     def on_lab_show_code(self, message) -> None:
         """A lab's `y`: its PyTorch code in a dialog."""

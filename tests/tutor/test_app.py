@@ -301,3 +301,30 @@ async def test_escape_in_a_lab_field_returns_to_the_lab():
         await pilot.pause()
         assert isinstance(app.screen, LessonScreen)
         assert isinstance(app.screen.focused, Lab)
+
+
+async def test_a_lab_is_kept_only_when_the_student_changed_it():
+    """Leaving a lesson keeps its lab as the student left it; a lab only looked at keeps
+    nothing (it follows its lesson file, whose settings may change later)."""
+    from tutor.labs.base import Lab
+
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("loss-functions")
+        await pilot.pause()
+        await pilot.pause()
+        app.open_lesson(lesson_ids()[0])  # left untouched
+        await pilot.pause()
+        assert app.progress.lab_state("loss-functions") is None
+        app.open_lesson("loss-functions")
+        await pilot.pause()
+        lab = app.screen.query_one(Lab)
+        lab.model.set_label(0)
+        app.open_lesson(lesson_ids()[0])
+        await pilot.pause()
+        assert app.progress.lab_state("loss-functions")["label"] == 0
+        app.open_lesson("loss-functions")  # back, and put as the lesson builds it
+        await pilot.pause()
+        app.screen.query_one(Lab).model.set_label(1)
+        await pilot.press("q")
+    assert Progress.load().lab_state("loss-functions") is None

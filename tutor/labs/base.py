@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inspect import isawaitable
 from time import monotonic
 
 from textual.worker import WorkerState
@@ -137,6 +138,29 @@ class Lab(Widget, can_focus=True):
             if strict():
                 raise
             self.report_error(error)
+
+    def call_after_refresh(self, callback, *args, **kwargs) -> bool:
+        """As Textual's, but the screen runs the callback, not the lab's message loop: so here
+        a callback for a lab that is gone by then (its lesson was left) is dropped, and an
+        error in it is reported like any other of the lab's instead of ending the app."""
+        return super().call_after_refresh(self._guarded(callback, args, kwargs))
+
+    def _guarded(self, callback, args, kwargs):
+        async def guarded() -> None:
+            if not self.is_attached:
+                return
+            try:
+                result = callback(*args, **kwargs)
+                if isawaitable(result):
+                    await result
+            except Exception as error:
+                from tutor.guard import strict
+
+                if strict():
+                    raise
+                self.report_error(error)
+
+        return guarded
 
     def on_worker_state_changed(self, event) -> None:
         if event.state == WorkerState.ERROR and event.worker.node is self:

@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, ProgressBar, Static
+from textual.widgets import Header, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
+from tutor.widgets.footer import KeyFooter
+from tutor.screens.base import TutorScreen
 from tutor.content import Catalog, Lesson
 
 MARKS = {"new": "○", "started": "◐", "done": "●"}
@@ -51,7 +52,7 @@ class KernelBar(Horizontal):
         self.display = not ready
 
 
-class CatalogScreen(Screen):
+class CatalogScreen(TutorScreen):
     """Lists the chapters and lessons; enter opens a lesson."""
 
     DEFAULT_CSS = """
@@ -76,7 +77,7 @@ class CatalogScreen(Screen):
                 yield Static(id="lesson-info", markup=False)
             yield KernelBar()
         yield TooSmall(TOO_SMALL.format(w=self.app.MIN_SIZE[0], h=self.app.MIN_SIZE[1]))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.rebuild()

@@ -6,9 +6,10 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, ProgressBar, Static
+from textual.widgets import Button, Header, Markdown, ProgressBar, Static
 
+from tutor.widgets.footer import KeyFooter
+from tutor.screens.base import TutorScreen
 from tutor.content import Catalog, Lesson, Quiz
 from tutor.screens.catalog import TOO_SMALL, TooSmall
 from tutor.widgets.quiz import QuizView
@@ -57,9 +58,21 @@ class LabPane(Container):
         except Exception as exc:  # a lab that fails to build must not take the app down
             self._failed(exc)
             return
+        self._fresh = None
+        self.call_after_refresh(self._remember_fresh, self.lab)
         state = self.app.progress.lab_state(self.lesson.id)
         if state and not getattr(self, "_rebuilds", 0):
             self.call_after_refresh(self._restore, self.lab, state)
+
+    def _remember_fresh(self, lab) -> None:
+        """The state of the lab as the lesson builds it: a state equal to it is not saved, so
+        a lesson only visited keeps following its lesson file (whose settings may change)."""
+        if lab is not self.lab or not lab.is_attached:
+            return
+        try:
+            self._fresh = lab.save_state()
+        except Exception:  # save_lab_state reports a lab that cannot save
+            self._fresh = None
 
     def _restore(self, lab, state: dict) -> None:
         """The lab as the student left it (saved by `save_lab_state`)."""
@@ -92,7 +105,9 @@ class LabPane(Container):
 
             log_error(exc, f"saving the {self.lab.lab_name} lab's state")
             return
-        if state is not None:
+        if state is not None and state == getattr(self, "_fresh", None):
+            state = None  # as the lesson builds it: nothing of the student's to keep
+        if state is not None or self.app.progress.lab_state(self.lesson.id) is not None:
             self.app.progress.set_lab_state(self.lesson.id, state)
 
     def _failed(self, exc: Exception) -> None:
@@ -151,7 +166,7 @@ def _footer_room(lab) -> None:
         table[key] = [shorter(binding) for binding in bindings]
 
 
-class LessonScreen(Screen):
+class LessonScreen(TutorScreen):
     """One lesson: text and quizzes on the left, its lab on the right."""
 
     BINDINGS = [
@@ -162,6 +177,10 @@ class LessonScreen(Screen):
         Binding("f", "toggle_wide", "Wide lab"),
         Binding("ctrl+o", "switch_pane", "Text/lab"),
     ]
+
+    AUTO_FOCUS = "#lesson-text"
+    """Focused first (Textual's default, the first focusable widget, then a move to the text
+    restyled the whole text twice on every lesson opened)."""
 
     def __init__(self, catalog: Catalog, lesson: Lesson) -> None:
         super().__init__()
@@ -186,10 +205,7 @@ class LessonScreen(Screen):
             if lesson.lab is not None:
                 yield LabPane(lesson)
         yield TooSmall(TOO_SMALL.format(w=self.app.MIN_SIZE[0], h=self.app.MIN_SIZE[1]))
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#lesson-text").focus()
+        yield KeyFooter()
 
     def on_screen_resume(self) -> None:
         """Shown, first or again (the app keeps recent lessons built): record the visit."""
