@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-from pathlib import Path
 
 import numpy as np
+
+from core._files import read_regular_file
 
 #: The generators by name, and which of them take a class count.
 DATASETS = ("circles", "xor", "moons", "spirals", "blobs")
@@ -198,22 +199,13 @@ def parse_csv(text: str, max_classes: int = MAX_CLASSES) -> tuple[np.ndarray, np
 def load_csv(path, max_classes: int = MAX_CLASSES) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV file of x, y, label rows (see `parse_csv`); errors name the file and line.
 
-    Only regular files of at most `MAX_CSV_BYTES` are read (CsvError otherwise)."""
-    path = Path(path)
+    Only regular files of at most `MAX_CSV_BYTES` are read: a device, a folder or a larger
+    file raises CsvError (naming the limit) before any byte is read."""
+    raw = read_regular_file(path, MAX_CSV_BYTES, "MAX_CSV_BYTES", CsvError)
     try:
-        if path.exists() and not path.is_file():
-            raise CsvError(f"{path}: not a regular file (a folder or a device)")
-        with path.open("rb") as f:
-            raw = f.read(MAX_CSV_BYTES + 1)
-        if len(raw) > MAX_CSV_BYTES:
-            raise CsvError(f"{path}: larger than MAX_CSV_BYTES = {MAX_CSV_BYTES // 1_000_000} MB")
         text = raw.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise CsvError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise CsvError(f"{path}: not a text file (expected UTF-8 CSV)") from None
-    except OSError as exc:
-        raise CsvError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         return parse_csv(text, max_classes)
     except CsvError as exc:

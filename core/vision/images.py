@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core._files import check_regular_file, read_regular_file
+
 
 class ImageError(ValueError):
     """An image could not be made or loaded; the message says why and what to do."""
@@ -266,22 +268,17 @@ def load_image(path, max_size: int = 128, gray: bool = True) -> np.ndarray:
     PGM (P2, P5) and PPM (P3, P6) are read natively; PNG, JPEG, GIF, BMP and WebP through
     Pillow (`pip install 'dl-tutor[images]'`). Raises `ImageError` with a readable message for
     a missing file, a file that is not an image, a truncated file, an image over `MAX_PIXELS`,
-    or a PNG/JPEG without Pillow. Returns (H, W) when `gray`, otherwise (H, W, 3).
+    or a PNG/JPEG without Pillow; a device (/dev/zero), a folder or a file over
+    `MAX_FILE_BYTES` is refused before it is read. Returns (H, W) when `gray`, otherwise (H, W, 3).
     """
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
         raise ImageError(f"max_size must be a positive integer, got {max_size!r}")
     path = Path(path).expanduser()
-    if not path.exists():
-        raise ImageError(f"there is no file {str(path)!r}")
-    if not path.is_file():
-        raise ImageError(f"{str(path)!r} is not a file")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ImageError(f"{path.name} is {size / 2**20:.0f} MB; at most {MAX_FILE_BYTES // 2**20} MB")
+    check_regular_file(path, MAX_FILE_BYTES, "MAX_FILE_BYTES", ImageError)
     with path.open("rb") as fh:
         head = fh.read(16)
     if head[:2] in (b"P2", b"P3", b"P5", b"P6") and len(head) > 2 and head[2:3].isspace():
-        img = _read_netpbm(path.read_bytes())
+        img = _read_netpbm(read_regular_file(path, MAX_FILE_BYTES, "MAX_FILE_BYTES", ImageError))
     elif _pillow_format(head):
         img = _read_with_pillow(path, max_size)
     else:

@@ -63,13 +63,42 @@ def test_sizes_beyond_the_limits_are_refused_by_name(call, limit):
         call()
 
 
-def test_load_csv_refuses_devices_and_huge_files(tmp_path, monkeypatch):
-    with pytest.raises(nn.CsvError, match="not a regular file"):
-        nn.load_csv("/dev/zero")
+@pytest.mark.parametrize("load, limit, suffix", [
+    (nn.load_csv, "MAX_CSV_BYTES", ".csv"), (vision.load_image, "MAX_FILE_BYTES", ".pgm")])
+def test_data_files_refuse_devices_and_huge_files_unread(tmp_path, monkeypatch, load, limit, suffix):
+    """A lesson's data path to /dev/zero, a folder or a sparse file one byte over the limit is
+    refused by name, and never opened (a read of /dev/zero would not end)."""
+    import core._files as files
+
+    def no_open(*args, **kwargs):
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(files.os, "open", no_open)
+    with pytest.raises(ValueError, match="not a regular file"):
+        load("/dev/zero")
+    with pytest.raises(ValueError, match="not a regular file"):
+        load(tmp_path)
+    big = tmp_path / f"big{suffix}"
+    with big.open("wb") as f:
+        f.truncate(getattr(nn_data if limit == "MAX_CSV_BYTES" else images, limit) + 1)
+    with pytest.raises(ValueError, match=f"larger than {limit} = "):
+        load(big)
+
+
+def test_a_file_growing_past_the_limit_is_read_no_further(tmp_path, monkeypatch):
     monkeypatch.setattr(nn_data, "MAX_CSV_BYTES", 100)
+    small = tmp_path / "small.csv"
+    small.write_text("0.0, 0.0, 0\n1.0, 1.0, 1\n")
+    assert nn.load_csv(small)[0].shape == (2, 2)
     big = tmp_path / "big.csv"
     big.write_text("0.0, 0.0, 0\n" * 50)
     with pytest.raises(nn.CsvError, match="MAX_CSV_BYTES"):
+        nn.load_csv(big)
+    import core._files as files
+
+    # Checked at 12 bytes, then read: what is over the limit is not read, and is refused.
+    monkeypatch.setattr(files, "check_regular_file", lambda *args: 12)
+    with pytest.raises(nn.CsvError, match="larger than MAX_CSV_BYTES"):
         nn.load_csv(big)
 
 

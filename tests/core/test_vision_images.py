@@ -120,9 +120,9 @@ def test_bad_files_get_a_message(tmp_path, data, message):
 
 
 def test_missing_file_and_folder(tmp_path):
-    with pytest.raises(ImageError, match="no file"):
+    with pytest.raises(ImageError, match="no such file"):
         load_image(tmp_path / "nope.pgm")
-    with pytest.raises(ImageError, match="not a file"):
+    with pytest.raises(ImageError, match="not a regular file"):
         load_image(tmp_path)
     with pytest.raises(ImageError, match="max_size"):
         load_image(tmp_path / "x.pgm", max_size=0)

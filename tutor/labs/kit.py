@@ -8,9 +8,12 @@ parameter changes and the PyTorch view are the same code for every lab.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
+
+from textual.message import Message
 
 from tutor.labs.base import Lab
+from tutor.labs.datafiles import cached_read
 
 
 @runtime_checkable
@@ -114,3 +117,31 @@ class ModelLab(Lab):
             self.notify(message, title="Value not applied", severity="warning")
         self.request_redraw()
         return message
+
+
+class DataFileRead(Message):
+    """A data file a lab asked `read_data_file` for was read (`error` None) or refused
+    (`error` says why: missing, a device, over the reader's byte limit, malformed)."""
+
+    def __init__(self, path: str, error: str | None) -> None:
+        super().__init__()
+        self.path = path
+        self.error = error
+
+
+def read_data_file(lab: Lab, path: str, read: Callable, *args) -> None:
+    """Read `path` with `read(path, *args)` in a thread worker, into `tutor.labs.datafiles`'
+    cache, then post `DataFileRead` to the lab: a large file or a slow decode never blocks
+    the lab, and the model the lab then builds finds the data in the cache. A newer read
+    replaces one still running."""
+
+    def work() -> None:
+        try:
+            cached_read(read, path, *args)
+        except ValueError as exc:
+            lab.post_message(DataFileRead(path, str(exc)))
+            return
+        lab.post_message(DataFileRead(path, None))
+
+    lab.run_worker(work, thread=True, exclusive=True, group=f"{lab.lab_name}-data-file",
+                   exit_on_error=False)

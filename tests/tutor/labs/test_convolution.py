@@ -128,6 +128,16 @@ def conv_ref(img, k):
     return np.array([[np.sum(img[i : i + K, j : j + K] * k) for j in range(W - K + 1)] for i in range(H - K + 1)])
 
 
+async def _open_file(pilot, lab, path) -> None:
+    """Type `path` into the lab's file field, enter, and wait for the worker reading it."""
+    field = lab.query_one("#conv-path", Input)
+    field.focus()
+    field.value = str(path)
+    await pilot.press("enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_settings_change_the_output_and_bad_files_keep_the_last_image(lab_app, tmp_path):
     async with lab_app("convolution", size=32).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
@@ -138,18 +148,14 @@ async def test_settings_change_the_output_and_bad_files_keep_the_last_image(lab_
         assert "= 32" in str(lab.query_one("#conv-info").render())
         bad = tmp_path / "notes.txt"
         bad.write_text("not an image")
-        path = lab.query_one("#conv-path", Input)
-        path.focus()
-        path.value = str(bad)
-        await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await _open_file(pilot, lab, bad)
         assert "not an image" in lab.note and lab.params["path"] == ""
         assert lab.model.image.shape == (32, 32)
 
 
 async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp_path, monkeypatch):
-    """The file is decoded off the event loop, once: later setting changes reuse it."""
+    """The lesson's file and a typed one are decoded off the event loop, once each: later
+    setting changes reuse them."""
     import threading
 
     from core.vision.images import save_pgm
@@ -157,7 +163,8 @@ async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp
 
     img = np.zeros((64, 64))
     img[:, 32:] = 1.0
-    save_pgm(tmp_path / "mine.pgm", img)
+    save_pgm(tmp_path / "lesson.pgm", img)
+    save_pgm(tmp_path / "mine.pgm", img[::-1, ::-1])
     calls = []
     real = M.load_image
 
@@ -166,20 +173,41 @@ async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp
         return real(path, max_size=max_size)
 
     monkeypatch.setattr(M, "load_image", spy)
-    async with lab_app("convolution", size=32).run_test(size=(120, 36)) as pilot:
+    async with lab_app("convolution", size=32, path=str(tmp_path / "lesson.pgm")).run_test(
+            size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        path = lab.query_one("#conv-path", Input)
-        path.focus()
-        path.value = str(tmp_path / "mine.pgm")
-        await pilot.press("enter")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+        assert lab.params["path"] == str(tmp_path / "lesson.pgm") and calls == [False]
+        np.testing.assert_array_equal(lab.model.image[:, 16:], 1.0)
+        await _open_file(pilot, lab, tmp_path / "mine.pgm")
         assert lab.params["path"] == str(tmp_path / "mine.pgm") and lab.model.image.shape == (32, 32)
-        assert calls == [False], "decoded once, in a worker thread"
+        assert calls == [False, False], "decoded once, in a worker thread"
         await pilot.press("escape", "k")
         await pilot.pause()
-        assert lab.params["kernel"] != "sobel_x" and calls == [False], "a new setting reuses the image"
-        np.testing.assert_array_equal(lab.model.image[:, 16:], 1.0)
+        assert lab.params["kernel"] != "sobel_x" and calls == [False, False], "a new setting reuses the image"
+        np.testing.assert_array_equal(lab.model.image[:, :16], 1.0)
+
+
+async def test_a_device_or_a_huge_file_is_refused_at_once_in_the_lab(lab_app, tmp_path):
+    """A lesson naming /dev/zero, or a student typing a sparse file over MAX_FILE_BYTES: the
+    lab opens on its built-in picture and says why, without reading either file."""
+    from core.vision.images import MAX_FILE_BYTES
+
+    huge = tmp_path / "huge.pgm"
+    with huge.open("wb") as f:
+        f.write(b"P5\n8000 5000\n255\n")
+        f.truncate(MAX_FILE_BYTES + 1)
+    async with lab_app("convolution", size=32, path="/dev/zero").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.params["path"] == "" and lab.model.image.shape == (32, 32)
+        assert "/dev/zero: not a regular file" in screen_text(pilot.app)
+        assert "kept the built-in scene" in screen_text(pilot.app)
+        await _open_file(pilot, lab, huge)
+        assert lab.params["path"] == "" and "larger than MAX_FILE_BYTES" in lab.note
+        assert "larger than MAX_FILE_BYTES" in screen_text(pilot.app).replace("\n", "")
 
 
 async def test_x_rotates_the_kernel_a_half_turn(lab_app):

@@ -129,7 +129,7 @@ def test_custom_kernels_and_bad_settings():
     assert m.k == 2 and m.output_shape() == (47, 47)
     with pytest.raises(ValueError, match="square"):
         model(kernel="custom", weights=[[1, 2, 3]])
-    with pytest.raises(ValueError, match="no file"):
+    with pytest.raises(ValueError, match="no such file"):
         model(path="/nonexistent/image.pgm")
 
 

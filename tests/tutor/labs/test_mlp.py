@@ -142,17 +142,39 @@ async def test_tiny_terminals_do_not_crash(lab_app, size):
         assert _lab(pilot.app).model.state.step == 1
 
 
-async def test_csv_data_and_a_missing_file(lab_app, tmp_path):
+async def test_csv_data_is_read_in_a_worker_and_devices_or_huge_files_refused(lab_app, tmp_path):
+    """The lesson's CSV file is read off the event loop, then the head start trains on it; a
+    device or a file over MAX_CSV_BYTES (sparse: nothing to read) is refused at once, and the
+    lab says why and keeps what it shows."""
+    from core.nn.data import MAX_CSV_BYTES
+
     path = tmp_path / "points.csv"
     path.write_text("x,y,label\n" + "\n".join(f"{i / 10},{(i % 3) / 3},{i % 2}" for i in range(20)))
-    async with lab_app("mlp", dataset="csv", csv_path=str(path)).run_test(size=(120, 36)) as pilot:
+    async with lab_app("mlp", dataset="csv", csv_path=str(path), steps=5).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        assert len(lab.model.y_train) + len(lab.model.y_test) == 20
-    async with lab_app("mlp", dataset="csv", csv_path=str(tmp_path / "nope.csv")).run_test(size=(120, 36)) as pilot:
-        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        assert lab.params["dataset"] == "circles"
-        assert "no such file" in str(lab.query_one("#mlp-message").render())
+        assert len(lab.model.y_train) + len(lab.model.y_test) == 20
+        assert lab.params["dataset"] == "csv" and lab.model.state.step == 5
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as f:
+        f.truncate(MAX_CSV_BYTES + 1)
+    async with lab_app("mlp", dataset="csv", csv_path="/dev/zero", view="settings", steps=3).run_test(
+            size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.params["dataset"] == "circles" and lab.model.state.step == 3
+        assert "/dev/zero: not a regular file" in str(lab.query_one("#mlp-message").render())
+        field = lab.query_one("#mlp-csv", Input)
+        field.focus()
+        field.value = str(huge)
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        message = str(lab.query_one("#mlp-message").render())
+        assert "larger than MAX_CSV_BYTES" in message and "kept circles" in message
+        assert lab.params["dataset"] == "circles" and field.value == "/dev/zero"
 
 
 # --- the model, without Textual --------------------------------------------------------------

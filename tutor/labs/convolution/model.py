@@ -8,8 +8,6 @@ of layers (stack), the shift (pool) or the digit (lenet). Every figure it report
 
 from __future__ import annotations
 
-import os
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,34 +26,23 @@ from core.vision import (
     receptive_window,
 )
 from tutor.history import History
+from tutor.labs.datafiles import cached_read
 from tutor.labs.convolution.kernels import preset
 from tutor.labs.convolution.params import PRESETS
 
 MAX_LAYERS = 6
 
-#: Files already decoded, keyed by (path, size, mtime, bytes): changing a setting rebuilds the
-#: model, and must not decode the student's PNG or JPEG again (Pillow can take a while).
-_IMAGE_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
-_IMAGE_CACHE_SIZE = 4
-
 
 def read_image(path: str, size: int) -> np.ndarray:
-    """`load_image(path, max_size=size)`, decoded once per file version (thread-safe enough:
-    a race decodes twice and keeps one). Returns a copy (numba types read-only arrays apart)."""
-    try:
-        st = os.stat(os.path.expanduser(path))
-        key = (path, size, st.st_mtime_ns, st.st_size)
-    except OSError:
-        key = None  # load_image says why the file cannot be read
-    if key is not None and key in _IMAGE_CACHE:
-        _IMAGE_CACHE.move_to_end(key)
-        return _IMAGE_CACHE[key].copy()
-    img = load_image(path, max_size=size)
-    if key is not None:
-        _IMAGE_CACHE[key] = img
-        while len(_IMAGE_CACHE) > _IMAGE_CACHE_SIZE:
-            _IMAGE_CACHE.popitem(last=False)
-    return img.copy()
+    """`load_image(path, max_size=size)`, decoded once per file version (changing a setting
+    rebuilds the model, and must not decode the student's PNG or JPEG again). Returns a copy
+    (numba types read-only arrays apart)."""
+    return cached_read(decode_image, path, size).copy()
+
+
+def decode_image(path: str, size: int) -> np.ndarray:
+    """The image file, decoded (no cache): what `read_image` caches."""
+    return load_image(path, max_size=size)
 
 
 @dataclass(frozen=True)

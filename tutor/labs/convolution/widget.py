@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.message import Message
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -15,7 +14,9 @@ from tutor.widgets.text import set_text
 from tutor.labs.convolution import params as P
 from tutor.labs.convolution import text as T
 from tutor.labs.convolution.kernels import parse_weight
-from tutor.labs.convolution.model import ConvModel, read_image
+from tutor.labs.convolution.model import ConvModel, decode_image
+from tutor.labs.datafiles import is_cached
+from tutor.labs.kit import DataFileRead, read_data_file
 from tutor.labs.convolution.views import render_views
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
@@ -95,17 +96,17 @@ class ConvolutionLab(Lab):
 
     lab_name = "convolution"
 
-    class FileLoaded(Message):
-        """A worker finished decoding the student's image file (error is None on success)."""
-
-        def __init__(self, path: str, error: str | None) -> None:
-            super().__init__()
-            self.path = path
-            self.error = error
-
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
+        self._pending_path: str | None = None  # a file being decoded by a worker
+        path, size = self.params["path"], int(self.params["size"])
+        if path and self.params["view"] != "lenet" and not is_cached(decode_image, path, size):
+            # The lesson's own image is decoded in a worker (a large file takes seconds, a
+            # device is refused): the lab opens on the built-in picture meanwhile.
+            self._pending_path = path
+            self.note = f"loading {path.rsplit('/', 1)[-1]} …"
+            self.params["path"] = ""
         try:
             self.model = ConvModel(self.params)
         except ValueError as exc:  # e.g. a missing image file: fall back to the built-in scene
@@ -114,7 +115,6 @@ class ConvolutionLab(Lab):
             self.model = ConvModel(self.params)
         self.params = dict(self.model.params)
         self.revealed: set[tuple[int, int]] = set()
-        self._pending_path: str | None = None  # a file being decoded by a worker
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -165,6 +165,8 @@ class ConvolutionLab(Lab):
 
     def on_mount(self) -> None:
         super().on_mount()
+        if self._pending_path:
+            read_data_file(self, self._pending_path, decode_image, int(self.params["size"]))
         self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
@@ -466,7 +468,7 @@ class ConvolutionLab(Lab):
             self._pending_path = path
             self.note = f"loading {path.rsplit('/', 1)[-1]} …"
             set_text(self.query_one("#conv-message", Static), self.note)
-            self._decode_file(path, int(self.params["size"]))
+            read_data_file(self, path, decode_image, int(self.params["size"]))
             return True
         if not field.id or not field.id.startswith("conv-cell-"):
             return False
@@ -485,24 +487,15 @@ class ConvolutionLab(Lab):
         kernel[r, c] = value
         return self.apply(kernel="custom", weights=kernel.tolist())
 
-    @work(thread=True, exclusive=True, group="conv-image", exit_on_error=False)
-    def _decode_file(self, path: str, size: int) -> None:
-        """Decode the file off the event loop (a large JPEG through Pillow takes a while);
-        the model then finds it in read_image's cache."""
-        try:
-            read_image(path, size)
-        except ValueError as exc:
-            self.post_message(self.FileLoaded(path, str(exc)))
-            return
-        self.post_message(self.FileLoaded(path, None))
-
-    def on_convolution_lab_file_loaded(self, event: FileLoaded) -> None:
+    def on_data_file_read(self, event: DataFileRead) -> None:
+        """The image file a worker decoded (into read_image's cache) or refused."""
         event.stop()
         if event.path != self._pending_path:  # the student typed another file meanwhile
             return
         self._pending_path = None
         if event.error is not None:
-            self.note = f"✗ {event.error}; kept the previous image"
+            shown = self.params["path"].rsplit("/", 1)[-1] or f"the built-in {self.params['image']}"
+            self.note = f"✗ {event.error}; kept {shown}"
             set_text(self.query_one("#conv-message", Static), self.note)
             return
         self.apply(path=event.path)

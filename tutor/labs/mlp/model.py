@@ -9,6 +9,7 @@ import numpy as np
 from core import nn
 from core.nn import MLP, Checkpoint, Trainer
 from tutor.history import History
+from tutor.labs.datafiles import cached_read
 from tutor.labs.mlp.params import MAX_HIDDEN_LAYERS, MAX_WIDTH
 from tutor.widgets.colormap import colormap
 from tutor.widgets.palette import CLASS_RGB
@@ -54,15 +55,29 @@ def parse_hidden(value) -> list[int]:
     return widths
 
 
+MAX_CSV_POINTS = 10_000
+"""The most points of a CSV file the lab trains on (every step evaluates all of them)."""
+
+
+def read_points(path: str):
+    """(X, y) of a CSV file of x, y, label rows, refused (ValueError) over `MAX_CSV_POINTS`
+    points or with a single class; the core refuses devices and files over MAX_CSV_BYTES
+    before reading them. Widgets call it in a worker (`tutor.labs.kit.read_data_file`)."""
+    X, y = nn.load_csv(path)
+    if len(X) > MAX_CSV_POINTS:
+        raise ValueError(f"{path}: {len(X):,} points; the lab takes at most "
+                         f"MAX_CSV_POINTS = {MAX_CSV_POINTS:,}")
+    if np.unique(y).size < 2:
+        raise ValueError(f"{path}: needs at least 2 classes, found one")
+    return X, y
+
+
 def load_data(params: dict):
-    """(X, y) of the lab's data set (generated, or read from csv_path)."""
+    """(X, y) of the lab's data set (generated, or read from csv_path, once per file version)."""
     if params["dataset"] == "csv":
         if not params["csv_path"]:
             raise ValueError("dataset is csv but csv_path is empty: give a file of x, y, label rows")
-        X, y = nn.load_csv(params["csv_path"])
-        if np.unique(y).size < 2:
-            raise ValueError(f"{params['csv_path']}: needs at least 2 classes, found one")
-        return X, y
+        return cached_read(read_points, params["csv_path"])
     return nn.make_dataset(params["dataset"], params["n_points"], params["noise"],
                            params["data_seed"], params["classes"])
 

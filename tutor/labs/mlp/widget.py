@@ -10,7 +10,9 @@ from textual.widgets import ContentSwitcher, Input, Label, Static
 
 from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
-from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
+from tutor.labs.datafiles import is_cached
+from tutor.labs.kit import DataFileRead, read_data_file
+from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code, read_points
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.param_input import ParamInput
@@ -88,6 +90,16 @@ class MlpLab(Lab):
         self.note = ""
         self.show_test = False
         self.weight_layer = int(self.params["layer"])
+        #: Settings waiting for their CSV file, read by a worker (None: nothing is loading).
+        self._pending: dict | None = None
+        self.file_note = ""  # why the last CSV file was refused
+        self._opening_read = self._needs_reading(self.params)  # the head start waits for it
+        if self._opening_read:
+            # The lesson's file is read in a worker (a large file takes seconds, a device is
+            # refused): the lab opens on circles meanwhile, then trains the head start on it.
+            self._pending = dict(self.params)
+            self.note = f"loading {self.params['csv_path'].rsplit('/', 1)[-1]} …"
+            self.params["dataset"] = "circles"
         try:
             self.model = MlpModel(self.params)
         except ValueError as exc:  # e.g. a lesson's CSV file that is missing: fall back
@@ -162,9 +174,43 @@ class MlpLab(Lab):
     def on_mount(self) -> None:
         super().on_mount()
         self._sync_prediction()  # before the first layout: the question's rows are reserved
-        if self.head_start:
+        if self._pending is not None:
+            read_data_file(self, self._pending["csv_path"], read_points)
+        elif self.head_start:
             self._start_pretraining(self.head_start, f"training the first {self.head_start} steps…")
         self.call_after_refresh(self.redraw)
+
+    @staticmethod
+    def _needs_reading(params: dict) -> bool:
+        """Whether these settings use a CSV file not yet read (its reading takes a worker)."""
+        return (params["dataset"] == "csv" and bool(params["csv_path"])
+                and not is_cached(read_points, params["csv_path"]))
+
+    def on_data_file_read(self, event: DataFileRead) -> None:
+        """The CSV file a worker read (into the model's cache) or refused: the settings that
+        waited for it are applied, or the lab keeps what it shows and says why."""
+        event.stop()
+        pending = self._pending
+        if pending is None or event.path != pending["csv_path"]:
+            return  # other settings were applied meanwhile
+        self._pending = None
+        opening, self._opening_read = self._opening_read, False
+        if event.error is not None:
+            # Kept on show after the head start's own notes, until settings are applied.
+            self.file_note = self.note = f"✗ {event.error}; kept {self.params['dataset']}"
+            self._show_settings()
+        elif self.apply(**pending) and opening:
+            self.note = ""
+        if opening and self.head_start:
+            self._start_pretraining(self.head_start, f"training the first {self.head_start} steps…")
+        self.redraw()
+
+    def _show_settings(self) -> None:
+        """The settings fields show the parameters in use."""
+        self.query_one("#mlp-hidden", Input).value = self._hidden_text()
+        self.query_one("#mlp-csv", Input).value = self.params["csv_path"]
+        for field in self.query(ParamInput):
+            field.value = self.params[field.param_name]
 
     def _start_pretraining(self, steps: int, note: str) -> None:
         """Train `steps` steps of the current settings in a thread worker; keys wait for it."""
@@ -221,7 +267,7 @@ class MlpLab(Lab):
             [Series("test", test, x=steps, color=TEST_COLOR),
              Series("train", train, x=steps, color=TRAIN_COLOR)]  # train drawn on top
         )
-        self._set_text("#mlp-message", self.note or m.message)
+        self._set_text("#mlp-message", self.note or self.file_note or m.message)
         self.query_one(StepControls).status = f"step {s.step}"
         self._sync_prediction()
         self.draw_region()
@@ -353,10 +399,8 @@ class MlpLab(Lab):
         self.params, self.model = kept["params"], kept["model"]
         self.show_test, self.weight_layer = kept["show_test"], kept["layer"]
         self.query_one("#mlp-panel", ContentSwitcher).current = f"mlp-{kept['panel']}"
-        self.query_one("#mlp-hidden", Input).value = self._hidden_text()
-        self.query_one("#mlp-csv", Input).value = self.params["csv_path"]
-        for field in self.query(ParamInput):
-            field.value = self.params[field.param_name]
+        self._show_settings()
+        self._pending, self._opening_read = None, False
         self._opening, self.note = 0, ""
         self.pretraining = False
         step, replay = kept["step"], kept["replay"]
@@ -403,6 +447,13 @@ class MlpLab(Lab):
     def apply(self, **changes) -> bool:
         """Rebuild the lab with changed parameters; on failure keep the old model and say why."""
         new = {**self.params, **changes}
+        if self._needs_reading(new):
+            self._pending = new
+            self.note = f"loading {new['csv_path'].rsplit('/', 1)[-1]} …"
+            read_data_file(self, new["csv_path"], read_points)
+            self.redraw()
+            return True
+        self._pending = None
         try:
             model = MlpModel(new)
         except ValueError as exc:
@@ -414,7 +465,7 @@ class MlpLab(Lab):
         self._pretrain_id += 1
         self.kept_step = None
         self.params, self.model = new, model
-        self._opening = 0
+        self._opening, self.file_note = 0, ""
         self.note = "new settings: training restarts from the seed's initial weights"
         if new["optimizer"] == "newton":
             self.note += ("; newton solves with the full Hessian: on a non-convex network it "
