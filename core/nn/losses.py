@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from core._jit import jit, kernel
+from core._rows import exp_shifted_row
 
 #: Loss names and the integer codes the kernels dispatch on.
 LOSSES = {"mse": 0, "cross_entropy": 1}
@@ -38,15 +39,7 @@ def _ce_fwd_bwd(logits, labels, dlogits):
     n, c = logits.shape
     total = 0.0
     for i in range(n):
-        m = logits[i, 0]
-        for j in range(1, c):
-            if logits[i, j] > m:
-                m = logits[i, j]
-        s = 0.0
-        for j in range(c):
-            e = math.exp(logits[i, j] - m)
-            dlogits[i, j] = e
-            s += e
+        m, s = exp_shifted_row(logits, i, dlogits)
         lse = m + math.log(s)
         y = labels[i]
         total += lse - logits[i, y]

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from core._jit import jit, kernel
+from core._rows import exp_shifted_row
 
 
 @jit(inline="always")
@@ -34,15 +35,7 @@ def softmax_rows(x, out):
     """out[r] = exp(x[r] − max x[r]) / Σ exp(x[r] − max x[r]) for x, out (rows, d)."""
     n, d = x.shape
     for r in range(n):
-        m = x[r, 0]
-        for j in range(1, d):
-            if x[r, j] > m:
-                m = x[r, j]
-        s = 0.0
-        for j in range(d):
-            e = math.exp(x[r, j] - m)
-            out[r, j] = e
-            s += e
+        _, s = exp_shifted_row(x, r, out)
         inv = 1.0 / s
         for j in range(d):
             out[r, j] *= inv
