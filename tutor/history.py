@@ -172,3 +172,50 @@ class ComputedSteps:
         while taken < n and self.step():
             taken += 1
         return taken
+
+
+class CheckpointHistory:
+    """A history of states that each keep a checkpoint of a network in training (`states`, the
+    one shown at `index`, `message` for the status): back and reset move to an earlier state
+    and load its checkpoint; `extend` appends states a worker computed on its own copy.
+
+    The subclass sets `states`, `index` and `message`, loads a checkpoint into the live network
+    in `restore_checkpoint`, and computes new states itself (a step, or a worker's run).
+    """
+
+    states: list
+    index: int
+    message: str
+
+    @property
+    def state(self):
+        """The state shown now."""
+        return self.states[self.index]
+
+    def restore_checkpoint(self, checkpoint) -> None:
+        raise NotImplementedError
+
+    def _sync(self) -> None:
+        self.restore_checkpoint(self.state.checkpoint)
+
+    def back(self) -> bool:
+        if self.index == 0:
+            return False
+        self.index -= 1
+        self.message = ""
+        self._sync()
+        return True
+
+    def reset(self) -> None:
+        """Back to the first state, forgetting every later one."""
+        self.index = 0
+        del self.states[1:]
+        self.message = ""
+        self._sync()
+
+    def extend(self, states: list) -> None:
+        """Append states computed elsewhere (a worker) after the current one."""
+        del self.states[self.index + 1:]
+        self.states.extend(states)
+        self.index = len(self.states) - 1
+        self._sync()

@@ -122,3 +122,29 @@ def test_computed_steps_show_kept_results_and_compute_only_the_next():
     assert m.step() and m.index == 2 and m.calls == 3  # a kept result: nothing recomputed
     m.reset()
     assert m.index == 0 and m.advance(3) == 3 and m.calls == 3 and not m.step()
+
+
+def test_checkpoint_history_loads_the_checkpoint_of_the_state_shown():
+    from collections import namedtuple
+
+    from tutor.history import CheckpointHistory
+
+    State = namedtuple("State", "checkpoint")
+
+    class Net(CheckpointHistory):
+        def __init__(self):
+            self.states, self.index, self.message, self.loaded = [State(0)], 0, "", None
+
+        def restore_checkpoint(self, checkpoint):
+            self.loaded = checkpoint
+
+    net = Net()
+    assert not net.back() and net.state == State(0)
+    net.extend([State(1), State(2)])
+    assert net.index == 2 and net.loaded == 2
+    net.message = "diverged"
+    assert net.back() and net.loaded == 1 and net.message == ""
+    net.extend([State(5)])  # a worker's states replace the future after the one shown
+    assert [s.checkpoint for s in net.states] == [0, 1, 5] and net.loaded == 5
+    net.reset()
+    assert net.states == [State(0)] and net.index == 0 and net.loaded == 0

@@ -12,7 +12,9 @@ from core.generative import (AffineCoupling, Flow, FlowTrainer, Monotone1D, Plan
 from core.generative.flows import standard_normal_log_prob
 from tutor.labs.flow import params as P
 from tutor.labs.flow.code import pytorch_code
+from tutor.history import CheckpointHistory
 from tutor.labs.params import ParamError
+from tutor.labs.planemap import coarse_values, plane_grid
 
 LOG_2PI = math.log(2 * math.pi)
 #: Base samples drawn on the map (fixed noise: what moves is the flow).
@@ -128,7 +130,7 @@ def build_flow(params: dict) -> Flow:
                                 seed=params["seed"] * 100 + i) for i in range(k)])
 
 
-class FlowTraining:
+class FlowTraining(CheckpointHistory):
     """A 2-D flow, its trainer, and the history of its states."""
 
     def __init__(self, params: dict) -> None:
@@ -172,12 +174,8 @@ class FlowTraining:
         return FlowState(step, self.trainer.checkpoint(), loss, ev,
                          tuple(float(ld.mean()) for ld in lds))
 
-    @property
-    def state(self) -> FlowState:
-        return self.states[self.index]
-
-    def _sync(self) -> None:
-        self.trainer.restore(self.state.checkpoint)
+    def restore_checkpoint(self, checkpoint) -> None:
+        self.trainer.restore(checkpoint)
 
     def step(self) -> bool:
         if self.index + 1 < len(self.states):
@@ -198,20 +196,6 @@ class FlowTraining:
         self.message = ""
         return True
 
-    def back(self) -> bool:
-        if self.index == 0:
-            return False
-        self.index -= 1
-        self.message = ""
-        self._sync()
-        return True
-
-    def reset(self) -> None:
-        self.index = 0
-        del self.states[1:]
-        self.message = ""
-        self._sync()
-
     def run(self, n: int, cancelled=lambda: False) -> list[FlowState]:
         """(For a worker.) Up to n new states after the current one, on a copy of the flow."""
         copy = FlowTraining(self.params)
@@ -223,38 +207,15 @@ class FlowTraining:
                 break
         return copy.states[1:]
 
-    def extend(self, states: list[FlowState]) -> None:
-        del self.states[self.index + 1:]
-        self.states.extend(states)
-        self.index = len(self.states) - 1
-        self._sync()
-
     # --- pictures ---
     def grid(self, width: int, height: int):
-        lo, hi = self.bounds
-        scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
-        centre = (lo + hi) / 2
-        origin = centre - scale * np.array([width, -height]) / 2
-        xs = origin[0] + scale * (np.arange(width) + 0.5)
-        ys = origin[1] - scale * (np.arange(height) + 0.5)
-        gx, gy = np.meshgrid(xs, ys)
-        return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
+        return plane_grid(self.bounds, width, height)
 
     def density_values(self, width: int, height: int) -> np.ndarray:
         """(height, width) density on the map: the flow's p(x) (coupling) or the target's
-        p(x) (planar, whose own density cannot be evaluated at a given x).
-
-        Evaluated at every other pixel in each direction (the centre of each 2 x 2 block) and
-        repeated: a quarter of the points, so a frame stays well under 16 ms."""
-        w2, h2 = (width + 1) // 2, (height + 1) // 2
-        _, scale, origin = self.grid(width, height)
-        xs = origin[0] + scale * (2 * np.arange(w2) + 1.0)
-        ys = origin[1] - scale * (2 * np.arange(h2) + 1.0)
-        gx, gy = np.meshgrid(xs, ys)
-        pts = np.column_stack([gx.ravel(), gy.ravel()])
-        logp = self.target[0](pts) if self.planar else self.flow.log_prob(pts)
-        coarse = np.exp(logp).reshape(h2, w2)
-        return np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:height, :width]
+        p(x) (planar, whose own density cannot be evaluated at a given x)."""
+        logp = self.target[0] if self.planar else self.flow.log_prob
+        return coarse_values(lambda pts: np.exp(logp(pts)), self.bounds, width, height)
 
     def samples(self) -> np.ndarray:
         return self.flow.forward(self.z_shown)[0]

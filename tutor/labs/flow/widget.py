@@ -18,6 +18,7 @@ from tutor.labs.base import Lab
 from tutor.labs.flow import params as P
 from tutor.labs.flow.model import LEVELS, FlowModel, parse_widths
 from tutor.labs.kit import ModelLab
+from tutor.labs.planemap import to_dots
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.colormap import colormap
 from tutor.widgets.line_chart import LineChart, Series
@@ -256,10 +257,9 @@ class FlowLab(ModelLab):
         tr = self.model.training
         h = 2 * rows
         canvas = BrailleCanvas(width, rows)
-        _, scale, origin = tr.grid(width, h)
 
         def dots(x):
-            return (x[:, 0] - origin[0]) / scale * 2, (origin[1] - x[:, 1]) / scale * 2
+            return to_dots(x, tr.bounds, width, h)
 
         if self.show_grid:
             pixels = np.full((h, width, 3), 22, dtype=np.uint8)

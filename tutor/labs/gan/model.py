@@ -11,7 +11,9 @@ from core.generative import GAN, bilinear_game, modes_covered, sample_2d
 from core.generative.gan import GanCheckpoint, generator_loss, discriminator_loss
 from tutor.labs.gan import params as P
 from tutor.labs.gan.code import pytorch_code
+from tutor.history import CheckpointHistory
 from tutor.labs.params import ParamError
+from tutor.labs.planemap import coarse_values, plane_grid, to_dots
 from tutor.widgets.palette import (BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_PINK, BRIGHT_RED,
                                     BRIGHT_YELLOW)
 
@@ -135,7 +137,7 @@ class Trainer:
         return out
 
 
-class GanModel:
+class GanModel(CheckpointHistory):
     """The GAN view: a history of network states you can step (a round, a D step or a G step),
     step back, reset and replay; plus the bilinear game. Raises ValueError for bad settings.
     """
@@ -159,12 +161,8 @@ class GanModel:
         self.game = BilinearGame(self.params)
 
     # --- the GAN history ---------------------------------------------------------------
-    @property
-    def state(self) -> GanState:
-        return self.states[self.index]
-
-    def _sync(self) -> None:
-        self.gan.restore(self.state.checkpoint)
+    def restore_checkpoint(self, checkpoint) -> None:
+        self.gan.restore(checkpoint)
 
     def act(self, action: str = "round") -> bool:
         """One step of `action` (replayed if the history already holds it, else computed)."""
@@ -187,35 +185,18 @@ class GanModel:
         self.message = ""
         return True
 
-    def extend(self, states: list[GanState]) -> None:
-        """Append rounds computed elsewhere (a worker) after the current state."""
-        del self.states[self.index + 1:]
-        self.states.extend(states)
-        self.index = len(self.states) - 1
-        self._sync()
-
     # --- the model protocol (on the active view) ---------------------------------------
     def step(self) -> bool:
         return self.game.step() if self.view == "bilinear" else self.act("round")
 
     def back(self) -> bool:
-        if self.view == "bilinear":
-            return self.game.back()
-        if self.index == 0:
-            return False
-        self.index -= 1
-        self.message = ""
-        self._sync()
-        return True
+        return self.game.back() if self.view == "bilinear" else super().back()
 
     def reset(self) -> None:
         if self.view == "bilinear":
             self.game.reset()
-            return
-        self.index = 0
-        del self.states[1:]
-        self.message = ""
-        self._sync()
+        else:
+            super().reset()
 
     def advance(self, n: int) -> int:
         taken = 0
@@ -257,25 +238,11 @@ class GanModel:
 
     # --- what to draw --------------------------------------------------------------------
     def grid(self, width: int, height: int):
-        """(pixel centres (height·width, 2) row-major from the top-left, units per pixel, origin)."""
-        lo, hi = self.bounds
-        scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
-        centre = (lo + hi) / 2
-        origin = centre - scale * np.array([width, -height]) / 2
-        xs = origin[0] + scale * (np.arange(width) + 0.5)
-        ys = origin[1] - scale * (np.arange(height) + 0.5)
-        gx, gy = np.meshgrid(xs, ys)
-        return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
+        return plane_grid(self.bounds, width, height)
 
     def heat_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
-        # D is smooth: evaluated at the centre of each 2 x 2 pixel block, then repeated
-        w2, h2 = (width + 1) // 2, (height + 1) // 2
-        _, scale, origin = self.grid(width, height)
-        gx, gy = np.meshgrid(origin[0] + scale * (2 * np.arange(w2) + 1.0),
-                             origin[1] - scale * (2 * np.arange(h2) + 1.0))
-        coarse = self.gan.discriminate(np.column_stack([gx.ravel(), gy.ravel()])).reshape(h2, w2)
-        d = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[:height, :width].ravel()
+        d = coarse_values(self.gan.discriminate, self.bounds, width, height).ravel()
         d = np.round(d * LEVELS) / LEVELS
         a = np.clip(2 * d - 1, -1, 1)[:, None]
         rgb = np.where(a > 0, _MID_TINT + a * (_REAL_TINT - _MID_TINT),
@@ -307,12 +274,8 @@ class GanModel:
         return (x, np.array([s.d_loss for s in states]), np.array([s.g_loss for s in states]))
 
     def to_cell(self, x: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-        """Braille dot coordinates (2 per cell across, 4 down) of points x on a width x height
-        pixel map (height pixels = height/2 cells)."""
-        _, scale, origin = self.grid(width, height)
-        col = (x[:, 0] - origin[0]) / scale * 2
-        row = (origin[1] - x[:, 1]) / scale * 2
-        return col, row
+        """Braille dot coordinates of points x on a width x height pixel map."""
+        return to_dots(x, self.bounds, width, height)
 
 
 class BilinearGame:
