@@ -10,6 +10,7 @@ from core.nn import make_dataset, train_test_split
 from core.robust import logits_of
 from tutor.history import History, HistoryModel
 from tutor.labs.robustness import nets
+from tutor.labs.planemap import plane_grid as grid  # the plane the lab draws
 from tutor.widgets.colormap import colormap
 
 #: Probabilities are rounded to 1/LEVELS before colouring (steady pictures across CPUs).
@@ -63,19 +64,6 @@ def make_plane(params: dict, spectral: bool | None = None, adversarial: bool | N
     hi = np.maximum(X.max(axis=0), Xt.max(axis=0))
     pad = 0.15 * np.maximum(hi - lo, 1e-6)
     return Plane(X, y, Xt, yt, model, log, (lo - pad, hi + pad))
-
-
-def grid(bounds, width: int, height: int) -> tuple[np.ndarray, float, np.ndarray]:
-    """Pixel centres of a width x height image over `bounds`, equal units on both axes:
-    (points (height*width, 2) row-major from the top-left, units per pixel, top-left origin)."""
-    lo, hi = bounds
-    scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
-    centre = (lo + hi) / 2
-    origin = centre - scale * np.array([width, -height]) / 2
-    xs = origin[0] + scale * (np.arange(width) + 0.5)
-    ys = origin[1] - scale * (np.arange(height) + 0.5)
-    gx, gy = np.meshgrid(xs, ys)
-    return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
 
 
 def region_pixels(model, bounds, width: int, height: int) -> np.ndarray:
