@@ -8,12 +8,16 @@ parameter changes and the PyTorch view are the same code for every lab.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Protocol, runtime_checkable
 
 from textual.message import Message
+from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.datafiles import cached_read
+from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
 
 
 @runtime_checkable
@@ -117,6 +121,153 @@ class ModelLab(Lab):
             self.notify(message, title="Value not applied", severity="warning")
         self.request_redraw()
         return message
+
+
+class FieldKeys:
+    """Keys of a lab with fields (mixed in before `Lab`): escape leaves a field for the lab's
+    keys (bind it: `Binding("escape", "focus_lab", ...)`; with the lab itself focused escape goes
+    on to the screen), and `focus_predict` (bind it to i) moves into the prediction field while
+    a question is asked."""
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "focus_lab":
+            return self.app.focused is not self
+        return super().check_action(action, parameters)
+
+    def action_focus_lab(self) -> None:
+        self.focus()
+
+    def action_focus_predict(self) -> None:
+        from textual.widgets import Input
+
+        for predict in self.query(PredictInput):
+            if predict.state == "asking":
+                predict.query_one(Input).focus()
+                return
+
+
+class TrainingLab(FieldKeys, ModelLab):
+    """A `ModelLab` whose model also trains many steps at once in a thread worker (j, a
+    lesson's head start, a restore). While the worker runs, the lab's stepping keys wait and
+    say so; a new setting cancels the worker, is applied through the model, and training
+    starts again from the seed (the flow and GAN labs).
+
+    A subclass says what a worker trains: `training_source()` (what the states are computed
+    from: a result for another source, after a change, is dropped), `train(source, n,
+    cancelled)` (in the worker thread: up to n new states, stopping when `cancelled()`), and
+    `add_trained(source, states)` (the default extends the source's history). It may word the
+    note shown after a change in `applied_note`, and keeps `note` on show in its `redraw`.
+    """
+
+    busy: bool = False
+    """Whether a training worker runs (the stepping keys wait for it)."""
+    note: str = ""
+
+    class Trained(Message):
+        """A worker's states computed from `source` (stale if the lab's source changed)."""
+
+        def __init__(self, source, states: list) -> None:
+            super().__init__()
+            self.source = source
+            self.states = states
+
+    # --- to implement --------------------------------------------------------------------
+    def training_source(self):
+        """What a training worker computes from (its result is dropped if this changed)."""
+        return self.model
+
+    def train(self, source, n: int, cancelled: Callable[[], bool]) -> list:
+        """(Worker thread.) Up to `n` new states after `source`'s current one, on a copy."""
+        raise NotImplementedError
+
+    def add_trained(self, source, states: list) -> None:
+        """Show the worker's states: by default `source.extend(states)`."""
+        source.extend(states)
+
+    def applied_note(self, name: str, before, value) -> str:
+        """The note after setting `name` to `value` (it was `before`)."""
+        return ""
+
+    # --- the worker ----------------------------------------------------------------------
+    @property
+    def train_group(self) -> str:
+        return f"{self.lab_name}-train"
+
+    def start_training(self, n: int, note: str) -> None:
+        """Train `n` steps in a thread worker (replacing one still running), showing `note`."""
+        self.busy, self.note = True, note
+        self.run_worker(partial(self._training, self.training_source(), n), thread=True,
+                        exclusive=True, group=self.train_group, exit_on_error=False)
+
+    def _training(self, source, n: int) -> None:
+        worker = get_current_worker()
+        states = self.train(source, n, lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Trained(source, states))
+
+    def on_training_lab_trained(self, message: Trained) -> None:
+        message.stop()
+        if message.source is not self.training_source():
+            return  # the settings changed meanwhile
+        self.busy, self.note = False, ""
+        self.add_trained(message.source, message.states)
+        self.request_redraw()
+
+    def cancel_training(self) -> None:
+        self.workers.cancel_group(self, self.train_group)
+        self.busy = False
+
+    def waiting(self) -> bool:
+        """True (and a notice saying why) while the worker trains."""
+        if self.busy:
+            self.notify(self.note or "training…", timeout=2)
+        return self.busy
+
+    # --- stepping waits for the worker ---------------------------------------------------
+    def step_forward(self) -> bool:
+        return False if self.waiting() else super().step_forward()
+
+    def step_back(self) -> bool:
+        return False if self.waiting() else super().step_back()
+
+    def reset_lab(self) -> None:
+        if not self.waiting():
+            super().reset_lab()
+
+    def _tick(self) -> None:
+        """Playback: above 10 steps a second, several steps per drawn frame."""
+        if self.waiting():
+            self.playing = False
+            return
+        n = max(1, int(self.fps // 10))
+        if self.advance(n) < n:
+            self.playing = False
+
+    # --- settings ------------------------------------------------------------------------
+    def apply_param(self, name: str, value) -> str | None:
+        """Cancel the worker, change one setting through the model; a refusal is shown in
+        the note (the last good state kept) and returned."""
+        if self.busy:
+            self.cancel_training()
+        self.playing = False
+        before = self.model.params.get(name)
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self.note = f"✗ {refused}; kept the previous value"
+            self.request_redraw()
+            return refused
+        self.params = dict(self.model.params)
+        self.note = self.applied_note(name, before, value)
+        for box in self.query(ParamInput):
+            if box.param_name == name and box.value != self.params[name]:
+                box.value = self.params[name]
+        self.request_redraw()
+        return None
+
+    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
+        event.stop()
+        if self.apply_param(event.name, event.value) is not None:
+            event.param_input.value = self.params[event.name]
 
 
 class DataFileRead(Message):

@@ -270,6 +270,7 @@ def test_snapshot_ring_after_300_rounds(snap_compare):
 def test_snapshot_bilinear_game(snap_compare):
     async def run_before(pilot):
         lab = _lab(pilot.app)
+        await pilot.pause()  # the first frame asks the question, then 25 steps pass it
         lab.model.advance(24)
         await pilot.press("n")
         await pilot.pause()
@@ -297,7 +298,7 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app):
     async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        lab.apply("k", 2)
+        lab.apply_param("k", 2)
         lab.model.advance(4)
         lab.answered.add("log4")
         saved = lab.save_state()

@@ -6,18 +6,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
-from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.flow import params as P
 from tutor.labs.flow.model import LEVELS, FlowModel, parse_widths
-from tutor.labs.kit import ModelLab
+from tutor.labs.kit import TrainingLab
 from tutor.labs.planemap import to_dots
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.colormap import colormap
@@ -50,7 +47,7 @@ SETTINGS = (
 )
 
 
-class FlowLab(ModelLab):
+class FlowLab(TrainingLab):
     """Normalizing flows: p_X(x) = p_Z(z) / |det ∂x/∂z|, in 1-D and trained in 2-D.
 
     1d: n / b move t from the identity to f; , . move z₀. 2d: n is one training step, j 200
@@ -89,12 +86,6 @@ class FlowLab(ModelLab):
 
     lab_name = "flow"
 
-    class Trained(Message):
-        def __init__(self, training, states: list) -> None:
-            super().__init__()
-            self.training = training
-            self.states = states
-
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
@@ -106,7 +97,6 @@ class FlowLab(ModelLab):
                 "view": self.params["view"]}
             self.model = FlowModel(self.params)
         self.show_grid = False
-        self.busy = False
         self.answered: set[str] = set()
 
     # --- layout ---------------------------------------------------------------------------
@@ -148,30 +138,13 @@ class FlowLab(ModelLab):
 
     # --- worker ---------------------------------------------------------------------------
     def _start_training(self, n: int) -> None:
-        self.busy = True
-        self.note = f"training {n} steps…"
-        self._train(self.model.training, n)
+        self.start_training(n, f"training {n} steps…")
 
-    @work(thread=True, exclusive=True, group="flow-train", exit_on_error=False)
-    def _train(self, training, n: int) -> None:
-        worker = get_current_worker()
-        states = training.run(n, lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
-            self.post_message(self.Trained(training, states))
+    def training_source(self):
+        return self.model.training
 
-    def on_flow_lab_trained(self, message: Trained) -> None:
-        message.stop()
-        if message.training is not self.model.training:
-            return
-        self.busy = False
-        self.note = ""
-        self.model.training.extend(message.states)
-        self.request_redraw()
-
-    def _busy(self) -> bool:
-        if self.busy:
-            self.notify(self.note or "training…", timeout=2)
-        return self.busy
+    def train(self, training, n: int, cancelled) -> list:
+        return training.run(n, cancelled)
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -324,34 +297,6 @@ class FlowLab(ModelLab):
         self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
         self.request_redraw()
 
-    def action_focus_predict(self) -> None:
-        predict = self.query_one(PredictInput)
-        if predict.state == "asking":
-            predict.query_one(Input).focus()
-
-    # --- stepping (the worker blocks the 2-D steps) ------------------------------------------
-    def step_forward(self) -> bool:
-        if self._busy():
-            return False
-        return super().step_forward()
-
-    def step_back(self) -> bool:
-        if self._busy():
-            return False
-        return super().step_back()
-
-    def reset_lab(self) -> None:
-        if not self._busy():
-            super().reset_lab()
-
-    def _tick(self) -> None:
-        if self._busy():
-            self.playing = False
-            return
-        n = max(1, int(self.fps // 10))
-        if self.advance(n) < n:
-            self.playing = False
-
     # --- the lab as the student left it -------------------------------------------------------
     def save_state(self) -> dict:
         """Settings, view, answered questions, the 1-D step, the grid view and the 2-D steps
@@ -370,7 +315,7 @@ class FlowLab(ModelLab):
         if not (0 <= steps <= params["max_steps"] and 0 <= k <= model.cov.n
                 and 0 <= layer <= params["layers"]):
             raise ValueError("saved steps, t or layer out of range")
-        self.workers.cancel_group(self, "flow-train")
+        self.cancel_training()
         self.playing = False
         self.params, self.model = dict(params), model
         self.answered = {str(a) for a in state["answered"]}
@@ -378,7 +323,7 @@ class FlowLab(ModelLab):
         for box in self.query(ParamInput):
             box.value = self.params[box.param_name]
         self.query_one("#flow-hidden", Input).value = self._widths()
-        self.busy, self.note = False, ""
+        self.note = ""
         if steps:
             self._start_training(steps)
         self.request_redraw()
@@ -401,7 +346,7 @@ class FlowLab(ModelLab):
         m = self.model
         if m.view == "1d":
             z0 = min(3.0, max(-3.0, round(m.cov.z0 + 0.25 * direction, 2)))
-            self._apply("z0", z0)
+            self.apply_param("z0", z0)
         else:
             self.show_grid = True
             m.layer = min(max(0, m.layer + direction), m.params["layers"])
@@ -412,41 +357,13 @@ class FlowLab(ModelLab):
         if self.model.view != "2d":
             self.notify("j trains the 2-D flow (v switches)", timeout=2)
             return
-        if not self._busy():
+        if not self.waiting():
             self._start_training(JUMP)
             self.request_redraw()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return self.app.focused is not self
-        return super().check_action(action, parameters)
-
-    def action_focus_lab(self) -> None:
-        self.focus()
-
     # --- settings -------------------------------------------------------------------------
-    def _apply(self, name: str, value) -> bool:
-        if self.busy:
-            self.workers.cancel_group(self, "flow-train")
-            self.busy = False
-        self.playing = False
-        refused = self.model.apply(name, value)
-        if refused is not None:
-            self.note = f"✗ {refused}; kept the previous value"
-            self.request_redraw()
-            return False
-        self.params = dict(self.model.params)
-        self.note = "" if name in ("z0", "layer") else f"{name} = {value}: restarted"
-        for box in self.query(ParamInput):
-            if box.param_name == name and box.value != self.params[name]:
-                box.value = self.params[name]
-        self.request_redraw()
-        return True
-
-    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
-        event.stop()
-        if not self._apply(event.name, event.value):
-            event.param_input.value = self.params[event.name]
+    def applied_note(self, name: str, before, value) -> str:
+        return "" if name in ("z0", "layer") else f"{name} = {value}: restarted"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "flow-hidden":
@@ -466,7 +383,7 @@ class FlowLab(ModelLab):
             self.request_redraw()
             return
         if widths != [int(w) for w in self.params["hidden"]]:
-            self._apply("hidden", [float(w) for w in widths])
+            self.apply_param("hidden", [float(w) for w in widths])
 
 
 LAB_CLASS = FlowLab

@@ -6,15 +6,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, Label, Static
-from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import TrainingLab
 from tutor.labs.gan import params as P
 from tutor.labs.gan.model import (ALT_COLOR, ARROW_COLOR, EG_COLOR, FAKE_COLOR, LOG4,
                                   REAL_COLOR, SIM_COLOR, GanModel, Trainer, parse_widths)
@@ -67,7 +65,7 @@ class MapBox(Vertical):
         self._on_resize()
 
 
-class GanLab(Lab):
+class GanLab(TrainingLab):
     """A GAN on 2-D points as GAN Lab shows it, with a history you can step back through.
 
     n: one round (k D steps then one G step); x: one D step; g: one G step; j: 200 rounds in a
@@ -106,14 +104,6 @@ class GanLab(Lab):
 
     lab_name = "gan"
 
-    class Trained(Message):
-        """Rounds computed by the worker for model `model` (stale if the model changed)."""
-
-        def __init__(self, model: GanModel, states: list) -> None:
-            super().__init__()
-            self.model = model
-            self.states = states
-
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
@@ -125,7 +115,6 @@ class GanLab(Lab):
                 "view": self.params["view"]}
             self.model = GanModel(self.params)
         self.show_arrows = bool(self.params["arrows"])
-        self.busy = False
         self.answered: set[str] = set()
 
     # --- layout -------------------------------------------------------------------------
@@ -162,40 +151,18 @@ class GanLab(Lab):
         super().on_mount()
         if self.params["steps"]:
             self._start_training(int(self.params["steps"]))
-        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_map)
 
     # --- training in a worker -------------------------------------------------------------
     def _start_training(self, n: int) -> None:
-        self.busy = True
-        self.note = f"training {n} rounds…"
-        self._train(self.model, n)
+        self.start_training(n, f"training {n} rounds…")
 
-    @work(thread=True, exclusive=True, group="gan-train", exit_on_error=False)
-    def _train(self, model: GanModel, n: int) -> None:
-        """(Thread.) Compute `n` rounds on a separate trainer; post them to the lab."""
-        worker = get_current_worker()
+    def train(self, model: GanModel, n: int, cancelled) -> list:
+        """(Thread.) Compute `n` rounds on a separate trainer."""
         trainer = Trainer(model.params, model.data, model.z_shown)
-        states = trainer.run(model.state, n, model.params["max_steps"],
-                             lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
-            self.post_message(self.Trained(model, states))
-
-    def on_gan_lab_trained(self, message: Trained) -> None:
-        message.stop()
-        if message.model is not self.model:  # the settings changed meanwhile
-            return
-        self.busy = False
-        self.note = ""
-        self.model.extend(message.states)
-        self.redraw()
-
-    def _busy(self) -> bool:
-        if self.busy:
-            self.notify(self.note or "training…", timeout=2)
-        return self.busy
+        return trainer.run(model.state, n, model.params["max_steps"], cancelled)
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -348,46 +315,6 @@ class GanLab(Lab):
         self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
         self.redraw()
 
-    def action_focus_predict(self) -> None:
-        predict = self.query_one(PredictInput)
-        if predict.state == "asking":
-            predict.query_one(Input).focus()
-
-    # --- Lab interface --------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        if self._busy():
-            return False
-        moved = self.model.step()
-        self.redraw()
-        return moved
-
-    def _tick(self) -> None:
-        """Playback: above 10 steps a second, several rounds per drawn frame."""
-        if self._busy():
-            self.playing = False
-            return
-        n = max(1, int(self.fps // 10))
-        taken = self.model.advance(n)
-        self.redraw()
-        if taken < n:
-            self.playing = False
-
-    def step_back(self) -> bool:
-        if self._busy():
-            return False
-        moved = self.model.back()
-        self.redraw()
-        return moved
-
-    def reset_lab(self) -> None:
-        if self._busy():
-            return
-        self.model.reset()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
-
     # --- the lab as the student left it -------------------------------------------------------
     def save_state(self) -> dict:
         """Settings, view, answered questions and the rounds trained (a history with single D
@@ -407,7 +334,7 @@ class GanLab(Lab):
         rounds, game_t = int(state["rounds"]), int(state["game_t"])
         if not 0 <= rounds <= params["max_steps"] or not 0 <= game_t <= model.game.n:
             raise ValueError(f"saved rounds {rounds} or game step {game_t} out of range")
-        self.workers.cancel_group(self, "gan-train")
+        self.cancel_training()
         self.playing = False
         self.params, self.model, self.answered = dict(params), model, answered
         model.game.t = game_t
@@ -415,7 +342,7 @@ class GanLab(Lab):
             box.value = self.params[box.param_name]
         for key in ("g_hidden", "d_hidden"):
             self.query_one(f"#gan-{key}", Input).value = self._widths(key)
-        self.busy, self.note = False, ""
+        self.note = ""
         if rounds:
             self._start_training(rounds)
         self.redraw()
@@ -425,7 +352,7 @@ class GanLab(Lab):
         if self.model.view != "gan":
             self.notify("x, g, j and m act on the GAN view (v switches)", timeout=2)
             return False
-        return not self._busy()
+        return not self.waiting()
 
     def action_d_step(self) -> None:
         self.playing = False
@@ -448,7 +375,7 @@ class GanLab(Lab):
     def action_toggle_loss(self) -> None:
         if self._gan_only():
             new = "minimax" if self.params["g_loss"] == "nonsaturating" else "nonsaturating"
-            self.apply("g_loss", new)
+            self.apply_param("g_loss", new)
 
     def action_toggle_arrows(self) -> None:
         self.show_arrows = not self.show_arrows
@@ -460,43 +387,13 @@ class GanLab(Lab):
         self.params["view"] = self.model.view
         self.redraw()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return self.app.focused is not self
-        return super().check_action(action, parameters)
-
-    def action_focus_lab(self) -> None:
-        self.focus()
-
     # --- editing --------------------------------------------------------------------------
-    def apply(self, name: str, value) -> bool:
-        """Change a setting through the model; on a bad value keep the old one and say why."""
-        if self.busy:
-            self.workers.cancel_group(self, "gan-train")
-            self.busy = False
-        self.playing = False
-        before = self.model.params.get(name)
-        refused = self.model.apply(name, value)
-        if refused is not None:
-            self.note = f"✗ {refused}; kept the previous value"
-            self.redraw()
-            return False
-        self.params = dict(self.model.params)
-        changed = before != self.params[name]
-        game = name in ("x0", "y0", "eta", "game_steps", "predict_at")
-        self.note = "" if not changed else (
-            f"{name} = {self.params[name]}: the game restarts" if game else
-            f"{name} = {self.params[name]}: training restarts from the seed's initial weights")
-        for box in self.query(ParamInput):
-            if box.param_name == name and box.value != self.params[name]:
-                box.value = self.params[name]
-        self.redraw()
-        return True
-
-    def on_param_input_changed(self, event: ParamInput.Changed) -> None:
-        event.stop()
-        if not self.apply(event.name, event.value):
-            event.param_input.value = self.params[event.name]
+    def applied_note(self, name: str, before, value) -> str:
+        if before == self.params[name]:
+            return ""
+        if name in ("x0", "y0", "eta", "game_steps", "predict_at"):
+            return f"{name} = {self.params[name]}: the game restarts"
+        return f"{name} = {self.params[name]}: training restarts from the seed's initial weights"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id in ("gan-g_hidden", "gan-d_hidden"):
@@ -519,7 +416,7 @@ class GanLab(Lab):
             return
         field.set_class(False, "-invalid")
         if widths != [int(w) for w in self.params[key]]:
-            self.apply(key, [float(w) for w in widths])
+            self.apply_param(key, [float(w) for w in widths])
 
     def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
         """With the custom data set, a click adds a real point there."""
@@ -530,7 +427,7 @@ class GanLab(Lab):
         _, scale, origin = self.model.grid(view.cols, view.rows)
         x = origin[0] + scale * (event.x + 0.5)
         y = origin[1] - scale * (event.y + 1.0)
-        self.apply("points", [*self.params["points"], [round(x, 3), round(y, 3)]])
+        self.apply_param("points", [*self.params["points"], [round(x, 3), round(y, 3)]])
 
 
 LAB_CLASS = GanLab
