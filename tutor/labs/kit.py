@@ -146,6 +146,60 @@ class FieldKeys:
                 return
 
 
+class ComputeAhead:
+    """A lab (mixed in before `Lab`) whose model, a `tutor.history.ComputedSteps`, has its
+    steps computed ahead in a thread worker, each posted as soon as it is ready, so the lab's
+    keys never wait for the computation (the gridworld DQN, the normalization race).
+
+    `compute_ahead()` starts the worker on the current model; `stop_computing()` cancels it
+    before the model is replaced (results of a replaced model are dropped by `generation`);
+    `computed_ahead()`, the hook, shows a result the model has just kept.
+    """
+
+    generation: int = 0
+    """Counts the models replaced: a worker's result for an older one is dropped."""
+
+    class Computed(Message):
+        """One more step's result, computed by the worker for the model of `generation`."""
+
+        def __init__(self, generation: int, result) -> None:
+            super().__init__()
+            self.generation = generation
+            self.result = result
+
+    def computed_ahead(self) -> None:
+        """Called after the model kept a new result (the lab may show it)."""
+
+    @property
+    def compute_group(self) -> str:
+        return f"{self.lab_name}-compute"
+
+    def compute_ahead(self) -> None:
+        """Compute every remaining step of the current model in a thread worker."""
+        self.run_worker(partial(self._compute_ahead, self.model, self.generation), thread=True,
+                        exclusive=True, group=self.compute_group, exit_on_error=False)
+
+    def _compute_ahead(self, model, generation: int) -> None:
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            result = model.compute_next()
+            if result is None:
+                return
+            self.post_message(self.Computed(generation, result))
+
+    def on_compute_ahead_computed(self, message: Computed) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return  # a model replaced meanwhile
+        self.model.append(message.result)
+        self.computed_ahead()
+
+    def stop_computing(self) -> None:
+        """Cancel the worker before the model is replaced; its late results are dropped."""
+        self.workers.cancel_group(self, self.compute_group)
+        self.generation += 1
+
+
 class TrainingLab(FieldKeys, ModelLab):
     """A `ModelLab` whose model also trains many steps at once in a thread worker (j, a
     lesson's head start, a restore). While the worker runs, the lab's stepping keys wait and

@@ -21,7 +21,7 @@ from tutor.labs.attention.params import VIEWS
 from tutor.labs.attention.steps import STAGES
 from tutor.labs.attention.training import task_targets
 from tutor.labs.base import Lab
-from tutor.labs.kit import ModelLab
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.pixel_view import PixelView
@@ -34,7 +34,7 @@ RAW, SCALED = ORANGE, BLUE
 SIDE = 21  # columns of the training views' side text
 
 
-class AttentionLab(ModelLab):
+class AttentionLab(FieldKeys, ModelLab):
     """Attention, one computation at a time.
 
     Keys: v next view; c causal mask, p padding, e positional encodings, o next query row
@@ -334,14 +334,6 @@ class AttentionLab(ModelLab):
     def action_predict(self) -> None:
         """i: into the answer field (a digit, sign or point typed on the lab also starts one)."""
         self.query_one(PredictInput).start_answer("")
-
-    def action_focus_lab(self) -> None:
-        self.focus()
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return self.app.focused is not self
-        return True
 
     # --- Lab protocol ----------------------------------------------------------------------
     def step_forward(self) -> bool:

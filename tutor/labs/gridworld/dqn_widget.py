@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import ComputeAhead, FieldKeys
 from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPISODES_PER_STEP, EPSILON, HIDDEN, LR,
                                             TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
 from tutor.labs.gridworld.gridview import ARROWS, GridData, GridView, fmt
@@ -21,7 +19,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 
-class DqnLab(Lab):
+class DqnLab(ComputeAhead, FieldKeys, Lab):
     """Deep Q-learning on a Gridworld: the network's max Q per cell and greedy arrows, the
     replay buffer, the target network's lag, and max |Q − q*| against value iteration.
 
@@ -50,14 +48,6 @@ class DqnLab(Lab):
 
     lab_name = "gridworld"
 
-    class SnapReady(Message):
-        """The worker trained five more episodes of the model of `generation`."""
-
-        def __init__(self, generation: int, snap: DqnSnap) -> None:
-            super().__init__()
-            self.generation = generation
-            self.snap = snap
-
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
@@ -68,7 +58,6 @@ class DqnLab(Lab):
             self.params.update(preset="notes", rows=0, cols=0, gamma=-1.0, slip=-1.0)
             self.model = DqnModel(self.params)
         self.show_q = bool(self.params.get("show_q"))
-        self.generation = 0
         self._wants_more = False
         self._asked = False
 
@@ -86,7 +75,7 @@ class DqnLab(Lab):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._train(self.model, self.generation)
+        self.compute_ahead()
         self.call_after_refresh(self._first_draw)
 
     def _first_draw(self) -> None:
@@ -96,27 +85,9 @@ class DqnLab(Lab):
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return not self.has_focus
-        return True
-
     # --- training in a worker ----------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="dqn-train", exit_on_error=False)
-    def _train(self, model: DqnModel, generation: int) -> None:
-        """(Thread worker.) Train every remaining step ahead of the display, posting each."""
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            snap = model.compute_next()
-            if snap is None:
-                return
-            self.post_message(self.SnapReady(generation, snap))
-
-    def on_dqn_lab_snap_ready(self, message: SnapReady) -> None:
-        message.stop()
-        if message.generation != self.generation:
-            return
-        self.model.append(message.snap)
+    def computed_ahead(self) -> None:
+        """Five more episodes trained: shown at once if the student asked for them."""
         if self._wants_more and self.model.index < self.model.computed:
             self._wants_more = False
             self.model.step()
@@ -231,13 +202,3 @@ class DqnLab(Lab):
     def action_toggle_q(self) -> None:
         self.show_q = not self.show_q
         self.redraw()
-
-    def action_focus_predict(self) -> None:
-        predict = self.query_one(PredictInput)
-        if predict.state == "asking":
-            from textual.widgets import Input
-
-            predict.query_one(Input).focus()
-
-    def action_focus_lab(self) -> None:
-        self.focus()

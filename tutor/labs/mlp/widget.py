@@ -11,7 +11,7 @@ from textual.widgets import ContentSwitcher, Input, Label, Static
 from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
 from tutor.labs.datafiles import is_cached
-from tutor.labs.kit import DataFileRead, read_data_file
+from tutor.labs.kit import DataFileRead, FieldKeys, read_data_file
 from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code, read_points
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
@@ -42,7 +42,7 @@ SETTINGS = (
 )
 
 
-class MlpLab(Lab):
+class MlpLab(FieldKeys, Lab):
     """Train an MLP on 2-D points and watch its decision regions, losses and weights change.
 
     Every step is one mini-batch; the history keeps each step's weights and optimizer state,
@@ -416,16 +416,6 @@ class MlpLab(Lab):
     def action_toggle_view(self) -> None:
         switcher = self.query_one("#mlp-panel", ContentSwitcher)
         switcher.current = "mlp-settings" if switcher.current == "mlp-weights" else "mlp-weights"
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        # esc leaves a settings field; with the lab itself focused it stays the screen's key
-        if action == "focus_lab":
-            return self.app.focused is not self
-        return super().check_action(action, parameters)
-
-    def action_focus_lab(self) -> None:
-        """Leave a settings field so the playback keys work again."""
-        self.focus()
 
     def action_layer(self, delta: int) -> None:
         self.weight_layer = min(max(1, self.weight_layer + delta), self.model.net.n_layers)

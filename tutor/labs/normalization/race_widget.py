@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import ComputeAhead, FieldKeys
 from tutor.labs.normalization.params import PARAMS
 from tutor.labs.normalization.race import CHANNELS, CHUNK, Chunk, RaceModel
 from tutor.widgets.line_chart import LineChart, Series
@@ -30,7 +28,7 @@ def _pct(v: float) -> str:
     return "  –  " if not np.isfinite(v) else f"{v:5.1%}"
 
 
-class RaceLab(Lab):
+class RaceLab(ComputeAhead, FieldKeys, Lab):
     """4.5.4: a small CNN with and without batch norm, at two learning rates, on the digits.
 
     First the student picks the run they expect to get its training loss below the threshold
@@ -64,18 +62,9 @@ class RaceLab(Lab):
 
     lab_name = "normalization"
 
-    class ChunkReady(Message):
-        """The worker trained one more chunk of the model of `generation`."""
-
-        def __init__(self, generation: int, chunk: Chunk) -> None:
-            super().__init__()
-            self.generation = generation
-            self.chunk = chunk
-
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = RaceModel(self.params)
-        self.generation = 0
         self.guess: int | None = None
         self.revealed = False
         self.training = False
@@ -106,33 +95,15 @@ class RaceLab(Lab):
     def on_resize(self) -> None:
         self.call_after_refresh(self.redraw)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return not self.has_focus
-        return True
-
     # --- training in a worker ----------------------------------------------------------------
     def _start_training(self) -> None:
         if self.training or self.model.computed >= self.model.total_chunks:
             return
         self.training = True
-        self._train(self.model, self.generation)
+        self.compute_ahead()
 
-    @work(thread=True, exclusive=True, group="race-train", exit_on_error=False)
-    def _train(self, model: RaceModel, generation: int) -> None:
-        """(Thread worker.) Compute every remaining chunk, posting each; stops when cancelled."""
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            chunk = model.compute_next()
-            if chunk is None:
-                return
-            self.post_message(self.ChunkReady(generation, chunk))
-
-    def on_race_lab_chunk_ready(self, message: ChunkReady) -> None:
-        message.stop()
-        if message.generation != self.generation:
-            return  # a model replaced meanwhile
-        self.model.append(message.chunk)
+    def computed_ahead(self) -> None:
+        """One more chunk trained: shown if the student waits for it, or a restore wants it."""
         if self.model.computed >= self.model.total_chunks:
             self.training = False
         while self.model.index < min(self._restore_to, self.model.computed):
@@ -292,9 +263,6 @@ class RaceLab(Lab):
         if field.display:
             field.focus()
 
-    def action_focus_lab(self) -> None:
-        self.focus()
-
     def on_key(self, event) -> None:
         """While no run is picked, typing 1-4 on the lab picks it (as the field would)."""
         field = self.query_one("#race-guess", Input)
@@ -336,8 +304,7 @@ class RaceLab(Lab):
     def _replace(self, model: RaceModel) -> None:
         """A new race: the old one's worker is cancelled, the pick is asked again."""
         self.playing = False
-        self.workers.cancel_group(self, "race-train")
-        self.generation += 1
+        self.stop_computing()
         self.training = False
         self.model, self.params = model, dict(model.params)
         self.guess, self.revealed, self.note = None, False, ""

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
-from tutor.labs.kit import ModelLab
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.labs.rnn import params as P
 from tutor.labs.rnn.draw import section_pixels, stack_picture, unroll_picture, unroll_sections
 from tutor.labs.rnn.model import RnnModel
@@ -60,7 +60,7 @@ KEYS_HELP = {
 }
 
 
-class RnnLab(ModelLab):
+class RnnLab(FieldKeys, ModelLab):
     """Recurrent networks: unroll a cell over T steps and watch BPTT carry ∂ℒ/∂hₜ back; race
     RNN, LSTM and GRU on a memory task; train a character model and sample it.
 
@@ -491,19 +491,6 @@ class RnnLab(ModelLab):
         self.request_redraw()
 
     # --- keys ------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":  # esc leaves a field; on the lab itself it is the screen's
-            return self.app.focused is not self
-        return super().check_action(action, parameters)
-
-    def action_focus_lab(self) -> None:
-        self.focus()
-
-    def action_focus_predict(self) -> None:
-        predict = self.query_one("#rnn-predict", PredictInput)
-        if predict.state == "asking":
-            predict.query_one("Input").focus()
-
     def action_next(self, name: str) -> None:
         choices = P.PARAMS[name].choices
         current = self.model.params[name]
