@@ -144,8 +144,8 @@ async def test_tiny_terminals_do_not_crash(lab_app, size):
 
 async def test_csv_data_is_read_in_a_worker_and_devices_or_huge_files_refused(lab_app, tmp_path):
     """The lesson's CSV file is read off the event loop, then the head start trains on it; a
-    device or a file over MAX_CSV_BYTES (sparse: nothing to read) is refused at once, and the
-    lab says why and keeps what it shows."""
+    device or a file over the lab's MAX_CSV_FILE_BYTES (sparse: nothing to read) is refused at
+    once, and the lab says why and keeps what it shows."""
     from core.nn.data import MAX_CSV_BYTES
 
     path = tmp_path / "points.csv"
@@ -173,11 +173,25 @@ async def test_csv_data_is_read_in_a_worker_and_devices_or_huge_files_refused(la
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         message = str(lab.query_one("#mlp-message").render())
-        assert "larger than MAX_CSV_BYTES" in message and "kept circles" in message
+        assert "MAX_CSV_FILE_BYTES" in message and "kept circles" in message
         assert lab.params["dataset"] == "circles" and field.value == "/dev/zero"
 
 
 # --- the model, without Textual --------------------------------------------------------------
+def test_read_points_refuses_files_and_point_counts_over_the_labs_limits(tmp_path, monkeypatch):
+    from tutor.labs.mlp import model as M
+
+    path = tmp_path / "points.csv"
+    path.write_text("\n".join(f"{i / 10},{(i % 3) / 3},{i % 2}" for i in range(30)))
+    assert len(M.read_points(str(path))[0]) == 30
+    monkeypatch.setattr(M, "MAX_CSV_POINTS", 20)
+    with pytest.raises(ValueError, match="MAX_CSV_POINTS = 20"):
+        M.read_points(str(path))
+    monkeypatch.setattr(M, "MAX_CSV_FILE_BYTES", 100)
+    with pytest.raises(ValueError, match="MAX_CSV_FILE_BYTES = 100"):
+        M.read_points(str(path))
+
+
 def test_parse_hidden():
     assert parse_hidden("8, 8") == [8, 8] and parse_hidden("") == [] and parse_hidden([4.0]) == [4]
     for bad in ("8, x", "0", "65", "1 2 3 4 5", [2.5]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,12 +58,22 @@ def parse_hidden(value) -> list[int]:
 
 MAX_CSV_POINTS = 10_000
 """The most points of a CSV file the lab trains on (every step evaluates all of them)."""
+MAX_CSV_FILE_BYTES = 1_000_000
+"""The largest CSV file the lab reads (10,000 rows take about 300 kB): a file the lab reads
+again when it comes back (a restore, on the event loop) takes well under a frame's budget x 10."""
 
 
 def read_points(path: str):
-    """(X, y) of a CSV file of x, y, label rows, refused (ValueError) over `MAX_CSV_POINTS`
-    points or with a single class; the core refuses devices and files over MAX_CSV_BYTES
-    before reading them. Widgets call it in a worker (`tutor.labs.kit.read_data_file`)."""
+    """(X, y) of a CSV file of x, y, label rows, refused (ValueError) over `MAX_CSV_FILE_BYTES`
+    bytes (before reading), over `MAX_CSV_POINTS` points or with a single class; the core
+    refuses devices. Widgets call it in a worker (`tutor.labs.kit.read_data_file`)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # load_csv says why it cannot be read
+    if size > MAX_CSV_FILE_BYTES:
+        raise ValueError(f"{path}: {size:,} bytes; the lab reads at most "
+                         f"MAX_CSV_FILE_BYTES = {MAX_CSV_FILE_BYTES:,}")
     X, y = nn.load_csv(path)
     if len(X) > MAX_CSV_POINTS:
         raise ValueError(f"{path}: {len(X):,} points; the lab takes at most "
