@@ -217,6 +217,40 @@ class TrainingLab(FieldKeys, ModelLab):
     """Whether a training worker runs (the stepping keys wait for it)."""
     note: str = ""
 
+    def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
+        super().__init__(params, name=name, id=id, classes=classes)
+        self.answered: set[str] = set()
+        """Keys of the questions answered or revealed (not asked again)."""
+
+    def model_or_defaults(self, build: Callable[[dict], LabModel], specs: dict) -> LabModel:
+        """`build(self.params)`; when the lesson's settings are refused, the model of the
+        default settings (`specs`: the lab's PARAMS) in the same view, with a note saying why."""
+        try:
+            return build(self.params)
+        except ValueError as exc:  # e.g. a lesson's custom points out of range
+            self.note = f"{exc}; showing the default settings instead"
+            self.params = {k: spec.default for k, spec in specs.items()} | {
+                "view": self.params["view"]}
+            return build(self.params)
+
+    def adopt(self, params: dict, model: LabModel, answered) -> None:
+        """Take a restored model (checked before: nothing may fail from here): the worker is
+        cancelled, the fields show the settings; the lab then sets what is its own."""
+        self.cancel_training()
+        self.playing = False
+        self.params, self.model, self.answered = dict(params), model, {str(k) for k in answered}
+        for box in self.query(ParamInput):
+            box.value = self.params[box.param_name]
+        self.note = ""
+
+    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
+        """A prediction was checked: not asked again, and its answer recorded (per question
+        kind: the key up to its first "-")."""
+        message.stop()
+        self.answered.add(message.key)
+        self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
+        self.request_redraw()
+
     class Trained(Message):
         """A worker's states computed from `source` (stale if the lab's source changed)."""
 

@@ -88,16 +88,8 @@ class FlowLab(TrainingLab):
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
-        self.note = ""
-        try:
-            self.model = FlowModel(self.params)
-        except ValueError as exc:  # e.g. a lesson asking a planar flow for moons
-            self.note = f"{exc}; showing the default settings instead"
-            self.params = {k: spec.default for k, spec in P.PARAMS.items()} | {
-                "view": self.params["view"]}
-            self.model = FlowModel(self.params)
+        self.model = self.model_or_defaults(FlowModel, P.PARAMS)  # planar flow for moons: refused
         self.show_grid = False
-        self.answered: set[str] = set()
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -291,12 +283,6 @@ class FlowLab(TrainingLab):
             predict.reveal()
             self.answered.add(key)
 
-    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
-        message.stop()
-        self.answered.add(message.key)
-        self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
-        self.request_redraw()
-
     # --- the lab as the student left it -------------------------------------------------------
     def save_state(self) -> dict:
         """Settings, view, answered questions, the 1-D step, the grid view and the 2-D steps
@@ -315,15 +301,9 @@ class FlowLab(TrainingLab):
         if not (0 <= steps <= params["max_steps"] and 0 <= k <= model.cov.n
                 and 0 <= layer <= params["layers"]):
             raise ValueError("saved steps, t or layer out of range")
-        self.cancel_training()
-        self.playing = False
-        self.params, self.model = dict(params), model
-        self.answered = {str(a) for a in state["answered"]}
+        self.adopt(params, model, [str(a) for a in state["answered"]])
         model.cov.k, model.layer, self.show_grid = k, layer, bool(state["grid"])
-        for box in self.query(ParamInput):
-            box.value = self.params[box.param_name]
         self.query_one("#flow-hidden", Input).value = self._widths()
-        self.note = ""
         if steps:
             self._start_training(steps)
         self.request_redraw()

@@ -106,16 +106,8 @@ class GanLab(TrainingLab):
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
-        self.note = ""
-        try:
-            self.model = GanModel(self.params)
-        except ValueError as exc:  # e.g. a lesson's custom points out of range
-            self.note = f"{exc}; showing the default settings instead"
-            self.params = {k: spec.default for k, spec in P.PARAMS.items()} | {
-                "view": self.params["view"]}
-            self.model = GanModel(self.params)
+        self.model = self.model_or_defaults(GanModel, P.PARAMS)  # custom points out of range…
         self.show_arrows = bool(self.params["arrows"])
-        self.answered: set[str] = set()
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -309,12 +301,6 @@ class GanLab(TrainingLab):
                             "−log ½ − log(1 − ½) = 2 log 2 = log 4 ≈ 1.386: the level a "
                             "balanced game hovers at (the grey line).")
 
-    def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
-        message.stop()
-        self.answered.add(message.key)
-        self.post_message(Lab.Answered(self.lab_name, message.key.split("-")[0], message.correct))
-        self.redraw()
-
     # --- the lab as the student left it -------------------------------------------------------
     def save_state(self) -> dict:
         """Settings, view, answered questions and the rounds trained (a history with single D
@@ -330,19 +316,14 @@ class GanLab(TrainingLab):
 
         params = validate_lab("gan", {**state["params"], "view": state["view"]})
         model = GanModel(params)
-        answered = {str(k) for k in state["answered"]}
         rounds, game_t = int(state["rounds"]), int(state["game_t"])
         if not 0 <= rounds <= params["max_steps"] or not 0 <= game_t <= model.game.n:
             raise ValueError(f"saved rounds {rounds} or game step {game_t} out of range")
-        self.cancel_training()
-        self.playing = False
-        self.params, self.model, self.answered = dict(params), model, answered
+        answered = [str(k) for k in state["answered"]]  # a damaged list raises here
+        self.adopt(params, model, answered)
         model.game.t = game_t
-        for box in self.query(ParamInput):
-            box.value = self.params[box.param_name]
         for key in ("g_hidden", "d_hidden"):
             self.query_one(f"#gan-{key}", Input).value = self._widths(key)
-        self.note = ""
         if rounds:
             self._start_training(rounds)
         self.redraw()
