@@ -128,3 +128,23 @@ def test_catalog_order_and_neighbours():
     assert catalog.neighbour(first.id, -1) is None
     assert catalog.neighbour(catalog.lessons[-1].id, +1) is None
     assert catalog.neighbour("no-such-lesson", 1) is None
+
+
+def test_a_warm_start_parses_no_lesson_and_an_edited_file_is_parsed_again(tmp_path, monkeypatch):
+    import tutor.content as content
+
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "mine.md").write_text(GOOD.replace('id = "demo"', 'id = "mine"'))
+    first = load_catalog([extra])
+    parsed: list[str] = []
+    real = content.parse_lesson
+    monkeypatch.setattr(content, "parse_lesson", lambda text, source: parsed.append(source) or real(text, source))
+    again = load_catalog([extra])
+    assert parsed == [] and again.lessons == first.lessons  # all from the cache, the same lessons
+    (extra / "mine.md").write_text(GOOD.replace('id = "demo"', 'id = "mine"').replace("Demo", "Edited"))
+    edited = load_catalog([extra])
+    assert parsed == [str(extra / "mine.md")]
+    assert edited.get("mine") != first.get("mine")
+    content._cache_path().write_bytes(b"not a pickle")  # a damaged cache: parsed again, no error
+    assert load_catalog([extra]).lessons == edited.lessons and len(parsed) > 80
