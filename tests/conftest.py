@@ -86,15 +86,3 @@ def pytest_xdist_auto_num_workers(config):
     return (os.cpu_count() or 1) + 1
 
 
-
-def _quicker_pilot() -> None:
-    """Textual's Pilot waits after every key until the process looks idle, in sleeps of 20 ms
-    (twice a key, and after every pause). Sleeping in 4 ms steps with the same idle criterion
-    (under 5% of a CPU during a step) keeps the same waits for real work."""
-    from textual import _wait
-
-    _wait.SLEEP_GRANULARITY = 1 / 250
-    _wait.SLEEP_IDLE = _wait.SLEEP_GRANULARITY / 20.0
-
-
-_quicker_pilot()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.keys import press
 from tutor.app import DlTutorApp
 from tutor.content import load_catalog
 from tutor.labs.base import Lab
@@ -46,8 +47,7 @@ async def test_walk_the_lessons_of_each_lab_and_press_every_shared_key(group):
             await pilot.press("ctrl+o")
             await pilot.pause()
             assert screen.focused is lab or lab in screen.focused.ancestors_with_self
-            for key in ("n", "n", "b", "space", "space", "r", "plus", "minus"):
-                await pilot.press(key)
+            await press(pilot, "n", "n", "b", "space", "space", "r", "plus", "minus")
             await pilot.pause()
             assert isinstance(app.screen, LessonScreen), f"a shared key left {lesson.id}"
             if screen.focused is not lab:  # "-" began the answer to a question the lab asks

@@ -10,6 +10,8 @@ import random
 
 import pytest
 
+from tests.keys import press
+
 from tutor.labs import lab_names
 from tutor.labs.base import Lab
 
@@ -51,7 +53,7 @@ async def test_random_keys_never_break_a_lab(lab_app, lab):
             if k % 40 == 39:
                 await pilot.resize_terminal(*rng.choice(SIZES))
             key = rng.choice(pool)
-            await pilot.press(key)
+            await press(pilot, key)
             if k % 20 == 19:
                 await pilot.pause()
                 await _close_dialogs(pilot)
@@ -80,7 +82,7 @@ async def test_random_shell_keys_across_lessons():
     async with app.run_test(size=SIZES[0]) as pilot:
         await pilot.pause()
         for k in range(100):
-            await pilot.press(rng.choice(pool))
+            await press(pilot, rng.choice(pool))
             if k % 15 == 14:
                 await pilot.pause()
                 await _close_dialogs(pilot)
