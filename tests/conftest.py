@@ -33,10 +33,7 @@ def pytest_configure(config):
     if (hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
             or os.environ.get("DL_TUTOR_TEST_NO_WARMUP") == "1"):
         return
-    import core
-
-    failures = core.warmup()
-    assert not failures, f"kernels failed to compile: {failures}"
+    _warm_up()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,6 +44,10 @@ def _warm_kernels():
     """
     if os.environ.get("DL_TUTOR_TEST_NO_WARMUP") == "1":
         return
+    _warm_up()
+
+
+def _warm_up() -> None:
     import core
 
     failures = core.warmup()

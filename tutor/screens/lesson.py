@@ -30,6 +30,7 @@ class LabPane(Container):
         super().__init__(id="lab-pane")
         self.lesson = lesson
         self.lab = None
+        self._fresh: dict | None = None  # the lab's state as the lesson builds it
 
     def compose(self) -> ComposeResult:
         yield Static("Preparing the lab's kernels (compiled once, then cached)…", id="preparing")
@@ -106,7 +107,7 @@ class LabPane(Container):
 
             log_error(exc, f"saving the {self.lab.lab_name} lab's state")
             return
-        if state is not None and state == getattr(self, "_fresh", None):
+        if state is not None and state == self._fresh:
             state = None  # as the lesson builds it: nothing of the student's to keep
         if state is not None or self.app.progress.lab_state(self.lesson.id) is not None:
             self.app.progress.set_lab_state(self.lesson.id, state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.labs.base import Lab
+from tests.answers import spy_answers
 from tutor.widgets.predict import PredictInput
 
 
@@ -56,14 +56,7 @@ async def test_answer_is_posted_to_the_lesson(lab_app):
     async with lab_app("attention", view="positions").run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         got = []
-        original = lab.post_message
-
-        def spy(message):
-            if isinstance(message, Lab.Answered):
-                got.append((message.key, message.correct))
-            return original(message)
-
-        lab.post_message = spy
+        spy_answers(lab, lambda message: got.append((message.key, message.correct)))
         await _settle(pilot)
         await pilot.press("0", ".", "8", "4", "enter")  # sin(1) = 0.841
         await _settle(pilot)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from core.generative import principal_angles, principal_subspace
+from tests.answers import spy_answers
 from tutor.labdemo import LabApp
 from tutor.labs import lab_core_packages, validate_lab
 from tutor.labs.autoencoder.digits_model import DigitsModel
 from tutor.labs.autoencoder.model import AutoencoderModel
 from tutor.labs.autoencoder.params import VIEW_PAGES
 from tutor.labs.autoencoder.pca_model import make_cloud
-from tutor.labs.base import Lab
 from tutor.widgets.predict import PredictInput
 
 SMALL = {"n_per_class": 20, "batches": 3, "batch_size": 16, "hidden": 8}
@@ -168,23 +168,12 @@ def test_core_packages_and_params():
 
 
 # --- the widget --------------------------------------------------------------------------------
-def _spy(lab, record) -> None:
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
-
-
 async def test_pca_view_predict_then_step(lab_app):
     app = lab_app("autoencoder", view="pca")
     answers = []
     async with app.run_test(size=(120, 36)) as pilot:
         lab = app.query_one("#lab")
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         await pilot.pause()
         predict = app.query_one(PredictInput)
         assert predict.state == "asking" and "predict first" in str(
@@ -206,7 +195,7 @@ async def test_digit_views_train_in_a_worker_and_show_every_page(lab_app):
     answers = []
     async with app.run_test(size=(120, 36)) as pilot:
         lab = app.query_one("#lab")
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "step 4" in str(app.query_one("#ae-title").render())

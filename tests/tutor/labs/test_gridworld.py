@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from core.rl import Gridworld, value_iteration
+from tests.answers import spy_answers
 from tests.screen import screen_text
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
@@ -23,18 +24,6 @@ from tutor.widgets.predict import PredictInput
 
 def _lab(app):
     return app.query_one("#lab")
-
-
-def _spy(lab, record) -> None:
-    """Record every Lab.Answered the lab posts."""
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
 
 
 def _text(widget) -> str:
@@ -348,7 +337,7 @@ async def test_select_predict_and_reveal(lab_app):
     answers = []
     async with lab_app("gridworld", select=[2, 2], sweeps=2).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        _spy(lab, lambda m: answers.append((m.key, m.correct)))
+        spy_answers(lab, lambda m: answers.append((m.key, m.correct)))
         await pilot.pause()
         panel = _text(lab.query_one("#gw-backup"))
         assert "Backup of (2,2), sweep 2 → 3" in panel and "= ?" in panel
@@ -606,7 +595,7 @@ async def test_answered_message_reaches_the_app(lab_app):
     app = lab_app("gridworld", select=[0, 1])
     async with app.run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
-        _spy(lab, received.append)
+        spy_answers(lab, received.append)
         await pilot.press("i", "0", "enter")  # V₁(0,1) is -1, not 0
         await pilot.pause()
     assert len(received) == 1 and isinstance(received[0], Lab.Answered)

@@ -11,8 +11,8 @@ import pytest
 
 from core.nn import MLP
 from core.rl import DQN, Gridworld, value_iteration
+from tests.answers import spy_answers
 from tutor.labs import validate_lab
-from tutor.labs.base import Lab
 from tutor.labs.gridworld.dqn_model import EPISODES_PER_STEP, TOTAL_EPISODES, DqnModel
 from tutor.widgets.predict import PredictInput
 
@@ -82,22 +82,11 @@ def test_pytorch_code_is_a_runnable_dqn_of_the_grid():
         assert part in code, part
 
 
-def _spy(lab, record) -> None:
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
-
-
 async def test_predict_then_watch(lab_app):
     answers = []
     async with lab_app("gridworld", mode="dqn").run_test(size=(120, 36)) as pilot:
         lab = pilot.app.query_one("#lab")
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         await pilot.pause()
         predict = lab.query_one(PredictInput)
         assert predict.state == "asking" and "Q((2,2), ↑)" in predict.prompt
@@ -118,7 +107,7 @@ async def test_stepping_before_answering_reveals(lab_app):
     answers = []
     async with lab_app("gridworld", mode="dqn").run_test(size=(120, 36)) as pilot:
         lab = pilot.app.query_one("#lab")
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
         await pilot.press("n")

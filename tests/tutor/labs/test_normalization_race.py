@@ -11,8 +11,8 @@ import pytest
 
 from core.data import digits
 from core.vision import train_small_cnn
+from tests.answers import spy_answers
 from tutor.labs import validate_lab
-from tutor.labs.base import Lab
 from tutor.labs.normalization.race import CHUNK, RaceModel
 from tutor.widgets.param_input import ParamInput
 
@@ -88,24 +88,13 @@ def test_pytorch_code_parses_and_names_the_network():
         assert part in code, part
 
 
-def _spy(lab, record) -> None:
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
-
-
 async def test_predict_first_then_train_in_the_worker(lab_app):
     from tests.relab import remount, round_trip
 
     answers = []
     async with lab_app("normalization", view="training", cnn_steps=30).run_test(size=(120, 36)) as pilot:
         lab = pilot.app.query_one("#lab")
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         await pilot.press("n")
         assert lab.model.index == 0 and "Predict first" in lab.note
         await pilot.press("i", "7", "enter")
@@ -129,7 +118,7 @@ async def test_predict_first_then_train_in_the_worker(lab_app):
         # the lesson left and opened again: the runs train again up to the step shown, and
         # the verdict is shown without being recorded a second time
         lab = await remount(pilot)
-        _spy(lab, answers.append)
+        spy_answers(lab, answers.append)
         lab.restore_state(saved)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()

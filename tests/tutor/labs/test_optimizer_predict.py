@@ -4,6 +4,7 @@ playing on reveals an unanswered question."""
 
 from __future__ import annotations
 
+from tests.answers import spy_answers
 from tests.screen import screen_text
 from tutor.labs import validate_lab
 from tutor.labs.base import Lab
@@ -29,17 +30,6 @@ def test_a_tie_has_no_answer():
     assert m.first_down() is None
 
 
-def _spy(lab, record) -> None:
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
-
-
 async def test_the_student_types_the_place_before_playing(lab_app):
     app = lab_app("optimizer", **PLATEAU)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -50,7 +40,7 @@ async def test_the_student_types_the_place_before_playing(lab_app):
         screen = screen_text(app)
         assert "90% of the way down" in screen and "1 sgd" in screen, screen
         received = []
-        _spy(lab, received.append)
+        spy_answers(lab, received.append)
         await pilot.press("2", "enter")
         await pilot.pause()
         assert [(a.key, a.correct) for a in received] == [("first-down", True)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.answers import spy_answers
 from tests.screen import screen_text
 from tutor.content import parse_lesson
 from tutor.labs import validate_lab
@@ -19,23 +20,12 @@ def lesson_lab(name: str) -> dict:
     return dict(lesson.lab.params)
 
 
-def _spy(lab, record) -> None:
-    post = lab.post_message
-
-    def spy(message):
-        if isinstance(message, Lab.Answered):
-            record(message)
-        return post(message)
-
-    lab.post_message = spy
-
-
 async def _answer(app, pilot, digit: str) -> list:
     await pilot.pause()
     lab = app.query_one(Lab)
     lab.focus()
     received = []
-    _spy(lab, received.append)
+    spy_answers(lab, received.append)
     await pilot.press(digit, "enter")
     await pilot.pause()
     return received
@@ -97,7 +87,7 @@ async def test_mlp_lab_asks_at_its_head_start_and_keeps_its_layer_keys(lab_app):
         await pilot.press("full_stop")  # still the next layer's weights, not an answer
         assert lab.weight_layer == 2
         received = []
-        _spy(lab, received.append)
+        spy_answers(lab, received.append)
         await pilot.press("8", "enter")
         await pilot.pause()
         assert [(a.lab, a.key, a.correct) for a in received] == [("mlp", "steps-per-epoch", True)]
@@ -133,7 +123,7 @@ async def test_normalization_lab_takes_the_answer(lab_app):
         lab = app.query_one(Lab)
         lab.focus()
         received = []
-        _spy(lab, received.append)
+        spy_answers(lab, received.append)
         await pilot.press(*f"{answer:.3f}", "enter")
         await pilot.pause()
         assert [(a.lab, a.key, a.correct) for a in received] == [("normalization", "running-mean", True)]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import numpy as np
 
 from core.recurrent import init_weights, one_hot, unroll
-from tutor.history import History
+from tutor.history import History, HistoryModel
 
 WORDS = ("pie", "garden", "a", "Peter")
 PAD = "·"
 HIDDEN = 6
 
 
-class PaddingModel:
+class PaddingModel(HistoryModel):
     """States k = 0 … T_max: after k steps, hₖ of every word (frozen where the word has ended)."""
 
     def __init__(self, params: dict) -> None:
@@ -40,18 +40,6 @@ class PaddingModel:
     @property
     def k(self) -> int:
         return self.history.current
-
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
 
     # --- figures ---------------------------------------------------------------------------
     def batch_sizes(self) -> np.ndarray:
