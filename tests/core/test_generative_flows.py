@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from tests.numeric import numeric_grad
+
 from core.generative import (AffineCoupling, Flow, FlowTrainer, Monotone1D, PlanarFlow,
                              grad_log_density_2d, log_density_2d, sample_2d)
 from core.generative.flows import standard_normal_log_prob
@@ -86,19 +88,6 @@ def test_log_prob_integrates_to_one():
     assert p.sum() * (g[1] - g[0]) ** 2 == pytest.approx(1.0, abs=2e-3)
 
 
-def _central(f, theta, h=1e-6):
-    out = np.zeros(theta.size)
-    for i in range(theta.size):
-        keep = theta[i]
-        theta[i] = keep + h
-        a = f()
-        theta[i] = keep - h
-        b = f()
-        theta[i] = keep
-        out[i] = (a - b) / (2 * h)
-    return out
-
-
 def test_maximum_likelihood_gradient_matches_central_differences():
     flow = Flow([AffineCoupling(2, (6,), mask=[1, 0], seed=0),
                  AffineCoupling(2, (6,), mask=[0, 1], seed=1)])
@@ -106,7 +95,7 @@ def test_maximum_likelihood_gradient_matches_central_differences():
     x = np.random.default_rng(1).standard_normal((7, 2))
     loss, grad = flow.nll_and_grad(x)
     assert loss == pytest.approx(-flow.log_prob(x).mean())
-    np.testing.assert_allclose(grad, _central(lambda: -flow.log_prob(x).mean(), flow.theta),
+    np.testing.assert_allclose(grad, numeric_grad(lambda: -flow.log_prob(x).mean(), flow.theta),
                                atol=1e-7)
 
 
@@ -121,7 +110,7 @@ def test_reverse_kl_gradient_matches_central_differences():
 
     value, grad = flow.reverse_kl_and_grad(z, *target)
     assert value == pytest.approx(loss())
-    np.testing.assert_allclose(grad, _central(loss, flow.theta), atol=1e-7)
+    np.testing.assert_allclose(grad, numeric_grad(loss, flow.theta), atol=1e-7)
 
 
 def test_likelihood_rises_with_training_on_a_fixed_seed():

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from tests.numeric import numeric_grad
+
 from core.generative import (GAN, bilinear_game, gan_value, js_divergence, modes_covered,
                              optimal_discriminator, sample_2d)
 from core.generative._mlp import Net
@@ -104,21 +106,6 @@ class _Constant:
         return self.points[: len(z)]
 
 
-def _central_grad(f, theta, h=1e-6):
-    """Central differences of f() with respect to the array `theta` (changed in place)."""
-    flat = theta.reshape(-1)
-    out = np.zeros(flat.size)
-    for i in range(flat.size):
-        keep = flat[i]
-        flat[i] = keep + h
-        a = f()
-        flat[i] = keep - h
-        b = f()
-        flat[i] = keep
-        out[i] = (a - b) / (2 * h)
-    return out.reshape(theta.shape)
-
-
 @pytest.mark.parametrize("activation", ["relu", "tanh", "leaky_relu"])
 def test_net_backward_matches_central_differences(activation):
     rng = np.random.default_rng(1)
@@ -127,9 +114,9 @@ def test_net_backward_matches_central_differences(activation):
     up = rng.standard_normal((6, 3))
     out, cache = net.forward(x)
     dtheta, dx = net.backward(cache, up)
-    np.testing.assert_allclose(dtheta, _central_grad(lambda: float((net(x) * up).sum()), net.theta),
+    np.testing.assert_allclose(dtheta, numeric_grad(lambda: float((net(x) * up).sum()), net.theta),
                                atol=1e-7)
-    np.testing.assert_allclose(dx, _central_grad(lambda: float((net(x) * up).sum()), x), atol=1e-7)
+    np.testing.assert_allclose(dx, numeric_grad(lambda: float((net(x) * up).sum()), x), atol=1e-7)
     assert [p.shape for p in net.parameters()] == [(5, 2), (5,), (4, 5), (4,), (3, 4), (3,)]
 
 
@@ -143,7 +130,7 @@ def test_generator_gradient_matches_central_differences(g_loss):
     def loss_at(points):
         return generator_loss(gan.D(points)[:, 0], g_loss) * len(points)
 
-    np.testing.assert_allclose(dx, _central_grad(lambda: loss_at(x), x), atol=1e-6)
+    np.testing.assert_allclose(dx, numeric_grad(lambda: loss_at(x), x), atol=1e-6)
 
 
 def test_minimax_gradient_saturates_where_d_rejects_nonsaturating_does_not():
