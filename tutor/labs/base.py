@@ -45,10 +45,10 @@ class Lab(Widget, can_focus=True):
     #: Name used in progress records and messages; subclasses set it (e.g. "backprop").
     lab_name: str = "lab"
 
-    playing: reactive[bool] = reactive(False)
+    playing: reactive[bool] = reactive(False, repaint=False)
     """Whether the playback timer is stepping the lab."""
 
-    fps: reactive[float] = reactive(5.0)
+    fps: reactive[float] = reactive(5.0, repaint=False)
     """Playback speed in steps per second (1 to 60)."""
 
     class Answered(Message):

@@ -63,10 +63,10 @@ class StepControls(Widget):
     playing: reactive[bool] = reactive(False)
     """Whether the lab is playing (the play button then reads "pause")."""
 
-    fps: reactive[float] = reactive(5.0)
+    fps: reactive[float] = reactive(5.0, repaint=False)
     """The lab's playback speed in steps per second, shown beside the status."""
 
-    status: reactive[str] = reactive("")
+    status: reactive[str] = reactive("", repaint=False)
     """Free text from the lab, e.g. "step 12 / 40 · loss 0.031"."""
 
     class Pressed(Message):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.strip import Strip
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
 from tutor.widgets.text import set_text
+from tutor.widgets.text_lines import TextLines
 from tutor.labs.normalization import block as B
 from tutor.labs.normalization.model import C_IN, NormModel
 from tutor.labs.normalization.params import PARAMS
@@ -20,6 +24,30 @@ SIDE_WIDTH = 36
 SETTINGS = (("kind", "norm"), ("mode", "mode"), ("n", "N"), ("c", "C"), ("h", "H"), ("w", "W"),
             ("momentum", "momentum"), ("seed", "seed"))  # fmt: skip
 ONOFF = ("off", "on")
+
+
+class BlockLines(TextLines):
+    """The batch drawing: `TextLines` (only the rows that changed are drawn again; a `Static`
+    formatted the whole drawing, cell by cell, on every step), its rows padded with the
+    background alone, as a `Static` pads them."""
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if width != self._width or self._base is None:
+            self._strips.clear()
+            self._width = width
+            self._base = self.rich_style
+        strip = self._strips.get(y)
+        if strip is None:
+            base = self._base
+            pad = RichStyle(bgcolor=base.bgcolor)
+            if 0 <= y < len(self._lines):
+                segments = Segment.apply_style(self._lines[y].render(self.app.console), base)
+                strip = Strip(segments).crop_extend(0, width, pad)
+            else:
+                strip = Strip.blank(width, pad)
+            self._strips[y] = strip
+        return strip
 
 
 class NormalizationLab(Lab):
@@ -73,7 +101,7 @@ class NormalizationLab(Lab):
         yield PredictInput(id="norm-predict")
         with Horizontal(id="norm-main"):
             with VerticalScroll(id="norm-left", can_focus=False):
-                yield Static("", id="norm-block")
+                yield BlockLines("", id="norm-block")
             with VerticalScroll(id="norm-side", can_focus=False):
                 yield Static("", id="norm-stats", markup=False)
         with Grid(id="norm-settings"):
@@ -142,7 +170,7 @@ class NormalizationLab(Lab):
         drawing = B.side_by_side(left, right) if fits else B.stacked(left, right)
         drawing.append(f"\nrows: samples N · blocks: channels C · a block: its {h}×{w} pixels\n"
                        f"lit: one group normalized together (over {m.reduced()})", style="dim")  # fmt: skip
-        set_text(self.query_one("#norm-block", Static), drawing)
+        self.query_one("#norm-block", BlockLines).update(drawing)
         set_text(self.query_one("#norm-stats", Static), self._stats())
         set_text(self.query_one("#norm-message", Static), self.note)
         self.query_one(StepControls).status = f"batch {m.state.step}"
