@@ -50,6 +50,9 @@ class GuardedApp(App):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        from tutor.paint import install
+
+        install()  # partial repaints draw only the widgets that changed (a lab's frame)
         self.reported_errors: list[BaseException] = []
         """Errors reported to the student and survived (tests assert it stays empty)."""
         self.fatal_log: str | None = None

@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tutor.labs import gc_hold
+
 
 ANSWER_START = "0123456789.-"
 """Keys that start typing a prediction's answer when one is asked."""
@@ -230,8 +232,13 @@ class Lab(Widget, can_focus=True):
         if playing:
             self._next_tick = monotonic()
             self._timer.resume()
+            gc_hold.hold(self)
         else:
             self._timer.pause()
+            gc_hold.release(self)
+
+    def on_unmount(self) -> None:
+        gc_hold.release(self)  # a lab removed while playing
 
     def watch_fps(self, fps: float) -> None:
         self._sync_controls()

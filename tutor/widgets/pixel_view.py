@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
+from itertools import accumulate
 
 import numpy as np
 from rich.color import Color, ColorTriplet, ColorType
@@ -97,6 +99,7 @@ class PixelView(Widget):
         self._parsed: dict[str, int] = {}
         self._base: Style | None = None  # cached `rich_style` (walking the DOM costs ~0.3 ms)
         self._truecolor: bool | None = None  # whether every colour drawn is truecolor
+        self._pass: tuple[int, bool] | None = None  # (width, ascii mode) during render_lines
         if pixels is not None:
             self.set_pixels(pixels)
 
@@ -340,27 +343,31 @@ class PixelView(Widget):
         return Strip(segments, width)
 
     def _overlay_runs(self, row: int, runs: list[int], overlay: dict) -> list[Segment]:
-        """The segments of a row with overlay text: runs split around the overlay cells."""
+        """The segments of a row with overlay text: the row's run segments, the runs under
+        overlay cells split around them (right to left, so a split never moves a run that a
+        later, smaller column falls in)."""
         cache, segment_of = self._segments, self._segment
-        marks = sorted(c for c in overlay if 0 <= c < self.cols)
-        segments: list[Segment] = []
-        append = segments.append
-        col = i = 0
-        for run in runs:
-            end = col + (run & 0xFFF)
-            if i < len(marks) and marks[i] < end:
-                key = run >> 12 << 12
-                while i < len(marks) and marks[i] < end:
-                    c = marks[i]
-                    if c > col:
-                        append(cache.get(key | (c - col)) or segment_of(key | (c - col)))
-                    append(self._overlay_segment(row, c, overlay[c], False))
-                    col, i = c + 1, i + 1
-                if end > col:
-                    append(cache.get(key | (end - col)) or segment_of(key | (end - col)))
-            else:
-                append(cache.get(run) or segment_of(run))
-            col = end
+        segments = [cache.get(k) or segment_of(k) for k in runs]
+        marks = sorted((c for c in overlay if 0 <= c < self.cols), reverse=True)
+        if not marks:
+            return segments
+        runs = list(runs)
+        starts = list(accumulate([k & 0xFFF for k in runs], initial=0))
+        for c in marks:
+            i = bisect_right(starts, c) - 1
+            run, start = runs[i], starts[i]
+            key, left, right = run >> 12 << 12, c - start, start + (run & 0xFFF) - c - 1
+            new_segments = [self._overlay_segment(row, c, overlay[c], False)]
+            new_runs, new_starts = [0], [c]
+            if left:
+                new_segments.insert(0, cache.get(key | left) or segment_of(key | left))
+                new_runs.insert(0, key | left)
+                new_starts.insert(0, start)
+            if right:
+                new_segments.append(cache.get(key | right) or segment_of(key | right))
+                new_runs.append(key | right)
+                new_starts.append(c + 1)
+            segments[i:i + 1], runs[i:i + 1], starts[i:i + 1] = new_segments, new_runs, new_starts
         return segments
 
     def _overlay_segment(self, row: int, col: int, item, last_odd: bool) -> Segment:
@@ -395,11 +402,22 @@ class PixelView(Widget):
                 chars[col] = char
         return Strip([Segment("".join(chars), self._base_style())], len(chars))
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The width and the colour mode, looked up once for all the rows of a repaint (a
+        # widget's size walks the DOM to the screen: 2,000 lookups a frame in the MLP lab).
+        self._pass = (self.size.width, ascii_mode_active(self.app))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._pass = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        if self._pass is not None:
+            width, ascii_mode = self._pass
+        else:
+            width, ascii_mode = self.size.width, ascii_mode_active(self.app)
         if y < 0 or y >= self.rows or self.cols == 0:
             return Strip.blank(width, self._base_style())
-        ascii_mode = ascii_mode_active(self.app)
         if ascii_mode != self._ascii:
             self._ascii = ascii_mode
             self._strips = [None] * self.rows
