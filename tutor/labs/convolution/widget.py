@@ -231,7 +231,10 @@ class ConvolutionLab(Lab):
                 if r < m.k and c < m.k and not field.has_focus:
                     # the same length in every cell: Input asks for a layout pass of the whole
                     # screen whenever the length of its text (its virtual width) changes
-                    field.value = T.cell(kernel[r, c], CELL_WIDTH).strip().ljust(CELL_WIDTH)
+                    # (no Input.Changed: nothing listens, and nine messages a frame bubbling
+                    # up to the app cost more than the step)
+                    with field.prevent(Input.Changed):
+                        field.value = T.cell(kernel[r, c], CELL_WIDTH).strip().ljust(CELL_WIDTH)
                     field.remove_class("-invalid")
 
     def _info(self) -> str:

@@ -119,6 +119,7 @@ class MlpModel:
         hi = np.maximum(self.X_train.max(axis=0), self.X_test.max(axis=0))
         pad = 0.1 * np.maximum(hi - lo, 1e-6)
         self.bounds = (lo - pad, hi + pad)
+        self._grids: dict[tuple[int, int], tuple[np.ndarray, float, np.ndarray]] = {}
 
     # --- training -------------------------------------------------------------------------
     def _metrics(self, X, y) -> tuple[float, float]:
@@ -206,6 +207,9 @@ class MlpModel:
 
         Returns (points (height*width, 2) row-major from the top-left, units per pixel, origin).
         """
+        cached = self._grids.get((width, height))
+        if cached is not None:  # the same box on every frame: built once
+            return cached
         lo, hi = self.bounds
         scale = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height)
         centre = (lo + hi) / 2
@@ -213,7 +217,12 @@ class MlpModel:
         xs = origin[0] + scale * (np.arange(width) + 0.5)
         ys = origin[1] - scale * (np.arange(height) + 0.5)
         gx, gy = np.meshgrid(xs, ys)
-        return np.column_stack([gx.ravel(), gy.ravel()]), scale, origin
+        points = np.column_stack([gx.ravel(), gy.ravel()])
+        points.flags.writeable = origin.flags.writeable = False
+        if len(self._grids) > 8:
+            self._grids.clear()
+        self._grids[(width, height)] = points, scale, origin
+        return points, scale, origin
 
     def region_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: the decision regions, shaded by the network's confidence.
@@ -231,8 +240,7 @@ class MlpModel:
             prob = np.clip(out, 0.0, 1.0)
         if self.n_classes == 2:
             p1 = prob[:, 1] / np.maximum(prob.sum(axis=1), 1e-12)
-            p1 = np.round(p1 * LEVELS) / LEVELS
-            return colormap(p1.reshape(height, width), 0.0, 1.0, "diverging")
+            return _leveled(p1.reshape(height, width), 0, LEVELS)
         cls = np.argmax(prob, axis=1)
         conf = prob[np.arange(len(cls)), cls] / np.maximum(prob.sum(axis=1), 1e-12)
         conf = np.round(conf * LEVELS) / LEVELS
@@ -281,7 +289,24 @@ def heat_pixels(matrix: np.ndarray, max_cols: int, max_rows: int) -> np.ndarray:
     big = np.repeat(np.repeat(m, k, axis=0), k, axis=1)[: 2 * max_rows, :max_cols]
     span = float(np.max(np.abs(m))) if m.size else 0.0
     span = span if span > 0 else 1.0
-    return colormap(np.round(big / span * LEVELS) / LEVELS, -1.0, 1.0, "diverging")
+    return _leveled(big / span, -LEVELS, LEVELS)
+
+
+_LEVEL_COLORS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _leveled(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    """`colormap(np.round(values * LEVELS) / LEVELS, low / LEVELS, high / LEVELS, "diverging")`
+    by table look-up: the rounded values are the levels k / LEVELS, k in [low, high], whose
+    colours are computed once (the same numbers: k / LEVELS is what the rounding gives)."""
+    k = np.round(values * LEVELS)
+    if not np.isfinite(k).all():  # NaN (a diverged network) keeps the colormap's NaN colour
+        return colormap(k / LEVELS, low / LEVELS, high / LEVELS, "diverging")
+    table = _LEVEL_COLORS.get((low, high))
+    if table is None:
+        table = colormap(np.arange(low, high + 1) / LEVELS, low / LEVELS, high / LEVELS, "diverging")
+        _LEVEL_COLORS[(low, high)] = table
+    return table[np.clip(k, low, high).astype(np.intp) - low]
 
 
 _TORCH_OPTIMIZERS = {
