@@ -5,7 +5,11 @@
 - lessons: open each lesson with `]` from the previous one; time to its title (text) and until
   the terminal goes quiet (lab drawn), median and worst;
 - key latency while kernels compile cold: F1 (help) and escape, key to the screen's change;
-- every lab's frame at 120x36 (headless: one step + the repaint).
+- every lab's frame at 120x36 while it plays (headless, space at 10 fps): main-thread CPU from
+  one playback step to the next (step, widget updates, style, layout, repaint, worker
+  results), median and worst per lab; `--frames-only` runs only this part (`--labs a,b`,
+  `--frames N`, default 40). A lab that reaches its end is reset and played again; the
+  frame of the reset is left out.
 
 Usage: python benchmarks/shell.py [--quick] [--skip-cold] [--skip-frames] [--frames-only]
                                   [--labs a,b] [--frames N]

@@ -314,7 +314,9 @@ class PixelView(Widget):
             cache = self._segments
             runs = run_keys[offsets[row]:offsets[row + 1]]
             if not overlay:
-                return Strip([cache.get(k) or self._segment(k) for k in runs], width)
+                # (`is None`, not `or`: a Segment's truth is a Python-level __bool__ call)
+                get, segment_of = cache.get, self._segment
+                return Strip([s if (s := get(k)) is not None else segment_of(k) for k in runs], width)
             return Strip(self._overlay_runs(row, runs, overlay), width)
         packed_top = self._packed[2 * row]
         # Key of a cell: its two colours (the odd last row has only a top pixel).
@@ -347,7 +349,8 @@ class PixelView(Widget):
         overlay cells split around them (right to left, so a split never moves a run that a
         later, smaller column falls in)."""
         cache, segment_of = self._segments, self._segment
-        segments = [cache.get(k) or segment_of(k) for k in runs]
+        get = cache.get
+        segments = [s if (s := get(k)) is not None else segment_of(k) for k in runs]
         marks = sorted((c for c in overlay if 0 <= c < self.cols), reverse=True)
         if not marks:
             return segments
