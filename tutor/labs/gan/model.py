@@ -33,6 +33,19 @@ _FAKE_TINT = np.array([88.0, 36.0, 104.0])
 _MID_TINT = np.array([34.0, 34.0, 40.0])
 #: D is rounded to 1/LEVELS before colouring (smooth to the eye, stable across CPUs).
 LEVELS = 32
+
+
+def _tint(d: np.ndarray) -> np.ndarray:
+    """(n, 3) uint8: D values (rounded to levels) as a tint, purple (0) to green (1)."""
+    a = np.clip(2 * d - 1, -1, 1)[:, None]
+    rgb = np.where(a > 0, _MID_TINT + a * (_REAL_TINT - _MID_TINT),
+                   _MID_TINT - a * (_FAKE_TINT - _MID_TINT))
+    return np.rint(rgb).astype(np.uint8)
+
+
+#: The tint of each level k / LEVELS (D is a probability: levels 0 to LEVELS).
+_TINTS = _tint(np.arange(LEVELS + 1) / LEVELS)
+
 #: Arrow length in data units per unit of gradient, and the longest arrow as a share of the map.
 ARROW_SCALE = 0.5
 ARROW_MAX = 0.12
@@ -243,11 +256,10 @@ class GanModel(CheckpointHistory):
     def heat_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
         d = coarse_values(self.gan.discriminate, self.bounds, width, height).ravel()
-        d = np.round(d * LEVELS) / LEVELS
-        a = np.clip(2 * d - 1, -1, 1)[:, None]
-        rgb = np.where(a > 0, _MID_TINT + a * (_REAL_TINT - _MID_TINT),
-                       _MID_TINT - a * (_FAKE_TINT - _MID_TINT))
-        return np.rint(rgb).reshape(height, width, 3).astype(np.uint8)
+        k = np.round(d * LEVELS)
+        if np.isfinite(k).all():  # the tints of the LEVELS + 1 levels, looked up
+            return _TINTS[np.clip(k, 0, LEVELS).astype(np.intp)].reshape(height, width, 3)
+        return _tint(k / LEVELS).reshape(height, width, 3)
 
     def fake_points(self) -> np.ndarray:
         return self.gan.G(self.z_shown)
