@@ -30,6 +30,23 @@ async def _open(app, pilot, lesson_id: str) -> LessonScreen:
     return screen
 
 
+def _drawn(app) -> list:
+    return [[(segment.text, segment.style) for segment in strip]
+            for strip in app.screen._compositor.render_strips()]
+
+
+async def _styles_are_current(app, pilot, where: str) -> None:
+    """What is on screen does not change when the whole screen is restyled: the styles Textual
+    is spared (a screen shown the first time, a lab's or the text's focus moving, see
+    `tutor.widgets.focus`) were right."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    before = _drawn(app)
+    app.stylesheet.update(app.screen)
+    await pilot.pause()
+    assert _drawn(app) == before, f"a full restyle changed the screen ({where})"
+
+
 @pytest.mark.parametrize("group", GROUPS)
 async def test_walk_the_lessons_of_each_lab_and_press_every_shared_key(group):
     lessons = [lesson for lesson in CATALOG.lessons if _group(lesson) == group]
@@ -67,8 +84,12 @@ async def test_walk_the_lessons_of_each_lab_and_press_every_shared_key(group):
                 assert isinstance(app.screen, HelpScreen)
                 await pilot.press("escape")
                 await pilot.pause()
+            if lesson is lessons[0]:
+                await _styles_are_current(app, pilot, f"{lesson.id}, the lab focused")
             await pilot.press("ctrl+o")  # back to the text, where [ and ] navigate
             await pilot.pause()
+            if lesson is lessons[0]:
+                await _styles_are_current(app, pilot, f"{lesson.id}, the text focused")
         last = lessons[-1]
         following = CATALOG.neighbour(last.id, 1)
         if following is not None:

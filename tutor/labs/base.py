@@ -13,13 +13,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tutor.labs import gc_hold
+from tutor.widgets.focus import RestyleSelfOnFocus
 
 
 ANSWER_START = "0123456789.-"
 """Keys that start typing a prediction's answer when one is asked."""
 
 
-class Lab(Widget, can_focus=True):
+class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
     """A lab beside a lesson: steps forward and back, plays at a speed, resets.
 
     Subclasses implement `step_forward`, `step_back`, `reset_lab` (and optionally

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.screen import Screen
 
 
@@ -20,11 +21,18 @@ def breakpoint_classes(app, width: int, height: int) -> dict[str, bool]:
 
 
 class TutorScreen(Screen):
-    """A screen whose size classes are right from its first layout.
+    """A screen styled once when it is built, not three times.
 
-    Textual sets them on the screen's first Resize, after the screen is composed, and a change of
-    class restyles every widget on it: a second full restyle on every lesson opened (measured
-    ~15% of the CPU of opening one). Set here, the Resize finds nothing to change."""
+    - Its size classes are right from its first layout. Textual sets them on the screen's first
+      Resize, after the screen is composed, and a change of class restyles every widget on it: a
+      second full restyle on every lesson opened (measured ~15% of the CPU of opening one). Set
+      here, the Resize finds nothing to change.
+    - Shown for the first time, it is not restyled: Textual restyles a screen whenever it is
+      shown (a kept lesson may have missed a theme change while away), also the first time, a
+      moment after every widget on it was styled as it was mounted.
+    """
+
+    _shown_before = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -34,3 +42,9 @@ class TutorScreen(Screen):
             return
         width, height = app.size
         self.update_classes(breakpoint_classes(app, width, height), update=False)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (Textual calls each class's handler, subclass first).
+        if not self._shown_before:
+            self._shown_before = True
+            event.refresh_styles = False

@@ -6,9 +6,11 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Header, Markdown, ProgressBar, Static
 from textual.widgets.markdown import MarkdownFence
 
+from tutor.widgets.focus import RestyleSelfOnFocus
 from tutor.widgets.footer import KeyFooter
 from tutor.screens.base import TutorScreen
 from tutor.content import Catalog, Lesson, Quiz
@@ -28,38 +30,62 @@ class LabPane(Container):
 
     def __init__(self, lesson: Lesson) -> None:
         super().__init__(id="lab-pane")
+        from tutor.labs import lab_core_packages
+
+        assert lesson.lab is not None
         self.lesson = lesson
         self.lab = None
+        self.needs = set(lab_core_packages(lesson.lab.name))
         self._fresh: dict | None = None  # the lab's state as the lesson builds it
+        self._build_error: Exception | None = None
 
     def compose(self) -> ComposeResult:
+        # Kernels ready (the usual case): the lab is built with the screen, in its first layout.
+        if self.needs <= getattr(self.app, "ready_packages", frozenset()):
+            try:
+                self.lab = self._new_lab()
+            except Exception as exc:  # reported once mounted (a lab must not take the app down)
+                self._build_error = exc
+            else:
+                yield self.lab
+                return
         yield Static("Preparing the lab's kernels (compiled once, then cached)…", id="preparing")
         yield ProgressBar(total=None, show_eta=False)
 
     def on_mount(self) -> None:
-        from tutor.labs import lab_core_packages
-
-        assert self.lesson.lab is not None
-        self.needs = set(lab_core_packages(self.lesson.lab.name))
+        if self._build_error is not None:
+            self._failed(self._build_error)
+            return
+        if self.lab:
+            self._lab_mounted()
+            return
         want = getattr(self.app, "want_packages", None)
         if want is not None:
             want(self.needs)
         self.watch(self.app, "ready_packages", self._maybe_mount)
 
+    def _new_lab(self):
+        from tutor.labs import lab_class
+
+        assert self.lesson.lab is not None
+        lab = lab_class(self.lesson.lab.name)(self.lesson.lab.params, id="lab")
+        _footer_room(lab)
+        return lab
+
     def _maybe_mount(self, ready: frozenset) -> None:
         if not self.needs <= ready or self.lab is not None:
             return
-        from tutor.labs import lab_class
-
         self.query("#preparing, ProgressBar").remove()
-        assert self.lesson.lab is not None
         try:
-            self.lab = lab_class(self.lesson.lab.name)(self.lesson.lab.params, id="lab")
-            _footer_room(self.lab)
+            self.lab = self._new_lab()
             self.mount(self.lab)
         except Exception as exc:  # a lab that fails to build must not take the app down
             self._failed(exc)
             return
+        self._lab_mounted()
+
+    def _lab_mounted(self) -> None:
+        """Note the lab's fresh state, and put back the student's (after its first layout)."""
         self._fresh = None
         self.call_after_refresh(self._remember_fresh, self.lab)
         state = self.app.progress.lab_state(self.lesson.id)
@@ -180,10 +206,34 @@ class FormulaBlock(MarkdownFence):
         super().__init__(markdown, token, code)
 
 
+class LessonText(RestyleSelfOnFocus, VerticalScroll):
+    """The lesson's title, text, quizzes and navigation, scrolled; focused, it is restyled alone
+    (not its ~100 Markdown blocks)."""
+
+
 class LessonMarkdown(Markdown):
-    """A lesson's Markdown, its unlabelled code blocks shown as plain text."""
+    """A lesson's Markdown, its unlabelled code blocks shown as plain text, built with the
+    screen.
+
+    Textual's Markdown mounts empty, then parses its text in a thread and mounts the blocks a
+    few frames later: each part of a lesson then cost the screen another layout pass (up to
+    six per lesson opened) and the text appeared in pieces. Here the blocks are composed with
+    the lesson screen, in its one first layout."""
 
     BLOCKS = {**Markdown.BLOCKS, "fence": FormulaBlock, "code_block": FormulaBlock}
+
+    def __init__(self, markdown: str) -> None:
+        super().__init__()
+        self._markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        yield from self._build_from_source(self._markdown)
+
+    def _on_mount(self, event) -> None:
+        # Markdown's own handler would parse the text again and replace the composed blocks:
+        # skip it (and run what Widget does on mount).
+        Widget._on_mount(self, event)
+        event.prevent_default()
 
 
 class LessonScreen(TutorScreen):
@@ -206,12 +256,15 @@ class LessonScreen(TutorScreen):
         super().__init__()
         self.catalog = catalog
         self.lesson = lesson
+        # The header's titles from the start: set on the first resume, they cost a layout pass.
+        self.set_reactive(LessonScreen.title, "dl-tutor")
+        self.set_reactive(LessonScreen.sub_title, lesson.title)
 
     def compose(self) -> ComposeResult:
         lesson = self.lesson
         yield Header(icon="∂")
         with Horizontal(classes="screen-body", id="lesson-body"):
-            with VerticalScroll(id="lesson-text", classes="-full" if lesson.lab is None else ""):
+            with LessonText(id="lesson-text", classes="-full" if lesson.lab is None else ""):
                 sections = f"  [dim]notes § {', '.join(lesson.sections)}[/dim]" if lesson.sections else ""
                 yield Static(f"[b]{escape(lesson.title)}[/b]{sections}", id="lesson-title")
                 for k, part in enumerate(lesson.parts):
@@ -269,7 +322,8 @@ class LessonScreen(TutorScreen):
         if lab is not None and focused is not lab:
             lab.focus()
         elif lab is not None or text in focused.ancestors:
-            text.display = True
+            if not text.display:
+                text.display = True
             text.focus()
         else:
             self.app.show_catalog()
@@ -311,7 +365,8 @@ class LessonScreen(TutorScreen):
         if inside_text and self.lesson.lab is not None:
             self.query_one(LabPane).focus_lab()
         else:
-            text.display = True
+            if not text.display:  # setting it, even unchanged, costs a layout pass
+                text.display = True
             text.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -52,6 +52,12 @@ SETTINGS = (
     ("seed", "seed", "int", 1, ("unroll", "memory", "text", "padding")),
 )
 
+
+def _views_of(key: str) -> tuple:
+    """The views whose settings column shows the field of parameter `key`."""
+    return next(views for name, *_, views in SETTINGS if name == key)
+
+
 KEYS_HELP = {
     "unroll": "c cell · a φ · < > ρ∓0.1\nk clipping · g gates/states\ni predict · esc leave a field",
     "memory": "space trains (a worker)\nn one step · k clipping\ni predict · esc leave a field",
@@ -134,6 +140,7 @@ class RnnLab(FieldKeys, ModelLab):
         self._head_start = int(self.model.params["steps"]) if self.model.training else 0
         self._target: int | None = None  # the step a restore's worker trains towards
         self._kept = None  # (model, steps replayed, steps saved) of a shortened restore
+        self.add_class(f"-{self.model.params['view']}", update=False)
 
     # --- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -151,8 +158,10 @@ class RnnLab(FieldKeys, ModelLab):
                 for key, label, kind, step, _views in SETTINGS:
                     spec = P.PARAMS[key]
                     choices = ("off", "on") if spec.kind == "bool" else spec.choices
+                    unused = "-unused" if p["view"] not in _views_of(key) else None
                     yield ParamInput(key, label, self._shown(key), kind, min=spec.min,
-                                     max=spec.max, choices=choices, step=step, id=f"rnn-pi-{key}")
+                                     max=spec.max, choices=choices, step=step, id=f"rnn-pi-{key}",
+                                     classes=unused)
                 yield Static("", id="rnn-keys", markup=False)
         yield StepControls(id="rnn-controls")
 
@@ -170,12 +179,14 @@ class RnnLab(FieldKeys, ModelLab):
         self.call_after_refresh(self.draw_picture)
 
     def _view_classes(self) -> None:
+        """The view's class on the lab and `-unused` on the fields it does not use, each widget
+        restyled once at most (a class change restyles a widget and all it holds: one class at
+        a time, a view change restyled the whole lab up to six times). The lesson's view is set
+        before the lab is first styled (`__init__`, `compose`): mounting restyles nothing."""
         view = self.model.params["view"]
-        for name in ALL:
-            self.set_class(name == view, f"-{name}")
+        self.update_classes({f"-{name}": name == view for name in ALL})
         for field in self.query(ParamInput):
-            views = next(s[4] for s in SETTINGS if s[0] == field.param_name)
-            field.set_class(view not in views, "-unused")
+            field.set_class(view not in _views_of(field.param_name), "-unused")
 
     # --- drawing ---------------------------------------------------------------------------
     def redraw(self) -> None:

@@ -219,8 +219,7 @@ class RobustnessLab(Lab):
         if getattr(self, "_view_class", None) == view:
             return
         self._view_class = view
-        for name in VIEWS:
-            self.set_class(name == view, f"-{name}")
+        self.update_classes({f"-{name}": name == view for name in VIEWS})  # one restyle
         for field in self.query(".rb-field"):
             field.display = field.has_class(f"rb-{view}")
 
