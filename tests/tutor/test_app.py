@@ -269,6 +269,39 @@ async def test_a_lab_waits_for_its_kernels_then_mounts():
         assert len(pane.query(Lab)) == 1 and not pane.query("#preparing")
 
 
+@pytest.mark.parametrize("ready", [True, False], ids=["kernels-ready", "kernels-later"])
+async def test_a_lab_that_cannot_be_built_is_reported_in_its_pane(monkeypatch, ready):
+    """Built with the lesson (kernels ready) or mounted later: a lab whose constructor fails
+    leaves the lesson open, its text readable, and says why in the lab's place."""
+    import core
+    from textual.widgets import Static
+
+    import tutor.labs
+    from tutor.screens.lesson import LabPane
+
+    def broken(name):
+        class Broken:
+            def __init__(self, *args, **kwargs):
+                raise RuntimeError("the lab's data are missing")
+        return Broken
+
+    monkeypatch.setattr(tutor.labs, "lab_class", broken)
+    lesson = next(x for x in load_catalog().lessons if x.lab is not None)
+    app = DlTutorApp(warm=False, resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        if not ready:
+            app.ready_packages = frozenset()
+        app.open_lesson(lesson.id)
+        await pilot.pause()
+        if not ready:
+            app.ready_packages = frozenset(core.SUBPACKAGES)
+            await pilot.pause()
+        pane = app.screen.query_one(LabPane)
+        errors = [str(w.render()) for w in pane.query(Static) if w.has_class("lab-error")]
+        assert len(errors) == 1 and "the lab's data are missing" in errors[0], errors
+        assert app.screen.lesson.id == lesson.id and app.screen.query_one("#lesson-text").display
+
+
 async def test_escape_in_a_text_field_leaves_the_field_not_the_lesson():
     lesson = load_catalog().get("training-objective")
     app = make_app()
