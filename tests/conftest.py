@@ -9,16 +9,16 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import gc
-
 import pytest
+
+from tutor.labs.gc_hold import collect_less_often
 
 # Python's full (oldest-generation) garbage collections walk every live object. A test worker
 # builds hundreds of apps, each ~200,000 objects in reference cycles (Textual's widget tree),
 # so a full collection took 0.3-1 s and ran every ten young ones: measured over the whole
-# suite, 156 of 447 s of the workers' CPU. One in a hundred (the young generations as before)
-# left 48 s, for at most ~1 GB per worker. The app keeps Python's defaults.
-gc.set_threshold(700, 10, 100)
+# suite, 156 of 447 s of the workers' CPU. One in a hundred, as the `dl-tutor` command runs
+# them, left 48 s, for at most ~1 GB per worker.
+collect_less_often()
 
 # Keep the terminal's settings out of the tests (they change colours and themes), but not the
 # TEXTUAL_SNAPSHOT_* variables pytest-textual-snapshot passes to its xdist workers.
@@ -128,8 +128,6 @@ def pytest_xdist_auto_num_workers(config):
     refresh timer after each key, so a worker per core left a third of the CPU idle (user +
     system 13.7 min in a 9.7 min run on 2 cores)."""
     return (os.cpu_count() or 1) + 1
-
-
 
 
 @pytest.hookimpl(optionalhook=True)  # known only when pytest-xdist is loaded

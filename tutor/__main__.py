@@ -16,15 +16,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from tutor import __version__  # noqa: E402
 
-FULL_COLLECTION_EVERY = 100
-"""Young-generation collections between two of Python's full garbage collections (Python's
-default: 10). A full collection walks every live object: with a few lessons built (~700,000
-objects, mostly Textual's widgets and their cached lines) it took 0.6 s, and opening lessons
-one after another ran one every two lessons: 26 of the 68 s of CPU of opening all 84 lessons
-(headless). One in a hundred: 11 s in 11 collections, 50 s in all. The garbage of left
-lessons (reference cycles) still goes, less often. Only the command sets it, not the tests'
-apps; a playing lab holds full collections off altogether (`tutor.labs.gc_hold`)."""
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -75,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.warmup:
         return _warmup()
     ascii_mode = args.ascii or bool(os.environ.get("NO_COLOR"))
-    import gc
+    from tutor.labs.gc_hold import collect_less_often
 
-    gc.set_threshold(gc.get_threshold()[0], gc.get_threshold()[1], FULL_COLLECTION_EVERY)
+    collect_less_often()  # a full collection with a few lessons built took 0.6 s
     if args.lab:
         from tutor.labdemo import LabApp, parse_assignments
         from tutor.labs import ParamError, lab_names

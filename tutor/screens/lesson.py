@@ -210,6 +210,13 @@ class LessonText(RestyleSelfOnFocus, VerticalScroll):
     """The lesson's title, text, quizzes and navigation, scrolled; focused, it is restyled alone
     (not its ~100 Markdown blocks)."""
 
+    def show_and_focus(self) -> None:
+        """Focus the text, shown again if `f` hid it (only then: setting `display`, even to
+        its value, costs the screen a layout pass)."""
+        if not self.display:
+            self.display = True
+        self.focus()
+
 
 class LessonMarkdown(Markdown):
     """A lesson's Markdown, its unlabelled code blocks shown as plain text, built with the
@@ -314,7 +321,7 @@ class LessonScreen(TutorScreen):
         from tutor.labs.base import Lab
 
         focused = self.focused
-        text = self.query_one("#lesson-text")
+        text = self.query_one("#lesson-text", LessonText)
         if focused is None or focused is text:
             self.app.show_catalog()
             return
@@ -322,9 +329,7 @@ class LessonScreen(TutorScreen):
         if lab is not None and focused is not lab:
             lab.focus()
         elif lab is not None or text in focused.ancestors:
-            if not text.display:
-                text.display = True
-            text.focus()
+            text.show_and_focus()
         else:
             self.app.show_catalog()
 
@@ -358,16 +363,14 @@ class LessonScreen(TutorScreen):
 
     def action_switch_pane(self) -> None:
         """Move the focus between the lesson text and the lab."""
-        text = self.query_one("#lesson-text")
+        text = self.query_one("#lesson-text", LessonText)
         inside_text = self.focused is not None and (
             self.focused is text or text in self.focused.ancestors
         )
         if inside_text and self.lesson.lab is not None:
             self.query_one(LabPane).focus_lab()
         else:
-            if not text.display:  # setting it, even unchanged, costs a layout pass
-                text.display = True
-            text.focus()
+            text.show_and_focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "done":

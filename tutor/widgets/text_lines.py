@@ -8,6 +8,7 @@ A `Static` updated with `tutor.widgets.text.set_text` is the other way.
 from __future__ import annotations
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
@@ -77,13 +78,19 @@ class TextLines(Widget):
         strip = self._strips.get(y)
         if strip is None:
             base = self._base
+            pad = self.pad_style(base)
             if 0 <= y < len(self._lines):
                 segments = Segment.apply_style(self._lines[y].render(self.app.console), base)
-                strip = Strip(segments).crop_extend(0, width, base)
+                strip = Strip(segments).crop_extend(0, width, pad)
             else:
-                strip = Strip.blank(width, base)
+                strip = Strip.blank(width, pad)
             self._strips[y] = strip
         return strip
+
+    def pad_style(self, base: Style) -> Style:
+        """The style of the cells right of a row's text and of the rows below the last:
+        the widget's own (`base`)."""
+        return base
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.strip import Strip
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
@@ -31,23 +29,8 @@ class BlockLines(TextLines):
     formatted the whole drawing, cell by cell, on every step), its rows padded with the
     background alone, as a `Static` pads them."""
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if width != self._width or self._base is None:
-            self._strips.clear()
-            self._width = width
-            self._base = self.rich_style
-        strip = self._strips.get(y)
-        if strip is None:
-            base = self._base
-            pad = RichStyle(bgcolor=base.bgcolor)
-            if 0 <= y < len(self._lines):
-                segments = Segment.apply_style(self._lines[y].render(self.app.console), base)
-                strip = Strip(segments).crop_extend(0, width, pad)
-            else:
-                strip = Strip.blank(width, pad)
-            self._strips[y] = strip
-        return strip
+    def pad_style(self, base: RichStyle) -> RichStyle:
+        return RichStyle(bgcolor=base.bgcolor)
 
 
 class NormalizationLab(Lab):
