@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tutor.history import History
+from tutor.history import History, HistoryModel
+from tutor.labs.losses.params import MODES
 
 #: How much one step multiplies the scale of the logits in each mode.
 STEP_FACTOR = {"compare": 1.25, "stability": 1.5}
@@ -27,6 +28,11 @@ def stable_cross_entropy(x: np.ndarray, y: int) -> tuple[float, float, np.ndarra
     m = float(np.max(x))
     shifted = np.exp(x - m)
     return float(m + np.log(shifted.sum()) - x[y]), m, shifted
+
+
+def vec(v) -> str:
+    """A vector as the lab shows it: "(2, 1, -1)"."""
+    return "(" + ", ".join(f"{float(x):.3g}" for x in np.ravel(v)) + ")"
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -87,8 +93,12 @@ def curves(base: np.ndarray, label: int, scales: np.ndarray) -> dict[str, np.nda
     return {"mse": mse, "ce": ce, "naive": np.where(np.isfinite(naive), naive, np.nan)}
 
 
-class LossesModel:
-    """The logits, label and mode, and a history of scales (a step multiplies the scale)."""
+class LossesModel(HistoryModel):
+    """The logits, label and mode, and a history of scales (a step multiplies the scale).
+
+    Stepping (`step`, `back`, `reset`, `advance`) walks the history of scales; `apply` changes
+    the mode, the scores ("logits", text or numbers), the class ("label") or the scale.
+    """
 
     def __init__(self, params: dict) -> None:
         self.mode = params["mode"]
@@ -105,6 +115,41 @@ class LossesModel:
     @property
     def scale(self) -> float:
         return self.history.current
+
+    @property
+    def index(self) -> int:
+        """How many steps the scale is from the first one (0 at the start)."""
+        return self.history.index
+
+    def status(self) -> str:
+        return f"s = {self.scale:.4g}"
+
+    def apply(self, name: str, value) -> str | None:
+        """Change the mode, the scores, the class or the scale: None when applied, else why
+        not and what was kept (the scores and the class stay as they were)."""
+        if name == "mode":
+            if value not in MODES:
+                return f"the view is one of {', '.join(MODES)}; kept {self.mode}"
+            self.mode = value
+        elif name == "logits":
+            text = value if isinstance(value, str) else ", ".join(f"{float(v):g}" for v in value)
+            try:
+                self.set_logits(text)
+            except ValueError as exc:
+                return f"{exc}; kept {vec(self.base)}"
+        elif name == "label":
+            try:
+                self.set_label(value)
+            except ValueError as exc:
+                return f"{exc}; kept y = {self.label}"
+        elif name == "scale":
+            try:
+                self.set_scale(value)
+            except (TypeError, ValueError):
+                return f"the scale is a number; kept s = {self.scale:.4g}"
+        else:
+            return f"the losses lab has no setting {name!r}"
+        return None
 
     def set_logits(self, text: str) -> None:
         """Parse "2, 1, -1" (at least two finite numbers, at most 10); ValueError otherwise."""

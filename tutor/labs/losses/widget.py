@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from tutor.labs.base import Lab
-from tutor.labs.losses.model import LossesModel, curves
+from tutor.labs.kit import FieldKeys, ModelLab
+from tutor.labs.losses.model import LossesModel, curves, vec
 from tutor.labs.losses.params import MODES
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, GREEN, ORANGE, RED
@@ -19,11 +20,7 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text_lines import TextLines
 
 
-def _vec(v) -> str:
-    return "(" + ", ".join(f"{float(x):.3g}" for x in np.ravel(v)) + ")"
-
-
-class LossesLab(Lab):
+class LossesLab(FieldKeys, ModelLab):
     """One sample's scores x (scaled by s) and its class y: the losses, and how they are computed.
 
     Keys: m switches between the comparison and the stability view; n / b multiply / divide
@@ -48,7 +45,7 @@ class LossesLab(Lab):
 
     BINDINGS = [
         Binding("m", "toggle_mode", "Compare/stability"),
-        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+        Binding("escape", "focus_lab", "Back to the lab", show=False),
     ]
 
     lab_name = "losses"
@@ -75,9 +72,8 @@ class LossesLab(Lab):
         yield StepControls(id="loss-controls")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        super().on_mount()  # the first redraw is requested there
         self._sync_prediction()  # before the first layout: the question's rows are reserved
-        self.call_after_refresh(self.refresh_all)
 
     # --- predict first --------------------------------------------------------------------
     def on_key(self, event) -> None:
@@ -94,7 +90,7 @@ class LossesLab(Lab):
         again)."""
         predict = self.query_one("#loss-predict", PredictInput)
         m = self.model
-        if m.history.index > 0:
+        if m.index > 0:
             if predict.state == "asking":
                 predict.reveal()
             return
@@ -115,13 +111,13 @@ class LossesLab(Lab):
         v = m.view()
         c = m.base.size
         # Short lines: beside the lesson text the table gets about 45 columns.
-        head = [f"scores x = s · {_vec(m.base)},  s = {m.scale:.4g}",
-                f"x = {_vec(v.logits)}",
+        head = [f"scores x = s · {vec(m.base)},  s = {m.scale:.4g}",
+                f"x = {vec(v.logits)}",
                 f"shape ({c},); x.unsqueeze(0) has shape (1, {c})",
                 f"true class y = {m.label}"]
         if m.mode == "compare":
             return "\n".join(head + [
-                f"softmax p = {_vec(v.probs)}",
+                f"softmax p = {vec(v.probs)}",
                 f"MSE ‖p − e_y‖² = {v.mse:.4g}   (at most 2)",
                 f"CE  −log p_y   = {v.ce:.4g}",
                 "",
@@ -132,18 +128,18 @@ class LossesLab(Lab):
         naive = f"{v.ce_naive + 0.0:.4g}"
         x_m = v.logits - v.m
         return "\n".join(head + [
-            f"naive: exp(x) = {_vec(v.exp_naive)}",
+            f"naive: exp(x) = {vec(v.exp_naive)}",
             f"  −log(exp(x_y) / Σ exp(xᵢ)) = {naive}",
             ("  ✗ overflow: inf / inf = NaN" if np.isnan(v.ce_naive) else
              "  ✗ overflow: p_y = 0, −log 0 = inf") if v.overflowed
             else "  ✓ finite at this scale",
             f"log-sum-exp: m = max x = {v.m:.4g}",
-            f"  x − m = {_vec(x_m)}",
-            f"  exp(x − m) = {_vec(v.exp_shifted)}",
+            f"  x − m = {vec(x_m)}",
+            f"  exp(x − m) = {vec(v.exp_shifted)}",
             f"  Σ = {v.exp_shifted.sum():.4g},  m + log Σ − x_y = {v.ce + 0.0:.4g}",
         ])
 
-    def refresh_all(self) -> None:
+    def redraw(self) -> None:
         m = self.model
         # Line-API text: only the rows that changed are repainted, with no layout pass.
         self.query_one("#loss-table", TextLines).update(self._table())
@@ -168,30 +164,11 @@ class LossesLab(Lab):
                 box.value = float(f"{m.scale:.6g}")
             elif box.param_name == "mode":
                 box.value = m.mode
-        self.query_one(StepControls).status = f"s = {m.scale:.4g}"
+        self.query_one(StepControls).status = m.status()
         self._sync_prediction()
-        self.post_message(Lab.StateChanged(self.lab_name, self.model.history.index))
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
-    # --- Lab protocol -------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.history.step()
-        if moved:
-            self.refresh_all()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.history.back()
-        if moved:
-            self.refresh_all()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.history.reset()
-        self.refresh_all()
-
-    def pytorch_code(self) -> str:
-        return self.model.pytorch_code()
-
+    # --- saved state ----------------------------------------------------------------------
     def save_state(self) -> dict:
         m = self.model
         return {"mode": m.mode, "logits": [float(v) for v in m.base], "label": m.label,
@@ -210,40 +187,35 @@ class LossesLab(Lab):
         for box in self.query(ParamInput):
             if box.param_name == "label":
                 box.value = m.label
-        self.refresh_all()
+        self.request_redraw()
 
     # --- settings -----------------------------------------------------------------------
     def _message(self, text: str) -> None:
         self.query_one("#loss-message", Static).update(text)
 
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting through the model; a refusal is shown under the fields, where
+        it stays until the next value is entered (the model keeps its last good state)."""
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self._message(f"✗ {refused}")
+            return refused
+        self.request_redraw()
+        return None
+
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
         self._message("")
-        try:
-            if event.name == "mode":
-                self.model.mode = event.value
-            elif event.name == "label":
-                self.model.set_label(event.value)
-            elif event.name == "scale":
-                self.model.set_scale(event.value)
-        except ValueError as exc:
-            self._message(f"✗ {exc}; kept y = {self.model.label}")
-            return
-        self.refresh_all()
-        self._back_to_lab(event.param_input)
+        if self.apply_param(event.name, event.value) is None:
+            self._back_to_lab(event.param_input)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "loss-logits":
             return
         event.stop()
-        try:
-            self.model.set_logits(event.value)
-        except ValueError as exc:
-            self._message(f"✗ {exc}; kept {_vec(self.model.base)}")
-            return
         self._message("")
-        self.refresh_all()
-        self._back_to_lab(event.input)
+        if self.apply_param("logits", event.value) is None:
+            self._back_to_lab(event.input)
 
     def _back_to_lab(self, field) -> None:
         """After a value is entered (enter, not a click elsewhere), the keys go to the lab
@@ -252,20 +224,8 @@ class LossesLab(Lab):
         if focused is not None and field in focused.ancestors_with_self:
             self.focus()
 
-    def action_leave_inputs(self) -> None:
-        self.focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Escape only leaves an input; with the lab focused it goes on to the screen (which
-        returns to the catalog)."""
-        if action == "leave_inputs":
-            focused = self.screen.focused
-            return focused is not None and focused is not self and self in focused.ancestors
-        return True
-
     def action_toggle_mode(self) -> None:
-        self.model.mode = "stability" if self.model.mode == "compare" else "compare"
-        self.refresh_all()
+        self.apply_param("mode", "stability" if self.model.mode == "compare" else "compare")
 
 
 LAB_CLASS = LossesLab
