@@ -77,7 +77,7 @@ async def test_a_large_step_size_reports_divergence(lab_app):
         at = lab.model.runs["sgd"].diverged_at
         assert at is not None
         lab.model.history.advance(at)
-        lab.refresh_all()
+        lab.redraw()
         await pilot.pause()
         assert f"diverged at {at}" in _text(lab, "#opt-legend")
         markers = lab.query_one("#opt-chart", LineChart).markers
@@ -161,7 +161,7 @@ async def test_convergence_mode(lab_app):
         assert lab.has_class("-convergence") and lab.model.convergence is not None
         assert lab.model.surface.name == "least_squares"
         lab.model.history.advance(100)
-        lab.refresh_all()
+        lab.redraw()
         await pilot.pause()
         conv = lab.query_one("#opt-conv", LineChart)
         assert conv.log_x and conv.log_y

@@ -9,8 +9,9 @@ import numpy as np
 
 from core.optim import Run, least_squares, surface as make_surface, trace
 from core.optim.convergence import noise_floor, running_min_sq, theorem_bound
-from tutor.history import History
-from tutor.labs.optimizer.params import OPTIMIZERS, SURFACES
+from tutor.history import History, HistoryModel
+from tutor.labs.optimizer.code import pytorch_convergence, pytorch_race
+from tutor.labs.optimizer.params import CHARTS, MODES, OPTIMIZERS, SURFACES
 from tutor.labs.optimizer.presets import SURFACE_LR
 
 HYPER_KEYS = ("lr", "gamma", "beta1", "beta2", "eps")
@@ -32,12 +33,13 @@ class Convergence:
         return theorem_bound(T, self.beta, self.delta, self.sigma2)
 
 
-class RaceModel:
+class RaceModel(HistoryModel):
     """Everything the optimizer lab shows, computed with core.optim.
 
     Each selected optimizer's whole run (`steps` steps) is computed at once in compiled code;
     the lab then plays it back by step number (`t`), so editing a hyperparameter redraws the
-    race up to the current step at once.
+    race up to the current step at once. Stepping (`step`, `back`, `reset`, `advance`) walks
+    the history of step numbers; `apply` changes a setting (see there).
     """
 
     def __init__(self, params: dict) -> None:
@@ -86,6 +88,69 @@ class RaceModel:
     def t(self) -> int:
         """The step shown (0 = the start point)."""
         return self.history.index
+
+    def status(self) -> str:
+        return f"step {self.t}/{self.steps}"
+
+    def pytorch_code(self) -> str:
+        if self.mode == "convergence":
+            return pytorch_convergence(self)
+        return pytorch_race(self)
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting: None when applied, else why not (the race is kept as it was).
+
+        "mode", "surface", "chart", "focus" (the optimizer shown), "optimizers" (the race),
+        "start" ((x, y), kept inside the map), "batch_size", and the focused optimizer's
+        hyperparameters "lr", "gamma", "beta1", "beta2", "eps" (in the convergence view,
+        "lr" is SGD's η there).
+        """
+        try:
+            if name == "mode":
+                if value not in MODES:
+                    raise ValueError(f"unknown view {value!r}")
+                self.set_mode(value)
+            elif name == "surface":
+                self.set_surface(value)
+            elif name == "chart":
+                if value not in CHARTS:
+                    raise ValueError(f"unknown chart {value!r}")
+                self.chart = value
+            elif name == "focus":
+                if value not in OPTIMIZERS:
+                    raise ValueError(f"unknown optimizer {value!r}")
+                self.focus = value
+            elif name == "optimizers":
+                self._set_race(list(value))
+            elif name == "start":
+                x, y = value
+                self.set_start(x, y)
+            elif name == "batch_size":
+                self.set_batch_size(value)
+            elif name in HYPER_KEYS:
+                self.set_hyper(self.focus, name, value)
+            else:
+                raise ValueError(f"the optimizer lab has no setting {name!r}")
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def _set_race(self, names: list[str]) -> None:
+        """Race `names` (in the legend's order): runs are computed for the new ones only."""
+        unknown = [n for n in names if n not in OPTIMIZERS]
+        if unknown:
+            raise ValueError(f"unknown optimizer {unknown[0]!r}")
+        if not names:
+            if len(self.selected) == 1:
+                raise ValueError(f"{self.selected[0]} is the only optimizer in the race: "
+                                 "add another first")
+            raise ValueError("the race needs at least one optimizer")
+        added = [n for n in names if n not in self.selected]
+        for gone in set(self.selected) - set(names):
+            self.runs.pop(gone, None)
+        self.selected = [o for o in OPTIMIZERS if o in names]
+        if added:
+            self.recompute(added)
 
     def set_surface(self, name: str) -> None:
         """Switch surface: its own start point and step sizes that suit it."""
@@ -136,25 +201,33 @@ class RaceModel:
         self.start = (min(max(float(x), x0), x1), min(max(float(y), y0), y1))
         self.recompute()
 
+    def nudged_start(self, dx: int, dy: int) -> tuple[float, float]:
+        """The start moved by 1/40 of the window per key press (before it is kept inside)."""
+        (x0, x1), (y0, y1) = self.surface.bounds
+        return self.start[0] + dx * (x1 - x0) / 40, self.start[1] + dy * (y1 - y0) / 40
+
     def nudge_start(self, dx: int, dy: int) -> None:
         """Move the start by 1/40 of the window per key press."""
-        (x0, x1), (y0, y1) = self.surface.bounds
-        self.set_start(self.start[0] + dx * (x1 - x0) / 40, self.start[1] + dy * (y1 - y0) / 40)
+        self.set_start(*self.nudged_start(dx, dy))
+
+    def toggled(self, name: str) -> list[str]:
+        """The race with `name` taken out, or added if it is not in."""
+        if name in self.selected:
+            return [o for o in self.selected if o != name]
+        return self.selected + [name]
 
     def toggle(self, name: str) -> bool:
         """Add or remove `name` from the race (at least one stays); True when it is now in."""
-        if name in self.selected:
-            if len(self.selected) > 1:
-                self.selected.remove(name)
-                self.runs.pop(name, None)
-            return name in self.selected
-        self.selected = [o for o in OPTIMIZERS if o in self.selected or o == name]
-        self.recompute([name])
-        return True
+        self.apply("optimizers", self.toggled(name))
+        return name in self.selected
+
+    def next_focus(self) -> str:
+        """The optimizer after the focused one (in the legend's order, round)."""
+        order = list(OPTIMIZERS)
+        return order[(order.index(self.focus) + 1) % len(order)]
 
     def cycle_focus(self) -> str:
-        order = list(OPTIMIZERS)
-        self.focus = order[(order.index(self.focus) + 1) % len(order)]
+        self.focus = self.next_focus()
         return self.focus
 
     # --- computing --------------------------------------------------------------------

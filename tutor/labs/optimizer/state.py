@@ -74,5 +74,5 @@ def restore(params: dict, state: dict) -> RaceModel:
     (x0, x1), (y0, y1) = model.surface.bounds
     model.start = (min(max(x, x0), x1), min(max(y, y0), y1))
     model.recompute()  # ValueError (e.g. an optimizer that refuses its values): nothing kept
-    model.history.advance(min(t, model.steps))
+    model.advance(min(t, model.steps))
     return model

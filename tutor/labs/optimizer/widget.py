@@ -10,12 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
-from tutor.labs.optimizer.code import (
-    convergence_lines,
-    pytorch_convergence,
-    pytorch_race,
-    state_lines,
-)
+from tutor.labs.kit import FieldKeys, ModelLab
+from tutor.labs.optimizer.code import convergence_lines, state_lines
 from tutor.labs.optimizer.legend import RaceLegend, legend_text
 from tutor.labs.optimizer.model import RaceModel
 from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
@@ -47,7 +43,7 @@ HYPER_INPUTS = (
 RACE_ACTIONS = frozenset({"cycle_focus", "toggle_optimizer", "next_surface", "toggle_chart", "move"})
 
 
-class OptimizerLab(Lab):
+class OptimizerLab(FieldKeys, ModelLab):
     """Optimizers race on a loss surface; edit their hyperparameters and the start point live.
 
     The legend lists all eight optimizers with a checkbox: a click on the box adds or removes
@@ -89,7 +85,7 @@ class OptimizerLab(Lab):
         Binding("right", "move(1, 0)", "Start →", show=False),
         Binding("up", "move(0, 1)", "Start ↑", show=False),
         Binding("down", "move(0, -1)", "Start ↓", show=False),
-        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+        Binding("escape", "focus_lab", "Back to the lab", show=False),
     ]
 
     lab_name = "optimizer"
@@ -98,6 +94,7 @@ class OptimizerLab(Lab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = RaceModel(params)
         self._map_size = (0, 0)
+        self._map_stale = True  # the contour map is drawn again at the next redraw
         self._trails = TrailCache()
 
     # --- layout -----------------------------------------------------------------------
@@ -132,7 +129,6 @@ class OptimizerLab(Lab):
         self.set_class(self.model.mode == "convergence", "-convergence")
         self._sync_inputs()
         self._update_prediction(self.query_one("#opt-predict", PredictInput))  # before the first layout
-        self.call_after_refresh(self.refresh_all, True)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._redraw_map)
@@ -142,11 +138,12 @@ class OptimizerLab(Lab):
         size = self.query_one("#opt-mapbox").content_size
         return max(0, size.height), max(0, size.width)
 
-    def _redraw_map(self, force: bool = False) -> None:
+    def _redraw_map(self) -> None:
         if self.model.mode == "convergence":
             return
         rows, cols = self._map_cells()
-        if force or (rows, cols) != self._map_size:
+        if self._map_stale or (rows, cols) != self._map_size:
+            self._map_stale = False
             self._map_size = (rows, cols)
             self.query_one("#opt-map", PixelView).set_pixels(
                 map_pixels(self.model.surface, rows, cols))
@@ -157,7 +154,7 @@ class OptimizerLab(Lab):
         self.query_one("#opt-map", PixelView).set_overlay(
             race_overlay(self.model, rows, cols, COLORS, self._trails))
 
-    def refresh_all(self, map_changed: bool = False) -> None:
+    def redraw(self) -> None:
         """Redraw everything that depends on the model (cheap: playback reads stored runs).
 
         While playing fast only the trajectories move every frame; the texts and the chart
@@ -170,7 +167,7 @@ class OptimizerLab(Lab):
             if full:
                 self._draw_convergence()
         else:
-            self._redraw_map(force=map_changed)
+            self._redraw_map()
             if full:
                 self._draw_race_chart()
         if full:
@@ -319,23 +316,7 @@ class OptimizerLab(Lab):
     def _message(self, text: str) -> None:
         self.query_one("#opt-message", Static).update(text)
 
-    # --- Lab protocol -------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.history.step()
-        if moved:
-            self.refresh_all()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.history.back()
-        if moved:
-            self.refresh_all()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.history.reset()
-        self.refresh_all()
-
+    # --- saved state ----------------------------------------------------------------------
     def save_state(self) -> dict:
         """View, surface, race, focus, every optimizer's hyperparameters, start, chart, step."""
         from tutor.labs.optimizer.state import save
@@ -352,36 +333,36 @@ class OptimizerLab(Lab):
         self.set_class(model.mode == "convergence", "-convergence")
         self._sync_inputs()
         self.refresh_bindings()
-        self._map_size = (0, 0)
-        self.call_after_refresh(self.refresh_all, True)
-
-    def pytorch_code(self) -> str:
-        if self.model.mode == "convergence":
-            return pytorch_convergence(self.model)
-        return pytorch_race(self.model)
+        self._map_stale = True
+        self.request_redraw()
 
     # --- settings -----------------------------------------------------------------------
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting through the model (`RaceModel.apply` lists them). A refusal is
+        shown under the fields, which go back to the kept values; the message stays until the
+        next value is entered or the race changes."""
+        m = self.model
+        refused = m.apply(name, value)
+        if refused is not None:
+            self._message(f"✗ {refused}")
+            if name != "optimizers":
+                self._sync_inputs()
+            return refused
+        if name == "mode":
+            self.set_class(m.mode == "convergence", "-convergence")
+            self.refresh_bindings()
+        if name in ("mode", "surface"):
+            self._map_stale = True  # another surface, or the map shown again
+        if name in ("mode", "surface", "focus"):
+            self._sync_inputs()
+        self.request_redraw()
+        return None
+
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        m = self.model
         self._message("")
-        try:
-            if event.name == "surface":
-                m.set_surface(event.value)
-                self._sync_inputs()
-                self.refresh_all(map_changed=True)
-                self._back_to_lab(event.param_input)
-                return
-            if event.name == "batch_size":
-                m.set_batch_size(event.value)
-            else:
-                m.set_hyper(m.focus, event.name, event.value)
-        except ValueError as exc:
-            self._message(f"✗ {exc}")
-            self._sync_inputs()
-            return
-        self.refresh_all()
-        self._back_to_lab(event.param_input)
+        if self.apply_param(event.name, event.value) is None:
+            self._back_to_lab(event.param_input)
 
     def _back_to_lab(self, box: ParamInput) -> None:
         """After a value is entered (enter, not a click elsewhere), the keys go to the lab
@@ -390,29 +371,19 @@ class OptimizerLab(Lab):
         if focused is not None and box in focused.ancestors_with_self:
             self.focus()
 
-    def action_leave_inputs(self) -> None:
-        self.focus()
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Escape only leaves an input; with the lab focused it goes on to the screen (which
-        returns to the catalog). The race's keys are greyed out in the convergence view."""
-        if action == "leave_inputs":
-            focused = self.screen.focused
-            return focused is not None and focused is not self and self in focused.ancestors
+        """The race's keys are greyed out in the convergence view (escape: `FieldKeys`)."""
         if action in RACE_ACTIONS and self.model.mode != "race":
             return None
-        return True
+        return super().check_action(action, parameters)
 
     def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
         event.stop()
         rows, cols = self._map_size
-        self.model.set_start(*pixel_to_point(self.model.surface, event.x, event.y, rows, cols))
-        self.refresh_all()
+        self.apply_param("start", pixel_to_point(self.model.surface, event.x, event.y, rows, cols))
 
     def action_cycle_focus(self) -> None:
-        self.model.cycle_focus()
-        self._sync_inputs()
-        self.refresh_all()
+        self.apply_param("focus", self.model.next_focus())
 
     def action_toggle_optimizer(self) -> None:
         self._toggle(self.model.focus)
@@ -422,12 +393,8 @@ class OptimizerLab(Lab):
         m = self.model
         if m.mode != "race":
             return
-        was_in = name in m.selected
-        if m.toggle(name) == was_in:
-            self._message(f"✗ {name} is the only optimizer in the race: add another first")
-        else:
+        if self.apply_param("optimizers", m.toggled(name)) is None:
             self._message("")
-        self.refresh_all()
 
     def on_race_legend_picked(self, event: RaceLegend.Picked) -> None:
         """A click on the legend: the box adds or removes that optimizer, the name focuses it."""
@@ -435,39 +402,26 @@ class OptimizerLab(Lab):
         if event.toggle:
             self._toggle(event.optimizer)
         else:
-            self.model.focus = event.optimizer
-            self._sync_inputs()
-            self.refresh_all()
+            self.apply_param("focus", event.optimizer)
 
     def action_next_surface(self) -> None:
         names = list(SURFACES)
-        self.model.set_surface(names[(names.index(self.model.surface_name) + 1) % len(names)])
-        self._sync_inputs()
-        self.refresh_all(map_changed=True)
+        self.apply_param("surface", names[(names.index(self.model.surface_name) + 1) % len(names)])
 
     def action_toggle_mode(self) -> None:
-        m = self.model
-        m.set_mode("race" if m.mode == "convergence" else "convergence")
-        self.set_class(m.mode == "convergence", "-convergence")
-        self._sync_inputs()
-        self.refresh_bindings()
-        self._map_size = (0, 0)
-        self.call_after_refresh(self.refresh_all, True)
+        self.apply_param("mode", "race" if self.model.mode == "convergence" else "convergence")
 
     def action_forward_many(self) -> None:
         """Jump 50 steps ahead (long convergence runs)."""
         self.playing = False
-        if self.model.history.advance(50):
-            self.refresh_all()
+        self.advance(50)
 
     def action_toggle_chart(self) -> None:
-        self.model.chart = "distance" if self.model.chart == "loss" else "loss"
-        self.refresh_all()
+        self.apply_param("chart", "distance" if self.model.chart == "loss" else "loss")
 
     def action_move(self, dx: int, dy: int) -> None:
         if self.model.mode == "race":
-            self.model.nudge_start(dx, dy)
-            self.refresh_all()
+            self.apply_param("start", self.model.nudged_start(dx, dy))
 
 
 LAB_CLASS = OptimizerLab
