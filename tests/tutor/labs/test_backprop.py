@@ -25,19 +25,19 @@ async def test_step_forward_back_reset_and_run_all(lab_app):
     async with lab_app("backprop", preset="notes").run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        assert lab.model.step == 0
+        assert lab.model.index == 0
         await pilot.press("n", "n")
-        assert lab.model.phase == "forward" and lab.model.step == 2
+        assert lab.model.phase == "forward" and lab.model.index == 2
         assert "Forward: (x + y) * z = a × b" in _text(lab.query_one("#bp-panel"))
         await pilot.press("b")
-        assert lab.model.step == 1
+        assert lab.model.index == 1
         await pilot.press("a")
         assert lab.model.phase == "done"
         graph = plain_text(lab.query_one(GraphView).rows)
         assert "│∂     -4│" in graph and "│v    -12│" in graph
         assert "Done: ∂f/∂x = -4, ∂f/∂y = -4, ∂f/∂z = 3" in _text(lab.query_one("#bp-panel"))
         await pilot.press("r")
-        assert lab.model.step == 0
+        assert lab.model.index == 0
 
 
 async def test_playback_timer_stops_at_the_end(lab_app):
@@ -62,7 +62,7 @@ async def test_typed_expression_builds_a_new_graph(lab_app):
         assert lab.model.expression == "x * y + sin(x)"
         assert set(lab.model.values) == {"x", "y"}  # x kept -2, y kept 5
         assert lab.model.values == {"x": -2.0, "y": 5.0}
-        assert lab.has_focus and lab.model.step == 0
+        assert lab.has_focus and lab.model.index == 0
         await pilot.press("a")
         assert lab.model.input_grads()["y"] == -2.0
 
@@ -77,7 +77,7 @@ async def test_bad_expression_shows_the_column_and_keeps_the_graph(lab_app):
         field.value = "(x + y) * __import__('os')"
         await pilot.press("enter")
         await pilot.pause()
-        assert lab.model is before and lab.model.step == 2
+        assert lab.model is before and lab.model.index == 2
         error = lab.query_one("#bp-error", Static)
         assert not error.has_class("-empty")
         assert "column 11" in _text(error) and "previous graph is kept" in _text(error)
@@ -117,7 +117,7 @@ async def test_keys_typed_into_the_expression_do_not_step(lab_app):
         field.focus()
         field.value = ""
         await pilot.press("n", "b", "r", "a")
-        assert field.value == "nbra" and lab.model.step == 0
+        assert field.value == "nbra" and lab.model.index == 0
         await pilot.press("escape")
         assert lab.has_focus
         assert lab.check_action("leave_inputs", ()) is False  # escape goes on to the screen
@@ -137,7 +137,7 @@ async def test_quiz_asks_each_downstream_gradient_and_posts_answers(lab_app):
         await pilot.press("n")  # seed: no question
         assert lab.model.phase == "seed" and predict.state == "idle"
         await pilot.press("n")  # the × node: asked for a = x + y, then b = z
-        assert predict.state == "asking" and lab.model.step == 3  # not revealed yet
+        assert predict.state == "asking" and lab.model.index == 3  # not revealed yet
         assert "into a = x + y" in predict.prompt
         await pilot.press(*"-4", "enter")
         await pilot.pause()
@@ -146,7 +146,7 @@ async def test_quiz_asks_each_downstream_gradient_and_posts_answers(lab_app):
         assert "quiz 1/1" in lab.query_one("#bp-controls").status
         await pilot.press(*"5", "enter")
         await pilot.pause()
-        assert predict.state == "wrong" and lab.model.step == 4  # revealed after both
+        assert predict.state == "wrong" and lab.model.index == 4  # revealed after both
         assert answers == [("backprop", "(x + y) * z|4|0", True),
                            ("backprop", "(x + y) * z|4|1", False)]
         assert "quiz 1/2" in lab.query_one("#bp-controls").status
@@ -244,7 +244,7 @@ async def test_graph_scrolls_to_the_focused_node(lab_app):
         assert graph.scroll_x > 0 and graph.virtual_size.width > graph.size.width
         await pilot.press("r")
         await pilot.pause()
-        assert lab.model.step == 0 and graph.scroll_x == 0
+        assert lab.model.index == 0 and graph.scroll_x == 0
 
 
 # --- QA pass: narrow labs, the status line, declared core packages ---------------------------
@@ -272,7 +272,7 @@ async def test_status_fits_beside_the_buttons_in_an_80_column_lab(lab_app):
         for _ in range(len(lab.model.ops)):  # the forward pass asks nothing
             await pilot.press("n")
         await pilot.pause()
-        assert controls.status == f"{lab.model.step}/{lab.model.total} · quiz 0/0"
+        assert controls.status == f"{lab.model.index}/{lab.model.total} · quiz 0/0"
         assert controls.query_one(".step-controls--status").size.height == 1  # no wrapping
         await pilot.press("k", "a")
         await pilot.pause()
@@ -361,7 +361,7 @@ def test_a_damaged_backprop_state_is_refused_and_changes_nothing():
     from tutor.labs.backprop.widget import BackpropLab
 
     lab = BackpropLab(validate_lab("backprop", {"preset": "fanout"}))
-    lab.model.history.advance(2)
+    lab.model.advance(2)
     saved = lab.save_state()
     for bad, error in (({**saved, "step": 99}, ValueError), ({**saved, "expression": "(x +"}, ValueError),
                        ({**saved, "values": {"x": 1.0}}, ValueError),

@@ -21,9 +21,9 @@ def test_stepping_through_reaches_the_core_gradients(preset):
     model = BackpropModel.from_preset(preset)
     value, expected = gradients(text, **values)
     phases = []
-    while model.step_forward():
+    while model.step():
         phases.append(model.phase)
-    assert model.step == model.total and phases[-1] == "done"
+    assert model.index == model.total and phases[-1] == "done"
     assert phases.count("forward") == len(model.ops) and phases.count("seed") == 1
     grads = model.partial_grads()
     for p, node in enumerate(model.nodes):
@@ -39,12 +39,12 @@ def test_notes_example_steps_match_the_notes():
     view = model.view()
     assert [b.value for b in view.boxes] == [-2, 5, 3, -4, -12]
     assert all(b.grad is None for b in view.boxes)
-    model.step_forward()  # seed
+    model.step()  # seed
     assert model.phase == "seed" and model.partial_grads() == {4: 1.0}
-    model.step_forward()  # the × node: ∂f/∂q = z = -4, ∂f/∂z = q = 3
+    model.step()  # the × node: ∂f/∂q = z = -4, ∂f/∂z = q = 3
     flows = model.flows()
     assert [(f.target, f.local, f.downstream) for f in flows] == [(2, -4.0, -4.0), (3, 3.0, 3.0)]
-    model.step_forward()  # the + node: ∂f/∂x = ∂f/∂y = 1 × -4
+    model.step()  # the + node: ∂f/∂x = ∂f/∂y = 1 × -4
     assert model.partial_grads() == {4: 1.0, 2: -4.0, 3: 3.0, 0: -4.0, 1: -4.0}
     assert "downstream = -4 × 1 = -4" in "\n".join(model.detail())
 
@@ -57,24 +57,24 @@ def test_fan_out_accumulates_visibly():
     into_x = [f for f in flows if f.target == x][0]
     assert (into_x.before, into_x.downstream, into_x.after) == (2.0, 3.0, 5.0)
     assert "accumulates: 2 + 3 = 5" in "\n".join(model.detail())
-    model.step_back()
+    model.back()
     view = model.view()
     assert view.boxes[x].grad == 2.0 and not view.boxes[x].grad_complete  # partial so far
-    model.step_forward()
+    model.step()
     assert model.view().boxes[x].grad_complete
 
 
 def test_history_back_and_reset():
     model = BackpropModel.from_preset("sigmoid")
     for _ in range(5):
-        model.step_forward()
+        model.step()
     focus = model.focus()
-    model.step_forward()
-    assert model.step_back() and model.focus() == focus
+    model.step()
+    assert model.back() and model.focus() == focus
     model.reset()
-    assert model.step == 0 and model.phase == "start" and not model.step_back()
+    assert model.index == 0 and model.phase == "start" and not model.back()
     model.run_all()
-    assert not model.step_forward()
+    assert not model.step()
 
 
 def test_sigmoid_block_has_fewer_nodes_and_the_same_gradients():
@@ -89,7 +89,7 @@ def test_sigmoid_block_has_fewer_nodes_and_the_same_gradients():
 def test_questions_cover_each_downstream_gradient_except_constants():
     model = BackpropModel.from_preset("sigmoid")
     model.go_to("forward")
-    model.step_forward()  # seed
+    model.step()  # seed
     questions = model.questions()  # the ÷ node: into the constant 1 (skipped) and into 1 + exp
     assert len(questions) == 1
     key, prompt, answer, why = questions[0]
@@ -105,6 +105,25 @@ def test_set_values_and_unknown_names():
     assert model.value[-1] == (1 + 5) * -4
     with pytest.raises(ValueError, match="no input 'q'"):
         model.set_values({"q": 1.0})
+
+
+def test_both_models_follow_the_kit_protocol_and_apply_keeps_the_last_good_graph():
+    from tutor.labs.backprop.tensor_model import TensorBackpropModel
+    from tutor.labs.kit import LabModel
+
+    model = BackpropModel.from_preset("notes")
+    assert isinstance(model, LabModel) and isinstance(TensorBackpropModel(), LabModel)
+    assert model.advance(2) == 2 and model.status() == "2/5 forward"
+    assert model.apply("values", "x=1") is None and model.index == 2  # the step is kept
+    assert model.value[-1] == (1 + 5) * -4 and model.refusal is None
+    refused = model.apply("values", "x=1, q=2")
+    assert "no input 'q'" in refused and model.refusal.column == 6 and model.values["x"] == 1.0
+    assert "column 4" in model.apply("expression", "x +* y") and model.index == 2
+    assert model.expression == "(x + y) * z" and model.refusal.text == "x +* y"
+    assert model.apply("expression", "x * w") is None and model.index == 0
+    assert model.values == {"x": 1.0, "w": 1.0} and model.refusal is None  # x keeps its value
+    assert model.advance(99) == model.total and not model.step()
+    assert "unknown setting" in model.apply("preset", "notes")
 
 
 def test_new_names_default_to_one_and_bad_expressions_raise():
@@ -201,13 +220,13 @@ def test_deep_expression_renders():
 def test_large_graphs_are_listed_as_a_table():
     model = BackpropModel("+".join(["x"] * 300), {"x": 1.0})  # 300 levels, x used by each
     model.go_to("end")
-    model.step_back()
+    model.back()
     text = plain_text(render_graph(model.view()))
     lines = text.splitlines()
     assert lines[0].startswith("300 nodes: too many to draw")
     assert len(lines) == 301 and "▶" not in text
     assert lines[1].split()[:2] == ["#0", "x"] and lines[1].split()[-1] == "298"  # partial: x + x comes last
-    model.step_forward()
+    model.step()
     assert plain_text(render_graph(model.view())).splitlines()[1].split()[-1] == "300"
 
 
@@ -273,7 +292,7 @@ def test_compact_layout_fits_the_sigmoid_neuron_in_80_columns():
 def test_panel_names_long_nodes_by_number_and_skips_repeated_numbers():
     model = BackpropModel.from_preset("loss")
     for _ in range(3):
-        model.step_forward()
+        model.step()
     first, second = model.detail()
     assert first.startswith("Forward: #6 (-) = a - b")
     assert second.endswith("∂/∂a = 1, ∂/∂b = -1")  # not "∂/∂a = 1 = 1"

@@ -37,22 +37,22 @@ def test_step_back_reset_identity_and_phases():
     m = TensorBackpropModel()
     assert m.total == 2 * len(OPS) + 1 == 13 and m.phase == "start" and m.focus() is None
     seen = []
-    while m.step_forward():
+    while m.step():
         seen.append((m.phase, m.focus(), tuple(sorted(m.graded())), m.detail()))
     assert [s[0] for s in seen] == ["forward"] * 6 + ["seed"] + ["backward"] * 5 + ["done"]
     assert [s[1] for s in seen[:6]] == list(OPS) and seen[-1][1] == "u1"
-    assert not m.step_forward()
+    assert not m.step()
     for _ in range(m.total):
-        assert m.step_back()
-    assert not m.step_back() and m.step == 0
+        assert m.back()
+    assert not m.back() and m.index == 0
     assert m.advance(100) == m.total
     replay = []
     m.reset()
-    while m.step_forward():
+    while m.step():
         replay.append((m.phase, m.focus(), tuple(sorted(m.graded())), m.detail()))
     assert replay == seen, "the same steps give the same view"
     m.go_to("forward")
-    assert m.step == len(OPS) and "ℒ =" in m.status() + " ".join(r[3] for r in m.rows())
+    assert m.index == len(OPS) and "ℒ =" in m.status() + " ".join(r[3] for r in m.rows())
 
 
 def test_backward_steps_name_the_rules_and_shapes():
@@ -60,10 +60,10 @@ def test_backward_steps_name_the_rules_and_shapes():
     m.go_to("forward")
     m.advance(2)  # seed, then the loss node
     assert m.focus() == "L" and [f.target for f in m.flows()] == ["z2"]
-    m.step_forward()  # z2 = u2 + b2
+    m.step()  # z2 = u2 + b2
     flows = {f.target: f for f in m.flows()}
     assert "broadcast over the N = 4 rows" in flows["b2"].rule and flows["b2"].shape == (2,)
-    m.step_forward()  # u2 = h W2ᵀ
+    m.step()  # u2 = h W2ᵀ
     flows = {f.target: f for f in m.flows()}
     assert flows["W2"].shapes == "(2, 4) · (4, 5) → (2, 5), W2's shape"
     assert "δ₂ᵀ h" in flows["W2"].rule and flows["h"].shape == (4, 5)
@@ -77,9 +77,9 @@ def test_quiz_asks_gradient_shapes_before_each_backward_step():
     assert m.questions() == []  # the seed comes next
     m.advance(2)
     assert [(k, a) for k, _, a, _ in m.questions()] == [("tensor:b2:len", 2.0)]
-    m.step_forward()
+    m.step()
     assert [(k, a) for k, _, a, _ in m.questions()] == [("tensor:W2:rows", 2.0), ("tensor:W2:cols", 5.0)]
-    m.step_forward()
+    m.step()
     live = float((m.values["z1"] > 0).sum())
     assert [(k, a) for k, _, a, _ in m.questions()] == [("tensor:z1:live", live)]
     assert live == 12.0  # the default seed keeps most hidden units active
@@ -119,11 +119,11 @@ async def test_tensor_preset_shows_shapes_and_steps_backward(lab_app):
         assert "x(4, 3) → u1 → z1" in text and "W1  (5, 3)" in text and "u1  ?" in text
         await pilot.press(*"n" * 10)
         text = _view_text(lab)
-        assert lab.tmodel.step == 10 and "▶u2" in text and "→W2" in text
+        assert lab.tmodel.index == 10 and "▶u2" in text and "→W2" in text
         assert "∂ℒ/∂W2 = δ₂ᵀ h" in text and "(2, 4) · (4, 5) → (2, 5)" in text
         assert "10/13 backward" in lab.query_one("#bp-controls").status
         await pilot.press("b", "r")
-        assert lab.tmodel.step == 0
+        assert lab.tmodel.index == 0
         await pilot.press("a")
         assert "no grad (data)" in _view_text(lab)
         assert "F.cross_entropy" in lab.pytorch_code()
@@ -141,12 +141,12 @@ async def test_tensor_quiz_asks_shapes_and_posts_answers():
         lab = _lab(pilot.app)
         predict = lab.query_one(PredictInput)
         await pilot.press("n", "n")  # the seed and the loss node: no shape questions
-        assert predict.state == "idle" and lab.tmodel.step == 8
+        assert predict.state == "idle" and lab.tmodel.index == 8
         await pilot.press("n")
-        assert predict.state == "asking" and "∂ℒ/∂b2" in predict.prompt and lab.tmodel.step == 8
+        assert predict.state == "asking" and "∂ℒ/∂b2" in predict.prompt and lab.tmodel.index == 8
         await pilot.press("2", "enter")
         await pilot.pause()
-        assert lab.tmodel.step == 9 and answers == [("tensor:b2:len", True)]
+        assert lab.tmodel.index == 9 and answers == [("tensor:b2:len", True)]
         await pilot.press("n")
         assert "rows does ∂ℒ/∂W2 have" in predict.prompt
         await pilot.press("5", "enter")  # wrong: W2 is (2, 5)
@@ -154,7 +154,7 @@ async def test_tensor_quiz_asks_shapes_and_posts_answers():
         await pilot.press("5", "enter")
         await pilot.pause()
         assert answers[1:] == [("tensor:W2:rows", False), ("tensor:W2:cols", True)]
-        assert lab.tmodel.step == 10
+        assert lab.tmodel.index == 10
 
 
 async def test_preset_key_cycles_into_and_out_of_tensor_mode(lab_app):
@@ -163,9 +163,9 @@ async def test_preset_key_cycles_into_and_out_of_tensor_mode(lab_app):
         await pilot.press("p")
         assert lab.preset == "tensor" and lab.tensor_mode and lab.has_class("-tensor")
         await pilot.press("e", "g", "n")
-        assert lab.tmodel.step == 1 and lab.active is lab.tmodel
+        assert lab.tmodel.index == 1 and lab.model is lab.tmodel
         await pilot.press("p")
-        assert lab.preset == "notes" and not lab.tensor_mode and lab.model.step == 0
+        assert lab.preset == "notes" and not lab.tensor_mode and lab.model.index == 0
         assert lab.query_one("#bp-graph").display
 
 
@@ -174,7 +174,7 @@ async def test_tensor_mode_survives_small_terminals(lab_app, size):
     async with lab_app("backprop", preset="tensor").run_test(size=size) as pilot:
         await pilot.press("n", "a", "b")
         await pilot.pause()
-        assert _lab(pilot.app).tmodel.step == 12
+        assert _lab(pilot.app).tmodel.index == 12
 
 
 def test_snapshot_tensor_mode_mid_backward(snap_compare):

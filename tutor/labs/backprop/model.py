@@ -12,9 +12,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.autodiff import ExpressionError, gradient_check, parse, symbolic
+from core.autodiff import ExpressionError, difference_errors, gradient_check, parse, symbolic
 from core.autodiff.ops import OPS
-from tutor.history import History
+from tutor.history import History, HistoryModel
 from tutor.labs.backprop.params import PRESETS
 
 _VALUE_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)\s*=\s*([^,;]*?)\s*(?:[,;]|$)")
@@ -151,11 +151,21 @@ class Flow:
         return self.before + self.downstream
 
 
-class BackpropModel:
-    """An expression's graph with the step history the lab plays forward and back."""
+class BackpropModel(HistoryModel):
+    """An expression's graph with the step history the lab plays forward and back.
+
+    Its settings (`apply`) are the expression ("expression") and the input values ("values",
+    typed as "x=1, y=-2"); a refused one keeps the graph as it was and leaves the reason, with
+    the column it points at, in `refusal`.
+    """
 
     def __init__(self, expression: str, values: dict[str, float] | None = None) -> None:
-        graph, output = parse(expression)  # ExpressionError: the caller keeps its old model
+        self.refusal: ExpressionError | None = None
+        """Why the last `apply` was refused (its column marks the typed text), else None."""
+        self._load(expression, values or {})
+
+    def _load(self, expression: str, given: dict[str, float]) -> None:
+        graph, output = parse(expression)  # ExpressionError before anything changes
         self.expression = expression
         self.graph, self.output = graph, output
         self.nodes = graph.ancestors(output)
@@ -167,7 +177,6 @@ class BackpropModel:
             for q in ins:
                 if p not in self._consumers[q]:
                     self._consumers[q].append(p)
-        given = values or {}
         self.values = {name: float(given.get(name, 1.0)) for name in graph.inputs}
         self.ops = [p for p, n in enumerate(self.nodes) if n.op not in ("input", "const")]
         self.total = 2 * len(self.ops) + 1
@@ -203,14 +212,47 @@ class BackpropModel:
     def values_text(self) -> str:
         return ", ".join(f"{k}={fmt(v, 12)}" for k, v in self.values.items())
 
+    def read_values(self, text: str) -> dict[str, float]:
+        """"x=1, y=2" as new values for this expression's inputs; ExpressionError (with the
+        column) on a malformed text or a name that is not an input."""
+        values = parse_values(text)
+        unknown = [k for k in values if k not in self.values]
+        if unknown:
+            col = text.find(unknown[0]) + 1
+            raise ExpressionError(f"the expression has no input {unknown[0]!r}", col,
+                                  len(unknown[0]), text)
+        return values
+
+    def apply(self, name: str, value) -> str | None:
+        """"expression": a new graph from the text (the inputs it keeps keep their values),
+        from step 0; "values": new input values ("x=1, y=2"), the step kept. None when
+        applied; else the reason, the graph unchanged and the error kept in `refusal`."""
+        if name not in ("expression", "values"):
+            return f"unknown setting {name!r}; expected expression or values"
+        try:
+            if name == "expression":
+                self._load(str(value), dict(self.values))
+            else:
+                self.set_values(self.read_values(str(value)))
+        except ExpressionError as exc:
+            self.refusal = exc
+            return str(exc)
+        self.refusal = None
+        return None
+
     # --- steps ------------------------------------------------------------------------------
     @property
-    def step(self) -> int:
+    def index(self) -> int:
+        """The step shown (0: the inputs; `total`: the backward pass done)."""
         return self.history.index
 
     @property
     def phase(self) -> str:
-        return self._phase(self.step)
+        return self._phase(self.index)
+
+    def status(self) -> str:
+        """"3/7 forward": the step, of how many, and the phase."""
+        return f"{self.index}/{self.total} {self.phase}"
 
     def _phase(self, s: int) -> str:
         f = len(self.ops)
@@ -222,15 +264,6 @@ class BackpropModel:
             return "seed"
         return "done" if s == self.total else "backward"
 
-    def step_forward(self) -> bool:
-        return self.history.step()
-
-    def step_back(self) -> bool:
-        return self.history.back()
-
-    def reset(self) -> None:
-        self.history.reset()
-
     def run_all(self) -> None:
         self.history.advance(self.total)
 
@@ -240,7 +273,7 @@ class BackpropModel:
         self.history.advance({"start": 0, "forward": len(self.ops), "end": self.total}[where])
 
     def focus(self, s: int | None = None) -> int | None:
-        s = self.step if s is None else s
+        s = self.index if s is None else s
         f = len(self.ops)
         if s == 0:
             return None
@@ -258,7 +291,7 @@ class BackpropModel:
 
     def partial_grads(self, s: int | None = None) -> dict[int, float]:
         """The gradient each node has received by step s (only nodes reached so far)."""
-        s = self.step if s is None else s
+        s = self.index if s is None else s
         if s <= len(self.ops):
             return {}
         grads = {len(self.nodes) - 1: 1.0}
@@ -269,7 +302,7 @@ class BackpropModel:
 
     def flows(self, s: int | None = None) -> list[Flow]:
         """The in-edges the focused node of backward step s sends gradient along."""
-        s = self.step if s is None else s
+        s = self.index if s is None else s
         if self._phase(s) not in ("backward", "done"):
             return []
         p = self.focus(s)
@@ -288,7 +321,7 @@ class BackpropModel:
         return self._consumers[p]
 
     def view(self) -> View:
-        s = self.step
+        s = self.index
         f = len(self.ops)
         known = set(self.ops[: min(s, f)])
         grads = self.partial_grads(s)
@@ -333,7 +366,7 @@ class BackpropModel:
 
     def detail(self) -> list[str]:
         """Lines describing the current step for the focused node."""
-        s, p = self.step, self.focus()
+        s, p = self.index, self.focus()
         phase = self._phase(s)
         if phase == "start":
             names = ", ".join(f"{k} = {fmt(v, 8)}" for k, v in self.values.items())
@@ -383,7 +416,7 @@ class BackpropModel:
     # --- predict-then-reveal -------------------------------------------------------------------
     def questions(self) -> list[tuple[str, str, float, str]]:
         """Questions for the next step if it is a backward step: (key, prompt, answer, why)."""
-        s = self.step + 1
+        s = self.index + 1
         if s > self.total or self._phase(s) not in ("backward", "done"):
             return []
         p = self.focus(s)
@@ -404,6 +437,12 @@ class BackpropModel:
     # --- panels -------------------------------------------------------------------------------
     def gradient_check(self) -> list[tuple[str, float, float, float]]:
         return gradient_check(self.graph, self.output, self.values)
+
+    def difference_errors(self) -> tuple[str, dict]:
+        """The first input's name and |finite difference − autodiff| of ∂f/∂it against h
+        (`core.autodiff.difference_errors`: "h", "forward", "central")."""
+        name = next(iter(self.values))
+        return name, difference_errors(self.graph, self.output, self.values, name)
 
     def symbolic_sizes(self) -> list[tuple[str, int, int, int]]:
         """(input, symbols in f, symbols in ∂f/∂input unsimplified, nodes on the tape)."""

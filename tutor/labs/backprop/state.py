@@ -20,9 +20,9 @@ MAX_EXPRESSION = 2_000
 
 
 def save(lab) -> dict:
-    m = lab.model
+    m = lab.scalar
     return {"preset": lab.preset, "expression": m.expression, "values": dict(m.values),
-            "step": m.step, "tensor_step": lab.tmodel.step, "quiz": lab.quiz, "panel": lab.panel}
+            "step": m.index, "tensor_step": lab.tmodel.index, "quiz": lab.quiz, "panel": lab.panel}
 
 
 def restore(state: dict, tensor_total: int) -> dict:
@@ -48,6 +48,6 @@ def restore(state: dict, tensor_total: int) -> dict:
     flag(state["quiz"], "quiz")
     if state["panel"] not in PANELS:
         raise ValueError(f"unknown panel {state['panel']!r}")
-    model.history.advance(step)
+    model.advance(step)
     return {"model": model, "preset": preset, "tensor_step": tensor_step,
             "quiz": state["quiz"], "panel": state["panel"]}

@@ -5,8 +5,8 @@ The numbers come from `core.tensor` (one forward and one backward with every int
 gradient retained); the model replays them: step 0 shows the leaves with their shapes, each
 forward step computes one op node, the next seeds ∂ℒ/∂ℒ = 1, and each backward step takes
 one op node and sends a gradient to each of its inputs, with the rule and the shapes.
-Same interface as `BackpropModel` (step_forward, step_back, reset, run_all, go_to, step,
-total, phase, questions, pytorch_code), plus `advance(n)`, `status()` and `apply()`.
+Same interface as `BackpropModel` (the kit's `LabModel`: step, back, reset, advance, status,
+apply, pytorch_code; and run_all, go_to, index, total, phase, questions).
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class TensorBackpropModel:
         return 2 * len(OPS) + 1
 
     @property
-    def step(self) -> int:
+    def index(self) -> int:
+        """The step shown (0: the leaves; `total`: the backward pass done)."""
         return self._step
 
     def _phase(self, s: int) -> str:
@@ -137,19 +138,17 @@ class TensorBackpropModel:
     def phase(self) -> str:
         return self._phase(self._step)
 
-    def step_forward(self) -> bool:
+    def step(self) -> bool:
         if self._step >= self.total:
             return False
         self._step += 1
         return True
 
-    def step_back(self) -> bool:
+    def back(self) -> bool:
         if self._step <= 0:
             return False
         self._step -= 1
         return True
-
-    back = step_back
 
     def reset(self) -> None:
         self._step = 0
@@ -160,7 +159,7 @@ class TensorBackpropModel:
     def advance(self, n: int) -> int:
         """Up to n steps forward; returns how many were taken."""
         done = 0
-        while done < n and self.step_forward():
+        while done < n and self.step():
             done += 1
         return done
 

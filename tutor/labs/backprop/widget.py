@@ -10,20 +10,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
-from core.autodiff import ExpressionError, difference_errors
 from tutor.labs.backprop.graph_view import GraphView
-from tutor.labs.backprop.model import BackpropModel, fmt, parse_values
+from tutor.labs.backprop.model import BackpropModel, ExpressionError, fmt
 from tutor.labs.backprop.params import PANELS, PRESETS, TENSOR_PRESET
 from tutor.labs.backprop.tensor_model import TensorBackpropModel
 from tutor.labs.backprop.tensor_view import TensorView
 from tutor.labs.base import Lab
+from tutor.labs.kit import ModelLab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 
-class BackpropLab(Lab):
+class BackpropLab(ModelLab):
     """Backpropagation on any typed expression, one node at a time (notes 2.4).
 
     The graph runs left (inputs) to right (output). n steps: first the forward pass, node by
@@ -34,6 +34,8 @@ class BackpropLab(Lab):
     The "tensor" preset switches to tensor mode: a 2-layer network's graph of tensors (x →
     Linear → ReLU → Linear → ℒ), each node with its shape, the backward pass op by op with the
     rule and the shapes of every gradient; its quiz asks for gradients' shapes.
+
+    `model` is the graph on screen: `tmodel` in tensor mode, else `scalar`, the expression.
     """
 
     lab_name = "backprop"
@@ -81,14 +83,14 @@ class BackpropLab(Lab):
         self.tensor_mode = self.preset == TENSOR_PRESET
         scalar_preset = "notes" if self.tensor_mode else self.preset
         try:
-            self.model = BackpropModel.from_preset(
+            self.scalar = BackpropModel.from_preset(
                 scalar_preset, params.get("expression", ""), params.get("values", "")
             )
         except ExpressionError as exc:  # a lesson's bad expression: show the preset instead
             self._initial_error = exc
-            self.model = BackpropModel.from_preset(scalar_preset)
+            self.scalar = BackpropModel.from_preset(scalar_preset)
         self.tmodel = TensorBackpropModel()
-        self.active.go_to(params.get("at", "start"))
+        self.model.go_to(params.get("at", "start"))
         self._pending: list[tuple[str, str, float, str]] = []
         self._asked_at: int | None = None
         self.score = [0, 0]  # right, asked
@@ -96,10 +98,10 @@ class BackpropLab(Lab):
     def compose(self) -> ComposeResult:
         with Horizontal(id="bp-edit"):
             yield Static("f =", classes="bp-label")
-            yield Input(self.model.expression, id="bp-expr", compact=True,
+            yield Input(self.scalar.expression, id="bp-expr", compact=True,
                         tooltip="an expression such as (x + y) * z; enter to build it")
             yield Static("at", classes="bp-label")
-            yield Input(self.model.values_text(), id="bp-values", compact=True,
+            yield Input(self.scalar.values_text(), id="bp-values", compact=True,
                         tooltip="input values such as x=1, y=-2; enter to apply")
         yield Static("", id="bp-error", classes="-empty")
         yield GraphView(id="bp-graph")
@@ -111,52 +113,41 @@ class BackpropLab(Lab):
         yield StepControls(id="bp-controls")
 
     def on_mount(self) -> None:
-        # (Lab.on_mount, which starts the playback timer, runs too: Textual calls each class's.)
+        # (ModelLab.on_mount, which starts the playback timer and asks for the first redraw,
+        # runs too: Textual calls each class's.)
         self.set_class(self.tensor_mode, "-tensor")
         if self._initial_error is not None:
             self._show_error(self._initial_error, self.params.get("expression", ""))
-        self.call_after_refresh(self.refresh_view)
 
     @property
-    def active(self):
-        """The model on screen: the tensor graph in tensor mode, else the scalar expression."""
-        return self.tmodel if self.tensor_mode else self.model
+    def model(self) -> BackpropModel | TensorBackpropModel:
+        """The graph on screen: the tensor graph in tensor mode, else the scalar expression."""
+        return self.tmodel if self.tensor_mode else self.scalar
 
-    # --- Lab interface -------------------------------------------------------------------------
+    # --- stepping: the quiz asks before a backward step is shown ---------------------------------
     def step_forward(self) -> bool:
         if self.quiz:
             predict = self.query_one(PredictInput)
             if predict.state == "asking":  # n again: reveal without an answer and move on
                 predict.reveal()
                 self._pending = []
-                return self._advance()
-            if self._asked_at != self.active.step:
-                questions = self.active.questions()
+                return super().step_forward()
+            if self._asked_at != self.model.index:
+                questions = self.model.questions()
                 if questions:
-                    self._asked_at = self.active.step
+                    self._asked_at = self.model.index
                     self._pending = list(questions)
                     self._ask_next()
                     return False
-        return self._advance()
-
-    def _advance(self) -> bool:
-        moved = self.active.step_forward()
-        self.refresh_view()
-        return moved
+        return super().step_forward()
 
     def step_back(self) -> bool:
         self._cancel_question()
-        moved = self.active.step_back()
-        self.refresh_view()
-        return moved
+        return super().step_back()
 
     def reset_lab(self) -> None:
         self._cancel_question()
-        self.active.reset()
-        self.refresh_view()
-
-    def pytorch_code(self) -> str | None:
-        return self.active.pytorch_code()
+        super().reset_lab()
 
     def save_state(self) -> dict:
         """The preset, expression, values, both graphs' steps, the quiz switch and the panel."""
@@ -174,14 +165,14 @@ class BackpropLab(Lab):
         self.set_class(self.tensor_mode, "-tensor")
         self.tmodel.reset()
         self.tmodel.advance(kept["tensor_step"])
-        self._replace_model(kept["model"])
+        self._replace_scalar(kept["model"])
 
     # --- actions -------------------------------------------------------------------------------
     def action_run_all(self) -> None:
         self.playing = False
         self._cancel_question()
-        self.active.run_all()
-        self.refresh_view()
+        self.model.run_all()
+        self.request_redraw()
 
     def _scalar_only(self, what: str) -> bool:
         """In tensor mode, say that `what` belongs to the scalar presets; True if in tensor mode."""
@@ -193,7 +184,7 @@ class BackpropLab(Lab):
         if self._scalar_only("Panels"):
             return
         self.panel = PANELS[(PANELS.index(self.panel) + 1) % len(PANELS)]
-        self.refresh_view()
+        self.request_redraw()
 
     def action_next_preset(self) -> None:
         names = [*PRESETS, TENSOR_PRESET]
@@ -203,9 +194,9 @@ class BackpropLab(Lab):
         self.set_class(self.tensor_mode, "-tensor")
         if self.tensor_mode:
             self.tmodel.reset()
-            self.refresh_view()
+            self.request_redraw()
         else:
-            self._replace_model(BackpropModel.from_preset(self.preset))
+            self._replace_scalar(BackpropModel.from_preset(self.preset))
 
     def action_edit_expression(self) -> None:
         if self._scalar_only("Editing f"):
@@ -232,7 +223,7 @@ class BackpropLab(Lab):
         on = ("Quiz mode: predict each gradient's shape." if self.tensor_mode
               else "Quiz mode: predict each downstream gradient.")
         self.notify(on if self.quiz else "Quiz mode off.", timeout=3)
-        self.refresh_view()
+        self.request_redraw()
 
     def action_scroll_graph(self, dx: int, dy: int) -> None:
         graph = self.query_one(TensorView) if self.tensor_mode else self.query_one(GraphView)
@@ -242,48 +233,36 @@ class BackpropLab(Lab):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "bp-expr":
-            self.set_expression(event.value)
+            self.apply_param("expression", event.value)
         elif event.input.id == "bp-values":
-            self.set_values(event.value)
+            self.apply_param("values", event.value)
 
-    def set_expression(self, text: str) -> bool:
-        """Build a new graph from `text`; on an error keep the current one and show where."""
-        try:
-            model = BackpropModel(text, self.model.values)
-        except ExpressionError as exc:
-            self._show_error(exc, text)
-            return False
-        self._replace_model(model)
+    def apply_param(self, name: str, value) -> str | None:
+        """The typed expression (a new graph, from step 0) or input values ("x=1, y=2", the
+        step kept), through the scalar model; on an error it keeps its graph and the error is
+        shown under the fields with its column marked. Returns the refusal, or None."""
+        refused = self.scalar.apply(name, value)
+        if refused is not None:
+            self._show_error(self.scalar.refusal, value)
+            return refused
+        if name == "expression":
+            self._replace_scalar(self.scalar)
+        else:
+            self._clear_error()
+            self.query_one("#bp-values", Input).value = self.scalar.values_text()
+            self.request_redraw()
         self.focus()
-        return True
+        return None
 
-    def set_values(self, text: str) -> bool:
-        """New input values from "x=1, y=2"; on an error keep the current ones and show where."""
-        try:
-            values = parse_values(text)
-            unknown = [k for k in values if k not in self.model.values]
-            if unknown:
-                col = text.find(unknown[0]) + 1
-                raise ExpressionError(f"the expression has no input {unknown[0]!r}", col,
-                                      len(unknown[0]), text)
-        except ExpressionError as exc:
-            self._show_error(exc, text)
-            return False
-        self.model.set_values(values)
-        self._clear_error()
-        self.query_one("#bp-values", Input).value = self.model.values_text()
-        self.refresh_view()
-        self.focus()
-        return True
-
-    def _replace_model(self, model: BackpropModel) -> None:
+    def _replace_scalar(self, model: BackpropModel) -> None:
+        """Show a new (or newly built) scalar graph from its start: fields, scroll, no question."""
         self._cancel_question()
-        self.model = model
+        self.scalar = model
         self._clear_error()
         self.query_one("#bp-expr", Input).value = model.expression
         self.query_one("#bp-values", Input).value = model.values_text()
         self.query_one(GraphView).scroll_to(0, 0, animate=False)
-        self.refresh_view()
+        self.request_redraw()
 
     def _show_error(self, exc: ExpressionError, text: str) -> None:
         line = Text(text or " ")
@@ -326,20 +305,18 @@ class BackpropLab(Lab):
             verdict = (f"✓ right: {fmt(answer, 10)}." if message.correct else
                        f"✗ you said {fmt(message.value, 10)}; {why}")
             self._ask_next(verdict)
-            self._update_status()
+            self._update_status()  # only the score changed (the graph may have been scrolled)
         else:
-            self._advance()
+            super().step_forward()
 
     # --- drawing -------------------------------------------------------------------------------
-    def refresh_view(self) -> None:
-        if not self.is_mounted:
-            return
+    def redraw(self) -> None:
         if self.tensor_mode:
             self.query_one(TensorView).show(self.tmodel)
             self._update_status()
-            self.post_message(Lab.StateChanged(self.lab_name, self.tmodel.step))
+            self.post_message(Lab.StateChanged(self.lab_name, self.tmodel.index))
             return
-        model = self.model
+        model = self.scalar
         self.query_one(GraphView).show(model.view())
         panel = self.query_one("#bp-panel", Static)
         chart = self.query_one("#bp-chart", LineChart)
@@ -354,7 +331,7 @@ class BackpropLab(Lab):
             problem = model.problem_text()
             self._set_panel(panel, "\n".join(lines + ([problem] if problem else [])))
         self._update_status()
-        self.post_message(Lab.StateChanged(self.lab_name, model.step))
+        self.post_message(Lab.StateChanged(self.lab_name, model.index))
 
     def _set_panel(self, panel: Static, text) -> None:
         """Update the side panel; a layout pass (which repaints the whole screen) only when
@@ -362,15 +339,15 @@ class BackpropLab(Lab):
         set_text(panel, text)
 
     def _update_status(self) -> None:
-        model = self.active
+        model = self.model
         # short enough to stay on one line beside the buttons in an 80-column lab
-        status = f"{model.step}/{model.total} {model.phase}"
+        status = model.status()
         if self.quiz:  # the panel names the phase while a quiz runs
-            status = f"{model.step}/{model.total} · quiz {self.score[0]}/{self.score[1]}"
+            status = f"{model.index}/{model.total} · quiz {self.score[0]}/{self.score[1]}"
         self.query_one(StepControls).status = status
 
     def _check_text(self) -> str:
-        rows = self.model.gradient_check()
+        rows = self.scalar.gradient_check()
         lines = ["Gradient check: autodiff vs central differences, h = 1e-6",
                  f"{'input':8} {'autodiff':>14} {'numeric':>14} {'rel. error':>10}"]
         for name, auto, numeric, rel in rows:
@@ -378,21 +355,19 @@ class BackpropLab(Lab):
         return "\n".join(lines)
 
     def _update_chart(self, chart: LineChart) -> None:
-        model = self.model
-        name = next(iter(model.values))
-        result = difference_errors(model.graph, model.output, model.values, name)
+        name, result = self.scalar.difference_errors()
         chart.title = f"|finite difference − autodiff| for ∂f/∂{name} against h"
         chart.set_series([Series("forward", result["forward"], result["h"]),
                           Series("central", result["central"], result["h"])])
 
     def _symbolic_text(self) -> str:
-        rows = self.model.symbolic_sizes()
+        rows = self.scalar.symbolic_sizes()
         lines = ["Symbolic differentiation without simplification (symbols written out)",
                  f"{'input':8} {'f':>8} {'∂f/∂input':>12} {'tape nodes':>11}"]
         for name, size, dsize, tape in rows:
             lines.append(f"{name[:8]:8} {size:>8} {dsize:>12} {tape:>11}")
         name = rows[0][0]
-        lines.append(f"∂f/∂{name} = {self.model.derivative_text(name)}")
+        lines.append(f"∂f/∂{name} = {self.scalar.derivative_text(name)}")
         return "\n".join(lines)
 
 
