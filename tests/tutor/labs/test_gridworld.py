@@ -92,6 +92,55 @@ def test_gamma_one_without_terminals_reports_non_convergence():
     assert model.k == 1000
 
 
+def test_the_model_follows_the_lab_protocol():
+    """`apply` changes a setting or says why not (the grid kept); reset and back give the start."""
+    from tutor.labs.kit import LabModel
+
+    model = GridModel(preset("notes"))
+    assert isinstance(model, LabModel)
+    V0 = model.V.copy()
+    assert model.advance(3) == 3
+    assert model.back() and model.back() and model.back() and not model.back()
+    np.testing.assert_array_equal(model.V, V0)
+    model.advance(2)
+    model.reset()
+    assert model.k == 0 and not model.back()
+    assert model.apply("gamma", 0.9) is None and model.spec.gamma == 0.9
+    assert model.apply("rows", 3) is None and model.spec.rows == 3
+    spec = model.spec
+    assert "gamma must be in [0, 1]" in model.apply("gamma", 1.5)
+    assert "between 1 and" in model.apply("cols", 0)
+    assert "no setting" in model.apply("colour", 1)
+    assert model.spec == spec
+    assert model.apply("mode", "q_learning") is None and model.mode == "q_learning"
+    assert model.apply("episodes", 0) is None and model.episodes == 0
+    assert model.apply("preset", "maze") is None and model.spec == preset("maze")
+    assert "import torch" in model.pytorch_code()
+
+
+def test_a_saved_grid_restores():
+    """A state saved before the lab moved onto the kit (the same format) comes back as it was."""
+    from types import SimpleNamespace
+
+    from tutor.labs.gridworld.state import restore, save
+
+    saved = {"spec": {"rows": 4, "cols": 4, "terminals": [[0, 0], [3, 3]], "walls": [[1, 1]],
+                      "rewards": [[[2, 2], 5.0]], "teleports": [], "step_reward": -1.0,
+                      "slip": 0.0, "gamma": 0.9, "start": None, "title": ""},
+             "mode": "random_policy", "k": 7, "epsilon": 0.2, "alpha": 0.5, "episodes": 1,
+             "selected": [2, 1], "show_q": True}
+    lab = SimpleNamespace(model=GridModel(preset("notes")), selected=None, show_q=False)
+    restore(lab, saved)
+    m = lab.model
+    assert (m.mode, m.k, m.spec.gamma, lab.selected, lab.show_q) == ("random_policy", 7, 0.9,
+                                                                     (2, 1), True)
+    assert (1, 1) in m.grid.walls and m.grid.cell_rewards[2, 2] == 5.0
+    assert save(lab) == saved
+    with pytest.raises(ValueError):
+        restore(lab, {**saved, "mode": "dqn"})
+    assert m.mode == "random_policy" and m.k == 7  # a damaged state changes nothing
+
+
 def test_edits_validate_and_restart():
     model = GridModel(preset("notes"))
     model.advance(3)
@@ -330,6 +379,7 @@ async def test_stepping_back_and_reset(lab_app):
         lab._tick()
         lab._tick()
         assert lab.model.k == 2
+        await pilot.pause()  # the two steps are drawn in one redraw after the next refresh
         assert "sweep 2, Δ 1" in lab.query_one("#gw-controls").status
 
 

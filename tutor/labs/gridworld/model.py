@@ -16,7 +16,7 @@ from core.rl import (
     value_iteration,
 )
 from core.rl.planning import bellman_sweep, policy_evaluation_sweep
-from tutor.history import History
+from tutor.history import History, HistoryModel
 from tutor.labs.gridworld.params import MAX_SIDE, MODES
 from tutor.labs.gridworld.presets import Cell, GridSpec, preset
 
@@ -81,12 +81,19 @@ class Backup:
     next_value: float  # V_{k+1}(s) the backup gives
 
 
-class GridModel:
+class GridModel(HistoryModel):
     """The grid being edited, and the history of what the chosen method did on it.
 
-    Edits validate by building the `Gridworld`; a bad edit raises ValueError and changes
+    The lab's model (`tutor.labs.kit.LabModel`): `step/back/advance` walk the history, `reset`
+    starts the method again, `apply(name, value)` changes one setting (γ, slip, size, mode, a
+    preset, Q-learning's ε, α and episodes per step). Edits validate by building the
+    `Gridworld`; a bad edit raises ValueError (`apply` returns its message) and changes
     nothing. Every edit of the grid or of γ restarts the method from V₀ = 0 (or Q = 0).
     """
+
+    #: The settings `apply` changes.
+    SETTINGS = ("preset", "mode", "gamma", "slip", "step_reward", "rows", "cols", "epsilon",
+                "alpha", "episodes")
 
     def __init__(self, spec: GridSpec, mode: str = "value_iteration", epsilon: float = 0.2,
                  alpha: float = 0.5, episodes: int = 1, seed: int = 0) -> None:
@@ -107,9 +114,24 @@ class GridModel:
         self._comparison: str | None = None
         self._q_cache: tuple | None = None
         self._stuck: np.ndarray | None = None
-        self.restart()
+        self.reset()
 
-    def restart(self) -> None:
+    def load(self, spec: GridSpec, mode: str, epsilon: float, alpha: float,
+             episodes: int) -> None:
+        """Replace the grid and the method's settings at once (a restored lab), at step 0;
+        ValueError on a bad grid or mode, with nothing changed."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        before = self.mode, self.epsilon, self.alpha, self.episodes
+        self.mode, self.epsilon, self.alpha = mode, float(epsilon), float(alpha)
+        self.episodes = int(episodes)
+        try:
+            self._apply(spec)
+        except ValueError:
+            self.mode, self.epsilon, self.alpha, self.episodes = before
+            raise
+
+    def reset(self) -> None:
         """Back to V₀ = 0 (or a fresh learner) on the current grid."""
         S = self.grid.n_states
         self.returns = []
@@ -172,15 +194,6 @@ class GridModel:
                           len(self.returns), learner.state, tuple(learner.walk),
                           tuple(log[-LOG_LENGTH:]))
 
-    def step(self) -> bool:
-        return self.history.step()
-
-    def back(self) -> bool:
-        return self.history.back()
-
-    def advance(self, n: int) -> int:
-        return self.history.advance(n)
-
     @property
     def k(self) -> int:
         return self.history.current.k
@@ -237,6 +250,12 @@ class GridModel:
         state = self.history.current
         n = state.n_returns if isinstance(state, LearnState) else 0
         return np.array(self.returns[:n], dtype=float)
+
+    @property
+    def episode_start(self) -> int | None:
+        """The state Q-learning's episodes start from (None: a random free cell, or no
+        learner)."""
+        return self.learner.start if self.learner is not None else None
 
     @property
     def agent(self) -> int | None:
@@ -414,7 +433,7 @@ class GridModel:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
-        self.restart()
+        self.reset()
 
     def set_learning(self, epsilon: float | None = None, alpha: float | None = None,
                      episodes: int | None = None) -> None:
@@ -427,6 +446,32 @@ class GridModel:
             self.episodes = int(episodes)
         self.history.replace_future(self.history.current)
 
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting (see `SETTINGS`): None when applied, else why the value was
+        refused (the grid and its history are kept as they were)."""
+        try:
+            if name == "preset":
+                self.load_preset(value)
+            elif name == "mode":
+                self.set_mode(value)
+            elif name == "gamma":
+                self.set_gamma(value)
+            elif name == "slip":
+                self.set_slip(value)
+            elif name == "step_reward":
+                self.set_step_reward(value)
+            elif name in ("rows", "cols"):
+                rows = value if name == "rows" else self.spec.rows
+                cols = value if name == "cols" else self.spec.cols
+                self.resize(rows, cols)
+            elif name in ("epsilon", "alpha", "episodes"):
+                self.set_learning(**{name: value})
+            else:
+                return f"the gridworld lab has no setting {name!r}"
+        except ValueError as exc:
+            return str(exc)
+        return None
+
     def _check_cell(self, cell: Cell) -> Cell:
         r, c = cell
         if not (0 <= r < self.spec.rows and 0 <= c < self.spec.cols):
@@ -434,6 +479,12 @@ class GridModel:
         return int(r), int(c)
 
     # --- text --------------------------------------------------------------------------------
+    def pytorch_code(self) -> str:
+        """Runnable PyTorch of the method on the grid on screen."""
+        from tutor.labs.gridworld.code import pytorch_code
+
+        return pytorch_code(self.spec, self.mode)
+
     def status(self, short: bool = False) -> str:
         """The line beside the playback buttons; `short` fits a lab beside a lesson (about 12
         characters: the details are in the side panel and the chart)."""

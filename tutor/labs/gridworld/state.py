@@ -69,10 +69,7 @@ def restore(lab, state: dict) -> None:
     if selected and not (0 <= selected[0] < spec.rows and 0 <= selected[1] < spec.cols):
         selected = None
     m = lab.model
-    m.mode = mode
-    m.epsilon, m.alpha = float(state["epsilon"]), float(state["alpha"])
-    m.episodes = int(state["episodes"])
-    m._apply(spec)
+    m.load(spec, mode, float(state["epsilon"]), float(state["alpha"]), int(state["episodes"]))
     m.advance(k)
     lab.selected = selected
     lab.show_q = bool(state.get("show_q"))

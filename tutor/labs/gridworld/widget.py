@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Input, Static
 
 from tutor.labs.base import Lab
-from tutor.labs.gridworld.code import pytorch_code
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.labs.gridworld.gridview import GridData, GridView, fmt
 from tutor.labs.gridworld.model import GridModel
 from tutor.labs.gridworld.params import MAX_EPISODES, MAX_SIDE, MODES, PRESETS
@@ -44,8 +44,12 @@ KEYS_HELP = (
 STATUS_PREFIX = "playing · 25.3 fps · "
 
 
-class GridworldLab(Lab):
-    """Watch value iteration fill a Gridworld in, predict a cell's next value, edit the grid."""
+class GridworldLab(FieldKeys, ModelLab):
+    """Watch value iteration fill a Gridworld in, predict a cell's next value, edit the grid.
+
+    Stepping, going back and resetting are the kit's (`ModelLab` over the `GridModel`);
+    settings change in `apply_param`, edits of a cell in `_edit`; `redraw` draws it all.
+    """
 
     lab_name = "gridworld"
 
@@ -78,7 +82,7 @@ class GridworldLab(Lab):
         Binding("v", "toggle_q", "Q-values"),
         Binding("m", "next_mode", "Mode"),
         Binding("p", "next_preset", "Preset"),
-        Binding("i", "focus_input('predict')", "Predict", show=False),
+        Binding("i", "focus_predict", "Predict", show=False),
         Binding("c", "focus_input('cell_reward')", "Cell reward", show=False),
         Binding("g", "focus_input('gamma')", "γ", show=False),
         Binding("s", "focus_input('slip')", "Slip", show=False),
@@ -87,7 +91,7 @@ class GridworldLab(Lab):
         Binding("e", "focus_input('epsilon')", "ε", show=False),
         Binding("a", "focus_input('alpha')", "α", show=False),
         Binding("k", "focus_input('episodes')", "Episodes", show=False),
-        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+        Binding("escape", "focus_lab", "Back to the lab", show=False),
     ]
 
     def __new__(cls, params: dict | None = None, *args, **kwargs):
@@ -123,7 +127,7 @@ class GridworldLab(Lab):
                 self.selected = (r, c)
             except (TypeError, ValueError):
                 self._message = f"select = {select!r} is not a cell of the grid; ignored"
-        self._ready = False  # set once composed: widgets can be queried
+        self._ready = False  # set once composed: widgets can be queried (in on_mount already)
         self._panel_shape: tuple = ()  # (width, context, height) of the side panel's text
         self._message_shown = ""
         self._compared_grid = None
@@ -172,28 +176,11 @@ class GridworldLab(Lab):
     def on_mount(self) -> None:
         super().on_mount()
         self._ready = True
-        self._refresh_view()
+        # Drawn at once, not after the first refresh as requested redraws are: the grid view
+        # knows its cells from the first frame on (a click lands on the cell drawn under it).
+        self.redraw()
 
-    # --- Lab interface -------------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.step()
-        if moved:  # at the end (converged) nothing changed: no redraw
-            self._refresh_view()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.back()
-        if moved:
-            self._refresh_view()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.restart()
-        self._refresh_view()
-
-    def pytorch_code(self) -> str | None:
-        return pytorch_code(self.model.spec, self.model.mode)
-
+    # --- the lab as the student left it ---------------------------------------------------------
     def save_state(self) -> dict:
         from tutor.labs.gridworld.state import save
 
@@ -204,7 +191,7 @@ class GridworldLab(Lab):
 
         restore(self, state)
         self._sync_inputs()
-        self._refresh_view()
+        self.request_redraw()
 
     # --- actions -----------------------------------------------------------------------------
     def action_move(self, dr: int, dc: int) -> None:
@@ -214,27 +201,48 @@ class GridworldLab(Lab):
         else:
             r, c = self.selected
             self.selected = (min(rows - 1, max(0, r + dr)), min(cols - 1, max(0, c + dc)))
-        self._refresh_view()
+        self.request_redraw()
+
+    def apply_param(self, name: str, value) -> str | None:
+        """The one place a setting changes (a field, m, p): through `model.apply`. A refused
+        value is shown under the title and the grid kept as it was."""
+        if name == "cell_reward":  # an edit of the selected cell, not a setting of the model
+            cell = self._cell_or_message()
+            if cell is not None:
+                self._edit(self.model.set_cell_reward, cell, value)
+            return None
+        if name == "preset":
+            self.selected = None
+        self.playing = False
+        refused = self.model.apply(name, value)
+        spec = self.model.spec
+        if self.selected and (self.selected[0] >= spec.rows or self.selected[1] >= spec.cols):
+            # a smaller grid: the selected cell is gone before any redraw (the redraw of (2, 2)
+            # on a 1 x 5 grid raised)
+            self.selected = None
+        self._edited(refused)
+        if name == "preset":
+            self.query_one("#pi-preset", ParamInput).value = value
+        return refused
 
     def _edit(self, what, *args) -> None:
-        """Apply a model edit; on a bad value keep the grid and show why."""
+        """Apply an edit of the grid (a wall, a terminal, a cell's reward); on a bad value
+        keep the grid and show why."""
         self.playing = False
         try:
             what(*args)
         except ValueError as exc:
-            self._show_message(str(exc))
-            self._sync_inputs()
-            return
-        self._show_message("")
-        self._sync_inputs()
-        self._refresh_view()
+            self._edited(str(exc))
+        else:
+            self._edited(None)
 
-    def _resize(self, rows: int, cols: int) -> None:
-        """Resize the grid and drop a selected cell that no longer exists, before any redraw
-        (the redraw of (2, 2) on a 1 x 5 grid raised)."""
-        self.model.resize(rows, cols)
-        if self.selected and (self.selected[0] >= rows or self.selected[1] >= cols):
-            self.selected = None
+    def _edited(self, refused: str | None) -> None:
+        """After a change: its refusal shown (or the message cleared), the fields showing the
+        model's settings, and the lab drawn again if something changed."""
+        self._show_message(refused or "")
+        self._sync_inputs()
+        if refused is None:
+            self.request_redraw()
 
     def _cell_or_message(self) -> tuple[int, int] | None:
         if self.selected is None:
@@ -253,7 +261,7 @@ class GridworldLab(Lab):
 
     def action_toggle_q(self) -> None:
         self.show_q = not self.show_q
-        self._refresh_view()
+        self.request_redraw()
         view = self.query_one(GridView)
         cw, ch, _, _ = view.geometry(*view.size)
         if self.show_q and (cw < 11 or ch < 3):
@@ -261,36 +269,13 @@ class GridworldLab(Lab):
                         "shrink the grid (z).", severity="warning")
 
     def action_next_mode(self) -> None:
-        mode = MODES[(MODES.index(self.model.mode) + 1) % len(MODES)]
-        self._edit(self.model.set_mode, mode)
+        self.apply_param("mode", MODES[(MODES.index(self.model.mode) + 1) % len(MODES)])
 
     def action_next_preset(self) -> None:
         current = self.query_one("#pi-preset", ParamInput).value
-        name = PRESETS[(PRESETS.index(current) + 1) % len(PRESETS)]
-        self._load_preset(name)
-
-    def _load_preset(self, name: str) -> None:
-        self.selected = None
-        self._edit(self.model.load_preset, name)
-        self.query_one("#pi-preset", ParamInput).value = name
-
-    def action_leave_inputs(self) -> None:
-        self.focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Escape leaves a field for the lab's keys (after a bad value the field kept the focus
-        and every key typed into it); with the lab focused it goes on to the screen."""
-        if action == "leave_inputs":
-            focused = self.screen.focused
-            return focused is not None and focused is not self and self in focused.ancestors
-        return True
+        self.apply_param("preset", PRESETS[(PRESETS.index(current) + 1) % len(PRESETS)])
 
     def action_focus_input(self, name: str) -> None:
-        if name == "predict":
-            predict = self.query_one(PredictInput)
-            if predict.state == "asking":
-                predict.query_one(Input).focus()
-            return
         if name == "cell_reward" and self._cell_or_message() is None:
             return
         widget = self.query_one(f"#pi-{name}", ParamInput)
@@ -308,32 +293,12 @@ class GridworldLab(Lab):
         if message.shift or message.button == 3:
             self.action_toggle_wall()
         else:
-            self._refresh_view()
+            self.request_redraw()
 
     def on_param_input_changed(self, message: ParamInput.Changed) -> None:
         message.stop()
-        name, value, m = message.name, message.value, self.model
         self.focus()
-        if name == "preset":
-            self._load_preset(value)
-        elif name == "mode":
-            self._edit(m.set_mode, value)
-        elif name == "gamma":
-            self._edit(m.set_gamma, value)
-        elif name == "slip":
-            self._edit(m.set_slip, value)
-        elif name == "step_reward":
-            self._edit(m.set_step_reward, value)
-        elif name == "cell_reward":
-            cell = self._cell_or_message()
-            if cell is not None:
-                self._edit(m.set_cell_reward, cell, value)
-        elif name in ("rows", "cols"):
-            rows = value if name == "rows" else m.spec.rows
-            cols = value if name == "cols" else m.spec.cols
-            self._edit(self._resize, rows, cols)
-        elif name in ("epsilon", "alpha", "episodes"):
-            self._edit(lambda: m.set_learning(**{name: value}))
+        self.apply_param(message.name, message.value)
 
     @work(thread=True, exclusive=True, group="gridworld-compare", exit_on_error=False)
     def _compare(self) -> None:
@@ -343,14 +308,14 @@ class GridworldLab(Lab):
 
     def on_gridworld_lab_compared(self, message: Compared) -> None:
         message.stop()
-        self._refresh_side()
+        self.request_redraw()
 
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
         self._answered.add(self._asked)
         self.post_message(Lab.Answered(self.lab_name, "bellman-backup", message.correct))
         self.focus()
-        self._refresh_side()
+        self.request_redraw()
 
     # --- drawing -------------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:
@@ -381,7 +346,8 @@ class GridworldLab(Lab):
             self.query_one("#pi-cell_reward", ParamInput).value = (
                 m.spec.step_reward if reward is None else reward)
 
-    def _refresh_view(self) -> None:
+    def redraw(self) -> None:
+        """Draw the grid, its title, message, chart, status and side panel from the model."""
         if not self._ready:
             return
         m = self.model
@@ -411,7 +377,7 @@ class GridworldLab(Lab):
             chart.log_y = False
             chart.title = "return per episode"
             series = [Series("return", m.episode_returns)]
-            start = m.learner.start if m.learner is not None else None
+            start = m.episode_start
             ref = m.reference()
             n = len(m.episode_returns)
             if start is not None and ref.converged and n:
@@ -431,7 +397,7 @@ class GridworldLab(Lab):
                               "convergence)")
         else:
             self._show_message(self._message)
-        self._refresh_side()
+        self._draw_side()
 
     def _update_status(self) -> None:
         """The status beside the playback buttons, short when the long one would wrap (the bar
@@ -471,9 +437,9 @@ class GridworldLab(Lab):
     def watch_playing(self, playing: bool) -> None:
         super().watch_playing(playing)
         if self._ready and not playing:
-            self._refresh_side()  # back from playback: ask for the next value again
+            self.request_redraw()  # back from playback: ask for the next value again
 
-    def _refresh_side(self) -> None:
+    def _draw_side(self) -> None:
         m = self.model
         predict = self.query_one(PredictInput)
         if m.mode == "q_learning":
