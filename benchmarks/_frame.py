@@ -77,6 +77,9 @@ def played_frames_ms(lab: str, params: dict, size: tuple[int, int], frames: int 
                     marks.append(None)
                     widget.reset_lab()
                     widget.playing = True
+                    # Playing again makes the next step due at once (as a key would): keep the
+                    # cadence instead, so the reset's own paint stays in the frame left out.
+                    widget._next_tick = time.monotonic() + 1 / widget.fps
 
             widget._tick = tick
             widget.fps = fps
