@@ -11,7 +11,7 @@ import pytest
 from core.generative import bilinear_game
 from tutor.labdemo import LabApp
 from tutor.labs import lab_core_packages, validate_lab
-from tutor.labs.gan.model import LOG4, GanModel
+from tutor.labs.gan.model import LOG4, GanModel, gan_picture
 from tutor.labs.gan.widget import GanLab
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.predict import PredictInput
@@ -106,6 +106,29 @@ def test_pictures_have_the_requested_size():
     assert x.shape == v.shape == (256, 2)
     lo, hi = m.bounds
     assert np.linalg.norm(v, axis=1).max() <= 0.12 * np.max(hi - lo) + 1e-12
+
+
+def test_rounds_computed_ahead_are_the_rounds_a_step_computes_and_their_pictures_too():
+    m = _model(n_points=64)
+    m.step()
+    tail = m.ahead_tail()
+    states, pictures = m.compute_ahead(tail, 5, 1, 2, (30, 10, True))
+    assert m.add_ahead(tail, states, pictures) and len(m.states) == 7 and m.index == 1
+    assert [id(s) for s, _ in pictures] == [id(states[1]), id(states[3])]  # those drawn
+    ref = _model(n_points=64)
+    ref.advance(6)
+    while m.step():
+        picture = m.picture(30, 10, True)
+        live = gan_picture(m.gan, m.z_shown, m.real_shown, m.bounds, 30, 10, True)
+        np.testing.assert_array_equal(picture.pixels, live.pixels)
+        assert picture.overlay == live.overlay and picture.grad_norm == m.mean_grad_norm()
+        if m.index == 6:
+            break
+    np.testing.assert_array_equal(m.gan.D.theta, ref.gan.D.theta)
+    assert m.state.d_loss == ref.state.d_loss and m.status() == ref.status()
+    m.act("d")                                  # a D step replaces the future: nothing ahead
+    assert m.ahead_tail() is m.state
+    assert not m.add_ahead(tail, states, [])    # a result for an older tail is dropped
 
 
 # --- numbers the lessons quote ------------------------------------------------------------
@@ -277,6 +300,30 @@ def test_snapshot_bilinear_game(snap_compare):
 
     app = LabApp("gan", {"view": "bilinear", "eta": 0.3})
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+async def test_playing_shows_rounds_computed_ahead_in_a_worker(lab_app):
+    async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.fps = 1.0
+        lab.playing = True
+        lab._tick()                  # the first frame: a round, and the worker starts
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        lab.playing = False
+        m = lab.model
+        assert len(m.states) > m.index + 1 >= 2  # rounds ahead of what is shown
+        ref = _model(n_points=64)
+        ref.advance(len(m.states) - 1)
+        np.testing.assert_array_equal(m.states[-1].checkpoint.theta_g, ref.gan.G.theta)
+        lab.step_forward()           # a frame only draws: the round and its picture are ready
+        assert id(m.state) in m.pictures
+        await pilot.pause()
+        assert f"round {m.index} · D steps {m.index}" in str(lab.query_one("#gan-stats").render())
+        live = gan_picture(m.gan, m.z_shown, m.real_shown, m.bounds,
+                           *lab._map_size(), lab.show_arrows)
+        np.testing.assert_array_equal(lab.query_one("#gan-map").pixels, live.pixels)
 
 
 async def test_a_step_does_not_relayout_the_screen(lab_app):

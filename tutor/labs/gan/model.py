@@ -14,6 +14,7 @@ from tutor.labs.gan.code import pytorch_code
 from tutor.history import CheckpointHistory
 from tutor.labs.params import ParamError
 from tutor.labs.planemap import coarse_values, plane_grid, to_dots
+from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.palette import (BRIGHT_CYAN, BRIGHT_GREEN, BRIGHT_PINK, BRIGHT_RED,
                                     BRIGHT_YELLOW)
 
@@ -67,6 +68,59 @@ class GanState:
     @property
     def round(self) -> int:
         return self.checkpoint.g_steps
+
+
+@dataclass(frozen=True)
+class GanPicture:
+    """What the map shows of one state at one size: D's belief as pixels, the real and
+    generated points (with G's arrows or without) as a braille overlay, and the mean ‖∇ₓ‖ the
+    stats quote. Computed ahead in the lab's worker while it plays, else when drawn."""
+
+    key: tuple         # (width, rows, arrows)
+    pixels: np.ndarray
+    overlay: dict
+    grad_norm: float
+
+
+def heat_pixels(gan: GAN, bounds, width: int, height: int) -> np.ndarray:
+    """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
+    d = coarse_values(gan.discriminate, bounds, width, height).ravel()
+    k = np.round(d * LEVELS)
+    if np.isfinite(k).all():  # the tints of the LEVELS + 1 levels, looked up
+        return _TINTS[np.clip(k, 0, LEVELS).astype(np.intp)].reshape(height, width, 3)
+    return _tint(k / LEVELS).reshape(height, width, 3)
+
+
+def arrows_and_gradients(gan: GAN, z_shown: np.ndarray, bounds):
+    """(generated points (N, 2), arrow vectors (N, 2) = −∇ₓ generator loss, scaled and capped,
+    the gradients ∇ₓ (N, 2))."""
+    x, g = gan.generator_gradients(z_shown)
+    v = -ARROW_SCALE * g
+    lo, hi = bounds
+    cap = ARROW_MAX * float(np.max(hi - lo))
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    v = np.where(norm > cap, v * cap / np.maximum(norm, 1e-300), v)
+    return x, v, g
+
+
+def gan_picture(gan: GAN, z_shown: np.ndarray, real_shown: np.ndarray, bounds, width: int,
+                rows: int, arrows: bool) -> GanPicture:
+    """The map of `gan` as it is, `width` x `rows` cells (2 pixels per cell down)."""
+    h = 2 * rows
+    pixels = heat_pixels(gan, bounds, width, h)
+    canvas = BrailleCanvas(width, rows)
+    rx, ry = to_dots(real_shown, bounds, width, h)
+    canvas.lines(rx, ry, rx, ry, REAL_COLOR)
+    x, v, g = arrows_and_gradients(gan, z_shown, bounds)
+    if arrows:
+        x0, y0 = to_dots(x, bounds, width, h)
+        x1, y1 = to_dots(x + v, bounds, width, h)
+        canvas.lines(x0, y0, x1, y1, ARROW_COLOR)
+    else:
+        x0, y0 = to_dots(gan.G(z_shown), bounds, width, h)
+    canvas.lines(x0, y0, x0, y0, FAKE_COLOR)
+    grad_norm = float(np.linalg.norm(g, axis=1).mean())
+    return GanPicture((width, rows, arrows), pixels, canvas.cells(), grad_norm)
 
 
 def parse_widths(value, what: str) -> list[int]:
@@ -137,6 +191,11 @@ class Trainer:
             g_loss = gan.g_step()
         return self.evaluate(action, d_loss, g_loss)
 
+    def picture(self, state: GanState, real_shown: np.ndarray, bounds, size: tuple) -> GanPicture:
+        """The map of `state` (`size`: (width, rows, arrows)), on this trainer's own GAN."""
+        self.gan.restore(state.checkpoint)
+        return gan_picture(self.gan, self.z_shown, real_shown, bounds, *size)
+
     def run(self, state: GanState, n: int, limit: int, cancelled=lambda: False) -> list[GanState]:
         """Up to `n` rounds after `state`, stopping at round `limit` or when `cancelled()`."""
         out = []
@@ -172,6 +231,10 @@ class GanModel(CheckpointHistory):
         span = np.maximum(hi - lo, 1.0)
         self.bounds = (lo - 0.25 * span, hi + 0.25 * span)
         self.game = BilinearGame(self.params)
+        #: Pictures computed ahead: id(state) -> (state, GanPicture) (the state kept, so its
+        #: id is not reused).
+        self.pictures: dict[int, tuple[GanState, GanPicture]] = {}
+        self._spare_trainers: list[Trainer] = []  # for `compute_ahead`, built once
 
     # --- the GAN history ---------------------------------------------------------------
     def restore_checkpoint(self, checkpoint) -> None:
@@ -255,29 +318,69 @@ class GanModel(CheckpointHistory):
 
     def heat_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: D(x) as a tint, purple (fake, 0) to green (real, 1)."""
-        d = coarse_values(self.gan.discriminate, self.bounds, width, height).ravel()
-        k = np.round(d * LEVELS)
-        if np.isfinite(k).all():  # the tints of the LEVELS + 1 levels, looked up
-            return _TINTS[np.clip(k, 0, LEVELS).astype(np.intp)].reshape(height, width, 3)
-        return _tint(k / LEVELS).reshape(height, width, 3)
+        return heat_pixels(self.gan, self.bounds, width, height)
 
     def fake_points(self) -> np.ndarray:
         return self.gan.G(self.z_shown)
 
     def arrows(self) -> tuple[np.ndarray, np.ndarray]:
         """(generated points (N, 2), arrow vectors (N, 2) = −∇ₓ generator loss, scaled, capped)."""
-        x, g = self.gan.generator_gradients(self.z_shown)
-        v = -ARROW_SCALE * g
-        lo, hi = self.bounds
-        cap = ARROW_MAX * float(np.max(hi - lo))
-        norm = np.linalg.norm(v, axis=1, keepdims=True)
-        v = np.where(norm > cap, v * cap / np.maximum(norm, 1e-300), v)
+        x, v, _ = arrows_and_gradients(self.gan, self.z_shown, self.bounds)
         return x, v
 
     def mean_grad_norm(self) -> float:
         """Mean ‖∇ₓ generator loss‖ over the shown points (minimax's vanish where D rejects)."""
         _, g = self.gan.generator_gradients(self.z_shown)
         return float(np.linalg.norm(g, axis=1).mean())
+
+    def picture(self, width: int, rows: int, arrows: bool) -> GanPicture:
+        """The map of the current state at this size: the one computed ahead, else now."""
+        key = (width, rows, arrows)
+        kept = self.pictures.get(id(self.state))
+        if kept is not None and kept[0] is self.state and kept[1].key == key:
+            return kept[1]
+        return gan_picture(self.gan, self.z_shown, self.real_shown, self.bounds, *key)
+
+    # --- rounds computed ahead (a worker, while the lab plays) ---------------------------
+    def ahead_tail(self) -> GanState | None:
+        """The history's last state when every state after the current one is a round (which
+        `step` replays): rounds computed after it continue what the student sees; else None."""
+        if all(s.action == "round" for s in self.states[self.index + 1:]):
+            return self.states[-1]
+        return None
+
+    def compute_ahead(self, tail: GanState, n: int, first: int, every: int,
+                      size: tuple | None, cancelled=lambda: False) -> tuple[list, list]:
+        """(A worker thread.) Up to `n` rounds after `tail` on a trainer of its own, and the
+        pictures (`size`: (width, rows, arrows); None: none) of the states `first`,
+        `first + every`, ... of them (those a playing lab draws). Nothing of the model
+        changes: the lab adds them with `add_ahead` if `tail` is still the last state."""
+        # What is read of the model is read once: `apply` may replace it all meanwhile.
+        spare, limit = self._spare_trainers, self.params["max_steps"]
+        real, bounds = self.real_shown, self.bounds
+        try:  # a trainer no other worker uses (list.pop and append are atomic)
+            trainer = spare.pop()
+        except IndexError:
+            trainer = Trainer(self.params, self.data, self.z_shown)
+        states = trainer.run(tail, n, limit, cancelled)
+        pictures = []
+        if size is not None:
+            for i in range(first, len(states), every):
+                if cancelled():
+                    break
+                pictures.append((states[i], trainer.picture(states[i], real, bounds, size)))
+        spare.append(trainer)
+        return states, pictures
+
+    def add_ahead(self, tail: GanState, states: list[GanState], pictures: list) -> bool:
+        """Append rounds computed after `tail`, if it is still the last state (else nothing)."""
+        if self.states[-1] is not tail:
+            return False
+        self.states.extend(states)
+        drawn = {id(s) for s in self.states[self.index:]}
+        self.pictures = {k: v for k, v in self.pictures.items() if k in drawn}
+        self.pictures.update((id(state), (state, picture)) for state, picture in pictures)
+        return True
 
     def curves(self):
         """(rounds, D losses, G losses) up to the current state (NaN-free: the first dropped)."""
@@ -349,4 +452,4 @@ def losses_reference() -> float:
     return discriminator_loss(np.zeros(1), np.zeros(1))
 
 
-__all__ = ["GanModel", "GanState", "BilinearGame", "Trainer", "generator_loss", "LOG4"]
+__all__ = ["GanModel", "GanPicture", "GanState", "BilinearGame", "Trainer", "generator_loss", "LOG4"]

@@ -4,18 +4,21 @@ bilinear game's two trajectories."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Input, Label, Static
+from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.kit import TrainingLab
 from tutor.labs.gan import params as P
-from tutor.labs.gan.model import (ALT_COLOR, ARROW_COLOR, EG_COLOR, FAKE_COLOR, LOG4,
-                                  REAL_COLOR, SIM_COLOR, GanModel, Trainer, parse_widths)
+from tutor.labs.gan.model import (ALT_COLOR, EG_COLOR, LOG4, SIM_COLOR, GanModel, GanPicture,
+                                  Trainer, parse_widths)
 from tutor.widgets.braille import BrailleCanvas
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BRIGHT_GREEN, BRIGHT_PINK
@@ -108,6 +111,8 @@ class GanLab(TrainingLab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = self.model_or_defaults(GanModel, P.PARAMS)  # custom points out of range…
         self.show_arrows = bool(self.params["arrows"])
+        self._ahead_job: object | None = None  # the worker computing rounds ahead, if any
+        self._ahead_end = None  # the last state after which no round could be computed
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -156,6 +161,79 @@ class GanLab(TrainingLab):
         trainer = Trainer(model.params, model.data, model.z_shown)
         return trainer.run(model.state, n, model.params["max_steps"], cancelled)
 
+    # --- playing: rounds computed ahead in a worker --------------------------------------
+    class Ahead(Message):
+        """Rounds (and the pictures of those a playing lab draws) computed after `tail`."""
+
+        def __init__(self, job, model, tail, states: list, pictures: list, n: int) -> None:
+            super().__init__()
+            self.job, self.model, self.tail = job, model, tail
+            self.states, self.pictures, self.n = states, pictures, n
+
+    def _per_tick(self) -> int:
+        return max(1, int(self.fps // 10))  # TrainingLab._tick's rounds per frame
+
+    def _tick(self) -> None:
+        """Playback: a frame shows rounds the worker computed ahead (and their pictures), so
+        it only draws; while the worker is still at them, the frame waits for it."""
+        m = self.model
+        if (m.view == "gan" and not self.busy and self._ahead_job is not None
+                and len(m.states) - 1 - m.index < self._per_tick() and m.ahead_tail() is not None):
+            return
+        super()._tick()
+        self._keep_ahead()
+
+    def _keep_ahead(self) -> None:
+        """While the GAN view plays, keep the next rounds computed (a thread worker)."""
+        m = self.model
+        if not self.playing or m.view != "gan" or self.busy or self._ahead_job is not None:
+            return
+        tail = m.ahead_tail()
+        n = self._per_tick()
+        ahead = len(m.states) - 1 - m.index
+        if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
+            return
+        count = 6 * n + 4 - ahead
+        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+        size = self._map_size()
+        key = None if size is None else (*size, self.show_arrows)
+        job = self._ahead_job = object()
+        # A description of its own: Textual's default, repr() of the call, would print the
+        # state's arrays (10 ms).
+        self.run_worker(partial(self._compute_ahead, job, m, tail, count, first, key),
+                        thread=True, exclusive=True, group="gan-ahead", exit_on_error=False,
+                        description=f"gan: {count} rounds ahead")
+
+    def _compute_ahead(self, job, model: GanModel, tail, n: int, first: int, size) -> None:
+        worker = get_current_worker()
+        states, pictures = model.compute_ahead(tail, n, first, self._per_tick(), size,
+                                               lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Ahead(job, model, tail, states, pictures, n))
+
+    def on_gan_lab_ahead(self, message: Ahead) -> None:
+        message.stop()
+        if message.job is not self._ahead_job:
+            return  # a worker stopped meanwhile
+        self._ahead_job = None
+        m = self.model
+        if message.model is m and m.add_ahead(message.tail, message.states, message.pictures):
+            if len(message.states) < message.n:  # max_steps or a diverged round: no more
+                self._ahead_end = m.states[-1]
+            self._keep_ahead()
+
+    def _stop_ahead(self) -> None:
+        self.workers.cancel_group(self, "gan-ahead")
+        self._ahead_job = None
+
+    def adopt(self, params: dict, model, answered) -> None:
+        self._stop_ahead()
+        super().adopt(params, model, answered)
+
+    def apply_param(self, name: str, value) -> str | None:
+        self._stop_ahead()
+        return super().apply_param(name, value)
+
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
         if not self.is_mounted:
@@ -182,13 +260,15 @@ class GanLab(TrainingLab):
                 Series("extragradient", np.hypot(*g.eg[: g.t + 1].T), t, EG_COLOR)])
         else:
             s = m.state
+            picture = self._picture()
+            grad_norm = m.mean_grad_norm() if picture is None else picture.grad_norm
             title = (f"{p['dataset']} · G {'-'.join(map(str, m.gan.G.sizes))} · "
                      f"D {'-'.join(map(str, m.gan.D.sizes))} · {p['g_loss']}")
             modes = f"modes {s.modes}/8 · " if s.modes >= 0 else ""
             stats = (f"round {s.round} · D steps {s.checkpoint.d_steps} · G {s.checkpoint.g_steps}\n"
                      f"D loss {_fmt(s.d_loss)} · G loss {_fmt(s.g_loss)}\n"
                      f"D(real) {s.d_real:.3f} · D(G(z)) {s.d_fake:.3f}\n"
-                     f"{modes}mean ‖∇ₓ‖ {m.mean_grad_norm():.3g}\n"
+                     f"{modes}mean ‖∇ₓ‖ {grad_norm:.3g}\n"
                      f"k={p['k']} · lr G {p['g_lr']:g} D {p['d_lr']:g} · {p['optimizer']}")
             chart = self.query_one("#gan-chart", LineChart)
             chart.title, chart.x_label = "losses", "round"
@@ -203,45 +283,40 @@ class GanLab(TrainingLab):
         set_text(self.query_one("#gan-stats", Static), stats)
         set_text(self.query_one("#gan-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        self.draw_map()
+        self.draw_map(picture if m.view == "gan" else None)
         index = m.game.t if m.view == "bilinear" else m.index
         self.post_message(Lab.StateChanged(self.lab_name, index))
 
     def _map_resized(self) -> None:
         self.call_after_refresh(self.draw_map)
 
-    def draw_map(self) -> None:
+    def _map_size(self) -> tuple[int, int] | None:
+        """(width, rows) of the box the map fills; None when too small to draw."""
+        box = self.query_one("#gan-map-box").size
+        if box.width < 2 or box.height < 1:
+            return None
+        return box.width, box.height
+
+    def _picture(self) -> GanPicture | None:
+        """The GAN map of the current state at the box's size (computed ahead, or now)."""
+        size = self._map_size()
+        return None if size is None else self.model.picture(*size, self.show_arrows)
+
+    def draw_map(self, picture: GanPicture | None = None) -> None:
         if not self.is_mounted:
             return
-        box = self.query_one("#gan-map-box").size
-        width, rows = box.width, box.height
-        if width < 2 or rows < 1:
+        size = self._map_size()
+        if size is None:
             return
         view = self.query_one("#gan-map", PixelView)
         if self.model.view == "bilinear":
-            pixels, overlay = self._game_picture(width, rows)
+            pixels, overlay = self._game_picture(*size)
         else:
-            pixels, overlay = self._gan_picture(width, rows)
+            if picture is None:
+                picture = self.model.picture(*size, self.show_arrows)
+            pixels, overlay = picture.pixels, picture.overlay
         view.set_pixels(pixels)
         view.set_overlay(overlay)
-
-    def _gan_picture(self, width: int, rows: int):
-        m = self.model
-        h = 2 * rows
-        pixels = m.heat_pixels(width, h)
-        canvas = BrailleCanvas(width, rows)
-        rx, ry = m.to_cell(m.real_shown, width, h)
-        canvas.lines(rx, ry, rx, ry, REAL_COLOR)
-        if self.show_arrows:
-            x, v = m.arrows()
-            x0, y0 = m.to_cell(x, width, h)
-            x1, y1 = m.to_cell(x + v, width, h)
-            canvas.lines(x0, y0, x1, y1, ARROW_COLOR)
-        else:
-            x = m.fake_points()
-            x0, y0 = m.to_cell(x, width, h)
-        canvas.lines(x0, y0, x0, y0, FAKE_COLOR)
-        return pixels, canvas.cells()
 
     def _game_picture(self, width: int, rows: int):
         g = self.model.game
