@@ -3,7 +3,9 @@
 - first paint: launch to the catalog's title on screen (warm numba cache);
 - quit: `q` to process exit, with a warm cache and in the middle of a cold compile;
 - lessons: open each lesson with `]` from the previous one; time to its title (text) and until
-  the terminal goes quiet (lab drawn), median and worst;
+  the terminal goes quiet (lab drawn), median and worst; once at once (`]` as soon as the
+  previous lesson is quiet: every lesson is built on the key) and once as a reader (`]` after
+  `--read S` seconds on each lesson, default 1.5: the app has built the next lesson ahead);
 - key latency while kernels compile cold: F1 (help) and escape, key to the screen's change;
 - every lab's frame at 120x36 while it plays (headless, space at 10 fps): main-thread CPU from
   one playback step to the next (step, widget updates, style, layout, repaint, worker
@@ -12,7 +14,7 @@
   frame of the reset is left out.
 
 Usage: python benchmarks/shell.py [--quick] [--skip-cold] [--skip-frames] [--frames-only]
-                                  [--labs a,b] [--frames N]
+                                  [--skip-lessons] [--read S] [--labs a,b] [--frames N]
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def first_paint_and_quit(env: dict, repeats: int) -> None:
           f"   worst {ms(max(quits))}")
 
 
-def lessons(env: dict, limit: int | None) -> None:
+def lessons(env: dict, limit: int | None, read: float = 0.0) -> None:
     sys.path.insert(0, str(ROOT))
     from tutor.content import load_catalog
 
@@ -133,6 +135,10 @@ def lessons(env: dict, limit: int | None) -> None:
     text, drawn = [], []
     worst = ("", 0.0)
     for lesson in catalog[1:]:
+        if read:
+            end = time.perf_counter() + read
+            while time.perf_counter() < end:
+                term.read(0.05)
         term.send(b"]")
         t = term.wait_for(lesson.title.encode(), timeout=20)
         settle = term.quiet()
@@ -143,7 +149,8 @@ def lessons(env: dict, limit: int | None) -> None:
     term.send(b"q")
     term.exit_time()
     term.close()
-    print(f"  ] to the next lesson over {len(text)} lessons: text median {ms(statistics.median(text))}"
+    how = f"after reading {read:g} s" if read else "at once"
+    print(f"  ] to the next lesson {how}, over {len(text)} lessons: text median {ms(statistics.median(text))}"
           f" worst {ms(max(text))}; lab drawn (quiet) median {ms(statistics.median(drawn))}"
           f" worst {ms(max(drawn))} ({worst[0]})")
 
@@ -221,6 +228,7 @@ def main() -> None:
         first_paint_and_quit(env, 3 if quick else 7)
         if "--skip-lessons" not in sys.argv:
             lessons(env, 8 if quick else None)
+            lessons(env, 8 if quick else None, read=float(arg_value("--read", "1.5")))
         if "--skip-cold" not in sys.argv:
             cold(env, tmp)
         if "--skip-frames" not in sys.argv:

@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     app = DlTutorApp(catalog, ascii_mode=ascii_mode, resume=not args.no_resume, open_lesson=args.open)
     app.fast_exit = argv is None
+    app.build_ahead = argv is None
     try:
         app.run()
     finally:

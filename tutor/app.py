@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from time import monotonic
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -22,6 +24,10 @@ class _WarmupCancelled(Exception):
 
 KEPT_LESSONS = 4
 """How many lesson screens stay built after they are left (a return to one is instant)."""
+
+AHEAD_AFTER = 0.6
+"""Seconds without a key or click, on a lesson whose lab is not playing, before the next
+lesson's screen is built ahead (`]` then only shows it)."""
 
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
 
@@ -123,6 +129,11 @@ class DlTutorApp(GuardedApp):
         self._done = 0
         self.fast_exit = False
         """Set by the `dl-tutor` command: quitting ends the process at once (not in tests)."""
+        self.build_ahead = False
+        """Set by the `dl-tutor` command: while the student reads a lesson, the next one is
+        built (not in tests, where it would only cost time; its own tests turn it on)."""
+        self._last_input = 0.0
+        self._ahead_timer = None
 
     def on_mount(self) -> None:
         theme = self.progress.theme
@@ -292,6 +303,46 @@ class DlTutorApp(GuardedApp):
             self.switch_screen(name)
         else:
             self.push_screen(name)
+        self._forget_old_lessons()
+
+    # --- the next lesson, built while the student reads ---------------------------------
+    async def on_event(self, event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = monotonic()
+        await super().on_event(event)
+
+    def plan_ahead(self) -> None:
+        """A lesson was shown: build the next one once the student has been quiet a while."""
+        if not self.build_ahead:
+            return
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._build_ahead)
+
+    def _build_ahead(self) -> None:
+        """Build the screen of the lesson after the one shown, off screen: composed, styled
+        and mounted as `open_lesson` would, lab included, so that `]` is a screen switch (as a
+        return to a kept lesson is). Put off while keys come or the lab plays: building takes
+        the event loop for a few tenths of a second in all."""
+        from tutor.screens.lesson import LessonScreen
+
+        self._ahead_timer = None
+        screen = self.screen
+        if not isinstance(screen, LessonScreen):
+            return
+        busy = AHEAD_AFTER - (monotonic() - self._last_input)
+        if busy > 0 or screen.lab_playing():
+            self._ahead_timer = self.set_timer(max(busy, AHEAD_AFTER), self._build_ahead)
+            return
+        target = self.catalog.neighbour(screen.lesson.id, +1)
+        if target is None:
+            return
+        name = f"lesson:{target.id}"
+        if self.is_screen_installed(name):
+            return
+        self.install_screen(LessonScreen(self.catalog, target), name)
+        self._get_screen(name)  # registered: it composes and mounts, not shown
+        self._recent_lessons[name] = None
         self._forget_old_lessons()
 
     def _forget_old_lessons(self) -> None:

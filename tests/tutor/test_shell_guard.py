@@ -397,3 +397,90 @@ async def test_an_error_in_a_lab_worker_is_reported(monkeypatch, lab_app):
         await pilot.pause()
         assert [type(e) for e in pilot.app.reported_errors] == [ArithmeticError]
         assert lab.is_attached
+
+
+def _drawn(app) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
+    """With `build_ahead` (the dl-tutor command's setting) a quiet moment on a lesson builds
+    the next one off screen, its lab included; `]` then shows that very screen, and only then
+    is the visit recorded. A key just pressed, or the lab playing, puts the build off; a theme
+    changed in between is applied when the screen is shown."""
+    from tutor.app import AHEAD_AFTER
+    from tutor.labs.base import Lab
+
+    first = "rl-value-iteration"
+    second = make_app().catalog.neighbour(first, +1)
+    assert second is not None and second.lab is not None
+    name = f"lesson:{second.id}"
+    app = make_app(resume=False)
+    app.build_ahead = True
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(first)
+        await pilot.pause()
+        assert app._ahead_timer is not None, "showing a lesson plans the next one"
+        await pilot.press("ctrl+o", "n")  # the student works in the lab
+        app._build_ahead()
+        assert not app.is_screen_installed(name), "built while keys come"
+        lab = app.screen.query_one(Lab)
+        lab.playing = True
+        app._last_input -= 2 * AHEAD_AFTER
+        app._build_ahead()
+        assert not app.is_screen_installed(name), "built while the lab plays"
+        lab.playing = False
+        app._build_ahead()
+        assert app.is_screen_installed(name)
+        ahead = app.get_screen(name)
+        await pilot.pause()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert ahead.query_one(Lab).is_mounted, "the lab is built ahead too"
+        assert app.screen.lesson.id == first and app.progress.last_lesson == first
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is ahead and app.progress.last_lesson == second.id
+        shown = _drawn(app)
+        assert any(second.title in line for line in shown)
+        app.stylesheet.update(app.screen)  # restyle all: nothing may change
+        await pilot.pause()
+        assert _drawn(app) == shown, "the theme changed after the build is not applied"
+
+
+async def test_a_lesson_built_ahead_puts_its_lab_back_as_it_was_left():
+    """The lab state saved for the next lesson is restored off screen, then shown."""
+    from tutor.labs.base import Lab
+    from tutor.progress import Progress
+
+    lesson = "rl-value-iteration"
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(lesson)
+        await pilot.pause()
+        await pilot.press("ctrl+o", "down", "w", "n", "n", "n")
+        await pilot.pause()
+        saved = app.screen.query_one(Lab).save_state()
+        await pilot.press("q")
+    assert Progress.load().lab_state(lesson) == saved
+    before = make_app().catalog.neighbour(lesson, -1)
+    again = make_app(resume=False)
+    again.build_ahead = True
+    async with again.run_test(size=SIZE) as pilot:
+        again.open_lesson(before.id)
+        await pilot.pause()
+        again._last_input -= 10
+        again._build_ahead()
+        for _ in range(3):
+            await pilot.pause()
+        await again.workers.wait_for_complete()
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        await pilot.pause()
+        assert again.screen.lesson.id == lesson
+        lab = again.screen.query_one(Lab)
+        assert lab.save_state() == saved
+        assert lab.size.width > 20 and any("V" in line for line in _drawn(again))

@@ -40,8 +40,10 @@ class LabPane(Container):
         self._build_error: Exception | None = None
 
     def compose(self) -> ComposeResult:
-        # Kernels ready (the usual case): the lab is built with the screen, in its first layout.
-        if self.needs <= getattr(self.app, "ready_packages", frozenset()):
+        # Kernels ready (the usual case): the lab is built with the screen, in its first layout
+        # (a screen built ahead builds its lab a moment later: two shorter waits for the keys).
+        ahead = self.screen is not self.app.screen
+        if not ahead and self.needs <= getattr(self.app, "ready_packages", frozenset()):
             try:
                 self.lab = self._new_lab()
             except Exception as exc:  # reported once mounted (a lab must not take the app down)
@@ -62,7 +64,8 @@ class LabPane(Container):
         want = getattr(self.app, "want_packages", None)
         if want is not None:
             want(self.needs)
-        self.watch(self.app, "ready_packages", self._maybe_mount)
+        self.watch(self.app, "ready_packages", self._maybe_mount, init=False)
+        self.call_later(self._maybe_mount, getattr(self.app, "ready_packages", frozenset()))
 
     def _new_lab(self):
         from tutor.labs import lab_class
@@ -294,6 +297,11 @@ class LessonScreen(TutorScreen):
         self.app.progress.open_lesson(self.lesson.id)
         self.app.save_progress()
         self.query_one("#done", Button).label = self._done_label()
+        self.app.plan_ahead()
+
+    def lab_playing(self) -> bool:
+        """Whether the lesson's lab is playing."""
+        return any(pane.lab and pane.lab.playing for pane in self.query(LabPane))
 
     def save_lab_state(self) -> None:
         """Keep the lab as it is for the next visit (nothing to do without a lab)."""
