@@ -352,6 +352,7 @@ async def test_a_step_asks_for_no_layout_pass(lab_app, monkeypatch, params, step
         before = [lab.query_one(f"#conv-cell-{r}-{c}", Input).value for r in range(3) for c in range(3)]
         for _ in range(steps):
             assert lab.step_forward()
+            await pilot.pause()  # the step's redraw: requested, it runs after the next refresh
         monkeypatch.setattr(Widget, "refresh", original)
         after = [lab.query_one(f"#conv-cell-{r}-{c}", Input).value for r in range(3) for c in range(3)]
         if params["view"] == "filter":

@@ -3,7 +3,7 @@
 `ConvModel` holds the image, the kernel and the settings, and a `History` of step numbers whose
 meaning depends on the view: the window position (slide), the preset (filter, bank), the number
 of layers (stack), the shift (pool) or the digit (lenet). Every figure it reports comes from
-`core.vision`.
+`core.vision`. It follows the lab kit's model protocol (`tutor.labs.kit.LabModel`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from core.vision import (
     receptive_field,
     receptive_window,
 )
-from tutor.history import History
+from tutor.history import History, HistoryModel
 from tutor.labs.datafiles import cached_read
 from tutor.labs.convolution.kernels import preset
-from tutor.labs.convolution.params import PRESETS
+from tutor.labs.convolution.params import PARAMS, PRESETS
 
 MAX_LAYERS = 6
 
@@ -64,10 +64,19 @@ def relative_change(before: np.ndarray, after: np.ndarray) -> float:
     return float(np.abs(after - before).sum()) / scale if scale > 0 else 0.0
 
 
-class ConvModel:
-    """Everything the convolution lab computes; `params` are the lab's validated parameters."""
+class ConvModel(HistoryModel):
+    """Everything the convolution lab computes; `params` are the lab's validated parameters.
+
+    Stepping (`step`, `back`, `reset`, `advance`) walks the view's step numbers (`t`); `apply`
+    changes one setting by rebuilding the model from the new settings (the old state is kept
+    when they do not fit); `move` is the arrow keys.
+    """
 
     def __init__(self, params: dict) -> None:
+        self._build(params)
+
+    def _build(self, params: dict) -> None:
+        """Set every attribute from `params` (ValueError when they do not fit the image)."""
         self.params = dict(params)
         p = self.params
         self.note = ""
@@ -114,8 +123,48 @@ class ConvModel:
         return int(self.kernel.shape[0])
 
     @property
-    def step(self) -> int:
+    def t(self) -> int:
+        """The step number of the view (its meaning depends on the view, see the module)."""
         return self.history.current
+
+    @property
+    def index(self) -> int:
+        """How many steps the view is from its start."""
+        return self.history.index
+
+    def status(self) -> str:
+        return f"{self.view} · step {self.index}"
+
+    # --- settings ------------------------------------------------------------------------
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting and rebuild (the view starts again at step 0): None when
+        applied, else why the settings do not fit (the model is kept exactly as it was).
+        Setting the "weights" makes the kernel the custom one."""
+        if name not in PARAMS:
+            return f"the convolution lab has no setting {name!r}"
+        changes = {name: value, "kernel": "custom"} if name == "weights" else {name: value}
+        kept = dict(vars(self))
+        try:
+            self._build({**self.params, **changes})
+        except (TypeError, ValueError) as exc:
+            vars(self).clear()
+            vars(self).update(kept)
+            return f"{exc}; kept the previous settings"
+        return None
+
+    def move(self, dr: int, dc: int) -> bool:
+        """The arrow keys: move the stack view's chosen pixel, or the sliding window's start
+        (the window is then at step 0 of its new start); False in the other views."""
+        if self.view == "stack":
+            self.move_focus(dr, dc)
+            return True
+        if self.view != "slide":
+            return False
+        w = self.window()
+        oh, ow = self.output_shape()
+        self.params.update(row=min(max(w.i + dr, 0), oh - 1), col=min(max(w.j + dc, 0), ow - 1))
+        self.history.reset(0)
+        return True
 
     # --- stepping ------------------------------------------------------------------------
     def _limit(self) -> int:
@@ -149,17 +198,17 @@ class ConvModel:
 
     def current_kernel(self) -> np.ndarray:
         """The kernel in use: for filter and bank views the step walks through the presets."""
-        if self.view in ("filter", "bank") and self.step:
+        if self.view in ("filter", "bank") and self.t:
             names = list(PRESETS)
             start = names.index(self.params["kernel"]) if self.params["kernel"] in names else 0
-            return preset(names[(start + self.step) % len(names)], self.k)
+            return preset(names[(start + self.t) % len(names)], self.k)
         return self.kernel
 
     def current_kernel_name(self) -> str:
-        if self.view in ("filter", "bank") and self.step:
+        if self.view in ("filter", "bank") and self.t:
             names = list(PRESETS)
             start = names.index(self.params["kernel"]) if self.params["kernel"] in names else 0
-            return names[(start + self.step) % len(names)]
+            return names[(start + self.t) % len(names)]
         return self.params["kernel"]
 
     def convolve(self, image: np.ndarray | None = None, kernel: np.ndarray | None = None) -> np.ndarray:
@@ -189,7 +238,7 @@ class ConvModel:
     def window(self) -> Window:
         """The window at the current step: patch of the padded image, products, sum + bias."""
         oh, ow = self.output_shape()
-        t = min(self._start() + self.step, oh * ow - 1)
+        t = min(self._start() + self.t, oh * ow - 1)
         i, j = divmod(t, ow)
         P, S, K = int(self.params["padding"]), int(self.params["stride"]), self.k
         padded = pad2d(self.image[None, None], P, self.params["padding_mode"])[0, 0] if P else self.image
@@ -210,7 +259,7 @@ class ConvModel:
     def bank(self) -> list[tuple[str, np.ndarray]]:
         """(name, activation map) for each kernel of the bank (rotated by the step)."""
         names = list(self.params["bank"]) or ["sobel_x"]
-        shift = self.step % len(PRESETS)
+        shift = self.t % len(PRESETS)
         if shift:
             names = [PRESETS[(PRESETS.index(n) + shift) % len(PRESETS)] for n in names]
         w = np.stack([preset(n, self.k) for n in names])[:, None]
@@ -224,7 +273,7 @@ class ConvModel:
 
     # --- stacked layers ------------------------------------------------------------------
     def layers(self) -> int:
-        return min(MAX_LAYERS, int(self.params["layers"]) + (self.step if self.view == "stack" else 0))
+        return min(MAX_LAYERS, int(self.params["layers"]) + (self.t if self.view == "stack" else 0))
 
     def stacked(self) -> np.ndarray:
         """L convolutions with the kernel, same padding (zeros) and stride 1, ReLU if on."""
@@ -262,7 +311,7 @@ class ConvModel:
 
     # --- pooling -------------------------------------------------------------------------
     def shift(self) -> int:
-        return min(3, int(self.params["shift"]) + (self.step if self.view == "pool" else 0))
+        return min(3, int(self.params["shift"]) + (self.t if self.view == "pool" else 0))
 
     def pooling(self) -> dict:
         """Feature maps of the image and of the image shifted right, before and after pooling."""
@@ -282,7 +331,7 @@ class ConvModel:
 
     # --- LeNet-5 -------------------------------------------------------------------------
     def digit(self) -> int:
-        return (int(self.params["digit"]) + (self.step if self.view == "lenet" else 0)) % 10
+        return (int(self.params["digit"]) + (self.t if self.view == "lenet" else 0)) % 10
 
     def lenet(self) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
         """(the digit, every layer's activations, the 10 scores) from an untrained LeNet-5."""

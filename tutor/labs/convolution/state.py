@@ -14,7 +14,7 @@ MAX_RESTORED_STEPS = 20_000
 
 
 def save(model: ConvModel) -> dict:
-    return {"params": dict(model.params), "step": model.history.index,
+    return {"params": dict(model.params), "step": model.index,
             "focus": [int(v) for v in model.focus]}
 
 
@@ -29,7 +29,7 @@ def restore(state: dict) -> ConvModel:
         raise TypeError(f"the chosen pixel is [row, column], got {focus!r}")
     r, c = (whole(v, "pixel") for v in focus)
     model = ConvModel(params)
-    model.history.advance(min(step, MAX_RESTORED_STEPS))
+    model.advance(min(step, MAX_RESTORED_STEPS))
     h, w = model.stacked_shape()
     model.focus = (min(r, h - 1), min(c, w - 1))
     return model

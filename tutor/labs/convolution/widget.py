@@ -16,7 +16,7 @@ from tutor.labs.convolution import text as T
 from tutor.labs.convolution.kernels import parse_weight
 from tutor.labs.convolution.model import ConvModel, decode_image
 from tutor.labs.datafiles import is_cached
-from tutor.labs.kit import DataFileRead, read_data_file
+from tutor.labs.kit import DataFileRead, FieldKeys, ModelLab, read_data_file
 from tutor.labs.convolution.views import render_views
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
@@ -46,7 +46,7 @@ OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activati
                  "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
 
 
-class ConvolutionLab(Lab):
+class ConvolutionLab(FieldKeys, ModelLab):
     """Apply kernels to images and see each output pixel's sum, banks, stacks, pooling, LeNet-5.
 
     Keys: n/b step the view forward/back (window position, preset, layer, shift or digit),
@@ -167,15 +167,13 @@ class ConvolutionLab(Lab):
         super().on_mount()
         if self._pending_path:
             read_data_file(self, self._pending_path, decode_image, int(self.params["size"]))
-        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_images)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Let escape and ? reach the lesson screen and the app when the lab has no use for them."""
-        if action == "focus_lab":
-            return not self.has_focus
+        """Let escape (`FieldKeys`) and ? reach the lesson screen and the app when the lab has
+        no use for them."""
         if action == "reveal":
             return self.model.view == "slide"
         if action == "layers":
@@ -184,7 +182,7 @@ class ConvolutionLab(Lab):
             return self.model.view in ("filter", "slide")
         if action == "predict":
             return self.model.view == "slide"
-        return True
+        return super().check_action(action, parameters)
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -202,10 +200,10 @@ class ConvolutionLab(Lab):
         self._show_kernel_grid()
         set_text(self.query_one("#conv-info", Static), self._info())
         set_text(self.query_one("#conv-message", Static), self.note)
-        self.query_one(StepControls).status = f"{m.view} · step {m.history.index}"
+        self.query_one(StepControls).status = m.status()
         self._ask_prediction()
         self.draw_images()
-        self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _title(self) -> str:
         m, p = self.model, self.params
@@ -289,23 +287,9 @@ class ConvolutionLab(Lab):
         right.set_pixels(b)
 
     # --- Lab interface -------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.history.step()
-        self.redraw()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.history.back()
-        self.redraw()
-        return moved
-
     def reset_lab(self) -> None:
-        self.model.history.reset()
+        super().reset_lab()
         self.revealed.clear()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
 
     def save_state(self) -> dict:
         """Every setting (with an edited kernel and the student's file), the view's step and
@@ -328,44 +312,34 @@ class ConvolutionLab(Lab):
         self.query_one("#conv-path", Input).value = self.params["path"]
         if model.view != old_view:
             self._show_view()
-        self.redraw()
+        self.request_redraw()
 
     # --- keys ----------------------------------------------------------------------------
     def action_move(self, dr: int, dc: int) -> None:
-        m = self.model
-        if m.view == "stack":
-            m.move_focus(dr, dc)
-        elif m.view == "slide":
-            w = m.window()
-            oh, ow = m.output_shape()
-            row, col = min(max(w.i + dr, 0), oh - 1), min(max(w.j + dc, 0), ow - 1)
-            self.params.update(row=row, col=col)
-            m.params.update(row=row, col=col)
-            m.history.reset(0)
-        else:
-            return
-        self.redraw()
+        if self.model.move(dr, dc):
+            self.params = dict(self.model.params)  # the sliding window's start row and col
+            self.request_redraw()
 
     def action_layers(self, delta: int) -> None:
         if self.model.view == "stack":
             layers = min(max(int(self.params["layers"]) + delta, 1), 6)
-            self.apply(layers=layers)
+            self.apply_param("layers", layers)
 
     def action_next_kernel(self) -> None:
         names = P.PRESETS
         current = self.params["kernel"]
         nxt = names[(names.index(current) + 1) % len(names)] if current in names else names[0]
-        self.apply(kernel=nxt)
+        self.apply_param("kernel", nxt)
 
     def action_flip_kernel(self) -> None:
         """Rotate the kernel by 180°: cross-correlating with it is the notes' convolution."""
         flipped = self.model.current_kernel()[::-1, ::-1]
-        self.apply(kernel="custom", weights=flipped.tolist())
+        self.apply_param("weights", flipped.tolist())
         self.note = "kernel rotated by 180°: the output is now the notes' convolution (x again undoes it)"
         set_text(self.query_one("#conv-message", Static), self.note)
 
     def action_next_view(self) -> None:
-        self.apply(view=P.VIEWS[(P.VIEWS.index(self.model.view) + 1) % len(P.VIEWS)])
+        self.apply_param("view", P.VIEWS[(P.VIEWS.index(self.model.view) + 1) % len(P.VIEWS)])
 
     def action_reveal(self) -> None:
         if self.model.view == "slide":
@@ -390,29 +364,25 @@ class ConvolutionLab(Lab):
     def action_predict(self) -> None:
         self._start_prediction("")
 
-    def action_focus_lab(self) -> None:
-        self.focus()
-
     # --- editing -------------------------------------------------------------------------
-    def apply(self, **changes) -> bool:
-        """Rebuild the model with changed parameters; on failure keep the old one and say why."""
-        new = {**self.params, **changes}
-        try:
-            model = ConvModel(new)
-        except ValueError as exc:
-            self.note = f"✗ {exc}; kept the previous settings"
-            self.redraw()
-            return False
-        self.playing = False
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting through the model (rebuilt from the new settings); on failure
+        the model keeps its state and the note says why."""
         old_view = self.model.view
-        self.model, self.params = model, dict(model.params)
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self.note = f"✗ {refused}"
+            self.request_redraw()
+            return refused
+        self.playing = False
+        self.params = dict(self.model.params)
         self.revealed.clear()
         self.note = ""
         self._sync_fields()
-        if model.view != old_view:
+        if self.model.view != old_view:
             self._show_view()
-        self.redraw()
-        return True
+        self.request_redraw()
+        return None
 
     def _sync_fields(self) -> None:
         """Show the parameters in use (keys such as k, , . and x change them too)."""
@@ -439,7 +409,7 @@ class ConvolutionLab(Lab):
         value = event.value
         if P.PARAMS[event.name].kind == "bool":
             value = value == "on"
-        if not self.apply(**{event.name: value}):
+        if self.apply_param(event.name, value) is not None:
             old = self.params[event.name]
             event.param_input.value = ONOFF[bool(old)] if isinstance(old, bool) else old
             return
@@ -467,7 +437,7 @@ class ConvolutionLab(Lab):
                 return True
             if not path:
                 self._pending_path = None
-                return self.apply(path="")
+                return self.apply_param("path", "") is None
             self._pending_path = path
             self.note = f"loading {path.rsplit('/', 1)[-1]} …"
             set_text(self.query_one("#conv-message", Static), self.note)
@@ -488,7 +458,7 @@ class ConvolutionLab(Lab):
         if r >= kernel.shape[0] or c >= kernel.shape[1] or kernel[r, c] == value:
             return True
         kernel[r, c] = value
-        return self.apply(kernel="custom", weights=kernel.tolist())
+        return self.apply_param("weights", kernel.tolist()) is None
 
     def on_data_file_read(self, event: DataFileRead) -> None:
         """The image file a worker decoded (into read_image's cache) or refused."""
@@ -501,7 +471,7 @@ class ConvolutionLab(Lab):
             self.note = f"✗ {event.error}; kept {shown}"
             set_text(self.query_one("#conv-message", Static), self.note)
             return
-        self.apply(path=event.path)
+        self.apply_param("path", event.path)
 
     def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
         event.stop()
