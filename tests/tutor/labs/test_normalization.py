@@ -75,6 +75,26 @@ def test_bad_settings():
         model(kind="instance", h=1, w=1)
 
 
+def test_the_model_follows_the_kit_protocol_and_apply_keeps_the_last_good_settings():
+    from tutor.labs.kit import LabModel
+
+    m = model(kind="batch")
+    assert isinstance(m, LabModel)
+    assert m.advance(5) == 5 and m.back() and m.back() and m.status() == "batch 3"
+    running = m.state.running_mean.copy()
+    m.next_group()
+    assert m.apply("mode", "eval") is None and m.index == 3 and m.group == 1  # batches kept
+    np.testing.assert_array_equal(m.state.running_mean, running)
+    m.step()  # batch 4 again, now in eval mode: the running statistics stay
+    assert m.state.step == 4
+    np.testing.assert_array_equal(m.state.running_mean, running)
+    assert m.apply("fold", True) is None and m.params["fold"] and m.index == 4
+    assert m.apply("kind", "instance") is None and m.index == 0 and m.group == 0
+    assert m.apply("h", 1) is None  # H·W = 1 × 2 is enough
+    assert "instance norm" in m.apply("w", 1) and m.shape[2:] == (1, 2)
+    assert "unknown setting" in m.apply("colour", 1)
+
+
 def test_block_drawing_lights_the_group():
     m = model(kind="layer", n=2, c=2, h=1, w=2)
     lines = block_lines(m.x(), m.group_mask(), "x")
@@ -175,6 +195,7 @@ async def test_a_new_batch_asks_for_no_layout_pass(lab_app, monkeypatch):
         stats = str(lab.query_one("#norm-stats").render())
         for _ in range(3):
             assert lab.step_forward()
+            await pilot.pause()  # the step's merged redraw
         monkeypatch.setattr(Widget, "refresh", original)
         assert str(lab.query_one("#norm-stats").render()) != stats, "the statistics changed"
         assert asked == []

@@ -31,6 +31,19 @@ def full_race() -> RaceModel:
     return m
 
 
+def test_the_race_follows_the_kit_protocol_and_apply_keeps_the_last_good_race():
+    from tutor.labs.kit import LabModel
+
+    m = race(cnn_steps=20)
+    assert isinstance(m, LabModel) and m.total_chunks == 2
+    assert "lr_low < lr_high" in m.apply("lr_low", 1.0) and m.runs[0].lr == 0.05
+    fresh = m.with_setting("cnn_steps", 40)
+    assert fresh is not m and fresh.total_chunks == 4 and m.total_chunks == 2
+    assert m.apply("cnn_steps", 30) is None and m.total_chunks == 3 and m.index == 0
+    with pytest.raises(ValueError, match="unknown setting"):
+        m.with_setting("colour", 1)
+
+
 def test_runs_match_train_small_cnn():
     m = race(cnn_steps=20)
     m.advance(2)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.vision import BatchNorm, batch_norm, conv2d, instance_norm, layer_norm, norm_statistics
-from tutor.history import History
+from tutor.history import History, HistoryModel
 
 C_IN = 2
 
@@ -28,15 +28,26 @@ class NormState:
     running_var: np.ndarray
 
 
-class NormModel:
-    """Everything the normalization lab shows; `params` are its validated parameters."""
+#: Settings a change of which keeps the batches, the running statistics and the lit group.
+KEPT_BY = ("mode", "fold")
+
+
+class NormModel(HistoryModel):
+    """Everything the normalization lab shows; `params` are its validated parameters.
+
+    Its history steps through training batches (`HistoryModel`: step, back, reset, advance);
+    `group` is the lit group (`next_group` moves it)."""
 
     def __init__(self, params: dict) -> None:
-        self.params = dict(params)
-        p = self.params
+        self._build(params)
+
+    def _build(self, params: dict) -> None:
+        """Everything from `params` (ValueError before anything changes)."""
+        p = dict(params)
         n, c, h, w = (int(p[k]) for k in "nchw")
         if p["kind"] == "instance" and h * w < 2:
             raise ValueError("instance norm needs at least 2 pixels per map (H·W ≥ 2)")
+        self.params = p
         self.shape = (n, c, h, w)
         rng = np.random.default_rng(int(p["seed"]))
         # A fixed conv layer whose output channels have clearly different means and spreads.
@@ -47,6 +58,32 @@ class NormModel:
         self.group = 0
         first = NormState(0, self._batch(0), np.zeros(c), np.ones(c))
         self.history: History[NormState] = History(first, self._next, max_len=10_000)
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting: None when applied, else why not (the model unchanged).
+
+        "mode" and "fold" keep the batches, the running statistics and the lit group (a new
+        mode from the batch shown on: later batches are computed again); any other setting
+        builds the model again from batch 0."""
+        if name not in self.params:
+            return f"unknown setting {name!r}"
+        new = {**self.params, name: value}
+        try:
+            if name in KEPT_BY:
+                new = NormModel(new).params  # checked as a whole; the batches are kept
+            else:
+                self._build(new)
+                return None
+        except ValueError as exc:
+            return str(exc)
+        self.params.update(new)
+        if name == "mode":  # later batches were computed in the old mode
+            self.history.replace_future(self.state)
+        return None
+
+    def next_group(self) -> None:
+        """Light the next group normalized together."""
+        self.group = (self.group + 1) % len(self.groups())
 
     # --- batches and steps ---------------------------------------------------------------
     def _batch(self, step: int) -> np.ndarray:
@@ -70,6 +107,14 @@ class NormModel:
     @property
     def state(self) -> NormState:
         return self.history.current
+
+    @property
+    def index(self) -> int:
+        """The batch shown (0: the first)."""
+        return self.history.index
+
+    def status(self) -> str:
+        return f"batch {self.state.step}"
 
     def x(self, s: NormState | None = None) -> np.ndarray:
         """The batch being normalized: conv2d(z, w, b), shape N x C x H x W."""

@@ -70,6 +70,25 @@ class RaceModel(ComputedSteps):
         self.chunks: list[Chunk] = []
         self.index = 0
 
+    # --- settings --------------------------------------------------------------------------
+    def with_setting(self, name: str, value) -> RaceModel:
+        """A new race with one setting changed, from step 0 (ValueError when refused). The lab
+        replaces its model with it: a worker may still be computing on this one."""
+        if name not in self.params:
+            raise ValueError(f"unknown setting {name!r}")
+        return RaceModel({**self.params, name: value})
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting in place, the race started again (not while a worker computes
+        on this model: the lab takes `with_setting`'s new model instead). None when applied,
+        else why not (the race unchanged)."""
+        try:
+            fresh = self.with_setting(name, value)
+        except ValueError as exc:
+            return str(exc)
+        self.__dict__.update(fresh.__dict__)
+        return None
+
     # --- computing -----------------------------------------------------------------------
     @property
     def computed(self) -> int:

@@ -9,7 +9,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import Input, Static
 
 from tutor.labs.base import Lab
-from tutor.labs.kit import ComputeAhead, FieldKeys
+from tutor.labs.kit import ComputeAhead, FieldKeys, ModelLab
 from tutor.labs.normalization.params import PARAMS
 from tutor.labs.normalization.race import CHANNELS, CHUNK, Chunk, RaceModel
 from tutor.widgets.line_chart import LineChart, Series
@@ -28,7 +28,7 @@ def _pct(v: float) -> str:
     return "  –  " if not np.isfinite(v) else f"{v:5.1%}"
 
 
-class RaceLab(ComputeAhead, FieldKeys, Lab):
+class RaceLab(ComputeAhead, FieldKeys, ModelLab):
     """4.5.4: a small CNN with and without batch norm, at two learning rates, on the digits.
 
     First the student picks the run they expect to get its training loss below the threshold
@@ -88,12 +88,8 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
         yield Static("", id="race-message", markup=False)
         yield StepControls(id="race-controls")
 
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.call_after_refresh(self.redraw)
-
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- training in a worker ----------------------------------------------------------------
     def _start_training(self) -> None:
@@ -113,7 +109,7 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
         if self.model.index == self.model.computed - 1 and self._wants_more:
             self._wants_more = False
             self.model.step()
-        self.redraw()
+        self.request_redraw()
 
     _wants_more = False
     #: A restored race: the lab step to show again once the worker has trained that far.
@@ -123,8 +119,6 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
-        if not self.is_mounted:
-            return
         m = self.model
         set_text(self.query_one("#race-title", Static),
                  f"4.5.4 · digits 16×16 · conv {CHANNELS}×3×3 → [BN] → ReLU → max pool → linear · "
@@ -198,11 +192,11 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
             self.post_message(Lab.Answered(self.lab_name, "bn-race", correct))
         self._quiet_reveal = False
 
-    # --- Lab interface -------------------------------------------------------------------
+    # --- stepping: a pick first; a step not trained yet waits for the worker --------------
     def _predicted(self) -> bool:
         if self.guess is None:
             self.note = "Predict first: type the number (1-4) of the run you expect to win."
-            self.redraw()
+            self.request_redraw()
             self.playing = False
             return False
         return True
@@ -213,29 +207,21 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
         m = self.model
         if m.finished:
             return False
-        if m.index < m.computed:
-            m.step()
+        if m.index < m.computed:  # a chunk the worker has trained: shown at once
             self.note = ""
-            self.redraw()
-            return True
+            return super().step_forward()
         self._wants_more = not self.playing  # n: show the chunk when it arrives
         self._start_training()
-        self.redraw()
+        self.request_redraw()
         return True
 
     def step_back(self) -> bool:
         self._restore_to = 0
-        moved = self.model.back()
-        self.redraw()
-        return moved
+        return super().step_back()
 
     def reset_lab(self) -> None:
         self._restore_to = 0
-        self.model.reset()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
+        super().reset_lab()
 
     def save_state(self) -> dict:
         """The settings, the pick, and the lab step shown (trained again on restore)."""
@@ -255,7 +241,7 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
         if index:
             self.note = f"training the four runs again up to step {index * CHUNK}…"
             self._start_training()
-        self.redraw()
+        self.redraw()  # at once: the restored lab is drawn before anything else happens
 
     # --- keys and edits ------------------------------------------------------------------
     def action_focus_predict(self) -> None:
@@ -281,25 +267,26 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
         text = value.strip()
         if text not in ("1", "2", "3", "4"):
             self.note = f"✗ {text!r} is not a run: type 1, 2, 3 or 4"
-            self.redraw()
+            self.request_redraw()
             return
         self.guess, self.note = int(text), "Now space: the four runs train side by side."
         self.focus()
         self._start_training()
-        self.redraw()
+        self.request_redraw()
 
-    def apply(self, **changes) -> bool:
-        """Rebuild the race with changed settings (the prediction is asked again)."""
-        new = {**self.params, **changes}
+    def apply_param(self, name: str, value) -> str | None:
+        """A new race with one setting changed (the prediction is asked again); a refusal is
+        shown in the note, the last good race kept. The model is replaced, not changed in
+        place: the worker may still be computing on the old one."""
         try:
-            model = RaceModel(new)
+            model = self.model.with_setting(name, value)
         except ValueError as exc:
             self.note = f"✗ {exc}; kept the previous settings"
-            self.redraw()
-            return False
+            self.request_redraw()
+            return str(exc)
         self._replace(model)
-        self.redraw()
-        return True
+        self.request_redraw()
+        return None
 
     def _replace(self, model: RaceModel) -> None:
         """A new race: the old one's worker is cancelled, the pick is asked again."""
@@ -317,7 +304,7 @@ class RaceLab(ComputeAhead, FieldKeys, Lab):
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        if not self.apply(**{event.name: event.value}):
+        if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.params[event.name]
             return
         focused = self.screen.focused

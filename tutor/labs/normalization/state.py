@@ -35,7 +35,7 @@ def _vector(value, n: int, positive: bool = False) -> np.ndarray:
 # --- batch view -------------------------------------------------------------------------------
 def save_batch(model: NormModel) -> dict:
     s = model.state
-    return {"params": dict(model.params), "step": model.history.index, "group": model.group,
+    return {"params": dict(model.params), "step": model.index, "group": model.group,
             "running_mean": [float(v) for v in s.running_mean],
             "running_var": [float(v) for v in s.running_var]}
 
@@ -51,7 +51,7 @@ def restore_batch(state: dict) -> NormModel:
     mean = _vector(state["running_mean"], c)
     var = _vector(state["running_var"], c, positive=True)
     model = NormModel(params)
-    model.history.advance(min(step, MAX_RESTORED_STEPS))
+    model.advance(min(step, MAX_RESTORED_STEPS))
     s = model.state
     model.history.replace_future(NormState(s.step, s.z, mean, var))
     model.group = group % len(model.groups())

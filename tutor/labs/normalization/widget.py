@@ -9,6 +9,7 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.widgets.text import set_text
 from tutor.widgets.text_lines import TextLines
 from tutor.labs.normalization import block as B
@@ -33,7 +34,7 @@ class BlockLines(TextLines):
         return RichStyle(bgcolor=base.bgcolor)
 
 
-class NormalizationLab(Lab):
+class NormalizationLab(FieldKeys, ModelLab):
     """Batch, layer and instance normalization of a small N x C x H x W batch.
 
     Keys: n draws the next training batch (BatchNorm's running statistics follow), b goes back,
@@ -99,10 +100,10 @@ class NormalizationLab(Lab):
         yield StepControls(id="norm-controls")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (ModelLab.on_mount, which starts the playback timer and asks for the first redraw,
+        # runs too: Textual calls each class's.)
         self._asked = None
         self._sync_prediction()  # before the first layout: the question's rows are reserved
-        self.call_after_refresh(self.redraw)
 
     # --- predict first --------------------------------------------------------------------
     def _sync_prediction(self) -> None:
@@ -110,7 +111,7 @@ class NormalizationLab(Lab):
         has stepped, an unanswered question shows its answer (asked again back at batch 0)."""
         predict = self.query_one("#norm-predict", PredictInput)
         m = self.model
-        if m.history.index > 0:
+        if m.index > 0:
             if predict.state == "asking":
                 predict.reveal()
             return
@@ -125,19 +126,11 @@ class NormalizationLab(Lab):
         event.stop()
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Escape goes to the lesson screen unless a settings field has the focus."""
-        if action == "focus_lab":
-            return not self.has_focus
-        return True
-
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- drawing -------------------------------------------------------------------------
     def redraw(self) -> None:
-        if not self.is_mounted:
-            return
         m = self.model
         n, c, h, w = m.shape
         mode = f" · {self.params['mode']}" if m.kind == "batch" else ""
@@ -156,9 +149,9 @@ class NormalizationLab(Lab):
         self.query_one("#norm-block", BlockLines).update(drawing)
         set_text(self.query_one("#norm-stats", Static), self._stats())
         set_text(self.query_one("#norm-message", Static), self.note)
-        self.query_one(StepControls).status = f"batch {m.state.step}"
+        self.query_one(StepControls).status = m.status()
         self._sync_prediction()
-        self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _stats(self) -> str:
         m = self.model
@@ -192,24 +185,7 @@ class NormalizationLab(Lab):
             lines.append("\nsame in train and eval:\neach sample is normalized alone")
         return "\n".join(lines)
 
-    # --- Lab interface -------------------------------------------------------------------
-    def step_forward(self) -> bool:
-        moved = self.model.history.step()
-        self.redraw()
-        return moved
-
-    def step_back(self) -> bool:
-        moved = self.model.history.back()
-        self.redraw()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.history.reset()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
-
+    # --- saved state -------------------------------------------------------------------
     def save_state(self) -> dict:
         """Every setting, the batch number, the lit group and the running statistics."""
         from tutor.labs.normalization.state import save_batch
@@ -225,56 +201,47 @@ class NormalizationLab(Lab):
         self.note = ""
         for field in self.query(ParamInput):
             field.value = self.params[field.param_name]
-        self.redraw()
+        self.redraw()  # at once: the restored lab is drawn before anything else happens
 
     # --- keys and edits ------------------------------------------------------------------
     def action_next_kind(self) -> None:
         kinds = PARAMS["kind"].choices
-        self.apply(kind=kinds[(kinds.index(self.params["kind"]) + 1) % len(kinds)])
+        self.apply_param("kind", kinds[(kinds.index(self.params["kind"]) + 1) % len(kinds)])
 
     def action_toggle_mode(self) -> None:
-        self.apply(mode="eval" if self.params["mode"] == "train" else "train", keep_history=True)
+        self.apply_param("mode", "eval" if self.params["mode"] == "train" else "train")
 
     def action_next_group(self) -> None:
-        self.model.group = (self.model.group + 1) % len(self.model.groups())
-        self.redraw()
+        self.model.next_group()
+        self.request_redraw()
 
     def action_toggle_fold(self) -> None:
-        self.params["fold"] = not self.params["fold"]
-        self.model.params["fold"] = self.params["fold"]
+        # Not a field: playback goes on and a note on show stays (apply_param clears both).
+        self.model.apply("fold", not self.params["fold"])
+        self.params = dict(self.model.params)
         if self.params["fold"] and self.model.kind != "batch":
             self.note = "folding applies to batch norm (k switches the kind)"
-        self.redraw()
+        self.request_redraw()
 
-    def action_focus_lab(self) -> None:
-        self.focus()
-
-    def apply(self, keep_history: bool = False, **changes) -> bool:
-        """Rebuild with changed parameters (train/eval keeps the batches and running stats)."""
-        new = {**self.params, **changes}
-        try:
-            model = NormModel(new)
-        except ValueError as exc:
-            self.note = f"✗ {exc}; kept the previous settings"
-            self.redraw()
-            return False
-        if keep_history:  # the same batches and running statistics; the new mode from now on
-            self.model.params.update(model.params)  # (the history steps with the kept model)
-            self.model.history.replace_future(self.model.state)  # later steps: the old mode's
-            model = self.model
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting through the model (train/eval keeps the batches and running
+        statistics); a refusal is shown in the note, the last good settings kept."""
+        refused = self.model.apply(name, value)
+        if refused is not None:
+            self.note = f"✗ {refused}; kept the previous settings"
+            self.request_redraw()
+            return refused
         self.playing = False
-        self.model, self.params = model, dict(model.params)
-        self.note = ""
+        self.params, self.note = dict(self.model.params), ""
         for field in self.query(ParamInput):
-            if field.param_name in changes:
-                field.value = self.params[field.param_name]
-        self.redraw()
-        return True
+            if field.param_name == name:
+                field.value = self.params[name]
+        self.request_redraw()
+        return None
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        keep = event.name == "mode"
-        if not self.apply(keep_history=keep, **{event.name: event.value}):
+        if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.params[event.name]
             return
         focused = self.screen.focused  # after enter in a field, the keys go back to the lab
