@@ -312,7 +312,8 @@ class DlTutorApp(GuardedApp):
         await super().on_event(event)
 
     def plan_ahead(self) -> None:
-        """A lesson was shown: build the next one once the student has been quiet a while."""
+        """A lesson was shown, or another highlighted in the catalog: build the lesson to be
+        opened next once the student has been quiet a while."""
         if not self.build_ahead:
             return
         if self._ahead_timer is not None:
@@ -320,21 +321,23 @@ class DlTutorApp(GuardedApp):
         self._ahead_timer = self.set_timer(AHEAD_AFTER, self._build_ahead)
 
     def _build_ahead(self) -> None:
-        """Build the screen of the lesson after the one shown, off screen: composed, styled
-        and mounted as `open_lesson` would, lab included, so that `]` is a screen switch (as a
-        return to a kept lesson is). Put off while keys come or the lab plays: building takes
+        """Build the screen of the lesson the student will likely open next (the next lesson
+        beside a lesson, the highlighted one in the catalog) off screen: composed, styled and
+        mounted as `open_lesson` would, lab included, so that opening it is a screen switch (as
+        a return to a kept lesson is). Put off while keys come or a lab plays: building takes
         the event loop for a few tenths of a second in all."""
         from tutor.screens.lesson import LessonScreen
 
         self._ahead_timer = None
         screen = self.screen
-        if not isinstance(screen, LessonScreen):
+        ahead = getattr(screen, "lesson_ahead", None)
+        if ahead is None:
             return
         busy = AHEAD_AFTER - (monotonic() - self._last_input)
-        if busy > 0 or screen.lab_playing():
+        if busy > 0 or getattr(screen, "lab_playing", bool)():
             self._ahead_timer = self.set_timer(max(busy, AHEAD_AFTER), self._build_ahead)
             return
-        target = self.catalog.neighbour(screen.lesson.id, +1)
+        target = ahead()
         if target is None:
             return
         name = f"lesson:{target.id}"

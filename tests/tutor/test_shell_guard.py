@@ -484,3 +484,22 @@ async def test_a_lesson_built_ahead_puts_its_lab_back_as_it_was_left():
         lab = again.screen.query_one(Lab)
         assert lab.save_state() == saved
         assert lab.size.width > 20 and any("V" in line for line in _drawn(again))
+
+
+async def test_the_lesson_highlighted_in_the_catalog_is_built_ahead():
+    """A lesson the cursor rests on in the catalog is built ahead: enter shows that screen."""
+    app = make_app(resume=False)
+    app.build_ahead = True
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "down")
+        highlighted = app.screen.query_one("#lessons").highlighted_option.id
+        app._build_ahead()
+        assert not app.is_screen_installed(f"lesson:{highlighted}"), "built while keys come"
+        app._last_input -= 10
+        app._build_ahead()
+        ahead = app.get_screen(f"lesson:{highlighted}")
+        await pilot.pause()
+        assert isinstance(app.screen, CatalogScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is ahead and app.progress.last_lesson == highlighted

@@ -149,6 +149,12 @@ class CatalogScreen(TutorScreen):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#lesson-info", Static).update(self._describe(event.option.id))
+        self.app.plan_ahead()
+
+    def lesson_ahead(self) -> Lesson | None:
+        """The lesson to build ahead while the catalog is shown: the highlighted one."""
+        option = self.query_one(OptionList).highlighted_option
+        return self.catalog.get(option.id) if option is not None and option.id else None
 
     def _describe(self, option_id: str | None) -> str:
         if option_id is None:

@@ -300,8 +300,12 @@ class LessonScreen(TutorScreen):
         self.app.plan_ahead()
 
     def lab_playing(self) -> bool:
-        """Whether the lesson's lab is playing."""
+        """Whether the lesson's lab is playing (no lesson is built ahead meanwhile)."""
         return any(pane.lab and pane.lab.playing for pane in self.query(LabPane))
+
+    def lesson_ahead(self) -> Lesson | None:
+        """The lesson to build ahead while this one is read: the next."""
+        return self.catalog.neighbour(self.lesson.id, +1)
 
     def save_lab_state(self) -> None:
         """Keep the lab as it is for the next visit (nothing to do without a lab)."""
