@@ -54,6 +54,14 @@ def test_step_back_reset_replay():
     assert m.index == 0 and m.snap is first and m.status() == "episode 0 / 300 · 0 updates"
 
 
+def test_the_model_follows_the_lab_protocol():
+    from tutor.labs.kit import LabModel
+
+    m = model()
+    assert isinstance(m, LabModel)
+    assert "no setting 'seed'" in m.apply("seed", 3) and m.seed == 0 and m.index == 0
+
+
 def test_lesson_numbers_come_from_the_lab(trained):
     m = trained
     assert m.finished and m.snap.episode == TOTAL_EPISODES

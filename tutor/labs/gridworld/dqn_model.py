@@ -157,6 +157,11 @@ class DqnModel(ComputedSteps):
         s = self.snap
         return f"episode {s.episode} / {TOTAL_EPISODES} · {s.updates} updates"
 
+    def apply(self, name: str, value) -> str | None:
+        """The view has no setting to change while it runs: the grid, γ and the seed are the
+        lesson's (a refusal, the lab as it was)."""
+        return f"the deep Q-learning view has no setting {name!r} to change"
+
     def pytorch_code(self) -> str:
         from tutor.labs.gridworld.code import dqn_code
 

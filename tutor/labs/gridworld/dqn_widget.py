@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from tutor.labs.base import Lab
-from tutor.labs.kit import ComputeAhead, FieldKeys
+from tutor.labs.kit import ComputeAhead, FieldKeys, ModelLab
 from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPISODES_PER_STEP, EPSILON, HIDDEN, LR,
                                             TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
 from tutor.labs.gridworld.gridview import ARROWS, GridData, GridView, fmt
@@ -19,12 +19,13 @@ from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
 
-class DqnLab(ComputeAhead, FieldKeys, Lab):
+class DqnLab(ComputeAhead, FieldKeys, ModelLab):
     """Deep Q-learning on a Gridworld: the network's max Q per cell and greedy arrows, the
     replay buffer, the target network's lag, and max |Q − q*| against value iteration.
 
     Keys: v shows the four Q-values of every cell, i focuses the prediction, n / space step
-    five episodes at a time (trained ahead in a thread worker), b steps back.
+    five episodes at a time (trained ahead in a thread worker), b steps back. Back, reset and
+    the PyTorch view are the kit's; stepping forward adds the wait for the worker.
     """
 
     DEFAULT_CSS = """
@@ -74,27 +75,22 @@ class DqnLab(ComputeAhead, FieldKeys, Lab):
         yield StepControls(id="dqn-controls")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        super().on_mount()  # the first redraw is requested there
         self.compute_ahead()
-        self.call_after_refresh(self._first_draw)
-
-    def _first_draw(self) -> None:
-        self._ask()
-        self.redraw()
+        self.call_after_refresh(self._ask)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- training in a worker ----------------------------------------------------------------
     def computed_ahead(self) -> None:
         """Five more episodes trained: shown at once if the student asked for them."""
         if self._wants_more and self.model.index < self.model.computed:
             self._wants_more = False
-            self.model.step()
             self.note = ""
-            self.redraw()
+            super().step_forward()
         elif self.model.computed in (1, self.model.total_steps):
-            self.redraw()  # the status line says whether training is still going
+            self.request_redraw()  # the status line says whether training is still going
 
     # --- the prediction ------------------------------------------------------------------------
     def _ask(self) -> None:
@@ -169,8 +165,10 @@ class DqnLab(ComputeAhead, FieldKeys, Lab):
         ]
         return "\n".join(lines)
 
-    # --- Lab interface -------------------------------------------------------------------
+    # --- stepping ------------------------------------------------------------------------
     def step_forward(self) -> bool:
+        """One step of five episodes: shown at once when the worker has computed it, else as
+        soon as it has (never computed here: the keys never wait for training)."""
         m = self.model
         predict = self.query_one(PredictInput)
         if predict.state == "asking":
@@ -178,27 +176,13 @@ class DqnLab(ComputeAhead, FieldKeys, Lab):
         if m.finished:
             return False
         if m.index < m.computed:
-            m.step()
             self.note = ""
-            self.redraw()
-            return True
+            return super().step_forward()
         self._wants_more = True
-        self.redraw()
+        self.request_redraw()
         return True
-
-    def step_back(self) -> bool:
-        moved = self.model.back()
-        self.redraw()
-        return moved
-
-    def reset_lab(self) -> None:
-        self.model.reset()
-        self.redraw()
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
 
     # --- keys ----------------------------------------------------------------------------
     def action_toggle_q(self) -> None:
         self.show_q = not self.show_q
-        self.redraw()
+        self.request_redraw()
