@@ -25,6 +25,11 @@ class ScalingModel:
     def d(self) -> int:
         return DIMS[self.history.current]
 
+    @property
+    def shown(self) -> int:
+        """How many dimensions d are shown so far (1 at the start)."""
+        return self.history.current + 1
+
     def example(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One random query against `keys` random keys in dimension d: (q·k, softmax(q·k),
         softmax(q·k / √d))."""

@@ -35,8 +35,9 @@ class AttentionModel:
         return self.kind in ("train", "lm")
 
     @property
-    def history(self):
-        return self.view.history
+    def index(self) -> int:
+        """The step shown in the current view (0 at its start)."""
+        return self.view.history.index
 
     def step(self) -> bool:
         if self.trains:
@@ -55,6 +56,7 @@ class AttentionModel:
             self.view.history.reset()
 
     def advance(self, n: int) -> int:
+        """Step up to n times; how many steps were taken."""
         taken = 0
         while taken < n and self.step():
             taken += 1

@@ -40,7 +40,7 @@ class Restored:
 
 def save(model: AttentionModel, trained_past: bool, target: int | None = None) -> dict:
     """The state to keep; `target` is the step a running restore still trains towards."""
-    index = model.history.index if target is None else max(target, model.history.index)
+    index = model.index if target is None else max(target, model.index)
     return {"params": dict(model.params), "index": index, "trained_past": bool(trained_past)}
 
 

@@ -110,6 +110,11 @@ class _Trainer:
         return self.history.current
 
     @property
+    def states(self) -> list[TrainState]:
+        """Every state up to the one shown (for the loss curve)."""
+        return self.history.states
+
+    @property
     def at_end(self) -> bool:
         """True when a step computes a new state (false after stepping back: it replays)."""
         return len(self.history.states) == len(self.history)

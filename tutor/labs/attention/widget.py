@@ -147,7 +147,6 @@ class AttentionLab(FieldKeys, ModelLab):
         set_text(self.query_one("#att-message", Static), self.note)
         self.query_one(StepControls).status = self._short_status()
         self._ask()
-        self.post_message(Lab.StateChanged(self.lab_name, m.history.index))
 
     def _title(self) -> str:
         m, p = self.model, self.model.params
@@ -215,7 +214,7 @@ class AttentionLab(FieldKeys, ModelLab):
 
     def _draw_scaling(self, width: int) -> None:
         v = self.model.view
-        k = v.history.current + 1
+        k = v.shown
         xs = np.array(DIMS[:k], dtype=np.float64)
         raw = np.array([s["max_raw"] for s in v.stats[:k]])
         scaled = np.array([s["max_scaled"] for s in v.stats[:k]])
@@ -301,7 +300,7 @@ class AttentionLab(FieldKeys, ModelLab):
             lines += ["", f"maps: the first {v.example.size}", "characters, query", "down, key across;",
                       "causal: the upper", "triangle stays empty"]
         set_text(self.query_one("#att-train-text", Static), "\n".join(lines))
-        states = v.history.states
+        states = v.states
         steps = np.array([st.step for st in states], dtype=np.float64)
         losses = np.array([st.loss for st in states])
         self.query_one("#att-loss", LineChart).set_series([Series("loss", losses, steps, RAW)])
@@ -310,7 +309,7 @@ class AttentionLab(FieldKeys, ModelLab):
     def _ask(self) -> None:
         predict = self.query_one(PredictInput)
         m = self.model
-        if m.trains and m.history.index > 0:
+        if m.trains and m.index > 0:
             self._trained_past = True  # the step-0 question is not asked again after training
         q = None if self.playing or self.busy else m.question()
         if q is not None and m.trains and self._trained_past:
@@ -320,7 +319,7 @@ class AttentionLab(FieldKeys, ModelLab):
                 predict.clear()
             self._asked = None
             return
-        key = (q[0], q[1], self.model.history.index)
+        key = (q[0], q[1], self.model.index)
         if key == self._asked:
             return
         self._asked = key
@@ -387,7 +386,7 @@ class AttentionLab(FieldKeys, ModelLab):
         from tutor.labs.attention.state import save
 
         target, kept = self._target, self._kept
-        if kept and kept[0] is self.model and self.model.history.index == kept[1]:
+        if kept and kept[0] is self.model and self.model.index == kept[1]:
             target = kept[2]  # not moved since: the longer run stays saved
         return save(self.model, self._trained_past, target)
 
@@ -460,7 +459,7 @@ class AttentionLab(FieldKeys, ModelLab):
         if self._steps_only():
             stage = self.model.view.stage
             if self.apply(name, not self.model.params[name]):
-                self.model.history.advance(stage)  # stay at the same stage
+                self.model.advance(stage)  # stay at the same stage
                 self.request_redraw()
 
     def action_next_pad(self) -> None:
@@ -468,7 +467,7 @@ class AttentionLab(FieldKeys, ModelLab):
             stage = self.model.view.stage
             t = len(self.model.view.words)
             if self.apply("pad", (self.model.params["pad"] + 1) % min(t, 3)):
-                self.model.history.advance(stage)
+                self.model.advance(stage)
                 self.request_redraw()
 
     def action_next_query(self) -> None:
@@ -476,7 +475,7 @@ class AttentionLab(FieldKeys, ModelLab):
             stage = self.model.view.stage
             t = len(self.model.view.words)
             if self.apply("query", (self.model.view.query + 1) % t):
-                self.model.history.advance(stage)
+                self.model.advance(stage)
                 self.request_redraw()
 
     def _steps_only(self) -> bool:
