@@ -453,3 +453,55 @@ def test_a_damaged_convolution_state_is_refused_and_changes_nothing():
         with pytest.raises(error):
             lab.restore_state(bad)
         assert lab.save_state() == saved
+
+
+async def test_a_saved_state_whose_image_is_not_cached_is_decoded_in_a_worker(lab_app, tmp_path,
+                                                                                monkeypatch):
+    """Putting the lab back as the student left it decoded their image file on the event loop
+    (seconds for a large one): now a worker reads it, the lab says so meanwhile and keeps the
+    state to save, and the state comes back once the file is read; a file that cannot be
+    decoded any more is said in the lab. A cached file comes back at once."""
+    import threading
+
+    from core.vision.images import save_pgm
+    from tutor.labs.convolution import model as M
+
+    img = np.zeros((32, 32))
+    img[:, 16:] = 1.0
+    save_pgm(tmp_path / "mine.pgm", img)
+    (tmp_path / "broken.pgm").write_text("not an image")
+    calls = []
+    real = M.load_image
+
+    def spy(path, max_size):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real(path, max_size=max_size)
+
+    monkeypatch.setattr(M, "load_image", spy)
+    from tutor.labs import validate_lab
+
+    params = validate_lab("convolution", {"view": "slide", "size": 16,
+                                          "path": str(tmp_path / "mine.pgm")})
+    saved = {"params": params, "step": 2, "focus": [3, 4]}
+    async with lab_app("convolution", size=16).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.restore_state(saved)
+        assert calls == [] and lab.model.view == "filter", "nothing decoded on the event loop"
+        assert lab.save_state() == saved, "the state waiting for its file is what is saved"
+        assert "loading mine.pgm" in str(lab.query_one("#conv-message").render())
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        assert calls == [False], "decoded once, in a worker thread"
+        assert lab.save_state() == saved and lab.model.index == 2
+        np.testing.assert_array_equal(lab.model.image[:, 8:], 1.0)
+        assert "slide · image mine.pgm 16×16" in screen_text(pilot.app)
+        lab.restore_state({**saved, "step": 1})  # cached now: back at once
+        assert calls == [False] and lab.model.index == 1
+        broken = {**saved, "params": {**params, "path": str(tmp_path / "broken.pgm")}}
+        lab.restore_state(broken)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "✗" in lab.note and "broken.pgm" in lab.note and lab.model.index == 1
+        assert lab.save_state() == {**saved, "step": 1}

@@ -18,9 +18,9 @@ def save(model: ConvModel) -> dict:
             "focus": [int(v) for v in model.focus]}
 
 
-def restore(state: dict) -> ConvModel:
-    """A new model brought to `state` (ValueError, TypeError or KeyError on a damaged one, or
-    when the student's image file cannot be read any more; nothing of the lab is changed)."""
+def parse(state: dict) -> tuple[dict, int, tuple[int, int]]:
+    """The settings, the step and the chosen pixel of `state`, checked (ValueError, TypeError
+    or KeyError on a damaged one); no file is read."""
     mapping(state, ("params", "step", "focus"))
     params = lab_params("convolution", state["params"])
     step = whole(state["step"], "step")
@@ -28,6 +28,20 @@ def restore(state: dict) -> ConvModel:
     if not isinstance(focus, list) or len(focus) != 2:
         raise TypeError(f"the chosen pixel is [row, column], got {focus!r}")
     r, c = (whole(v, "pixel") for v in focus)
+    return params, step, (r, c)
+
+
+def image_file(params: dict) -> str:
+    """The student's image file the model of `params` reads ("" when it reads none)."""
+    return params["path"] if params["view"] != "lenet" else ""
+
+
+def restore(state: dict) -> ConvModel:
+    """A new model brought to `state` (ValueError, TypeError or KeyError on a damaged one, or
+    when the student's image file cannot be read any more; nothing of the lab is changed).
+    The image file is decoded here unless it is cached: on the event loop, read it first
+    (`tutor.labs.kit.read_data_file`, as the lab widget does)."""
+    params, step, (r, c) = parse(state)
     model = ConvModel(params)
     model.advance(min(step, MAX_RESTORED_STEPS))
     h, w = model.stacked_shape()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -100,6 +102,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.note = ""
         self._pending_path: str | None = None  # a file being decoded by a worker
+        self._pending_restore: dict | None = None  # a saved state waiting for that file
         path, size = self.params["path"], int(self.params["size"])
         if path and self.params["view"] != "lenet" and not is_cached(decode_image, path, size):
             # The lesson's own image is decoded in a worker (a large file takes seconds, a
@@ -293,21 +296,41 @@ class ConvolutionLab(FieldKeys, ModelLab):
 
     def save_state(self) -> dict:
         """Every setting (with an edited kernel and the student's file), the view's step and
-        the stack view's pixel; the answered windows are not kept."""
+        the stack view's pixel; the answered windows are not kept. While a saved state waits
+        for its image file, that state (it is still what the student left)."""
         from tutor.labs.convolution.state import save
 
+        if self._pending_restore is not None:
+            return dict(self._pending_restore)
         return save(self.model)
 
     def restore_state(self, state: dict) -> None:
-        from tutor.labs.convolution.state import restore
+        """Put back a saved state. Its image file, unless cached, is decoded in a worker first
+        (a large file takes seconds): meanwhile the lab shows what it showed, saying so, and
+        the state comes back when the file is read (`on_data_file_read`)."""
+        from tutor.labs.convolution.state import image_file, parse, restore
 
-        model = restore(state)  # raises on a damaged state: nothing changed yet
+        params, _, _ = parse(state)  # raises on a damaged state: nothing changed yet
+        path, size = image_file(params), int(params["size"])
+        if path and not is_cached(decode_image, path, size):
+            if not os.path.isfile(path):  # refused at once, as a decode would
+                raise ValueError(f"{path}: no such image file")
+            self.playing = False
+            self._pending_path, self._pending_restore = path, dict(state)
+            self.note = f"loading {path.rsplit('/', 1)[-1]} …"
+            set_text(self.query_one("#conv-message", Static), self.note)
+            read_data_file(self, path, decode_image, size)
+            return
+        self._adopt(restore(state))  # the image is cached: nothing is decoded here
+
+    def _adopt(self, model: ConvModel) -> None:
+        """Show a restored model (its fields, its view)."""
         self.playing = False
         old_view = self.model.view
         self.model, self.params = model, dict(model.params)
         self.revealed.clear()
         self.note = ""
-        self._pending_path = None
+        self._pending_path = self._pending_restore = None
         self._sync_fields()
         self.query_one("#conv-path", Input).value = self.params["path"]
         if model.view != old_view:
@@ -378,6 +401,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
         self.params = dict(self.model.params)
         self.revealed.clear()
         self.note = ""
+        self._pending_restore = None  # the student changed the lab before the state came back
         self._sync_fields()
         if self.model.view != old_view:
             self._show_view()
@@ -435,6 +459,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
             path = text.strip()
             if path == self.params["path"] or path == self._pending_path:
                 return True
+            self._pending_restore = None  # another file: a saved state waiting is dropped
             if not path:
                 self._pending_path = None
                 return self.apply_param("path", "") is None
@@ -461,11 +486,24 @@ class ConvolutionLab(FieldKeys, ModelLab):
         return self.apply_param("weights", kernel.tolist()) is None
 
     def on_data_file_read(self, event: DataFileRead) -> None:
-        """The image file a worker decoded (into read_image's cache) or refused."""
+        """The image file a worker decoded (into read_image's cache) or refused: a saved state
+        waiting for it comes back, or the file becomes the lab's image."""
         event.stop()
         if event.path != self._pending_path:  # the student typed another file meanwhile
             return
         self._pending_path = None
+        saved, self._pending_restore = self._pending_restore, None
+        if event.error is None and saved is not None:
+            from tutor.labs.convolution.state import restore
+
+            try:
+                model = restore(saved)  # the file is cached now: nothing is decoded here
+            except (ValueError, TypeError, KeyError) as exc:  # e.g. the file changed meanwhile
+                self.note = f"✗ {exc}; the lab keeps the lesson's settings"
+                set_text(self.query_one("#conv-message", Static), self.note)
+                return
+            self._adopt(model)
+            return
         if event.error is not None:
             shown = self.params["path"].rsplit("/", 1)[-1] or f"the built-in {self.params['image']}"
             self.note = f"✗ {event.error}; kept {shown}"
