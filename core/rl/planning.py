@@ -7,7 +7,7 @@ per sweep, so a UI can show every sweep and stop whenever it likes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -280,20 +280,37 @@ def policy_evaluation(
     max_iter = _check_max_iter(max_iter)
     pi = as_stochastic(mdp, policy)
     V = np.zeros(mdp.n_states) if V0 is None else _values(mdp, V0, "V0")
+    for _ in _evaluate_in_chunks(mdp, pi, gamma, tol, max_iter, V):
+        pass
+    return V
+
+
+EVALUATION_CHUNK = 1000
+"""Sweeps of policy evaluation per kernel call (a stop can come between two)."""
+
+EVALUATION_MAX_SWEEPS = 100_000
+"""Policy iteration's limit on the sweeps of one evaluation (policy_evaluation's default)."""
+
+
+def _evaluate_in_chunks(mdp: MDP, pi, gamma: float, tol: float, max_iter: int,
+                        V: np.ndarray) -> Iterator[int]:
+    """Policy evaluation of π in place on V, `EVALUATION_CHUNK` sweeps per kernel call,
+    yielding the sweeps done after each call; ValueError if V has not settled after
+    `max_iter` sweeps."""
     scratch = np.empty_like(V)
     done, delta = 0, np.inf
     while done < max_iter:
         n, delta = _policy_eval_sweeps(
             mdp.next_states, mdp.probs, mdp.expected_rewards, pi, gamma, V, scratch,
-            min(1000, max_iter - done), tol,
+            min(EVALUATION_CHUNK, max_iter - done), tol,
         )
         done += n
+        yield done
         if delta < tol or not np.isfinite(delta):
             break
     if not delta < tol:
         raise ValueError(f"policy evaluation did not converge in {done} sweeps (max change "
                          f"{delta:.3g}); with gamma = 1 the policy must reach a terminal state")
-    return V
 
 
 def policy_iteration(
@@ -304,14 +321,35 @@ def policy_iteration(
     random policy; with γ = 1 it must reach a terminal from every state (else policy
     evaluation raises ValueError). `policies` holds every policy evaluated, as (S, A) arrays.
     """
+    steps = policy_iteration_steps(mdp, gamma, policy0, max_iter, tol)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+
+
+def policy_iteration_steps(
+    mdp: MDP, gamma: float, policy0=None, max_iter: int = 1_000, tol: float = 1e-10
+) -> Generator[int, None, PolicyIterationResult]:
+    """`policy_iteration` as a generator, for a caller that shows progress or may stop: it
+    yields the evaluation sweeps done so far, every `EVALUATION_CHUNK` sweeps at most (tens
+    of milliseconds on a 30 x 30 grid), and returns the
+    `PolicyIterationResult` (the value of its StopIteration). Stop by no longer asking.
+    """
     mdp = check_mdp(mdp)
     gamma = check_gamma(gamma)
     max_iter = check_positive("max_iter", max_iter, integer=True)
+    tol = check_positive("tol", tol)
     S, A = mdp.n_states, mdp.n_actions
     pi = np.full((S, A), 1.0 / A) if policy0 is None else as_stochastic(mdp, policy0)
     policies = [pi]
     converged = False
-    V = policy_evaluation(mdp, pi, gamma, tol=tol)
+    V = np.zeros(S)
+    sweeps = 0
+    for done in _evaluate_in_chunks(mdp, pi, gamma, tol, EVALUATION_MAX_SWEEPS, V):
+        yield sweeps + done
+    sweeps += done
     for _ in range(max_iter):
         Q = q_function(mdp, V, gamma)
         best = Q.max(axis=1)
@@ -327,7 +365,9 @@ def policy_iteration(
         new[np.flatnonzero(stale), greedy[stale]] = 1.0
         pi = new
         policies.append(pi)
-        V = policy_evaluation(mdp, pi, gamma, tol=tol, V0=V)
+        for done in _evaluate_in_chunks(mdp, pi, gamma, tol, EVALUATION_MAX_SWEEPS, V):
+            yield sweeps + done
+        sweeps += done
     Q = q_function(mdp, V, gamma)
     policy = greedy_policy(Q)
     return PolicyIterationResult(V, Q, policy, len(policies) - 1, converged, policies)

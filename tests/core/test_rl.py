@@ -15,6 +15,7 @@ from core.rl import (
     policy_evaluation,
     policy_evaluation_sweeps,
     policy_iteration,
+    policy_iteration_steps,
     q_function,
     q_learning,
     value_iteration,
@@ -179,6 +180,35 @@ def test_policy_iteration_agrees_with_value_iteration(seed):
     np.testing.assert_allclose(pi.V, vi.V, atol=1e-7)
     assert pi.iterations >= 1
     assert all(p.shape == (8, 3) for p in pi.policies)
+
+
+def test_policy_iteration_steps_report_progress_can_stop_and_return_the_same_result():
+    """The generator behind policy_iteration: the sweeps done so far, at most EVALUATION_CHUNK
+    apart, then the same result; a caller that stops asking stops it (a UI's cancel)."""
+    from core.rl.planning import EVALUATION_CHUNK
+
+    grid = Gridworld(8, 8, terminals=[(0, 0)], slip=0.2)
+    steps = policy_iteration_steps(grid, 1.0)
+    seen = []
+    while True:
+        try:
+            seen.append(next(steps))
+        except StopIteration as end:
+            result = end.value
+            break
+    assert len(seen) > 3 and seen == sorted(seen)
+    assert all(b - a <= EVALUATION_CHUNK for a, b in zip([0] + seen, seen))
+    whole = policy_iteration(grid, 1.0)
+    np.testing.assert_array_equal(result.V, whole.V)
+    np.testing.assert_array_equal(result.policy, whole.policy)
+    assert result.iterations == whole.iterations and result.converged
+    stopped = policy_iteration_steps(grid, 1.0)
+    assert next(stopped) <= EVALUATION_CHUNK
+    stopped.close()  # no more work is done
+    with pytest.raises(StopIteration):
+        next(stopped)
+    with pytest.raises(ValueError, match="tol"):
+        next(policy_iteration_steps(grid, 1.0, tol=0.0))
 
 
 # --- Gridworld ---------------------------------------------------------------------------------

@@ -736,6 +736,17 @@ async def test_converged_backup_compares_with_policy_iteration(lab_app):
         assert "policy iteration: 4 improvement(s)" in panel
 
 
+def test_policy_iteration_beside_value_iteration_stops_when_cancelled():
+    """The comparison runs in a worker: a cancelled worker (or a grid changed meanwhile)
+    stops it between chunks of sweeps and keeps nothing."""
+    model = GridModel(preset("slippery"))
+    calls = []
+    assert model.compare(lambda: calls.append(1) or True) is None
+    assert calls == [1] and model.comparison is None
+    line = model.compare()
+    assert line.startswith("policy iteration: 4 improvement(s)") and model.comparison == line
+
+
 async def test_a_lesson_shortens_only_its_own_labs_footer():
     """Regression: shortening the shared keys beside a lesson rewrote the lists the lab class
     shares, so every later gridworld (a harness, a snapshot) lost 'Back' and 'Reset'."""

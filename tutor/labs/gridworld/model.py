@@ -11,7 +11,7 @@ from core.rl import (
     Gridworld,
     QLearner,
     greedy_actions,
-    policy_iteration,
+    policy_iteration_steps,
     q_function,
     value_iteration,
 )
@@ -279,19 +279,25 @@ class GridModel(HistoryModel):
         """The policy-iteration line for the current grid, once `compare()` has computed it."""
         return self._comparison
 
-    def compare(self) -> str:
+    def compare(self, cancelled=lambda: False) -> str | None:
         """Run policy iteration on the current grid (seconds on a large γ = 1 grid: call it from
-        a worker thread) and keep one line comparing it with value iteration."""
+        a worker thread) and keep one line comparing it with value iteration. Between chunks
+        of its sweeps it stops (None, nothing kept) when `cancelled()` or the grid changed."""
         grid, gamma = self.grid, self.spec.gamma
+        steps = policy_iteration_steps(grid, gamma, max_iter=200)
         try:
-            result = policy_iteration(grid, gamma, max_iter=200)
-        except ValueError:
-            line = "policy iteration: its random first policy never finishes"
-        else:
+            while True:
+                next(steps)
+                if cancelled() or grid is not self.grid:
+                    return None
+        except StopIteration as end:
+            result = end.value
             gap = float(np.abs(result.V - self.reference().V).max())
             line = (f"policy iteration: {result.iterations} improvement(s), "
                     f"max |V − V_VI| {gap:.1g}")
-        if grid is self.grid:  # the student may have edited the grid meanwhile
+        except ValueError:
+            line = "policy iteration: its random first policy never finishes"
+        if grid is self.grid:  # the student may have edited the grid since the last chunk
             self._comparison = line
         return line
 

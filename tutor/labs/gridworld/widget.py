@@ -302,9 +302,13 @@ class GridworldLab(FieldKeys, ModelLab):
 
     @work(thread=True, exclusive=True, group="gridworld-compare", exit_on_error=False)
     def _compare(self) -> None:
-        """Policy iteration can take seconds on a big γ = 1 grid: never on the event loop."""
-        self.model.compare()
-        self.post_message(self.Compared())
+        """Policy iteration can take seconds on a big γ = 1 grid: never on the event loop, and
+        stopped between chunks of sweeps when the grid changes or the lab goes."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        if self.model.compare(lambda: worker.is_cancelled) is not None:
+            self.post_message(self.Compared())
 
     def on_gridworld_lab_compared(self, message: Compared) -> None:
         message.stop()
