@@ -136,13 +136,18 @@ def test_vae_reparameterization_pieces_and_wider_codes():
 
 
 def test_apply_validates_keeps_the_last_good_state_and_restarts_on_change():
+    from tutor.labs.kit import LabModel
+
     m = _model(view="ae", **SMALL)
     m.advance(2)
+    assert isinstance(m, LabModel) and m.index == 2 and m.status().startswith("step 2 ")
+    assert "? (predict first)" in m.status(hide_loss=True)
     assert m.apply("lr", -1.0).startswith("✗") and m.current.state.step == 2
     assert m.apply("page", "reparam").startswith("✗")  # the VAE's page only
     assert m.apply("nope", 1).startswith("✗")
     assert m.apply("page", "interp") is None and m.current.state.step == 2
-    assert "restarts" in m.apply("view", "vae")
+    assert m.apply("view", "vae") is None and "restarts" in m.applied_note("view")
+    assert m.applied_note("page") == ""  # only the drawing changes
     with pytest.raises(ValueError, match="no page"):
         _model(view="ae", page="reparam")
     assert m.params["page"] == VIEW_PAGES["vae"][0] and m.current.state.step == 0

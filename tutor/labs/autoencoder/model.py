@@ -1,8 +1,9 @@
 """The autoencoder lab's model (no Textual): the current view's model behind the lab protocol.
 
 `AutoencoderModel(params)` holds the validated parameters and one view model (`PcaModel` for
-the pca view, `DigitsModel` for ae, denoise and vae) and offers step / back / reset / advance,
-status, pytorch_code and apply(name, value) (a bad value keeps the last good state).
+the pca view, `DigitsModel` for ae, denoise and vae) and follows the kit's `LabModel`: step /
+back / reset / advance, status, pytorch_code and apply(name, value) (a bad value keeps the last
+good state), with `index` (the step shown) and `applied_note` (what to say after a change).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ class AutoencoderModel:
     def message(self) -> str:
         return self.current.message
 
+    @property
+    def index(self) -> int:
+        """The step shown (0: the initial weights)."""
+        return self.current.history.index
+
     # --- protocol --------------------------------------------------------------------------
     def step(self) -> bool:
         return self.current.step()
@@ -56,15 +62,17 @@ class AutoencoderModel:
     def advance(self, n: int) -> int:
         return self.current.advance(n)
 
-    def status(self) -> str:
-        return self.current.status()
+    def status(self, hide_loss: bool = False) -> str:
+        """One line; in a digit view `hide_loss` keeps the loss back while it is predicted."""
+        return self.current.status() if self.view == "pca" else self.current.status(hide_loss)
 
     def pytorch_code(self) -> str:
         return pytorch_code(self.params)
 
     def apply(self, name: str, value) -> str | None:
-        """Change parameter `name`; returns a message (None when nothing needs saying). A bad
-        value returns the reason and keeps the current model and its history."""
+        """Change parameter `name`: None when applied, else the reason ("✗ …; kept name =
+        old") and the current model and its history are kept. A change outside DISPLAY_ONLY
+        builds the view model again (`applied_note` says that training restarts)."""
         spec = PARAMS.get(name)
         if spec is None:
             return f"✗ no parameter {name!r}"
@@ -82,5 +90,11 @@ class AutoencoderModel:
         self.params, self.current = new, model
         if name in DISPLAY_ONLY:
             self.current.params = {**self.current.params, name: value}
-            return None
-        return f"{name} = {value}: training restarts from the seed's initial weights"
+        return None
+
+    def applied_note(self, name: str) -> str:
+        """What to say once `name` was applied: that training restarts from the seed, unless
+        only the drawing changed."""
+        if name in DISPLAY_ONLY:
+            return ""
+        return f"{name} = {self.params[name]}: training restarts from the seed's initial weights"

@@ -48,7 +48,7 @@ class Restored:
 def save(model: AutoencoderModel, cursor, pair_n: int, item: int, draw: int, stage: int,
          answered: set[str], target: int | None = None) -> dict:
     """The state to keep; `target` is the step a running restore still trains towards."""
-    step = model.current.history.index
+    step = model.index
     return {"params": {k: v for k, v in model.params.items() if k != "steps"},
             "step": step if target is None else max(step, target),
             "cursor": [float(c) for c in np.ravel(cursor)[:2]], "pair_n": int(pair_n),

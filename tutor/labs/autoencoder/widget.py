@@ -17,6 +17,7 @@ from tutor.labs.autoencoder.model import AutoencoderModel
 from tutor.labs.autoencoder.pages import page_pixels
 from tutor.labs.autoencoder.params import PARAMS, VIEW_PAGES, VIEWS
 from tutor.labs.base import Lab
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.param_input import ParamInput
@@ -51,12 +52,17 @@ def _vec(v) -> str:
     return "(" + ", ".join(f"{float(x):.2f}" for x in v[:2]) + more + ")"
 
 
-class AutoencoderLab(Lab):
+class AutoencoderLab(FieldKeys, ModelLab):
     """Linear autoencoder vs PCA, and autoencoders, denoising and VAEs on the digits.
 
     Keys: v next view · p next panel page · ←↑↓→ move the latent cursor (decoded live) ·
     i another digit pair / digit · s new samples / ε · e next piece of the reparameterization ·
     , and . turn the 3-D cloud, or lower / raise the noise or β · g 50 steps.
+
+    The pca view steps on the UI thread (the kit's glue). The digit views train in a thread
+    worker of the lab's own: stepping back and resetting restore a checkpoint and replay, so
+    n, b and r are all jobs for it, and keys pressed while it works wait in a queue (`pending`)
+    instead of being refused.
     """
 
     DEFAULT_CSS = """
@@ -95,7 +101,7 @@ class AutoencoderLab(Lab):
         Binding("comma", "knob(-1)", "Turn / lower noise or β", show=False),
         Binding("full_stop", "knob(1)", "Turn / raise noise or β", show=False),
         Binding("g", "go_many", "Go 50 steps", show=False),
-        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+        Binding("escape", "focus_lab", "Back to the lab", show=False),
     ]
 
     lab_name = "autoencoder"
@@ -164,16 +170,16 @@ class AutoencoderLab(Lab):
                     yield f"ae-set-{key}", (key, label, step)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (ModelLab.on_mount, which starts the playback timer and asks for the first redraw,
+        # runs too: Textual calls each class's.)
         if self.head_start and self.model.view != "pca":
             self.note = f"training the first {self.head_start} steps…"
             self._start(("advance", self.head_start))
         elif self.head_start:
             self.model.advance(self.head_start)
-        self.call_after_refresh(self.redraw)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- the worker --------------------------------------------------------------------------
     def _start(self, job) -> None:
@@ -218,13 +224,13 @@ class AutoencoderLab(Lab):
         if self.pending:
             self._start(self.pending.pop(0))
             return
-        self.redraw()
+        self.request_redraw()
 
     def on_lab_error(self, error: Exception) -> None:
         """A failed training job (reported by the base class) frees the lab's keys again."""
         self.busy = False
         self.pending = []
-        self.redraw()
+        self.request_redraw()
 
     def _digits(self) -> bool:
         return isinstance(self.model.current, DigitsModel)
@@ -245,7 +251,7 @@ class AutoencoderLab(Lab):
 
         target, kept = (self._target if self.busy else None), self._kept
         current = self.model.current
-        if kept and kept[0] is current and current.history.index == kept[1]:
+        if kept and kept[0] is current and self.model.index == kept[1]:
             target = kept[2]  # not moved since: the longer run stays saved
         return save(self.model, self.cursor, self.pair_n, self.item, self.draw, self.stage,
                     self.answered, target)
@@ -268,15 +274,17 @@ class AutoencoderLab(Lab):
         if restored.replay:
             self._target = restored.target
             self._start(("advance", restored.replay))
-        self.redraw()
+        self.redraw()  # at once: the restored lab is drawn before anything else happens
 
-    # --- Lab interface -----------------------------------------------------------------------
+    # --- stepping: the pca view through the kit, the digit views in the worker ----------------
+    # In the pca view a step that does not move still redraws: the model's message says why
+    # (max_steps reached, diverged), and going back clears it.
     def step_forward(self) -> bool:
         if self._replaying():
             return False
         if not self._digits():
-            moved = self.model.step()
-            self.redraw()
+            moved = super().step_forward()
+            self.request_redraw()
             return moved
         self._queue("step")
         return True
@@ -287,8 +295,8 @@ class AutoencoderLab(Lab):
             return
         if not self._digits():
             n = max(1, int(self.fps // 10))
-            taken = self.model.advance(n)
-            self.redraw()
+            taken = self.advance(n)
+            self.request_redraw()
             if taken < n:
                 self.playing = False
             return
@@ -299,8 +307,8 @@ class AutoencoderLab(Lab):
         if self._replaying():
             return False
         if not self._digits():
-            moved = self.model.back()
-            self.redraw()
+            moved = super().step_back()
+            self.request_redraw()
             return moved
         self._queue("back")
         return True
@@ -310,30 +318,24 @@ class AutoencoderLab(Lab):
             return
         self.stage = 0
         if not self._digits():
-            self.model.reset()
-            self.redraw()
+            super().reset_lab()
         else:
             self.pending = []  # a reset makes the steps asked before it moot
             self._queue("reset")
-
-    def pytorch_code(self) -> str | None:
-        return self.model.pytorch_code()
 
     # --- drawing ---------------------------------------------------------------------------
     def _text(self, selector: str, text) -> None:
         set_text(self.query_one(selector, Static), text)
 
     def redraw(self) -> None:
-        if not self.is_mounted:
-            return
         m = self.model
         if self.has_class("-pca") != (m.view == "pca"):  # panels appear: draw once laid out
-            self.call_after_refresh(self.redraw)
+            self.request_redraw()
         self.set_class(m.view == "pca", "-pca")
         self.set_class(m.params["page"] == "reparam", "-reparam")
         busy = " · training…" if self.busy else ""
         self._ask()
-        status = m.status() if m.view == "pca" else m.current.status(self._hiding_loss())
+        status = m.status(self._hiding_loss())
         self._text("#ae-title", f"{m.view}: {status}{busy}")
         self._text("#ae-message", self.note or m.message)
         for field in self.query(ParamInput):
@@ -343,7 +345,7 @@ class AutoencoderLab(Lab):
         else:
             self._draw_digits()
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        self.post_message(Lab.StateChanged(self.lab_name, m.current.history.index))
+        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _page_size(self) -> tuple[int, int]:
         box = self.query_one("#ae-page-box").content_size
@@ -476,7 +478,7 @@ class AutoencoderLab(Lab):
                     f"μ₁ = {r['mu'][0]:.2f}, log σ₁² = {r['logvar'][0]:.2f}, ε₁ = "
                     f"{r['eps'][0]:.2f}. Predict z₁.", float(r["z"][0]), 0.02,
                     "z₁ = μ₁ + exp(log σ₁²/2) · ε₁: the noise is scaled by σ and shifted by μ.")
-        if m.history.index != 0:
+        if self.model.index != 0:
             return None
         return m.question()
 
@@ -488,7 +490,7 @@ class AutoencoderLab(Lab):
     def _ask(self) -> None:
         predict = self.query_one(PredictInput)
         if predict.state == "asking" and predict.key is not None and \
-                self.model.current.history.index != 0 and not predict.key.startswith("reparam"):
+                self.model.index != 0 and not predict.key.startswith("reparam"):
             # the student trained past the question: the lab has shown the answer, so it is
             # not asked again (after r, + and - are the speed keys again, not an answer)
             self.answered.add(predict.key)
@@ -506,27 +508,31 @@ class AutoencoderLab(Lab):
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
         if event.key.startswith("reparam"):
             self.stage = 3
-        self.redraw()
+        self.request_redraw()
 
-    # --- lab keys --------------------------------------------------------------------------
-    def _apply(self, name: str, value) -> None:
+    # --- settings and lab keys ---------------------------------------------------------------
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting through the model: the refusal, or what the change means
+        (training restarts), is shown in the note; a refused value keeps the last good one.
+        A change that rebuilds the model drops the worker's result and the queued steps."""
         if self.busy and name not in ("page", "azimuth"):
             self.busy = False  # the worker's result belongs to the old model: ignored
             self.pending = []
         self.playing = False
-        message = self.model.apply(name, value)
-        self.note = message or ""
+        refused = self.model.apply(name, value)
+        self.note = refused or self.model.applied_note(name)
         if name == "view":
             self.cursor = np.zeros(2)
             self.stage = 0
         for field in self.query(ParamInput):
-            if field.param_name == name and not (message or "").startswith("✗"):
+            if field.param_name == name and refused is None:
                 field.value = self.model.params[name]
-        self.redraw()
+        self.request_redraw()
+        return refused
 
     def action_next_view(self) -> None:
         i = VIEWS.index(self.model.view)
-        self._apply("view", VIEWS[(i + 1) % len(VIEWS)])
+        self.apply_param("view", VIEWS[(i + 1) % len(VIEWS)])
 
     def action_next_page(self) -> None:
         pages = VIEW_PAGES.get(self.model.view)
@@ -535,14 +541,14 @@ class AutoencoderLab(Lab):
             return
         i = pages.index(self.model.params["page"]) if self.model.params["page"] in pages else -1
         self.stage = 0
-        self._apply("page", pages[(i + 1) % len(pages)])
+        self.apply_param("page", pages[(i + 1) % len(pages)])
 
     def action_move(self, dx: int, dy: int) -> None:
         if not self._digits():
             return
         lo, hi = self.model.current.latent_box()
         self.cursor = np.clip(self.cursor + np.array([dx, dy]) * (hi - lo) / 20, lo, hi)
-        self._draw_scatter(self.model.current)
+        self._draw_scatter(self.model.current)  # only the cursor moved: not the whole lab
 
     def on_pixel_view_clicked(self, event: PixelView.Clicked) -> None:
         if event.pixel_view.id != "ae-scatter" or not self._digits():
@@ -551,18 +557,18 @@ class AutoencoderLab(Lab):
         lo, hi = self.model.current.latent_box()
         view = event.pixel_view
         self.cursor = pic.pixel_to_latent(event.x, event.y, lo, hi, view.cols, 2 * view.rows)
-        self._draw_scatter(self.model.current)
+        self._draw_scatter(self.model.current)  # only the cursor moved: not the whole lab
 
     def action_next_item(self) -> None:
         self.item += 1
         self.pair_n += 1
         self.stage = 0
-        self.redraw()
+        self.request_redraw()
 
     def action_new_draw(self) -> None:
         self.draw += 1
         self.stage = min(self.stage, 2)
-        self.redraw()
+        self.request_redraw()
 
     def action_reparam_stage(self) -> None:
         if self.model.params["page"] != "reparam":
@@ -576,17 +582,17 @@ class AutoencoderLab(Lab):
         self.stage = (self.stage + 1) % 5
         if self.stage == 0:
             self.draw += 1
-        self.redraw()
+        self.request_redraw()
 
     def action_knob(self, direction: int) -> None:
         view = self.model.view
         if view == "pca":
-            self._apply("azimuth", (self.model.params["azimuth"] + 15 * direction + 360) % 360)
+            self.apply_param("azimuth", (self.model.params["azimuth"] + 15 * direction + 360) % 360)
         elif view == "denoise":
-            self._apply("noise", round(min(1.0, max(0.0, self.model.params["noise"]
+            self.apply_param("noise", round(min(1.0, max(0.0, self.model.params["noise"]
                                                     + 0.05 * direction)), 2))
         elif view == "vae":
-            self._apply("beta", round(min(20.0, max(0.0, self.model.params["beta"]
+            self.apply_param("beta", round(min(20.0, max(0.0, self.model.params["beta"]
                                                     + 0.25 * direction)), 2))
 
     def action_go_many(self) -> None:
@@ -594,25 +600,15 @@ class AutoencoderLab(Lab):
         if self._replaying():
             return
         if not self._digits():
-            self.model.advance(50)
-            self.redraw()
+            self.advance(50)
+            self.request_redraw()  # also when it did not move: the model's message says why
         elif not self.busy:
             self._start(("advance", 50))
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        self._apply(event.name, event.value)
-        if self.note.startswith("✗"):
+        if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.model.params[event.name]
-
-    def action_leave_inputs(self) -> None:
-        self.focus()
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "leave_inputs":  # with the lab focused, escape goes on to the screen
-            focused = self.screen.focused
-            return focused is not None and focused is not self and self in focused.ancestors
-        return True
 
 
 LAB_CLASS = AutoencoderLab
