@@ -342,6 +342,10 @@ class GanModel(CheckpointHistory):
         return gan_picture(self.gan, self.z_shown, self.real_shown, self.bounds, *key)
 
     # --- rounds computed ahead (a worker, while the lab plays) ---------------------------
+    def steps_ahead(self) -> int:
+        """States of the history after the current one (computed ahead or stepped back over)."""
+        return len(self.states) - 1 - self.index
+
     def ahead_tail(self) -> GanState | None:
         """The history's last state when every state after the current one is a round (which
         `step` replays): rounds computed after it continue what the student sees; else None."""

@@ -178,7 +178,7 @@ class GanLab(TrainingLab):
         it only draws; while the worker is still at them, the frame waits for it."""
         m = self.model
         if (m.view == "gan" and not self.busy and self._ahead_job is not None
-                and len(m.states) - 1 - m.index < self._per_tick() and m.ahead_tail() is not None):
+                and m.steps_ahead() < self._per_tick() and m.ahead_tail() is not None):
             return
         super()._tick()
         self._keep_ahead()
@@ -190,7 +190,7 @@ class GanLab(TrainingLab):
             return
         tail = m.ahead_tail()
         n = self._per_tick()
-        ahead = len(m.states) - 1 - m.index
+        ahead = m.steps_ahead()
         if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
             return
         count = 6 * n + 4 - ahead
@@ -219,7 +219,7 @@ class GanLab(TrainingLab):
         m = self.model
         if message.model is m and m.add_ahead(message.tail, message.states, message.pictures):
             if len(message.states) < message.n:  # max_steps or a diverged round: no more
-                self._ahead_end = m.states[-1]
+                self._ahead_end = m.ahead_tail()
             self._keep_ahead()
 
     def _stop_ahead(self) -> None:
