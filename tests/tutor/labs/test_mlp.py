@@ -225,6 +225,39 @@ def test_model_pixels_overlay_and_divergence():
     assert np.all(np.isfinite(big.net.theta))
 
 
+def test_the_model_follows_the_lab_protocol_and_computes_steps_ahead_with_the_same_numbers():
+    from tutor.labs.kit import LabModel
+
+    m = MlpModel(validate_lab("mlp", {"dataset": "xor", "hidden": [8, 8]}))
+    assert isinstance(m, LabModel) and m.status().startswith("step 0 · train loss ")
+    assert "nn.Linear(8, 8)" in m.pytorch_code()
+    assert isinstance(m.apply("lr", -1.0), str) and m.params["lr"] == 0.02  # refused, kept
+    assert m.apply("hidden", [4.0]) is None and m.sizes == [2, 4, 2]
+    m.step()
+    keys = (("region", 30, 20, False), ("weights", 1, 17, 10))
+    states, drawn = m.compute_ahead(m.ahead_tail(), 6, keys, every=2, first=1)
+    assert m.state.step == 1 and len(states) == 6 and [s.step for s, _ in drawn.values()] == [3, 5, 7]
+    m.add_ahead(m.state, states, drawn)
+    assert m.steps_ahead() == 6 and m.ahead_tail() is states[-1]
+    ref = MlpModel(m.params)
+    ref.step()
+    for _ in range(6):
+        m.step()
+        ref.step()
+        assert m.state is states[m.state.step - 2]  # taken, not computed again
+        np.testing.assert_array_equal(m.net.theta, ref.net.theta)
+        assert m.state.train_loss == ref.state.train_loss
+        for key in keys:
+            kept, live = m.picture(key), ref.picture(key)
+            np.testing.assert_array_equal(kept[1 if key[0] == "weights" else 0],
+                                          live[1 if key[0] == "weights" else 0])
+            assert kept[1:] == live[1:] if key[0] == "region" else kept[0] == live[0]
+    m.back()
+    assert m.steps_ahead() == 1 and m.ahead_tail() is None  # replaying what was stepped back over
+    m.reset()
+    assert m.steps_ahead() == 0 and m.ahead_tail() is m.state
+
+
 def test_heat_pixels_scale_and_clip():
     px = heat_pixels(np.array([[1.0, -1.0]]), 8, 4)
     assert px.shape == (4, 8, 3)  # 1 x 2 entries as 4 x 4 blocks
@@ -253,32 +286,61 @@ async def test_head_start_trains_in_a_worker_and_keys_wait_for_it(lab_app):
         lab = _lab(pilot.app)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        assert not lab.pretraining and lab.model.state.step == 60
+        assert not lab.busy and lab.model.state.step == 60
         assert "step 60" in str(lab.query_one("#mlp-stats").render())
         expected = MlpModel(lab.params)
         expected.advance(60)
         np.testing.assert_array_equal(lab.model.net.theta, expected.net.theta)
         await pilot.press("n")
         assert lab.model.state.step == 61
-        lab.pretraining = True  # as while the worker runs: the keys change nothing
+        lab.busy = True  # as while the worker runs: the keys change nothing
         await pilot.press("n", "b", "r", "g")
         await pilot.pause()
         assert lab.model.state.step == 61
-        lab.on_mlp_lab_pretrained(lab.Pretrained(expected, lab._pretrain_id))  # it arrives
-        assert not lab.pretraining and lab.model is expected
+        states = lab.train(lab.model, 2, lambda: False)
+        lab.on_training_lab_trained(lab.Trained(lab.model, states))  # it arrives
+        expected.advance(3)
+        assert not lab.busy and lab.model.state.step == 63
+        np.testing.assert_array_equal(lab.model.net.theta, expected.net.theta)
 
 
 async def test_a_stale_head_start_does_not_replace_new_settings(lab_app):
     async with lab_app("mlp", dataset="xor", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        stale = MlpModel(lab.params)
-        lab.pretraining = True
-        assert lab.apply(hidden=[4.0])
-        assert not lab.pretraining
+        stale = lab.model
+        states = lab.train(stale, 3, lambda: False)
+        lab.busy = True
+        assert lab.apply_settings(hidden=[4.0])
+        assert not lab.busy
         current = lab.model
-        lab.on_mlp_lab_pretrained(lab.Pretrained(stale))
+        lab.on_training_lab_trained(lab.Trained(stale, states))
         assert lab.model is current and lab.model.sizes == [2, 4, 2]
+        assert lab.model.state.step == 0
+
+
+async def test_playing_shows_steps_computed_ahead_in_a_worker(lab_app):
+    async with lab_app("mlp", dataset="xor", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.fps = 1.0
+        lab.playing = True
+        lab._tick()                  # the first frame: a step, and the worker starts
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        lab.playing = False
+        m = lab.model
+        assert m.steps_ahead() >= 1
+        lab.step_forward()           # a frame only draws: the step and its pictures are ready
+        await pilot.pause()
+        step = m.state.step
+        ref = MlpModel(lab.params)
+        ref.advance(step)
+        np.testing.assert_array_equal(m.net.theta, ref.net.theta)
+        assert f"step {step} · epoch" in str(lab.query_one("#mlp-stats").render())
+        box = lab.query_one("#mlp-region-box").size
+        pixels = ref.region_pixels(box.width, 2 * box.height)
+        np.testing.assert_array_equal(lab.query_one("#mlp-region").pixels, pixels)
 
 
 async def test_a_training_step_does_not_relayout_the_screen(lab_app):
@@ -343,10 +405,10 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app, monkeypatch):
         assert saved["panel"] == "settings" and saved["layer"] == 2 and saved["show_test"]
         lab = await remount(pilot)
         lab.restore_state(saved)
-        assert lab.pretraining and "training again up to step 101" in lab.note
+        assert lab.busy and "training again up to step 101" in lab.note
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        assert lab.save_state() == saved and not lab.pretraining
+        assert lab.save_state() == saved and not lab.busy
         np.testing.assert_array_equal(lab.model.net.theta, theta)
         assert lab.query_one("#mlp-hidden", Input).value == "4, 4"
         assert lab.query_one("#mlp-panel", ContentSwitcher).current == "mlp-settings"

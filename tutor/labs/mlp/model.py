@@ -120,6 +120,11 @@ class MlpModel:
         pad = 0.1 * np.maximum(hi - lo, 1e-6)
         self.bounds = (lo - pad, hi + pad)
         self._grids: dict[tuple[int, int], tuple[np.ndarray, float, np.ndarray]] = {}
+        #: Steps computed ahead (a worker's): id(state) -> (state, the step after it).
+        self._next: dict[int, tuple[TrainState, TrainState]] = {}
+        #: Pictures computed ahead: id(state) -> (state, {picture key: picture}).
+        self._drawn: dict[int, tuple[TrainState, dict]] = {}
+        self._spare: list[MlpModel] = []  # copies for `compute_ahead`, built once
 
     # --- training -------------------------------------------------------------------------
     def _metrics(self, X, y) -> tuple[float, float]:
@@ -137,6 +142,9 @@ class MlpModel:
                           tr_loss, te_loss, tr_acc, te_acc)
 
     def _step(self, state: TrainState) -> TrainState | None:
+        ahead = self._next.pop(id(state), None)
+        if ahead is not None and ahead[0] is state:  # computed ahead: the very same numbers
+            return ahead[1]
         if state.step >= self.params["max_steps"]:
             self.message = f"reached max_steps = {self.params['max_steps']}"
             return None
@@ -161,6 +169,7 @@ class MlpModel:
 
     def back(self) -> bool:
         moved = self.history.back()
+        self.message = ""
         self._sync()
         return moved
 
@@ -168,6 +177,8 @@ class MlpModel:
         """Back to step 0: the same initial weights (the seed's)."""
         self.history.reset()
         self.message = ""
+        self._next.clear()  # steps ahead of the forgotten ones
+        self._drawn.clear()
         self._sync()
 
     def _sync(self) -> None:
@@ -177,6 +188,85 @@ class MlpModel:
     @property
     def state(self) -> TrainState:
         return self.history.current
+
+    # --- the lab protocol (tutor.labs.kit.LabModel) ----------------------------------------
+    def status(self) -> str:
+        s = self.state
+        return f"step {s.step} · train loss {s.train_loss:.4f} · test loss {s.test_loss:.4f}"
+
+    def pytorch_code(self) -> str:
+        return pytorch_code(self.params, self.n_classes)
+
+    def changed(self, **changes) -> MlpModel:
+        """A new model with these settings, at the seed's initial weights (ValueError saying
+        why when they cannot be built; this model is left as it is)."""
+        from tutor.labs import validate_lab
+
+        return MlpModel(validate_lab("mlp", {**self.params, **changes}))
+
+    def apply(self, name: str, value) -> str | None:
+        """Change one setting (training restarts from the seed); None when applied, else why
+        it was refused (the model keeps its state)."""
+        try:
+            new = self.changed(**{name: value})
+        except (ValueError, TypeError, KeyError) as exc:
+            return str(exc)
+        self.__dict__.update(new.__dict__)
+        return None
+
+    # --- steps computed ahead (a worker, while the lab plays or trains a head start) ----------
+    def compute_ahead(self, tail: TrainState, n: int, pictures: tuple = (), every: int = 1,
+                      first: int = 0, cancelled=lambda: False) -> tuple[list, dict]:
+        """(A worker thread.) Up to `n` steps after `tail` on a copy of this model (nothing of
+        it changes), and for the steps `first`, `first + every`, ... of them (those a playing lab
+        draws) the `pictures` (keys of `picture`). Returns (states, {id(state): (state,
+        {key: picture})}) for `add_ahead`."""
+        spare = self._spare  # read once: `apply` may replace this model's attributes meanwhile
+        try:  # a copy no other worker uses (list.pop and append are atomic)
+            copy = spare.pop()
+        except IndexError:
+            copy = MlpModel(self.params)
+        copy.history.reset(tail)
+        copy._next, copy._drawn, copy.message = {}, {}, ""
+        copy._sync()
+        drawn = {}
+        for i in range(n):
+            if cancelled() or not copy.step():
+                break
+            if pictures and i >= first and (i - first) % every == 0:
+                drawn[id(copy.state)] = (copy.state, {key: copy._picture(key) for key in pictures})
+        spare.append(copy)
+        return copy.history.states[1:], drawn
+
+    def add_ahead(self, tail: TrainState, states: list[TrainState], drawn: dict) -> None:
+        """Keep steps a worker computed after `tail`: stepping on from `tail` takes them (and
+        draws their pictures) instead of computing them again."""
+        for before, after in zip([tail, *states], states):
+            self._next[id(before)] = (before, after)
+        step = self.state.step  # pictures of steps already passed are dropped
+        self._drawn = {k: v for k, v in self._drawn.items() if v[0].step >= step}
+        self._drawn.update(drawn)
+
+    def _chain(self) -> tuple[int, TrainState]:
+        """(Steps computed ahead of the current state, the last of them), the current state at
+        the history's end; (steps stepped back over, None) otherwise."""
+        future = len(self.history) - len(self.history.states)
+        if future:
+            return future, None
+        n, state = 0, self.state
+        while (link := self._next.get(id(state))) is not None and link[0] is state:
+            n, state = n + 1, link[1]
+        return n, state
+
+    def steps_ahead(self) -> int:
+        """How many steps after the current one are ready (stepped back over or computed
+        ahead): stepping through them computes nothing."""
+        return self._chain()[0]
+
+    def ahead_tail(self) -> TrainState | None:
+        """The state a worker computes on from (the last step computed ahead, or the current
+        state); None while stepping replays steps stepped back over."""
+        return self._chain()[1]
 
     @property
     def epoch(self) -> float:
@@ -223,6 +313,25 @@ class MlpModel:
             self._grids.clear()
         self._grids[(width, height)] = points, scale, origin
         return points, scale, origin
+
+    def picture(self, key: tuple):
+        """A picture of the current state, the one computed ahead or else now:
+        ("region", width, height, test) -> (pixels, overlay) of `region_pixels` and
+        `point_overlay`; ("weights", layer, cols, rows) -> (W's shape, W's and ∂J/∂W's
+        `heat_pixels`)."""
+        kept = self._drawn.get(id(self.state))
+        if kept is not None and kept[0] is self.state and key in kept[1]:
+            return kept[1][key]
+        return self._picture(key)
+
+    def _picture(self, key: tuple):
+        if key[0] == "region":
+            _, width, height, test = key
+            pixels = self.region_pixels(width, height)
+            return pixels, self.point_overlay(width, height, test, pixels)
+        _, layer, cols, rows = key
+        w, g = self.layer_view(layer)
+        return w.shape, heat_pixels(w, cols, rows), heat_pixels(g, cols, rows)
 
     def region_pixels(self, width: int, height: int) -> np.ndarray:
         """(height, width, 3) uint8: the decision regions, shaded by the network's confidence.

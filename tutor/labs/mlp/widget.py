@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Input, Label, Static
+from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
 from tutor.labs.datafiles import is_cached
-from tutor.labs.kit import DataFileRead, FieldKeys, read_data_file
-from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code, read_points
+from tutor.labs.kit import DataFileRead, TrainingLab, read_data_file
+from tutor.labs.mlp.model import MlpModel, parse_hidden, read_points
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
 from tutor.widgets.param_input import ParamInput
@@ -42,12 +45,14 @@ SETTINGS = (
 )
 
 
-class MlpLab(FieldKeys, Lab):
+class MlpLab(TrainingLab):
     """Train an MLP on 2-D points and watch its decision regions, losses and weights change.
 
     Every step is one mini-batch; the history keeps each step's weights and optimizer state,
     so `b` goes back exactly and `r` returns to the seed's initial weights. Editing a setting
-    rebuilds the network and restarts from its (seeded) initial weights.
+    rebuilds the network and restarts from its (seeded) initial weights. A lesson's head start
+    and a restore train in the kit's worker; while the lab plays, the next steps and their
+    pictures are computed ahead in another, so a frame only draws.
     """
 
     DEFAULT_CSS = """
@@ -87,7 +92,6 @@ class MlpLab(FieldKeys, Lab):
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
-        self.note = ""
         self.show_test = False
         self.weight_layer = int(self.params["layer"])
         #: Settings waiting for their CSV file, read by a worker (None: nothing is loading).
@@ -109,21 +113,13 @@ class MlpLab(FieldKeys, Lab):
         # A lesson's head start trains in a thread worker once the lab is mounted (300 steps
         # take about 0.3 s), so the lesson opens at once; the lab keys wait for it.
         self.head_start = int(self.params["steps"])
-        self.pretraining = False
         self._opening = 0  # the step the lab opens at (the head start once it is trained)
         self._asked = None
-        self._pretrain_id = 0  # which pretraining a Pretrained message answers
         #: A restore that retrained fewer steps than were saved keeps that count saved until
         #: the student moves (leaving the lesson again must not shorten it each time).
         self.kept_step: int | None = None
-
-    class Pretrained(Message):
-        """The head-start training of `model` finished (posted by the worker thread)."""
-
-        def __init__(self, model: MlpModel, ident: int = 0) -> None:
-            super().__init__()
-            self.model = model
-            self.ident = ident
+        self._ahead_job: object | None = None  # the worker computing steps ahead, if any
+        self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -177,8 +173,7 @@ class MlpLab(FieldKeys, Lab):
         if self._pending is not None:
             read_data_file(self, self._pending["csv_path"], read_points)
         elif self.head_start:
-            self._start_pretraining(self.head_start, f"training the first {self.head_start} steps…")
-        self.call_after_refresh(self.redraw)
+            self._start_head_start()
 
     @staticmethod
     def _needs_reading(params: dict) -> bool:
@@ -199,11 +194,14 @@ class MlpLab(FieldKeys, Lab):
             # Kept on show after the head start's own notes, until settings are applied.
             self.file_note = self.note = f"✗ {event.error}; kept {self.params['dataset']}"
             self._show_settings()
-        elif self.apply(**pending) and opening:
+        elif self.apply_settings(**pending) and opening:
             self.note = ""
         if opening and self.head_start:
-            self._start_pretraining(self.head_start, f"training the first {self.head_start} steps…")
-        self.redraw()
+            self._start_head_start()
+        self.request_redraw()
+
+    def _start_head_start(self) -> None:
+        self.start_training(self.head_start, f"training the first {self.head_start} steps…")
 
     def _show_settings(self) -> None:
         """The settings fields show the parameters in use."""
@@ -212,36 +210,69 @@ class MlpLab(FieldKeys, Lab):
         for field in self.query(ParamInput):
             field.value = self.params[field.param_name]
 
-    def _start_pretraining(self, steps: int, note: str) -> None:
-        """Train `steps` steps of the current settings in a thread worker; keys wait for it."""
-        self.pretraining = True
-        self.note = note
-        self._pretrain_id += 1
-        params, ident = dict(self.params), self._pretrain_id
-        self.run_worker(lambda: self._pretrain(params, steps, ident), thread=True,
-                        exclusive=True, group="mlp-pretrain")
+    # --- training in the kit's worker: the head start, a restore ------------------------------
+    def train(self, model: MlpModel, n: int, cancelled) -> list:
+        """(Thread worker.) `n` steps after the model's current one, on a copy; the UI keeps
+        drawing that step meanwhile."""
+        states, _ = model.compute_ahead(model.state, n, cancelled=cancelled)
+        return states
 
-    def _pretrain(self, params: dict, steps: int, ident: int) -> None:
-        """(Thread worker.) Train a copy of the lab's model; the UI keeps drawing step 0."""
-        model = MlpModel(params)
-        model.advance(steps)
-        self.post_message(self.Pretrained(model, ident))
+    def add_trained(self, model: MlpModel, states: list) -> None:
+        model.add_ahead(model.state, states, {})
+        model.advance(len(states))
+        self._opening = model.state.step
 
-    def on_mlp_lab_pretrained(self, message: Pretrained) -> None:
+    # --- playing: steps computed ahead in a worker ------------------------------------------
+    class Ahead(Message):
+        """Steps (and the pictures of those a playing lab draws) computed after `tail`."""
+
+        def __init__(self, job, model, tail, states: list, drawn: dict, n: int) -> None:
+            super().__init__()
+            self.job, self.model, self.tail = job, model, tail
+            self.states, self.drawn, self.n = states, drawn, n
+
+    def _per_tick(self) -> int:
+        return max(1, int(self.fps // 10))  # TrainingLab._tick's steps per frame
+
+    def _keep_ahead(self) -> None:
+        """While the lab plays, keep its next steps computed (a thread worker)."""
+        m = self.model
+        if not self.playing or self.busy or self._ahead_job is not None:
+            return
+        n = self._per_tick()
+        ahead, tail = m.steps_ahead(), m.ahead_tail()
+        if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
+            return
+        count = 6 * n + 4 - ahead
+        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+        job = self._ahead_job = object()
+        self.run_worker(partial(self._compute_ahead, job, m, tail, count, self._picture_keys(),
+                                n, first),
+                        thread=True, exclusive=True, group="mlp-ahead", exit_on_error=False,
+                        description=f"mlp: {count} steps ahead")
+
+    def _compute_ahead(self, job, model: MlpModel, tail, n: int, keys: tuple, every: int,
+                       first: int) -> None:
+        worker = get_current_worker()
+        states, drawn = model.compute_ahead(tail, n, keys, every, first,
+                                            lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Ahead(job, model, tail, states, drawn, n))
+
+    def on_mlp_lab_ahead(self, message: Ahead) -> None:
         message.stop()
-        if not self.pretraining or message.ident != self._pretrain_id:
-            return  # the settings changed (or the lab was restored) meanwhile: a stale model
-        self.pretraining = False
-        self.model = message.model
-        self._opening = self.model.state.step
-        self.note = ""
-        self.redraw()
+        if message.job is not self._ahead_job:
+            return  # a worker stopped meanwhile
+        self._ahead_job = None
+        if message.model is self.model:
+            self.model.add_ahead(message.tail, message.states, message.drawn)
+            if len(message.states) < message.n:  # max_steps or a diverged step: no more
+                self._ahead_end = message.states[-1] if message.states else message.tail
+            self._keep_ahead()
 
-    def _busy(self) -> bool:
-        """While the head start trains, the lab keys do nothing (and say why)."""
-        if self.pretraining:
-            self.notify(self.note or "training the head start…", timeout=2)
-        return self.pretraining
+    def _stop_ahead(self) -> None:
+        self.workers.cancel_group(self, "mlp-ahead")
+        self._ahead_job = None
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_region)
@@ -268,7 +299,7 @@ class MlpLab(FieldKeys, Lab):
              Series("train", train, x=steps, color=TRAIN_COLOR)]  # train drawn on top
         )
         self._set_text("#mlp-message", self.note or self.file_note or m.message)
-        self.query_one(StepControls).status = f"step {s.step}"
+        self.query_one(StepControls).status = m.status().split(" · ")[0]
         self._sync_prediction()
         self.draw_region()
         self.draw_weights()
@@ -286,25 +317,37 @@ class MlpLab(FieldKeys, Lab):
         view = self.query_one("#mlp-region", PixelView)
         if width < 2 or rows < 1:
             return
-        pixels = self.model.region_pixels(width, 2 * rows)
+        pixels, overlay = self.model.picture(self._region_key(width, rows))
         view.set_pixels(pixels)
-        view.set_overlay(self.model.point_overlay(width, 2 * rows, self.show_test, pixels))
+        view.set_overlay(overlay)
+
+    def _region_key(self, width: int, rows: int) -> tuple:
+        return ("region", width, 2 * rows, self.show_test)
+
+    def _weights_key(self) -> tuple:
+        cols = max(2, (SIDE_WIDTH - 4) // 2)
+        rows = max(2, self.query_one("#mlp-panel").size.height - 3)
+        return ("weights", self.weight_layer, cols, rows)
+
+    def _picture_keys(self) -> tuple:
+        """The pictures a frame draws at the lab's present sizes (computed ahead with a step)."""
+        box = self.query_one("#mlp-region-box").size
+        region = () if box.width < 2 or box.height < 1 else (
+            self._region_key(box.width, box.height),)
+        return (*region, self._weights_key())
 
     def draw_weights(self) -> None:
         if not self.is_mounted:
             return
         layer = min(max(1, self.weight_layer), self.model.net.n_layers)
         self.weight_layer = layer
-        w, g = self.model.layer_view(layer)
+        shape, w_pixels, g_pixels = self.model.picture(self._weights_key())
         self._set_text("#mlp-weights-label",
-                       f"layer {layer}/{self.model.net.n_layers}: W {w.shape[0]}×{w.shape[1]} "
+                       f"layer {layer}/{self.model.net.n_layers}: W {shape[0]}×{shape[1]} "
                        "(out × in) , .")
-        cols = max(2, (SIDE_WIDTH - 4) // 2)
-        rows = max(2, self.query_one("#mlp-panel").size.height - 3)
-        self.query_one("#mlp-w", PixelView).set_pixels(heat_pixels(w, cols, rows))
-        self.query_one("#mlp-g", PixelView).set_pixels(heat_pixels(g, cols, rows))
+        self.query_one("#mlp-w", PixelView).set_pixels(w_pixels)
+        self.query_one("#mlp-g", PixelView).set_pixels(g_pixels)
 
-    # --- Lab interface -----------------------------------------------------------------
     # --- predict first --------------------------------------------------------------------
     def on_key(self, event) -> None:
         """. and , stay the weight view's layer keys and + and - the speed keys while a question
@@ -335,48 +378,49 @@ class MlpLab(FieldKeys, Lab):
         predict.ask(key, prompt, answer, 0, explanation)
 
     def on_predict_input_checked(self, event: PredictInput.Checked) -> None:
+        """The answer is recorded under its whole key (the kit's handler, which records a
+        question kind, is not called)."""
         event.stop()
+        event.prevent_default()
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
 
+    # --- stepping (the kit's, waiting for a head start); the student's move ends a kept count
     def step_forward(self) -> bool:
-        if self._busy():
-            return False
+        if self.busy:
+            return super().step_forward()  # says why it waits
         self.kept_step = None
-        moved = self.model.step()
-        self.redraw()
+        moved = super().step_forward()
+        if not moved:
+            self.request_redraw()  # the message says why (max_steps, diverged)
         return moved
-
-    def _tick(self) -> None:
-        """Playback: above 10 steps per second, several batches per drawn frame (redrawing the
-        regions costs more than a step), so the speed setting stays the steps per second."""
-        if self._busy():
-            self.playing = False
-            return
-        self.kept_step = None
-        n = max(1, int(self.fps // 10))
-        taken = self.model.advance(n)
-        self.redraw()
-        if taken < n:
-            self.playing = False
 
     def step_back(self) -> bool:
-        if self._busy():
-            return False
-        self.kept_step = None
-        moved = self.model.back()
-        self.model.message = ""
-        self.redraw()
-        return moved
+        if not self.busy:
+            self.kept_step = None
+        return super().step_back()
 
     def reset_lab(self) -> None:
-        if self._busy():
-            return
-        self.kept_step = None
-        self.model.reset()
-        self.redraw()
+        if not self.busy:
+            self.kept_step = None
+        super().reset_lab()
 
-    def pytorch_code(self) -> str | None:
-        return pytorch_code(self.params, self.model.n_classes)
+    def advance(self, n: int) -> int:
+        self.kept_step = None
+        taken = super().advance(n)
+        if taken < n:
+            self.request_redraw()  # the message says why (max_steps, diverged)
+        return taken
+
+    def _tick(self) -> None:
+        """Playback (the kit's: above 10 steps per second, several batches per drawn frame) of
+        steps the worker computed ahead, with their pictures, so a frame only draws; while the
+        worker is still at them, the frame waits for it."""
+        m = self.model
+        if (not self.busy and self._ahead_job is not None
+                and m.steps_ahead() < self._per_tick() and m.ahead_tail() is not None):
+            return
+        super()._tick()
+        self._keep_ahead()
 
     def panel(self) -> str:
         """The side panel shown: "weights" or "settings"."""
@@ -395,22 +439,21 @@ class MlpLab(FieldKeys, Lab):
         from tutor.labs.mlp.state import restore
 
         kept = restore(state)  # raises on a damaged state: nothing changed yet
-        self.playing = False
-        self.params, self.model = kept["params"], kept["model"]
+        self._stop_ahead()
+        self.adopt(kept["params"], kept["model"], ())
         self.show_test, self.weight_layer = kept["show_test"], kept["layer"]
         self.query_one("#mlp-panel", ContentSwitcher).current = f"mlp-{kept['panel']}"
         self._show_settings()
         self._pending, self._opening_read = None, False
-        self._opening, self.note = 0, ""
-        self.pretraining = False
+        self._opening = 0
         step, replay = kept["step"], kept["replay"]
         self.kept_step = step if replay < step else None
         if replay:
             note = f"training again up to step {replay}…"
             if replay < step:
                 note += f" (step {step} was left: only the first {replay} are retrained)"
-            self._start_pretraining(replay, note)
-        self.redraw()
+            self.start_training(replay, note)
+        self.redraw()  # at once: the restored lab is drawn in the frame it is shown
 
     # --- lab keys ----------------------------------------------------------------------
     def action_toggle_view(self) -> None:
@@ -423,49 +466,54 @@ class MlpLab(FieldKeys, Lab):
 
     def action_toggle_points(self) -> None:
         self.show_test = not self.show_test
-        self.redraw()
+        self.request_redraw()
 
     def action_forward_many(self) -> None:
         self.playing = False
-        if self._busy():
-            return
-        self.kept_step = None
-        self.model.advance(100)
-        self.redraw()
+        if not self.waiting():
+            self.advance(100)
 
     # --- editing -----------------------------------------------------------------------
-    def apply(self, **changes) -> bool:
+    def apply_param(self, name: str, value) -> str | None:
+        """Change one setting (the one place, with `apply_settings` for several at once)."""
+        before = self.note
+        if self.apply_settings(**{name: value}):
+            return None
+        return before if self.note == before else self.note
+
+    def apply_settings(self, **changes) -> bool:
         """Rebuild the lab with changed parameters; on failure keep the old model and say why."""
         new = {**self.params, **changes}
         if self._needs_reading(new):
             self._pending = new
             self.note = f"loading {new['csv_path'].rsplit('/', 1)[-1]} …"
             read_data_file(self, new["csv_path"], read_points)
-            self.redraw()
+            self.request_redraw()
             return True
         self._pending = None
         try:
-            model = MlpModel(new)
+            model = self.model.changed(**changes)
         except ValueError as exc:
             self.note = f"✗ {exc}; kept the previous settings"
-            self.redraw()
+            self.request_redraw()
             return False
         self.playing = False
-        self.pretraining = False  # a head start still training belongs to the old settings
-        self._pretrain_id += 1
+        self.cancel_training()  # a head start still training belongs to the old settings
+        self._stop_ahead()
         self.kept_step = None
-        self.params, self.model = new, model
+        self.params, self.model = dict(model.params), model
         self._opening, self.file_note = 0, ""
         self.note = "new settings: training restarts from the seed's initial weights"
         if new["optimizer"] == "newton":
             self.note += ("; newton solves with the full Hessian: on a non-convex network it "
                           "can leap far (a saddle attracts it)")
-        self.redraw()
+        self.request_redraw()
         return True
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        if not self.apply(**{event.name: event.value}):
+        event.prevent_default()  # applied here, not by the kit's handler too
+        if not self.apply_settings(**{event.name: event.value}):
             event.param_input.value = self.params[event.name]
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -481,16 +529,16 @@ class MlpLab(FieldKeys, Lab):
             except ValueError as exc:
                 field.set_class(True, "-invalid")
                 self.note = f"✗ {exc}; kept {self._hidden_text() or 'no hidden layer'}"
-                self.redraw()
+                self.request_redraw()
                 return
             field.set_class(False, "-invalid")
             if widths != [int(w) for w in self.params["hidden"]]:
-                self.apply(hidden=[float(w) for w in widths])
+                self.apply_settings(hidden=[float(w) for w in widths])
         elif field.id == "mlp-csv":
             path = text.strip()
             if path != self.params["csv_path"] or self.params["dataset"] != "csv":
                 if path:
-                    self.apply(csv_path=path, dataset="csv")
+                    self.apply_settings(csv_path=path, dataset="csv")
 
 
 LAB_CLASS = MlpLab
