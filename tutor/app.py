@@ -328,7 +328,9 @@ class DlTutorApp(GuardedApp):
         the event loop for a few tenths of a second in all."""
         from tutor.screens.lesson import LessonScreen
 
-        self._ahead_timer = None
+        if self._ahead_timer is not None:  # called before its time (tests)
+            self._ahead_timer.stop()
+            self._ahead_timer = None
         screen = self.screen
         ahead = getattr(screen, "lesson_ahead", None)
         if ahead is None:
