@@ -239,6 +239,14 @@ def test_bad_settings_keep_the_last_good_state(models, small_defaults):
     assert m.apply("view", "plane") is None and m.params["eps"] == 0.3
 
 
+def test_the_model_follows_the_lab_protocol(models):
+    """What the kit's ModelLab drives: RobustnessModel is a LabModel in every view."""
+    from tutor.labs.kit import LabModel
+
+    for m in models.values():
+        assert isinstance(m, LabModel) and isinstance(m.status(), str)
+
+
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("flags", [{}, {"attack": "fgsm", "norm": "2", "adv_train": True,
                                          "spectral": True}])

@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
+from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.labs.robustness import nets
 from tutor.labs.robustness.model import RobustnessModel
 from tutor.labs.robustness.params import PARAMS, VIEWS
@@ -55,9 +56,14 @@ class PictureBox(Vertical):
         self._on_resize()
 
 
-class RobustnessLab(Lab):
+class RobustnessLab(FieldKeys, ModelLab):
     """Adversarial examples (FGSM, PGD), Lipschitz bounds, spectral normalization and
-    regularization, one view at a time; every view steps forward and back."""
+    regularization, one view at a time; every view steps forward and back.
+
+    The model (`RobustnessModel`) is built in a thread worker, as is a setting that trains a
+    network (`apply_param`, the one place settings change); until it is there, and while a
+    worker trains, the stepping keys wait and say so. Stepping itself is the kit's.
+    """
 
     DEFAULT_CSS = """
     RobustnessLab {
@@ -95,7 +101,7 @@ class RobustnessLab(Lab):
         Binding("full_stop", "point(1)", "Next point", show=False),
         Binding("g", "to_end", "To the end", show=False),
         Binding("i", "focus_predict", "Predict", show=False),
-        Binding("escape", "leave_inputs", "Back to the lab", show=False),
+        Binding("escape", "focus_lab", "Back to the lab", show=False),
     ]
 
     lab_name = "robustness"
@@ -117,7 +123,7 @@ class RobustnessLab(Lab):
 
     def __init__(self, params: dict, *, name=None, id=None, classes=None) -> None:
         super().__init__(params, name=name, id=id, classes=classes)
-        self.model: RobustnessModel | None = None
+        self.model: RobustnessModel | None = None  # built by the first worker
         self.busy = ""
         self.note = ""
         self._asked = None
@@ -203,7 +209,7 @@ class RobustnessLab(Lab):
             self._restoring = None
             self.model.advance(restoring[1])
         self._sync_fields()
-        self.redraw()
+        self.request_redraw()
 
     def on_robustness_lab_failed(self, message: Failed) -> None:
         message.stop()
@@ -213,7 +219,7 @@ class RobustnessLab(Lab):
         self.busy = ""
         self.note = message.text
         self._sync_fields()
-        self.redraw()
+        self.request_redraw()
 
     def _set_view_class(self, view: str) -> None:
         if getattr(self, "_view_class", None) == view:
@@ -233,6 +239,8 @@ class RobustnessLab(Lab):
         set_text(self.query_one("#rb-message", Static), text)
 
     def redraw(self) -> None:
+        """Draw the view's title, text, chart, question, status and (after the layout settles)
+        its picture from the model; nothing before the first worker built it."""
         if not self.is_mounted or self.model is None:
             return
         m, view = self.model, self.model.view
@@ -337,7 +345,7 @@ class RobustnessLab(Lab):
             chart.markers = markers
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.redraw)
+        self.request_redraw()
 
     # --- prediction ---------------------------------------------------------------------
     def _ask(self) -> None:
@@ -362,14 +370,9 @@ class RobustnessLab(Lab):
         self._answered_here = True
         self.post_message(Lab.Answered(self.lab_name, self.model.params["view"], message.correct))
         self.focus()
-        self.redraw()
+        self.request_redraw()
 
-    def action_focus_predict(self) -> None:
-        predict = self.query_one(PredictInput)
-        if predict.state == "asking":
-            predict.query_one(Input).focus()
-
-    # --- Lab interface -----------------------------------------------------------------
+    # --- stepping: the kit's, once the model is built and no worker trains --------------
     def _wait(self) -> bool:
         if self.model is None or self.busy:
             self.notify(self.busy or "the lab is still training…", timeout=2)
@@ -377,29 +380,19 @@ class RobustnessLab(Lab):
         return False
 
     def step_forward(self) -> bool:
-        if self._wait():
-            return False
-        moved = self.model.step()
-        self.redraw()
-        return moved
+        return False if self._wait() else super().step_forward()
 
     def step_back(self) -> bool:
-        if self._wait():
-            return False
-        moved = self.model.back()
-        self.redraw()
-        return moved
+        return False if self._wait() else super().step_back()
 
     def reset_lab(self) -> None:
-        if self._wait():
-            return
-        self.model.reset()
-        self.redraw()
+        if not self._wait():
+            super().reset_lab()
 
     def pytorch_code(self) -> str | None:
         """The code depends on the settings only: shown even while the network trains."""
         if self.model is not None:
-            return self.model.pytorch_code()
+            return super().pytorch_code()
         from tutor.labs.robustness import code
 
         return getattr(code, self.params["view"])(self.params)
@@ -433,61 +426,55 @@ class RobustnessLab(Lab):
         self._build(params, self._builds)  # replaces (cancels) a build still running
 
     # --- settings -----------------------------------------------------------------------
-    def change(self, name: str, value) -> None:
-        """Apply a setting: at once when nothing needs training, else in a worker."""
+    def apply_param(self, name: str, value) -> str | None:
+        """The one place a setting changes: at once through `model.apply` when nothing needs
+        training (a refusal is shown in the message line, the last good state kept, and
+        returned), else in a worker (None: its refusal comes with `Failed`)."""
         if self._wait():
-            return
+            return None
         self.playing = False
         if self.model.needs_training(name, value):
             self.busy = f"training for {name} = {value}…"
             self._show_message(self.busy)
             self._prepare(self.model, name, value)
-            return
-        self.note = self.model.apply(name, value) or ""
+            return None
+        refused = self.model.apply(name, value)
+        self.note = refused or ""
         self.params = dict(self.model.params)
         self._sync_fields()
-        self.redraw()
+        self.request_redraw()
+        return refused
 
     def action_cycle_view(self) -> None:
         if self.model is None:
             return self.notify("the lab is still training…", timeout=2)
         i = VIEWS.index(self.model.params["view"])
-        self.change("view", VIEWS[(i + 1) % len(VIEWS)])
+        self.apply_param("view", VIEWS[(i + 1) % len(VIEWS)])
 
     def action_toggle(self, name: str) -> None:
         if self.model is None:
             return self.notify("the lab is still training…", timeout=2)
         value = self.model.params[name]
         choices = {"attack": ("fgsm", "pgd"), "norm": ("inf", "2")}.get(name)
-        self.change(name, choices[1 - choices.index(value)] if choices else not value)
+        self.apply_param(name, choices[1 - choices.index(value)] if choices else not value)
 
     def action_point(self, delta: int) -> None:
         if self.model is None:
             return self.notify("the lab is still training…", timeout=2)
-        self.change("point", max(0, self.model.params["point"] + delta))
+        self.apply_param("point", max(0, self.model.params["point"] + delta))
 
     def action_to_end(self) -> None:
         if self._wait():
             return
         self.playing = False
-        self.model.advance(100_000)
-        self.redraw()
+        self.advance(100_000)
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
-        self.change(event.name, event.value)
+        self.apply_param(event.name, event.value)
         focused = self.screen.focused
         if focused is not None and event.param_input in focused.ancestors_with_self:
             self.focus()
-
-    def action_leave_inputs(self) -> None:
-        self.focus()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "leave_inputs":
-            focused = self.screen.focused
-            return focused is not None and focused is not self and self in focused.ancestors
-        return True
 
 
 LAB_CLASS = RobustnessLab
