@@ -141,12 +141,12 @@ def lab_step_time() -> float | None:
         return None
     model = BackpropModel.from_preset("sigmoid")
     model.run_all()
-    while model.step_back() and model.phase != "forward":
+    while model.back() and model.phase != "forward":
         pass
 
     def one_step():
-        model.step_back()
-        model.step_forward()
+        model.back()
+        model.step()
         render_graph(model.view())
 
     return best_of(one_step, repeat=5, number=20)
