@@ -321,34 +321,36 @@ class DlTutorApp(GuardedApp):
         self._ahead_timer = self.set_timer(AHEAD_AFTER, self._build_ahead)
 
     def _build_ahead(self) -> None:
-        """Build the screen of the lesson the student will likely open next (the next lesson
-        beside a lesson, the highlighted one in the catalog) off screen: composed, styled and
-        mounted as `open_lesson` would, lab included, so that opening it is a screen switch (as
-        a return to a kept lesson is). Put off while keys come or a lab plays: building takes
-        the event loop for a few tenths of a second in all."""
+        """Build the screen of a lesson the student will likely open next (beside a lesson the
+        next one, then the previous; in the catalog the highlighted one) off screen: composed,
+        styled and mounted as `open_lesson` would, lab included, so that opening it is a
+        screen switch (as a return to a kept lesson is). One lesson per quiet moment, put off
+        while keys come or a lab plays: building one takes the event loop for a few tenths of
+        a second in all."""
         from tutor.screens.lesson import LessonScreen
 
         if self._ahead_timer is not None:  # called before its time (tests)
             self._ahead_timer.stop()
             self._ahead_timer = None
         screen = self.screen
-        ahead = getattr(screen, "lesson_ahead", None)
+        ahead = getattr(screen, "lessons_ahead", None)
         if ahead is None:
             return
         busy = AHEAD_AFTER - (monotonic() - self._last_input)
         if busy > 0 or getattr(screen, "lab_playing", bool)():
             self._ahead_timer = self.set_timer(max(busy, AHEAD_AFTER), self._build_ahead)
             return
-        target = ahead()
-        if target is None:
+        names = [f"lesson:{lesson.id}" for lesson in ahead()]
+        todo = [name for name in names if not self.is_screen_installed(name)]
+        if not todo:
             return
-        name = f"lesson:{target.id}"
-        if self.is_screen_installed(name):
-            return
-        self.install_screen(LessonScreen(self.catalog, target), name)
-        self._get_screen(name)  # registered: it composes and mounts, not shown
-        self._recent_lessons[name] = None
+        lesson = self.catalog.get(todo[0].removeprefix("lesson:"))
+        self.install_screen(LessonScreen(self.catalog, lesson), todo[0])
+        self._get_screen(todo[0])  # registered: it composes and mounts, not shown
+        self._recent_lessons[todo[0]] = None
         self._forget_old_lessons()
+        if len(todo) > 1:
+            self.plan_ahead()
 
     def _forget_old_lessons(self) -> None:
         """Keep at most `KEPT_LESSONS` lesson screens built; the oldest left ones go."""

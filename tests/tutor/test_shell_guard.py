@@ -418,8 +418,8 @@ async def _built(app, pilot, screen) -> bool:
 
 async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
     """With `build_ahead` (the dl-tutor command's setting) a quiet moment on a lesson builds
-    the next one off screen, its lab included; `]` then shows that very screen, and only then
-    is the visit recorded. A key just pressed, or the lab playing, puts the build off; a theme
+    the next one off screen, its lab included, and another the previous one; `]` then shows
+    that very screen, and only then is the visit recorded. A key just pressed, or the lab playing, puts the build off; a theme
     changed in between is applied when the screen is shown."""
     from tutor.app import AHEAD_AFTER
     from tutor.labs.base import Lab
@@ -448,6 +448,13 @@ async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
         assert app.is_screen_installed(name)
         ahead = app.get_screen(name)
         assert await _built(app, pilot, ahead), "the lab is built ahead too"
+        assert app._ahead_timer is not None, "one lesson per quiet moment: the previous next"
+        app._build_ahead()
+        previous = app.catalog.neighbour(first, -1)
+        assert app.is_screen_installed(f"lesson:{previous.id}")
+        assert await _built(app, pilot, app.get_screen(f"lesson:{previous.id}"))
+        app._build_ahead()
+        assert app._ahead_timer is None, "nothing more to build"
         assert app.screen.lesson.id == first and app.progress.last_lesson == first
         app.theme = "textual-light"
         await pilot.pause()

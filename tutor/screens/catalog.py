@@ -151,10 +151,11 @@ class CatalogScreen(TutorScreen):
         self.query_one("#lesson-info", Static).update(self._describe(event.option.id))
         self.app.plan_ahead()
 
-    def lesson_ahead(self) -> Lesson | None:
+    def lessons_ahead(self) -> list[Lesson]:
         """The lesson to build ahead while the catalog is shown: the highlighted one."""
         option = self.query_one(OptionList).highlighted_option
-        return self.catalog.get(option.id) if option is not None and option.id else None
+        lesson = self.catalog.get(option.id) if option is not None and option.id else None
+        return [lesson] if lesson else []
 
     def _describe(self, option_id: str | None) -> str:
         if option_id is None:

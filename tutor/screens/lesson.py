@@ -303,9 +303,10 @@ class LessonScreen(TutorScreen):
         """Whether the lesson's lab is playing (no lesson is built ahead meanwhile)."""
         return any(pane.lab and pane.lab.playing for pane in self.query(LabPane))
 
-    def lesson_ahead(self) -> Lesson | None:
-        """The lesson to build ahead while this one is read: the next."""
-        return self.catalog.neighbour(self.lesson.id, +1)
+    def lessons_ahead(self) -> list[Lesson]:
+        """The lessons to build ahead while this one is read: the next, then the previous."""
+        return [lesson for lesson in (self.catalog.neighbour(self.lesson.id, +1),
+                                      self.catalog.neighbour(self.lesson.id, -1)) if lesson]
 
     def save_lab_state(self) -> None:
         """Keep the lab as it is for the next visit (nothing to do without a lab)."""
