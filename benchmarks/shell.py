@@ -10,8 +10,8 @@
 - every lab's frame at 120x36 while it plays (headless, space at 10 fps): main-thread CPU from
   one playback step to the next (step, widget updates, style, layout, repaint, worker
   results), median and worst per lab; `--frames-only` runs only this part (`--labs a,b`,
-  `--frames N`, default 40). A lab that reaches its end is reset and played again; the
-  frame of the reset is left out.
+  `--frames N`, default 40; a lab with settings: `--labs flow:view=2d,gan:k=3:arrows=false`).
+  A lab that reaches its end is reset and played again; the frame of the reset is left out.
 
 Usage: python benchmarks/shell.py [--quick] [--skip-cold] [--skip-frames] [--frames-only]
                                   [--skip-lessons] [--read S] [--labs a,b] [--frames N]
@@ -193,9 +193,12 @@ def frames() -> None:
     chosen = arg_value("--labs", "")
     labs = chosen.split(",") if chosen else lab_names()
     print(f"  lab frames at 120x36 while playing (main-thread CPU per frame, {count} frames):")
+    from tutor.labdemo import parse_assignments
+
     for lab in labs:
         try:
-            times = played_frames_ms(lab, {}, (120, 36), frames=count)
+            name, *settings = lab.split(":")
+            times = played_frames_ms(name, parse_assignments(settings), (120, 36), frames=count)
             if not times:
                 print(f"    {lab:14s} no frames")
                 continue
