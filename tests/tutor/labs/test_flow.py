@@ -12,7 +12,7 @@ import pytest
 from core.generative import log_density_2d, modes_covered, ring_mode_counts, sample_2d
 from tutor.labdemo import LabApp
 from tutor.labs import lab_core_packages, validate_lab
-from tutor.labs.flow.model import FlowModel
+from tutor.labs.flow.model import FlowModel, flow_picture
 from tutor.labs.flow.widget import FlowLab
 from tutor.widgets.predict import PredictInput
 
@@ -61,6 +61,26 @@ def test_2d_training_history_replays_the_same_numbers():
     states = m.training.run(3)                      # a worker's copy continues the same way
     m.advance(3)
     assert [s.eval_loss for s in states] == [s.eval_loss for s in m.training.states[6:9]]
+
+
+def test_2d_steps_computed_ahead_are_the_steps_a_step_computes_and_their_pictures_too():
+    tr = _model(view="2d", n_points=256, batch_size=32).training
+    tr.step()
+    tail = tr.ahead_tail()
+    states, pictures = tr.compute_ahead(tail, 4, 0, 2, (30, 10, False, 2))
+    assert tr.add_ahead(tail, states, pictures) and tr.steps_ahead() == 4 and tr.index == 1
+    assert [id(s) for s, _ in pictures] == [id(states[0]), id(states[2])]  # those drawn
+    ref = _model(view="2d", n_points=256, batch_size=32).training
+    ref.step()
+    for _ in range(4):
+        tr.step()
+        ref.step()
+        assert tr.state.eval_loss == ref.state.eval_loss and tr.state.loss == ref.state.loss
+        np.testing.assert_array_equal(tr.flow.theta, ref.flow.theta)
+        picture, live = tr.picture(30, 10, False, 2), flow_picture(ref, 30, 10, False, 2)
+        np.testing.assert_array_equal(picture.pixels, live.pixels)
+        assert picture.overlay == live.overlay
+    assert not tr.add_ahead(tail, states, [])     # a result for an older tail is dropped
 
 
 def test_apply_refuses_bad_values_and_keeps_the_state():
@@ -214,6 +234,31 @@ async def test_tiny_terminals_do_not_crash(lab_app):
         await pilot.resize_terminal(24, 6)
         await pilot.press("n", "v", "n")
         await pilot.pause()
+
+
+async def test_playing_the_2d_view_shows_steps_computed_ahead_in_a_worker(lab_app):
+    async with lab_app("flow", view="2d", n_points=256, batch_size=32).run_test(
+            size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.fps = 1.0
+        lab.playing = True
+        lab._tick()                  # the first frame: a step, and the worker starts
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        lab.playing = False
+        tr = lab.model.training
+        assert tr.steps_ahead() >= 1
+        lab.step_forward()           # a frame only draws: the step and its picture are ready
+        assert id(tr.state) in tr.pictures
+        await pilot.pause()
+        ref = _model(view="2d", n_points=256, batch_size=32).training
+        for _ in range(tr.state.step):
+            ref.step()
+        np.testing.assert_array_equal(tr.flow.theta, ref.flow.theta)
+        assert f"step {tr.state.step} · coupling" in str(lab.query_one("#flow-stats").render())
+        live = flow_picture(ref, *lab._map_size(), False, lab.model.layer)
+        np.testing.assert_array_equal(lab.query_one("#flow-map").pixels, live.pixels)
 
 
 def test_snapshot_1d_halfway(snap_compare):

@@ -14,7 +14,10 @@ from tutor.labs.flow import params as P
 from tutor.labs.flow.code import pytorch_code
 from tutor.history import CheckpointHistory
 from tutor.labs.params import ParamError
-from tutor.labs.planemap import coarse_values, plane_grid
+from tutor.labs.planemap import coarse_values, plane_grid, to_dots
+from tutor.widgets.braille import BrailleCanvas
+from tutor.widgets.colormap import colormap
+from tutor.widgets.palette import BRIGHT_PINK
 
 LOG_2PI = math.log(2 * math.pi)
 #: Base samples drawn on the map (fixed noise: what moves is the flow).
@@ -26,6 +29,10 @@ GRID = 3.0
 GRID_LINES = 13
 GRID_POINTS = 80
 LEVELS = 48
+#: Colours of the 2-D map: the flow's samples, the data points, the warped grid.
+SAMPLE_COLOR = BRIGHT_PINK
+DATA_COLOR = "#f8f8f2"
+GRID_COLOR = "#6fa8dc"
 
 
 def parse_widths(value) -> list[int]:
@@ -56,6 +63,7 @@ class ChangeOfVariables:
         self.z0 = float(params["z0"])
         self.n = int(params["morph_steps"])
         self.k = 0
+        self._curves: dict[tuple[int, int], tuple] = {}  # (k, n) -> curves: f and t are fixed
 
     @property
     def t(self) -> float:
@@ -103,7 +111,14 @@ class ChangeOfVariables:
         return {"x0": float(self.f(self.z0)), "det": det, "p_x": pz / det}
 
     def curves(self, n: int = 161):
-        """(z grid, p_Z, x grid, p_X): the base density and the pushed-forward one."""
+        """(z grid, p_Z, x grid, p_X): the base density and the pushed-forward one (computed
+        once per step: a step back or a replay shows the very same arrays)."""
+        kept = self._curves.get((self.k, n))
+        if kept is None:
+            kept = self._curves[(self.k, n)] = self._compute_curves(n)
+        return kept
+
+    def _compute_curves(self, n: int):
         z = np.linspace(-3.5, 3.5, n)
         pz = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         lo, hi = self.forward(-3.5), self.forward(3.5)
@@ -128,6 +143,17 @@ def build_flow(params: dict) -> Flow:
     hidden = parse_widths(params["hidden"])
     return Flow([AffineCoupling(d, hidden, [1, 0] if i % 2 == 0 else [0, 1],
                                 seed=params["seed"] * 100 + i) for i in range(k)])
+
+
+@dataclass(frozen=True)
+class FlowPicture:
+    """What the 2-D map shows of one state at one size: the density (or the warped grid) as
+    pixels and the points over it as a braille overlay. Computed ahead in the lab's worker
+    while it plays, else when drawn."""
+
+    key: tuple         # (width, rows, grid, layer)
+    pixels: np.ndarray
+    overlay: dict
 
 
 class FlowTraining(CheckpointHistory):
@@ -155,6 +181,10 @@ class FlowTraining(CheckpointHistory):
         lo, hi = self.data.min(axis=0), self.data.max(axis=0)
         span = np.maximum(hi - lo, 1.0)
         self.bounds = (lo - 0.2 * span, hi + 0.2 * span)
+        #: Pictures computed ahead: id(state) -> (state, FlowPicture) (the state kept, so its
+        #: id is not reused).
+        self.pictures: dict[int, tuple[FlowState, FlowPicture]] = {}
+        self._spare: list[FlowTraining] = []  # copies for `compute_ahead`, built once
 
     def _trainer(self, flow: Flow) -> FlowTrainer:
         p = self.params
@@ -207,6 +237,60 @@ class FlowTraining(CheckpointHistory):
                 break
         return copy.states[1:]
 
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, evaluated losses) of the states up to the current one."""
+        states = self.states[: self.index + 1]
+        return (np.array([st.step for st in states], dtype=np.float64),
+                np.array([st.eval_loss for st in states]))
+
+    # --- steps computed ahead (a worker, while the lab plays) ---------------------------------
+    def steps_ahead(self) -> int:
+        """States after the current one (computed ahead or stepped back over)."""
+        return len(self.states) - 1 - self.index
+
+    def ahead_tail(self) -> FlowState:
+        """The history's last state: steps computed after it continue what is shown."""
+        return self.states[-1]
+
+    def compute_ahead(self, tail: FlowState, n: int, first: int, every: int,
+                      size: tuple | None, cancelled=lambda: False) -> tuple[list, list]:
+        """(A worker thread.) Up to `n` steps after `tail` on a copy of this training, and the
+        pictures (`size`: (width, rows, grid, layer); None: none) of the states `first`,
+        `first + every`, ... of them (those a playing lab draws). Nothing here changes: the
+        lab adds them with `add_ahead` if `tail` is still the last state."""
+        spare = self._spare
+        try:  # a copy no other worker uses (list.pop and append are atomic)
+            copy = spare.pop()
+        except IndexError:
+            copy = FlowTraining(self.params)
+        copy.states, copy.index, copy.message = [tail], 0, ""
+        copy._sync()
+        pictures = []
+        for i in range(n):
+            if cancelled() or not copy.step():
+                break
+            if size is not None and i >= first and (i - first) % every == 0:
+                pictures.append((copy.state, flow_picture(copy, *size)))
+        spare.append(copy)
+        return copy.states[1:], pictures
+
+    def add_ahead(self, tail: FlowState, states: list[FlowState], pictures: list) -> bool:
+        """Append steps computed after `tail`, if it is still the last state (else nothing)."""
+        if self.states[-1] is not tail:
+            return False
+        self.states.extend(states)
+        ahead = {id(s) for s in self.states[self.index:]}
+        self.pictures = {k: v for k, v in self.pictures.items() if k in ahead}
+        self.pictures.update((id(state), (state, picture)) for state, picture in pictures)
+        return True
+
+    def picture(self, width: int, rows: int, grid: bool, layer: int) -> FlowPicture:
+        """The map of the current state at this size: the one computed ahead, else now."""
+        kept = self.pictures.get(id(self.state))
+        if kept is not None and kept[0] is self.state and kept[1].key == (width, rows, grid, layer):
+            return kept[1]
+        return flow_picture(self, width, rows, grid, layer)
+
     # --- pictures ---
     def grid(self, width: int, height: int):
         return plane_grid(self.bounds, width, height)
@@ -231,6 +315,35 @@ class FlowTraining(CheckpointHistory):
         out = xs[min(layer, len(xs) - 1)]
         n = GRID_POINTS * len(lines)
         return [out[i: i + GRID_POINTS] for i in range(0, n, GRID_POINTS)], out[n:]
+
+
+def flow_picture(tr: FlowTraining, width: int, rows: int, grid: bool, layer: int) -> FlowPicture:
+    """The 2-D map of `tr` as it is, `width` x `rows` cells: the flow's density (coupling) or
+    the target's (planar) with the data and the flow's samples, or the grid warped by the
+    first `layer` layers with the samples after them."""
+    h = 2 * rows
+    canvas = BrailleCanvas(width, rows)
+
+    def dots(x):
+        return to_dots(x, tr.bounds, width, h)
+
+    if grid:
+        pixels = np.full((h, width, 3), 22, dtype=np.uint8)
+        lines, samples = tr.warped(layer)
+        for line in lines:
+            canvas.polyline(*dots(line), GRID_COLOR)
+    else:
+        dens = tr.density_values(width, h)
+        top = float(dens.max()) or 1.0
+        pixels = colormap(np.round(dens / top * LEVELS) / LEVELS, 0.0, 1.0, "viridis")
+        pixels = (pixels.astype(np.float64) * 0.75).astype(np.uint8)  # dots stay readable
+        if not tr.planar:
+            dx, dy = dots(tr.data[:300])
+            canvas.lines(dx, dy, dx, dy, DATA_COLOR)
+        samples = tr.samples()
+    sx, sy = dots(samples)
+    canvas.lines(sx, sy, sx, sy, SAMPLE_COLOR)
+    return FlowPicture((width, rows, grid, layer), pixels, canvas.cells())
 
 
 #: The settings of the 1-D view (changing them leaves the 2-D training alone).
@@ -324,4 +437,4 @@ class FlowModel:
         return None
 
 
-__all__ = ["FlowModel", "ChangeOfVariables", "FlowTraining", "LEVELS"]
+__all__ = ["FlowModel", "ChangeOfVariables", "FlowPicture", "FlowTraining", "LEVELS"]

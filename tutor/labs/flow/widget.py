@@ -4,22 +4,22 @@ samples and warped grid, layer by layer."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
+from textual.worker import get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.flow import params as P
-from tutor.labs.flow.model import LEVELS, FlowModel, parse_widths
+from tutor.labs.flow.model import FlowModel, FlowTraining, parse_widths
 from tutor.labs.kit import TrainingLab
-from tutor.labs.planemap import to_dots
-from tutor.widgets.braille import BrailleCanvas
-from tutor.widgets.colormap import colormap
 from tutor.widgets.line_chart import LineChart, Series
-from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_ORANGE, BRIGHT_PINK
+from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_ORANGE
 from tutor.widgets.param_input import ParamInput
 from tutor.widgets.pixel_view import PixelView
 from tutor.widgets.predict import PredictInput
@@ -30,9 +30,6 @@ SIDE_WIDTH = 34
 JUMP = 200
 BASE_COLOR = BRIGHT_CYAN
 PUSHED_COLOR = BRIGHT_ORANGE
-SAMPLE_COLOR = BRIGHT_PINK
-DATA_COLOR = "#f8f8f2"
-GRID_COLOR = "#6fa8dc"
 
 SETTINGS = (
     ("transform", "1d: f", "choice", None),
@@ -90,6 +87,8 @@ class FlowLab(TrainingLab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = self.model_or_defaults(FlowModel, P.PARAMS)  # planar flow for moons: refused
         self.show_grid = False
+        self._ahead_job: object | None = None  # the worker computing 2-D steps ahead, if any
+        self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -137,6 +136,77 @@ class FlowLab(TrainingLab):
 
     def train(self, training, n: int, cancelled) -> list:
         return training.run(n, cancelled)
+
+    # --- playing the 2-D view: steps computed ahead in a worker -----------------------------
+    class Ahead(Message):
+        """2-D steps (and the pictures of those a playing lab draws) computed after `tail`."""
+
+        def __init__(self, job, training, tail, states: list, pictures: list, n: int) -> None:
+            super().__init__()
+            self.job, self.training, self.tail = job, training, tail
+            self.states, self.pictures, self.n = states, pictures, n
+
+    def _per_tick(self) -> int:
+        return max(1, int(self.fps // 10))  # TrainingLab._tick's steps per frame
+
+    def _tick(self) -> None:
+        """Playback: in the 2-D view a frame shows steps the worker computed ahead (and their
+        pictures), so it only draws; while the worker is still at them, the frame waits."""
+        tr = self.model.training
+        if (self.model.view == "2d" and not self.busy and self._ahead_job is not None
+                and tr.steps_ahead() < self._per_tick()):
+            return
+        super()._tick()
+        self._keep_ahead()
+
+    def _keep_ahead(self) -> None:
+        """While the 2-D view plays, keep the next steps computed (a thread worker)."""
+        if (not self.playing or self.model.view != "2d" or self.busy
+                or self._ahead_job is not None):
+            return
+        tr = self.model.training
+        tail, n, ahead = tr.ahead_tail(), self._per_tick(), tr.steps_ahead()
+        if tail is self._ahead_end or ahead > 2 * n + 2:
+            return
+        count = 6 * n + 4 - ahead
+        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+        size = self._map_size()
+        key = None if size is None else (*size, self.show_grid, self.model.layer)
+        job = self._ahead_job = object()
+        self.run_worker(partial(self._compute_ahead, job, tr, tail, count, first, key),
+                        thread=True, exclusive=True, group="flow-ahead", exit_on_error=False,
+                        description=f"flow: {count} steps ahead")
+
+    def _compute_ahead(self, job, training: FlowTraining, tail, n: int, first: int,
+                       size) -> None:
+        worker = get_current_worker()
+        states, pictures = training.compute_ahead(tail, n, first, self._per_tick(), size,
+                                                  lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Ahead(job, training, tail, states, pictures, n))
+
+    def on_flow_lab_ahead(self, message: Ahead) -> None:
+        message.stop()
+        if message.job is not self._ahead_job:
+            return  # a worker stopped meanwhile
+        self._ahead_job = None
+        tr = self.model.training
+        if message.training is tr and tr.add_ahead(message.tail, message.states, message.pictures):
+            if len(message.states) < message.n:  # max_steps or a diverged step: no more
+                self._ahead_end = tr.ahead_tail()
+            self._keep_ahead()
+
+    def _stop_ahead(self) -> None:
+        self.workers.cancel_group(self, "flow-ahead")
+        self._ahead_job = None
+
+    def adopt(self, params: dict, model, answered) -> None:
+        self._stop_ahead()
+        super().adopt(params, model, answered)
+
+    def apply_param(self, name: str, value) -> str | None:
+        self._stop_ahead()
+        return super().apply_param(name, value)
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -207,44 +277,27 @@ class FlowLab(TrainingLab):
         chart = self.query_one("#flow-chart", LineChart)
         chart.title, chart.x_label = "", "step"
         chart.markers = []
-        states = [] if hiding else tr.states[: tr.index + 1]  # the answer waits for the guess
+        # The answer waits for the guess.
+        steps, losses = (np.zeros(0), np.zeros(0)) if hiding else tr.curve()
         name = "KL(q‖p)" if tr.planar else "−log p on 256 points"
-        chart.set_series([Series(name, np.array([st.eval_loss for st in states]),
-                                 np.array([st.step for st in states], dtype=np.float64),
-                                 PUSHED_COLOR)])
+        chart.set_series([Series(name, losses, steps, PUSHED_COLOR)])
         self._draw_map()
 
-    def _draw_map(self) -> None:
+    def _map_size(self) -> tuple[int, int] | None:
+        """(width, rows) of the box the map fills; None when too small to draw."""
         box = self.query_one("#flow-map-box").size
-        width, rows = box.width, box.height
-        if width < 2 or rows < 1:
+        if box.width < 2 or box.height < 1:
+            return None
+        return box.width, box.height
+
+    def _draw_map(self) -> None:
+        size = self._map_size()
+        if size is None:
             return
-        tr = self.model.training
-        h = 2 * rows
-        canvas = BrailleCanvas(width, rows)
-
-        def dots(x):
-            return to_dots(x, tr.bounds, width, h)
-
-        if self.show_grid:
-            pixels = np.full((h, width, 3), 22, dtype=np.uint8)
-            lines, samples = tr.warped(self.model.layer)
-            for line in lines:
-                canvas.polyline(*dots(line), GRID_COLOR)
-        else:
-            dens = tr.density_values(width, h)
-            top = float(dens.max()) or 1.0
-            pixels = colormap(np.round(dens / top * LEVELS) / LEVELS, 0.0, 1.0, "viridis")
-            pixels = (pixels.astype(np.float64) * 0.75).astype(np.uint8)  # dots stay readable
-            if not tr.planar:
-                dx, dy = dots(tr.data[:300])
-                canvas.lines(dx, dy, dx, dy, DATA_COLOR)
-            samples = tr.samples()
-        sx, sy = dots(samples)
-        canvas.lines(sx, sy, sx, sy, SAMPLE_COLOR)
+        picture = self.model.training.picture(*size, self.show_grid, self.model.layer)
         view = self.query_one("#flow-map", PixelView)
-        view.set_pixels(pixels)
-        view.set_overlay(canvas.cells())
+        view.set_pixels(picture.pixels)
+        view.set_overlay(picture.overlay)
 
     # --- predict first --------------------------------------------------------------------
     def _ask(self) -> None:
