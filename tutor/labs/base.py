@@ -63,14 +63,6 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
             self.key = key
             self.correct = correct
 
-    class StateChanged(Message):
-        """The lab's state moved (step, back, reset, edit); `step` is the history index."""
-
-        def __init__(self, lab: str, step: int) -> None:
-            super().__init__()
-            self.lab = lab
-            self.step = step
-
     class ShowCode(Message):
         """The student asked for the PyTorch code of the lab; the app shows it in a dialog."""
 

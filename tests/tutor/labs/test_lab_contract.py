@@ -5,20 +5,27 @@
 - its PyTorch view is code that compiles;
 - stepping forward k times then back k times, and reset, show exactly the starting screen, and
   replaying the same steps shows the same screen (the lab is deterministic);
-- it opens and steps at 60 x 16 and below without an exception.
+- it opens and steps at 60 x 16 and below without an exception;
+- it is built on the kit: every lab widget is a `ModelLab` over a `LabModel`, and no module of
+  the lab that draws (imports Textual) reaches into its model's history or private names.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.screen import screen_text
 from tutor.labs import lab_class, lab_core_packages, lab_names, lab_params
 from tutor.labs.base import Lab
+from tutor.labs.kit import LabModel, ModelLab
 
 LABS = lab_names()
 
@@ -90,6 +97,50 @@ def test_every_parameter_has_a_valid_default(lab):
     assert set(params) == set(lab_params(lab))
 
 
+def _modules_of(lab: str) -> list:
+    package = importlib.import_module(f"tutor.labs.{lab}")
+    return [importlib.import_module(f"tutor.labs.{lab}.{m.name}")
+            for m in pkgutil.iter_modules(package.__path__)]
+
+
+def _subclasses(cls) -> set:
+    return {c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))}
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_every_lab_widget_is_built_on_the_kit(lab):
+    """A lab's widgets (a lab may have several, one per mode) are `ModelLab`s: the step,
+    back, reset, advance, PyTorch and settings glue is the kit's, not written again."""
+    _modules_of(lab)
+    mine = [c for c in _subclasses(Lab) if c.__module__.startswith(f"tutor.labs.{lab}.")]
+    assert lab_class(lab) in mine
+    assert [c.__name__ for c in mine if not issubclass(c, ModelLab)] == []
+
+
+def _reaches_into_model(path: Path) -> list[str]:
+    """`x.history` or `x.model._name` in a module: a widget reading its model's insides."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+        if not isinstance(node, ast.Attribute):
+            continue
+        inner = node.value
+        into_model = isinstance(inner, ast.Attribute) and inner.attr == "model"
+        if node.attr == "history" or (into_model and node.attr.startswith("_")
+                                      and not node.attr.startswith("__")):
+            found.append(f"{path.name}:{node.lineno} .{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_no_lab_widget_reaches_into_its_model(lab):
+    """What a widget draws comes from its model's methods and properties, never from its
+    history or private names: the model can change how it keeps its states."""
+    drawing = [Path(m.__file__) for m in _modules_of(lab)
+               if "textual" in Path(m.__file__).read_text("utf-8")]
+    assert drawing, f"{lab} has no widget module"
+    assert [hit for path in drawing for hit in _reaches_into_model(path)] == []
+
+
 async def _settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -113,6 +164,7 @@ async def test_steps_back_reset_and_replay_show_the_same_screens(lab_app, lab):
     async with app.run_test(size=(120, 36)) as pilot:
         await _settle(pilot)
         widget = app.query_one(Lab)
+        assert isinstance(widget.model, LabModel), f"{lab}'s model does not follow LabModel"
         code = widget.pytorch_code()
         if code is not None:
             compile(code, f"<{lab} pytorch view>", "exec")

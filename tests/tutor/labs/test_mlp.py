@@ -10,7 +10,6 @@ from textual.widgets import Input
 
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
-from tutor.labs.base import Lab
 from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
 from tutor.widgets.param_input import ParamInput
 
@@ -364,23 +363,19 @@ def test_core_packages_are_declared():
     assert lab_core_packages("mlp") == ("nn", "optim")
 
 
-async def test_every_redraw_posts_state_changed(lab_app):
-    seen: list[int] = []
+async def test_steps_and_back_show_in_the_step_controls(lab_app):
+    from tutor.widgets.step_controls import StepControls
+
     app = lab_app("mlp")
     async with app.run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        original = lab.post_message
-
-        def record(message):
-            if isinstance(message, Lab.StateChanged):
-                seen.append(message.step)
-            return original(message)
-
-        lab.post_message = record
-        await pilot.press("n", "n", "b")
-        await pilot.pause()
-        assert seen[-3:] == [1, 2, 1]
+        shown = []
+        for key in ("n", "n", "b"):
+            await pilot.press(key)
+            await pilot.pause()
+            shown.append((lab.model.state.step, lab.query_one(StepControls).status))
+        assert shown == [(1, "step 1"), (2, "step 2"), (1, "step 1")]
 
 
 async def test_the_lab_comes_back_as_the_student_left_it(lab_app, monkeypatch):

@@ -345,7 +345,6 @@ class AutoencoderLab(FieldKeys, ModelLab):
         else:
             self._draw_digits()
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _page_size(self) -> tuple[int, int]:
         box = self.query_one("#ae-page-box").content_size

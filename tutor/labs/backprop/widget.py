@@ -314,7 +314,6 @@ class BackpropLab(ModelLab):
         if self.tensor_mode:
             self.query_one(TensorView).show(self.tmodel)
             self._update_status()
-            self.post_message(Lab.StateChanged(self.lab_name, self.tmodel.index))
             return
         model = self.scalar
         self.query_one(GraphView).show(model.view())
@@ -331,7 +330,6 @@ class BackpropLab(ModelLab):
             problem = model.problem_text()
             self._set_panel(panel, "\n".join(lines + ([problem] if problem else [])))
         self._update_status()
-        self.post_message(Lab.StateChanged(self.lab_name, model.index))
 
     def _set_panel(self, panel: Static, text) -> None:
         """Update the side panel; a layout pass (which repaints the whole screen) only when

@@ -206,7 +206,6 @@ class ConvolutionLab(FieldKeys, ModelLab):
         self.query_one(StepControls).status = m.status()
         self._ask_prediction()
         self.draw_images()
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _title(self) -> str:
         m, p = self.model, self.params

@@ -14,7 +14,6 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
 from textual.worker import get_current_worker
 
-from tutor.labs.base import Lab
 from tutor.labs.flow import params as P
 from tutor.labs.flow.model import FlowModel, FlowTraining, parse_widths
 from tutor.labs.kit import TrainingLab
@@ -221,8 +220,6 @@ class FlowLab(TrainingLab):
             self._draw_2d()
         set_text(self.query_one("#flow-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
-        index = m.cov.k if m.view == "1d" else m.training.index
-        self.post_message(Lab.StateChanged(self.lab_name, index))
 
     def _draw_1d(self) -> None:
         c = self.model.cov

@@ -14,7 +14,6 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
-from tutor.labs.base import Lab
 from tutor.labs.kit import TrainingLab
 from tutor.labs.gan import params as P
 from tutor.labs.gan.model import (ALT_COLOR, EG_COLOR, LOG4, SIM_COLOR, GanModel, GanPicture,
@@ -284,8 +283,6 @@ class GanLab(TrainingLab):
         set_text(self.query_one("#gan-message", Static), self.note or m.message)
         self.query_one(StepControls).status = m.status().split(" · ")[0]
         self.draw_map(picture if m.view == "gan" else None)
-        index = m.game.t if m.view == "bilinear" else m.index
-        self.post_message(Lab.StateChanged(self.lab_name, index))
 
     def _map_resized(self) -> None:
         self.call_after_refresh(self.draw_map)

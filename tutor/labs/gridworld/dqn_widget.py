@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from tutor.labs.base import Lab
 from tutor.labs.kit import ComputeAhead, FieldKeys, ModelLab
-from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPISODES_PER_STEP, EPSILON, HIDDEN, LR,
+from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPSILON, HIDDEN, LR,
                                             TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
 from tutor.labs.gridworld.gridview import ARROWS, GridData, GridView, fmt
 from tutor.widgets.line_chart import LineChart, Series
@@ -135,7 +135,6 @@ class DqnLab(ComputeAhead, FieldKeys, ModelLab):
         note = self.note or ("training ahead in the background…" if training and m.index >= m.computed else "")
         set_text(self.query_one("#dqn-message", Static), note)
         self.query_one(StepControls).status = m.status()
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _stats(self, s: DqnSnap, first: int | None) -> str:
         m = self.model

@@ -166,7 +166,6 @@ class LossesLab(FieldKeys, ModelLab):
                 box.value = m.mode
         self.query_one(StepControls).status = m.status()
         self._sync_prediction()
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     # --- saved state ----------------------------------------------------------------------
     def save_state(self) -> dict:

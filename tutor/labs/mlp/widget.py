@@ -303,7 +303,6 @@ class MlpLab(TrainingLab):
         self._sync_prediction()
         self.draw_region()
         self.draw_weights()
-        self.post_message(Lab.StateChanged(self.lab_name, s.step))
 
     def _set_text(self, selector: str, text: str) -> None:
         set_text(self.query_one(selector, Static), text)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal
 from textual.widgets import Input, Static
 
 from tutor.labs.base import Lab
 from tutor.labs.kit import ComputeAhead, FieldKeys, ModelLab
 from tutor.labs.normalization.params import PARAMS
-from tutor.labs.normalization.race import CHANNELS, CHUNK, Chunk, RaceModel
+from tutor.labs.normalization.race import CHANNELS, CHUNK, RaceModel
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import ORANGE
 from tutor.widgets.param_input import ParamInput
@@ -139,7 +139,6 @@ class RaceLab(ComputeAhead, FieldKeys, ModelLab):
         set_text(self.query_one("#race-message", Static), note)
         self.query_one(StepControls).status = m.status()
         self._maybe_reveal()
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _stats(self, losses: np.ndarray, firsts: list[int | None]) -> str:
         m = self.model

@@ -151,7 +151,6 @@ class NormalizationLab(FieldKeys, ModelLab):
         set_text(self.query_one("#norm-message", Static), self.note)
         self.query_one(StepControls).status = m.status()
         self._sync_prediction()
-        self.post_message(Lab.StateChanged(self.lab_name, m.index))
 
     def _stats(self) -> str:
         m = self.model

@@ -14,7 +14,7 @@ from tutor.labs.kit import FieldKeys, ModelLab
 from tutor.labs.optimizer.code import convergence_lines, state_lines
 from tutor.labs.optimizer.legend import RaceLegend, legend_text
 from tutor.labs.optimizer.model import RaceModel
-from tutor.labs.optimizer.params import OPTIMIZERS, PARAMS, SURFACES
+from tutor.labs.optimizer.params import PARAMS, SURFACES
 from tutor.labs.optimizer.presets import COLORS, HYPER_USED
 from tutor.labs.optimizer.render import TrailCache, map_pixels, pixel_to_point, race_overlay
 from tutor.widgets.line_chart import LineChart, Series
@@ -173,7 +173,6 @@ class OptimizerLab(FieldKeys, ModelLab):
         if full:
             self._draw_texts()
         self._sync_prediction()
-        self.post_message(Lab.StateChanged(self.lab_name, m.t))
 
     # --- predict first --------------------------------------------------------------------
     def on_key(self, event) -> None:

@@ -204,7 +204,6 @@ class RnnLab(FieldKeys, ModelLab):
             self._draw_chart()
         self.draw_picture()
         self._predict()
-        self.post_message(Lab.StateChanged(self.lab_name, m.view.k))
 
     def _title(self) -> str:
         p, v = self.model.params, self.model.view

@@ -256,7 +256,6 @@ class RobustnessLab(FieldKeys, ModelLab):
         getattr(self, f"_draw_{name}")(view)
         # the texts above may change the layout: the picture is drawn for the settled size
         self.call_after_refresh(self._draw_picture)
-        self.post_message(Lab.StateChanged(self.lab_name, view.k))
 
     def _draw_picture(self) -> None:
         if not self.is_mounted or self.model is None:
