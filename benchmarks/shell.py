@@ -6,6 +6,8 @@
   the terminal goes quiet (lab drawn), median and worst; once at once (`]` as soon as the
   previous lesson is quiet: every lesson is built on the key) and once as a reader (`]` after
   `--read S` seconds on each lesson, default 1.5: the app has built the next lesson ahead);
+- building ahead (headless 120x36, over the first lessons): the longest stall of the event
+  loop (a key's longest wait) while each next lesson is built off screen, median and worst;
 - key latency while kernels compile cold: F1 (help) and escape, key to the screen's change;
 - every lab's frame at 120x36 while it plays (headless, space at 10 fps): main-thread CPU from
   one playback step to the next (step, widget updates, style, layout, repaint, worker
@@ -155,6 +157,56 @@ def lessons(env: dict, limit: int | None, read: float = 0.0) -> None:
           f" worst {ms(max(drawn))} ({worst[0]})")
 
 
+def ahead_stalls(limit: int) -> None:
+    """The event loop's longest stall while each next lesson is built ahead: a thread asks
+    the loop to run a no-op every 5 ms and times how long each takes to come back."""
+    import asyncio
+    import threading
+
+    sys.path.insert(0, str(ROOT))
+    from tutor.app import AHEAD_AFTER, DlTutorApp
+    from tutor.content import load_catalog
+    from tutor.labs.gc_hold import collect_less_often
+
+    collect_less_often()  # as the dl-tutor command
+
+    async def run() -> list[float]:
+        catalog = load_catalog()
+        app = DlTutorApp(catalog, warm=False, resume=False)
+        app.build_ahead = True
+        loop = asyncio.get_running_loop()
+        pings: list[tuple[float, float]] = []
+        stop = threading.Event()
+
+        def ping() -> None:
+            while not stop.is_set():
+                t = time.perf_counter()
+                asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop).result()
+                pings.append((t, time.perf_counter() - t))
+                time.sleep(0.005)
+
+        worst = []
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            threading.Thread(target=ping, daemon=True).start()
+            lessons = catalog.lessons[:limit]
+            app.open_lesson(lessons[0].id)
+            for lesson in lessons[1:]:
+                start = time.perf_counter()
+                await asyncio.sleep(AHEAD_AFTER + 1.0)  # quiet: the next lesson is built
+                worst.append((max(d for t, d in pings if t >= start), lesson.id))
+                app.open_lesson(lesson.id)
+                await pilot.pause()
+            stop.set()
+        return worst
+
+    worst = asyncio.run(run())
+    stalls = [d for d, _ in worst]
+    print(f"  building the next lesson ahead, over {len(worst)} lessons: the event loop's longest "
+          f"stall per build median {ms(statistics.median(stalls))} worst {ms(max(stalls))} "
+          f"(building {max(worst)[1]})")
+
+
 def cold(env: dict, tmp: str) -> None:
     cold_env = {**env, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cold")}
     term = Terminal(["--no-resume"], cold_env)
@@ -232,6 +284,7 @@ def main() -> None:
         if "--skip-lessons" not in sys.argv:
             lessons(env, 8 if quick else None)
             lessons(env, 8 if quick else None, read=float(arg_value("--read", "1.5")))
+            ahead_stalls(8 if quick else 30)
         if "--skip-cold" not in sys.argv:
             cold(env, tmp)
         if "--skip-frames" not in sys.argv:
