@@ -420,6 +420,58 @@ async def test_the_lab_comes_back_as_the_student_left_it(lab_app, monkeypatch):
         assert lab.save_state()["step"] == 61
 
 
+async def test_a_saved_state_whose_csv_file_is_not_read_yet_is_read_in_a_worker(lab_app, tmp_path,
+                                                                               monkeypatch):
+    """Putting the lab back as the student left it read their CSV file on the event loop (up
+    to 1 MB): now a worker reads it, the lab says so meanwhile and keeps the state to save,
+    and the state comes back once the file is read; a file that cannot be read any more is
+    said in the lab. A file read before comes back at once."""
+    import threading
+
+    from core import nn
+    from tests.relab import round_trip
+
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join(f"{i / 10},{(i % 7) / 3},{i % 2}" for i in range(40)))
+    (tmp_path / "gone.csv").write_text("0,0,0\n1,1,1\n")
+    calls = []
+    real = nn.load_csv
+
+    def spy(file):
+        calls.append(threading.current_thread() is threading.main_thread())
+        return real(file)
+
+    monkeypatch.setattr(nn, "load_csv", spy)
+    params = validate_lab("mlp", {"dataset": "csv", "csv_path": str(path), "hidden": [4]})
+    saved = round_trip({"params": params, "step": 7, "panel": "weights", "layer": 2,
+                        "show_test": True})
+    async with lab_app("mlp", dataset="xor").run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        lab.restore_state(saved)
+        assert calls == [] and lab.params["dataset"] == "xor", "nothing read on the event loop"
+        assert lab.save_state() == saved, "the state waiting for its file is what is saved"
+        assert "loading mine.csv" in str(lab.query_one("#mlp-message").render())
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert calls == [False], "read once, in a worker thread"
+        assert lab.save_state() == saved and lab.model.state.step == 7
+        assert len(lab.model.y_train) + len(lab.model.y_test) == 40 and lab.show_test
+        lab.restore_state({**saved, "step": 3})  # read before: back at once
+        assert calls == [False] and lab.params["csv_path"] == str(path)
+        await pilot.app.workers.wait_for_complete()
+        assert lab.model.state.step == 3
+        gone = {**saved, "params": {**saved["params"], "csv_path": str(tmp_path / "gone.csv")}}
+        (tmp_path / "gone.csv").write_text("not, a, csv, file")
+        lab.restore_state(gone)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "✗" in lab.note and lab.model.state.step == 3
+        assert lab.save_state()["step"] == 3
+        with pytest.raises(ValueError):
+            lab.restore_state({**saved, "params": {**saved["params"], "csv_path": "/nonexistent.csv"}})
+
+
 def test_a_damaged_mlp_state_is_refused_and_changes_nothing():
     from tutor.labs.mlp.state import MAX_RESTORED_STEPS, replay_limit
     from tutor.labs.mlp.widget import MlpLab

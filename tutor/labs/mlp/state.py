@@ -14,7 +14,7 @@ Plain JSON for the progress file (`Lab.save_state` / `restore_state`); no Textua
 
 from __future__ import annotations
 
-from tutor.labs.mlp.model import MlpModel
+from tutor.labs.mlp.model import MlpModel, parse_hidden
 from tutor.labs.mlp.params import VIEWS
 from tutor.labs.saved import flag, lab_params, mapping, whole
 
@@ -37,17 +37,25 @@ def replay_limit(model: MlpModel) -> int:
     return int(min(MAX_RESTORED_STEPS, MAX_RESTORED_WORK // max(work, 1)))
 
 
-def restore(state: dict) -> dict:
-    """The checked parts of `state` with a new model at step 0 and the steps to train again
-    (ValueError, TypeError or KeyError on a damaged state, or data that cannot be read now)."""
+def parse(state: dict) -> dict:
+    """The checked parts of `state` (params, step, panel, layer, show_test), without building
+    the model: its data file, if any, is not read here (ValueError, TypeError or KeyError on a
+    damaged state)."""
     mapping(state, KEYS)
     params = lab_params("mlp", state["params"])
     step = whole(state["step"], "step", 0, int(params["max_steps"]))
     panel = state["panel"]
     if panel not in VIEWS:
         raise ValueError(f"unknown panel {panel!r}")
-    model = MlpModel(params)
-    layer = whole(state["layer"], "layer", 1, model.net.n_layers)
-    return {"params": params, "model": model, "step": step,
-            "replay": min(step, replay_limit(model)), "panel": panel, "layer": layer,
+    layers = len(parse_hidden(params["hidden"])) + 1  # the network's layers, data or not
+    layer = whole(state["layer"], "layer", 1, layers)
+    return {"params": params, "step": step, "panel": panel, "layer": layer,
             "show_test": flag(state["show_test"], "show_test")}
+
+
+def restore(state: dict) -> dict:
+    """The checked parts of `state` with a new model at step 0 and the steps to train again
+    (ValueError, TypeError or KeyError on a damaged state, or data that cannot be read now)."""
+    kept = parse(state)
+    model = MlpModel(kept["params"])
+    return {**kept, "model": model, "replay": min(kept["step"], replay_limit(model))}

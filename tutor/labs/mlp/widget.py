@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import partial
 
 from textual.app import ComposeResult
@@ -96,6 +97,8 @@ class MlpLab(TrainingLab):
         self.weight_layer = int(self.params["layer"])
         #: Settings waiting for their CSV file, read by a worker (None: nothing is loading).
         self._pending: dict | None = None
+        #: A saved state waiting for its CSV file, read by a worker (see `restore_state`).
+        self._pending_restore: dict | None = None
         self.file_note = ""  # why the last CSV file was refused
         self._opening_read = self._needs_reading(self.params)  # the head start waits for it
         if self._opening_read:
@@ -185,6 +188,11 @@ class MlpLab(TrainingLab):
         """The CSV file a worker read (into the model's cache) or refused: the settings that
         waited for it are applied, or the lab keeps what it shows and says why."""
         event.stop()
+        saved = self._pending_restore
+        if saved is not None and event.path == saved["params"].get("csv_path"):
+            self._pending_restore = None
+            self._restore_read(saved, event.error)
+            return
         pending = self._pending
         if pending is None or event.path != pending["csv_path"]:
             return  # other settings were applied meanwhile
@@ -429,16 +437,51 @@ class MlpLab(TrainingLab):
 
     def save_state(self) -> dict:
         """Every setting, the step (trained again from the seed on restore), the panel, the
-        weights' layer and train/test points."""
+        weights' layer and train/test points. While a saved state waits for its CSV file,
+        that state (it is still what the student left)."""
         from tutor.labs.mlp.state import save
 
+        if self._pending_restore is not None:
+            return dict(self._pending_restore)
         return save(self)
 
     def restore_state(self, state: dict) -> None:
+        """Put back a saved state. Its CSV file, unless read before, is read in a worker first
+        (up to MAX_CSV_FILE_BYTES): meanwhile the lab shows what it showed, saying so, and the
+        state comes back when the file is read (`on_data_file_read`)."""
+        from tutor.labs.mlp.state import parse
+
+        params = parse(state)["params"]  # raises on a damaged state: nothing changed yet
+        if self._needs_reading(params):
+            path = params["csv_path"]
+            if not os.path.isfile(path):  # refused at once, as reading it would be
+                raise ValueError(f"{path}: no such file")
+            self.playing = False
+            self._stop_ahead()
+            self._pending, self._opening_read = None, False
+            self._pending_restore = dict(state)
+            self.note = f"loading {path.rsplit('/', 1)[-1]} …"
+            self.redraw()  # at once: the note says why the lab waits
+            read_data_file(self, path, read_points)
+            return
+        self._adopt_state(state)
+
+    def _restore_read(self, saved: dict, error: str | None) -> None:
+        """The CSV file of a saved state was read (the state comes back) or refused."""
+        try:
+            if error is not None:
+                raise ValueError(error)
+            self._adopt_state(saved)  # the file is in the cache now: nothing is read here
+        except (ValueError, TypeError, KeyError) as exc:  # e.g. the file changed meanwhile
+            self.note = f"✗ {exc}; the lab keeps the lesson's settings"
+            self.request_redraw()
+
+    def _adopt_state(self, state: dict) -> None:
         from tutor.labs.mlp.state import restore
 
         kept = restore(state)  # raises on a damaged state: nothing changed yet
         self._stop_ahead()
+        self._pending_restore = None
         self.adopt(kept["params"], kept["model"], ())
         self.show_test, self.weight_layer = kept["show_test"], kept["layer"]
         self.query_one("#mlp-panel", ContentSwitcher).current = f"mlp-{kept['panel']}"
@@ -482,6 +525,7 @@ class MlpLab(TrainingLab):
 
     def apply_settings(self, **changes) -> bool:
         """Rebuild the lab with changed parameters; on failure keep the old model and say why."""
+        self._pending_restore = None  # the student changed the lab before a saved state came
         new = {**self.params, **changes}
         if self._needs_reading(new):
             self._pending = new
