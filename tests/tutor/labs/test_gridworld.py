@@ -611,6 +611,34 @@ async def test_playback_reveals_the_backup_and_asks_again_when_paused(lab_app):
         assert f"V{_sub(lab.model.k + 1)}(4,4)" in str(predict.query_one(".predict--prompt").render())
 
 
+async def test_a_question_no_longer_asked_is_hidden(lab_app):
+    """A terminal cell, an answered one, or no cell after a new preset asks nothing: the
+    question hides (it stayed on show, a stale prompt above a disabled field, once a cell had
+    been asked), and a cell left unanswered for a terminal one is asked again."""
+    async with lab_app("gridworld", select=[0, 1]).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        predict = lab.query_one(PredictInput)
+        await pilot.pause()
+        assert predict.display and predict.state == "asking"
+        await pilot.press("left")  # (0, 0) is terminal: nothing to back up
+        await pilot.pause()
+        assert predict.state == "idle" and not predict.display
+        await pilot.press("right")  # back on (0, 1): asked again
+        await pilot.pause()
+        assert predict.display and predict.state == "asking"
+        await pilot.press("i", "minus", "1", "enter")
+        await pilot.pause()
+        assert predict.state == "right"
+        await pilot.press("right", "left")  # (0, 2) asks; back on (0, 1), answered: nothing
+        await pilot.pause()
+        assert predict.state == "idle" and not predict.display
+        assert "= -1" in _text(lab.query_one("#gw-backup"))
+        await pilot.press("p")  # the next preset: no cell selected
+        await pilot.pause()
+        assert lab.selected is None and predict.state == "idle" and not predict.display
+        assert "Predict V" not in screen_text(pilot.app)
+
+
 async def test_a_finished_run_does_not_redraw(lab_app):
     async with lab_app("gridworld", preset="notes", sweeps=10).run_test(size=(81, 33)) as pilot:
         lab = _lab(pilot.app)

@@ -448,13 +448,11 @@ class GridworldLab(FieldKeys, ModelLab):
         predict = self.query_one(PredictInput)
         if m.mode == "q_learning":
             self._set_panel(loop_text(m), ("loop", id(m.grid), m.episodes))
-            if predict.state != "idle":
-                predict.clear()
+            self._ask_nothing(predict)
             return
         if self.selected is None:
             self._set_panel("Select a cell (arrow keys or a click) to see its Bellman backup.")
-            if predict.state != "idle":
-                predict.clear()
+            self._ask_nothing(predict)
             return
         if (m.converged and m.mode == "value_iteration" and m.comparison is None
                 and self._compared_grid is not m.grid):
@@ -465,14 +463,22 @@ class GridworldLab(FieldKeys, ModelLab):
         revealed = key in self._answered or m.finished or self.playing
         self._set_panel(backup_text(m, backup, revealed), (self.selected, m.mode, id(m.grid)))
         # While playing nobody can answer: the question hides (re-asking every frame cost a
-        # layout pass of the whole screen) and the backup shows its numbers instead.
-        predict.display = not self.playing
+        # layout pass of the whole screen) and the backup shows its numbers instead. Hidden
+        # inline only then: otherwise the widget's own state shows or hides it (an inline
+        # display kept a cleared question on show after a terminal cell or a new preset).
+        if self.playing:
+            predict.display = False
+        else:
+            predict.styles.display = None  # no inline rule (a no-op when there is none)
         if self.playing:
             self._asked = None
             return
         if backup.kind == "absorbing" or m.finished:
-            if predict.state != "idle":
-                predict.clear()
+            self._ask_nothing(predict)
+            return
+        if key in self._answered:  # back on a cell answered at this sweep: its numbers show
+            if key != self._asked:
+                self._ask_nothing(predict)
             return
         if key != self._asked:
             self._asked = key
@@ -480,6 +486,14 @@ class GridworldLab(FieldKeys, ModelLab):
             predict.ask("bellman-backup", f"Predict V{_sub(m.k + 1)}({r},{c}) (i):",
                         backup.next_value, 0.01,
                         f"V{_sub(m.k + 1)}({r},{c}) = {fmt(backup.next_value, 8)}.")
+
+
+    def _ask_nothing(self, predict: PredictInput) -> None:
+        """No question here: the last one is put away, and asked again when its cell is
+        selected again (unless answered)."""
+        if predict.state != "idle":
+            predict.clear()
+        self._asked = None
 
 
 def _sub(n: int) -> str:
