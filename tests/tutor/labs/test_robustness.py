@@ -342,6 +342,26 @@ async def test_tiny_terminals_do_not_crash(lab_app, size):
         await pilot.press("n", "b")
 
 
+async def test_a_view_shows_no_marker_of_the_one_before(lab_app, small_defaults):
+    """The digits view marks PGD at ε on the chart it shares with the plane and Lipschitz
+    views: those drew their curves under that stale marker (and its x range)."""
+    from tests.screen import screen_text
+    from tutor.widgets.line_chart import LineChart
+
+    app = lab_app("robustness", view="digits", eps=0.1, alpha=0.02, **SMALL["digits"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = _lab(app)
+        await _ready(pilot)
+        await pilot.press("g")  # to the end: revealed, PGD at ε marked
+        await pilot.pause()
+        chart = app.query_one("#rb-chart", LineChart)
+        assert list(chart.markers) and "PGD at ε" in screen_text(app)
+        await pilot.press("v")  # the Lipschitz view, trained in a worker
+        await _ready(pilot)
+        assert lab.model.params["view"] == "lipschitz"
+        assert not list(chart.markers) and "PGD at ε" not in screen_text(app)
+
+
 def test_snapshot_plane_mid_attack(snap_compare):
     from tutor.labdemo import LabApp
 

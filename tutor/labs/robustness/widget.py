@@ -291,6 +291,7 @@ class RobustnessLab(FieldKeys, ModelLab):
     def _draw_plane(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
         self._label_chart(chart, "loss at each step", "attack step")
+        self._set_markers(chart, [])  # the digits view's, on the chart they share
         k = view.k
         chart.set_series([Series("loss", view.losses[: k + 1], x=np.arange(k + 1.0),
                                  color=COLORS[1])])
@@ -311,6 +312,7 @@ class RobustnessLab(FieldKeys, ModelLab):
     def _draw_lipschitz(self, view) -> None:
         chart = self.query_one("#rb-chart", LineChart)
         self._label_chart(chart, "σ_k of each layer", "power iteration k")
+        self._set_markers(chart, [])  # the digits view's, on the chart they share
         chart.set_series([Series(name, est, x=np.arange(1.0, len(est) + 1),
                                  color=COLORS[i % len(COLORS)])
                           for i, (name, est) in enumerate(view.series())])
