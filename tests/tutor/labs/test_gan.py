@@ -326,6 +326,32 @@ async def test_playing_shows_rounds_computed_ahead_in_a_worker(lab_app):
         np.testing.assert_array_equal(lab.query_one("#gan-map").pixels, live.pixels)
 
 
+async def test_a_failed_worker_computing_ahead_leaves_playback_stepping(lab_app, monkeypatch):
+    from textual.worker import WorkerFailed
+
+    monkeypatch.delenv("DL_TUTOR_STRICT")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kaboom ahead")
+
+    async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
+        lab = _lab(pilot.app)
+        await pilot.pause()
+        monkeypatch.setattr(lab.model, "compute_ahead", broken)
+        lab.fps = 1.0
+        lab.playing = True
+        lab._tick()                  # a round, and the worker starts (and fails)
+        with pytest.raises(WorkerFailed):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab._ahead_job is None and not lab.playing  # reported: playback stopped
+        index = lab.model.index
+        lab.playing = True
+        lab._tick()                  # the next frame steps, not waiting for a dead worker
+        assert lab.model.index == index + 1
+        lab.playing = False
+
+
 async def test_a_step_does_not_relayout_the_screen(lab_app):
     async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)

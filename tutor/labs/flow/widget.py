@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.flow import params as P
 from tutor.labs.flow.model import FlowModel, FlowTraining, parse_widths
@@ -87,6 +87,7 @@ class FlowLab(TrainingLab):
         self.model = self.model_or_defaults(FlowModel, P.PARAMS)  # planar flow for moons: refused
         self.show_grid = False
         self._ahead_job: object | None = None  # the worker computing 2-D steps ahead, if any
+        self._ahead_worker = None  # its Worker
         self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout ---------------------------------------------------------------------------
@@ -172,9 +173,10 @@ class FlowLab(TrainingLab):
         size = self._map_size()
         key = None if size is None else (*size, self.show_grid, self.model.layer)
         job = self._ahead_job = object()
-        self.run_worker(partial(self._compute_ahead, job, tr, tail, count, first, key),
-                        thread=True, exclusive=True, group="flow-ahead", exit_on_error=False,
-                        description=f"flow: {count} steps ahead")
+        work = partial(self._compute_ahead, job, tr, tail, count, first, key)
+        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="flow-ahead",
+                                             exit_on_error=False,
+                                             description=f"flow: {count} steps ahead")
 
     def _compute_ahead(self, job, training: FlowTraining, tail, n: int, first: int,
                        size) -> None:
@@ -194,6 +196,13 @@ class FlowLab(TrainingLab):
             if len(message.states) < message.n:  # max_steps or a diverged step: no more
                 self._ahead_end = tr.ahead_tail()
             self._keep_ahead()
+
+    def on_worker_state_changed(self, event) -> None:
+        """A worker computing ahead that failed or was cancelled computes nothing more: the
+        frames step on without it (the Lab base reports a failure)."""
+        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
+                                                                  WorkerState.CANCELLED):
+            self._ahead_job = self._ahead_worker = None
 
     def _stop_ahead(self) -> None:
         self.workers.cancel_group(self, "flow-ahead")

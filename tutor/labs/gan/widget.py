@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.kit import TrainingLab
 from tutor.labs.gan import params as P
@@ -111,6 +111,7 @@ class GanLab(TrainingLab):
         self.model = self.model_or_defaults(GanModel, P.PARAMS)  # custom points out of range…
         self.show_arrows = bool(self.params["arrows"])
         self._ahead_job: object | None = None  # the worker computing rounds ahead, if any
+        self._ahead_worker = None  # its Worker
         self._ahead_end = None  # the last state after which no round could be computed
 
     # --- layout -------------------------------------------------------------------------
@@ -199,9 +200,10 @@ class GanLab(TrainingLab):
         job = self._ahead_job = object()
         # A description of its own: Textual's default, repr() of the call, would print the
         # state's arrays (10 ms).
-        self.run_worker(partial(self._compute_ahead, job, m, tail, count, first, key),
-                        thread=True, exclusive=True, group="gan-ahead", exit_on_error=False,
-                        description=f"gan: {count} rounds ahead")
+        work = partial(self._compute_ahead, job, m, tail, count, first, key)
+        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="gan-ahead",
+                                             exit_on_error=False,
+                                             description=f"gan: {count} rounds ahead")
 
     def _compute_ahead(self, job, model: GanModel, tail, n: int, first: int, size) -> None:
         worker = get_current_worker()
@@ -220,6 +222,13 @@ class GanLab(TrainingLab):
             if len(message.states) < message.n:  # max_steps or a diverged round: no more
                 self._ahead_end = m.ahead_tail()
             self._keep_ahead()
+
+    def on_worker_state_changed(self, event) -> None:
+        """A worker computing ahead that failed or was cancelled computes nothing more: the
+        frames step on without it (the Lab base reports a failure)."""
+        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
+                                                                  WorkerState.CANCELLED):
+            self._ahead_job = self._ahead_worker = None
 
     def _stop_ahead(self) -> None:
         self.workers.cancel_group(self, "gan-ahead")

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Input, Label, Static
-from textual.worker import get_current_worker
+from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
@@ -122,6 +122,7 @@ class MlpLab(TrainingLab):
         #: the student moves (leaving the lesson again must not shorten it each time).
         self.kept_step: int | None = None
         self._ahead_job: object | None = None  # the worker computing steps ahead, if any
+        self._ahead_worker = None  # its Worker
         self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout -------------------------------------------------------------------------
@@ -254,10 +255,10 @@ class MlpLab(TrainingLab):
         count = 6 * n + 4 - ahead
         first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
         job = self._ahead_job = object()
-        self.run_worker(partial(self._compute_ahead, job, m, tail, count, self._picture_keys(),
-                                n, first),
-                        thread=True, exclusive=True, group="mlp-ahead", exit_on_error=False,
-                        description=f"mlp: {count} steps ahead")
+        work = partial(self._compute_ahead, job, m, tail, count, self._picture_keys(), n, first)
+        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="mlp-ahead",
+                                             exit_on_error=False,
+                                             description=f"mlp: {count} steps ahead")
 
     def _compute_ahead(self, job, model: MlpModel, tail, n: int, keys: tuple, every: int,
                        first: int) -> None:
@@ -277,6 +278,13 @@ class MlpLab(TrainingLab):
             if len(message.states) < message.n:  # max_steps or a diverged step: no more
                 self._ahead_end = message.states[-1] if message.states else message.tail
             self._keep_ahead()
+
+    def on_worker_state_changed(self, event) -> None:
+        """A worker computing ahead that failed or was cancelled computes nothing more: the
+        frames step on without it (the Lab base reports a failure)."""
+        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
+                                                                  WorkerState.CANCELLED):
+            self._ahead_job = self._ahead_worker = None
 
     def _stop_ahead(self) -> None:
         self.workers.cancel_group(self, "mlp-ahead")
