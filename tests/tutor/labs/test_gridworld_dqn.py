@@ -109,6 +109,33 @@ async def test_predict_then_watch(lab_app):
         assert "replay buffer" in stats and "target net θ⁻" in stats and "episode 15" in stats
         await pilot.press("b", "v")
         assert lab.model.index == 2 and lab.show_q
+        assert lab.save_state() == {"view": "dqn", "step": 2, "predicted": True, "show_q": True}
+
+
+async def test_the_lab_comes_back_as_left(lab_app):
+    """After a restart (or a lesson's lab built again) the view comes back at the episode the
+    student left, trained again in the worker, with the prediction not asked again (it was: a
+    restart showed episode 0 and 'Predict first' after the student had answered and trained)."""
+    answers = []
+    async with lab_app("gridworld", mode="dqn").run_test(size=(120, 36)) as pilot:
+        lab = pilot.app.query_one("#lab")
+        spy_answers(lab, answers.append)
+        await pilot.pause()
+        predict = lab.query_one(PredictInput)
+        for damaged in ({"view": "dqn", "step": -1, "predicted": False, "show_q": False},
+                        {"view": "dqn", "step": 2, "predicted": "yes", "show_q": False},
+                        {"spec": {}, "mode": "value_iteration", "k": 3}):
+            with pytest.raises((ValueError, TypeError, KeyError)):
+                lab.restore_state(damaged)
+        assert lab.model.index == 0 and predict.state == "asking" and not lab.show_q
+        lab.restore_state({"view": "dqn", "step": 3, "predicted": True, "show_q": True})
+        assert lab.save_state()["step"] == 3  # still waiting for the worker: kept
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert lab.model.index == 3 and lab.show_q
+        assert predict.state == "revealed" and answers == []  # shown, not scored again
+        assert "episode 15" in str(lab.query_one("#dqn-stats").render())
+        assert lab.save_state() == {"view": "dqn", "step": 3, "predicted": True, "show_q": True}
 
 
 async def test_stepping_before_answering_reveals(lab_app):

@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from tutor.labs.base import Lab
 from tutor.labs.kit import ComputeAhead, FieldKeys, ModelLab
-from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPSILON, HIDDEN, LR,
-                                            TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
+from tutor.labs.gridworld.dqn_model import (BATCH, BUFFER, EPISODES_PER_STEP, EPSILON, HIDDEN,
+                                            LR, TARGET_UPDATE, DqnModel, DqnSnap)  # fmt: skip
 from tutor.labs.gridworld.gridview import ARROWS, GridData, GridView, fmt
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.predict import PredictInput
@@ -84,7 +84,12 @@ class DqnLab(ComputeAhead, FieldKeys, ModelLab):
 
     # --- training in a worker ----------------------------------------------------------------
     def computed_ahead(self) -> None:
-        """Five more episodes trained: shown at once if the student asked for them."""
+        """Five more episodes trained: shown at once if the student asked for them (or a
+        restored lab waits for them)."""
+        if self._restore_to:
+            self._catch_up()
+            self.request_redraw()
+            return
         if self._wants_more and self.model.index < self.model.computed:
             self._wants_more = False
             self.note = ""
@@ -99,12 +104,20 @@ class DqnLab(ComputeAhead, FieldKeys, ModelLab):
         s = r * m.spec.cols + c
         q = float(m.q_star[s, 0])
         self._asked = True
-        self.query_one(PredictInput).ask(
+        predict = self.query_one(PredictInput)
+        predict.ask(
             "dqn-target", f"Predict first: which value should the network learn for Q(({r},{c}), ↑) (i)?",
             q, 0.05,
             f"q*(({r},{c}), ↑) = {q:.3f} by value iteration (γ {m.gamma:g}); the network only sees sampled "
             "moves, watch its estimate in the panel approach it.",
         )  # fmt: skip
+        if self._predicted_before:  # a restored lab: answered before, shown (not scored again)
+            predict.reveal()
+
+    @property
+    def predicted(self) -> bool:
+        """Whether the question was answered or its answer shown."""
+        return self.query_one(PredictInput).state in ("right", "wrong", "revealed")
 
     def on_predict_input_checked(self, message: PredictInput.Checked) -> None:
         message.stop()
@@ -180,6 +193,58 @@ class DqnLab(ComputeAhead, FieldKeys, ModelLab):
         self._wants_more = True
         self.request_redraw()
         return True
+
+    def step_back(self) -> bool:
+        self._restore_to = 0  # the student moves on from where the restored lab is
+        return super().step_back()
+
+    def reset_lab(self) -> None:
+        self._restore_to = 0
+        super().reset_lab()
+
+    # --- the lab as the student left it ----------------------------------------------------
+    _restore_to = 0
+    """A restored lab: the step to show again once the worker has trained that far."""
+    _predicted_before = False
+    """A restored lab whose question was answered: its answer is shown, not asked again."""
+
+    def save_state(self) -> dict:
+        """The step shown (trained again on restore), whether the question was answered, and
+        the Q-values toggle; the network is not saved (the worker retrains it, seeded)."""
+        return {"view": "dqn", "step": max(self.model.index, self._restore_to),
+                "predicted": self.predicted or self._predicted_before, "show_q": self.show_q}
+
+    def restore_state(self, state: dict) -> None:
+        """Back at the saved step once the worker has trained that far (shown at once if it
+        has); raises on a damaged state (or the value-iteration view's) before any change."""
+        from tutor.labs.saved import flag, mapping, whole
+
+        mapping(state, ("view", "step", "predicted", "show_q"))
+        if state["view"] != "dqn":
+            raise ValueError(f"a {state['view']!r} view's state for the deep Q-learning view")
+        step = whole(state["step"], "step", 0, self.model.total_steps)
+        predicted, show_q = flag(state["predicted"], "predicted"), flag(state["show_q"], "show_q")
+        self.show_q = show_q
+        if predicted:
+            self._predicted_before = True
+            predict = self.query_one(PredictInput)
+            if predict.state == "asking":
+                predict.reveal()
+        self.model.reset()
+        self._restore_to = step
+        self._catch_up()
+        self.request_redraw()
+
+    def _catch_up(self) -> None:
+        """Show the trained steps up to the restored one; done once it is reached."""
+        m = self.model
+        while m.index < min(self._restore_to, m.computed):
+            m.step()
+        if m.index >= self._restore_to:
+            self._restore_to, self.note = 0, ""
+        else:
+            episode = self._restore_to * EPISODES_PER_STEP
+            self.note = f"training the network again up to episode {episode}…"
 
     # --- keys ----------------------------------------------------------------------------
     def action_toggle_q(self) -> None:
