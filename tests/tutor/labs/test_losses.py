@@ -22,6 +22,7 @@ from tutor.labs.losses.model import (
 from tutor.labs.losses.widget import LossesLab
 from tutor.widgets.line_chart import LineChart
 from tutor.widgets.param_input import ParamInput
+from tutor.widgets.predict import PredictInput
 
 
 def test_notes_examples():
@@ -92,8 +93,14 @@ async def test_lab_toggles_mode_steps_and_keeps_good_logits(lab_app):
         assert "overflow" in str(lab.query_one("#loss-table").render())
         chart = lab.query_one("#loss-chart", LineChart)
         assert [s.name for s in chart.series] == ["log-sum-exp", "naive"]
+        predict = lab.query_one(PredictInput)
+        assert predict.state == "revealed" and predict.key == "naive-after-step"
         await pilot.press("m")
         assert [s.name for s in chart.series] == ["MSE", "cross-entropy"] and chart.log_y
+        await pilot.pause()
+        # the stability view's answer ('the naive loss is … +inf') is not left under the
+        # comparison view (it was, until b went back to the start)
+        assert predict.state == "idle" and not predict.display
         field = lab.query_one("#loss-logits")
         field.focus()
         field.value = "7"

@@ -86,15 +86,22 @@ class LossesLab(FieldKeys, ModelLab):
 
     def _sync_prediction(self) -> None:
         """Before the first step the lab asks what the next step will show; once the student
-        has stepped, an unanswered question shows its answer (back at the start it is asked
-        again)."""
+        has stepped, an unanswered question shows its answer, and one about another view or
+        other scores goes (back at the start the current one is asked)."""
         predict = self.query_one("#loss-predict", PredictInput)
         m = self.model
+        key, prompt, answer, explanation = m.question()
         if m.index > 0:
-            if predict.state == "asking":
+            asked = getattr(self, "_asked", None)
+            if (predict.state != "idle" and asked is not None
+                    and (asked[0], asked[2], asked[3]) != (key, m.label, tuple(m.base))):
+                # asked in the other view (m) or about other scores or class: its answer
+                # ('the naive loss is +inf', 'CE 300 → 375') no longer describes the lab
+                predict.clear()
+                self._asked = None
+            elif predict.state == "asking":
                 predict.reveal()
             return
-        key, prompt, answer, explanation = m.question()
         ident = (key, prompt, m.label, tuple(m.base))
         if predict.state == "asking" and getattr(self, "_asked", None) == ident:
             return
