@@ -109,6 +109,15 @@ async def test_editing_a_kernel_cell_validates_it(lab_app):
     async with lab_app("convolution", kernel="identity", size=16).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         cell = lab.query_one("#conv-cell-0-0", Input)
+        await pilot.pause()
+        lab.focus()
+        await pilot.press("tab", "tab")  # through the first cell to the second, as a student does
+        await pilot.pause()
+        second = lab.query_one("#conv-cell-0-1", Input)
+        assert pilot.app.focused is second
+        # both still show their number (tabbing scrolled a cell past its text: it went blank)
+        assert cell.scroll_offset.x == 0 and second.scroll_offset.x == 0
+        assert "0" in cell.render_line(0).text and "0" in second.render_line(0).text
         cell.focus()
         cell.value = "two"
         await pilot.press("enter")

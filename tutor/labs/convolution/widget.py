@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
+from textual.widgets.input import Selection
 
 from tutor.labs.base import Lab
 from tutor.widgets.text import set_text
@@ -451,6 +452,22 @@ class ConvolutionLab(FieldKeys, ModelLab):
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         self._edited(event.input, event.value)
+        if _is_cell(event.input):
+            event.input.scroll_to(0, animate=False, immediate=True)  # its number back in view
+
+    def on_descendant_focus(self, event) -> None:
+        """A kernel cell taking the focus shows its number without the padding that keeps
+        every cell the same length: with it, the selected text and the cursor after it were
+        wider than the cell, which scrolled its number out of view (the cell looked empty)."""
+        field = event.widget
+        if not _is_cell(field):
+            return
+        text = field.value.strip()
+        if text != field.value:
+            with field.prevent(Input.Changed):
+                field.value = text
+        field.selection = Selection(0, len(text))  # typing replaces it, as before
+        field.scroll_to(0, animate=False, immediate=True)
 
     def _edited(self, field: Input, text: str) -> bool:
         """Apply a kernel cell or the file field; True when the text was accepted."""
@@ -516,6 +533,11 @@ class ConvolutionLab(FieldKeys, ModelLab):
         self.revealed.add((w.i, w.j))
         self.post_message(Lab.Answered(self.lab_name, event.key, event.correct))
         set_text(self.query_one("#conv-info", Static), self._info())
+
+
+def _is_cell(widget) -> bool:
+    """Whether `widget` is one of the kernel's cells."""
+    return isinstance(widget, Input) and bool(widget.id) and widget.id.startswith("conv-cell-")
 
 
 LAB_CLASS = ConvolutionLab
