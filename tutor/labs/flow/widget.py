@@ -157,7 +157,12 @@ class FlowLab(TrainingLab):
                 and tr.steps_ahead() < self._per_tick()):
             return
         super()._tick()
-        self._keep_ahead()
+        self.call_after_refresh(self._keep_ahead_after_paint)
+
+    def _keep_ahead_after_paint(self) -> None:
+        """(After the refresh that runs this frame's redraw.) `_keep_ahead` after the next one,
+        which paints it: the worker does not compete with the frame for the CPU."""
+        self.call_after_refresh(self._keep_ahead)
 
     def _keep_ahead(self) -> None:
         """While the 2-D view plays, keep the next steps computed (a thread worker)."""

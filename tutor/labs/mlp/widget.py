@@ -435,7 +435,12 @@ class MlpLab(TrainingLab):
                 and m.steps_ahead() < self._per_tick() and m.ahead_tail() is not None):
             return
         super()._tick()
-        self._keep_ahead()
+        self.call_after_refresh(self._keep_ahead_after_paint)
+
+    def _keep_ahead_after_paint(self) -> None:
+        """(After the refresh that runs this frame's redraw.) `_keep_ahead` after the next one,
+        which paints it: the worker does not compete with the frame for the CPU."""
+        self.call_after_refresh(self._keep_ahead)
 
     def panel(self) -> str:
         """The side panel shown: "weights" or "settings"."""
