@@ -12,7 +12,7 @@ from functools import partial
 from typing import Callable, Protocol, runtime_checkable
 
 from textual.message import Message
-from textual.worker import get_current_worker
+from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.datafiles import cached_read
@@ -356,6 +356,123 @@ class TrainingLab(FieldKeys, ModelLab):
         event.stop()
         if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.params[event.name]
+
+
+class PlayAhead:
+    """A `TrainingLab` (mixed in before it) whose playback shows states a thread worker
+    computed ahead, with the pictures its frames draw, so a frame only draws (the GAN, flow
+    and MLP labs). While the lab plays, 2-6 frames' worth is kept computed, the worker started
+    after a frame's paint (not to compete with it for the CPU); a frame whose states are still
+    being computed waits for them; a new setting or a restore drops them.
+
+    The subclass says what is computed ahead: `ahead_source()`, the object keeping the states
+    (None where nothing is computed ahead, e.g. another view), with `steps_ahead()` (states
+    ready after the current one), `ahead_tail()` (the state to compute on from; None while
+    stepping replays states stepped back over), `compute_ahead(tail, n, first, every, keys,
+    cancelled)` (worker thread: up to n states after `tail` and the pictures `keys` of the
+    states first, first + every, ... of them, as (states, pictures)) and `add_ahead(tail,
+    states, pictures)` (False when `tail` is no longer where they continue); and
+    `ahead_keys()`, the pictures a frame draws at the lab's present sizes.
+    """
+
+    _ahead_job: object | None = None  # the worker's token while it computes
+    _ahead_worker = None  # its Worker
+    _ahead_end = None  # the state after which nothing more could be computed
+
+    class Ahead(Message):
+        """States (and the pictures of those a playing lab draws) computed after `tail`."""
+
+        def __init__(self, job, source, tail, states: list, pictures, n: int) -> None:
+            super().__init__()
+            self.job, self.source, self.tail = job, source, tail
+            self.states, self.pictures, self.n = states, pictures, n
+
+    # --- to implement ----------------------------------------------------------------------
+    def ahead_source(self):
+        """What keeps the states computed ahead, or None (nothing is computed ahead now)."""
+        return None
+
+    def ahead_keys(self):
+        """The pictures a frame draws at the lab's present sizes (None: none)."""
+        return None
+
+    # --- the worker ------------------------------------------------------------------------
+    @property
+    def ahead_group(self) -> str:
+        return f"{self.lab_name}-ahead"
+
+    def _per_tick(self) -> int:
+        return max(1, int(self.fps // 10))  # TrainingLab._tick's steps per frame
+
+    def _tick(self) -> None:
+        source = self.ahead_source()
+        if (source is not None and not self.busy and self._ahead_job is not None
+                and source.steps_ahead() < self._per_tick() and source.ahead_tail() is not None):
+            return  # the worker is at this frame's states: the frame waits for them
+        super()._tick()
+        self.call_after_refresh(self._keep_ahead_after_paint)
+
+    def _keep_ahead_after_paint(self) -> None:
+        """(After the refresh that runs this frame's redraw.) `keep_ahead` after the next one,
+        which paints it."""
+        self.call_after_refresh(self.keep_ahead)
+
+    def keep_ahead(self) -> None:
+        """While the lab plays, keep its next states computed (a thread worker)."""
+        source = self.ahead_source()
+        if source is None or not self.playing or self.busy or self._ahead_job is not None:
+            return
+        tail, n, ahead = source.ahead_tail(), self._per_tick(), source.steps_ahead()
+        if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
+            return
+        count = 6 * n + 4 - ahead
+        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+        job = self._ahead_job = object()
+        work = partial(self._compute_ahead, job, source, tail, count, first, n, self.ahead_keys())
+        # A description of its own: Textual's default, repr() of the call, would print the
+        # state's arrays (10 ms).
+        self._ahead_worker = self.run_worker(
+            work, thread=True, exclusive=True, group=self.ahead_group, exit_on_error=False,
+            description=f"{self.lab_name}: {count} steps ahead")
+
+    def _compute_ahead(self, job, source, tail, n: int, first: int, every: int, keys) -> None:
+        worker = get_current_worker()
+        states, pictures = source.compute_ahead(tail, n, first, every, keys,
+                                                lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            self.post_message(self.Ahead(job, source, tail, states, pictures, n))
+
+    def on_play_ahead_ahead(self, message: Ahead) -> None:
+        message.stop()
+        if message.job is not self._ahead_job:
+            return  # a worker stopped meanwhile
+        self._ahead_job = None
+        source = self.ahead_source()
+        if message.source is source and source.add_ahead(message.tail, message.states,
+                                                         message.pictures):
+            if len(message.states) < message.n:  # the last step, or a diverged one
+                self._ahead_end = source.ahead_tail()
+            self.keep_ahead()
+
+    def on_worker_state_changed(self, event) -> None:
+        """A worker computing ahead that failed or was cancelled computes nothing more: the
+        frames step on without it (the Lab base reports a failure)."""
+        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
+                                                                  WorkerState.CANCELLED):
+            self._ahead_job = self._ahead_worker = None
+
+    def stop_ahead(self) -> None:
+        """Cancel the worker; its late result is dropped."""
+        self.workers.cancel_group(self, self.ahead_group)
+        self._ahead_job = None
+
+    def adopt(self, params: dict, model, answered) -> None:
+        self.stop_ahead()
+        super().adopt(params, model, answered)
+
+    def apply_param(self, name: str, value) -> str | None:
+        self.stop_ahead()
+        return super().apply_param(name, value)
 
 
 class DataFileRead(Message):

@@ -244,7 +244,7 @@ async def test_playing_the_2d_view_shows_steps_computed_ahead_in_a_worker(lab_ap
         lab.fps = 1.0
         lab.playing = True
         lab._tick()                  # the first frame: a step, and the worker starts
-        lab._keep_ahead()            # (after the frame's paint)
+        lab.keep_ahead()            # (after the frame's paint)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lab.playing = False

@@ -309,7 +309,7 @@ async def test_playing_shows_rounds_computed_ahead_in_a_worker(lab_app):
         lab.fps = 1.0
         lab.playing = True
         lab._tick()                  # the first frame: a round, and the worker starts
-        lab._keep_ahead()            # (after the frame's paint)
+        lab.keep_ahead()            # (after the frame's paint)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lab.playing = False
@@ -342,7 +342,7 @@ async def test_a_failed_worker_computing_ahead_leaves_playback_stepping(lab_app,
         lab.fps = 1.0
         lab.playing = True
         lab._tick()                  # a round, and the worker starts (and fails)
-        lab._keep_ahead()            # (after the frame's paint)
+        lab.keep_ahead()            # (after the frame's paint)
         with pytest.raises(WorkerFailed):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()

@@ -234,7 +234,7 @@ def test_the_model_follows_the_lab_protocol_and_computes_steps_ahead_with_the_sa
     assert m.apply("hidden", [4.0]) is None and m.sizes == [2, 4, 2]
     m.step()
     keys = (("region", 30, 20, False), ("weights", 1, 17, 10))
-    states, drawn = m.compute_ahead(m.ahead_tail(), 6, keys, every=2, first=1)
+    states, drawn = m.compute_ahead(m.ahead_tail(), 6, first=1, every=2, keys=keys)
     assert m.state.step == 1 and len(states) == 6 and [s.step for s, _ in drawn.values()] == [3, 5, 7]
     m.add_ahead(m.state, states, drawn)
     assert m.steps_ahead() == 6 and m.ahead_tail() is states[-1]
@@ -325,7 +325,7 @@ async def test_playing_shows_steps_computed_ahead_in_a_worker(lab_app):
         lab.fps = 1.0
         lab.playing = True
         lab._tick()                  # the first frame: a step, and the worker starts
-        lab._keep_ahead()            # (after the frame's paint)
+        lab.keep_ahead()            # (after the frame's paint)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lab.playing = False

@@ -4,19 +4,16 @@ samples and warped grid, layer by layer."""
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, Static
-from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.flow import params as P
-from tutor.labs.flow.model import FlowModel, FlowTraining, parse_widths
-from tutor.labs.kit import TrainingLab
+from tutor.labs.flow.model import FlowModel, parse_widths
+from tutor.labs.kit import PlayAhead, TrainingLab
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BRIGHT_CYAN, BRIGHT_ORANGE
 from tutor.widgets.param_input import ParamInput
@@ -43,7 +40,7 @@ SETTINGS = (
 )
 
 
-class FlowLab(TrainingLab):
+class FlowLab(PlayAhead, TrainingLab):
     """Normalizing flows: p_X(x) = p_Z(z) / |det ∂x/∂z|, in 1-D and trained in 2-D.
 
     1d: n / b move t from the identity to f; , . move z₀. 2d: n is one training step, j 200
@@ -86,9 +83,6 @@ class FlowLab(TrainingLab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = self.model_or_defaults(FlowModel, P.PARAMS)  # planar flow for moons: refused
         self.show_grid = False
-        self._ahead_job: object | None = None  # the worker computing 2-D steps ahead, if any
-        self._ahead_worker = None  # its Worker
-        self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -137,89 +131,13 @@ class FlowLab(TrainingLab):
     def train(self, training, n: int, cancelled) -> list:
         return training.run(n, cancelled)
 
-    # --- playing the 2-D view: steps computed ahead in a worker -----------------------------
-    class Ahead(Message):
-        """2-D steps (and the pictures of those a playing lab draws) computed after `tail`."""
+    # --- playing the 2-D view: steps computed ahead in a worker (the kit's PlayAhead) ---------
+    def ahead_source(self):
+        return self.model.training if self.model.view == "2d" else None
 
-        def __init__(self, job, training, tail, states: list, pictures: list, n: int) -> None:
-            super().__init__()
-            self.job, self.training, self.tail = job, training, tail
-            self.states, self.pictures, self.n = states, pictures, n
-
-    def _per_tick(self) -> int:
-        return max(1, int(self.fps // 10))  # TrainingLab._tick's steps per frame
-
-    def _tick(self) -> None:
-        """Playback: in the 2-D view a frame shows steps the worker computed ahead (and their
-        pictures), so it only draws; while the worker is still at them, the frame waits."""
-        tr = self.model.training
-        if (self.model.view == "2d" and not self.busy and self._ahead_job is not None
-                and tr.steps_ahead() < self._per_tick()):
-            return
-        super()._tick()
-        self.call_after_refresh(self._keep_ahead_after_paint)
-
-    def _keep_ahead_after_paint(self) -> None:
-        """(After the refresh that runs this frame's redraw.) `_keep_ahead` after the next one,
-        which paints it: the worker does not compete with the frame for the CPU."""
-        self.call_after_refresh(self._keep_ahead)
-
-    def _keep_ahead(self) -> None:
-        """While the 2-D view plays, keep the next steps computed (a thread worker)."""
-        if (not self.playing or self.model.view != "2d" or self.busy
-                or self._ahead_job is not None):
-            return
-        tr = self.model.training
-        tail, n, ahead = tr.ahead_tail(), self._per_tick(), tr.steps_ahead()
-        if tail is self._ahead_end or ahead > 2 * n + 2:
-            return
-        count = 6 * n + 4 - ahead
-        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+    def ahead_keys(self):
         size = self._map_size()
-        key = None if size is None else (*size, self.show_grid, self.model.layer)
-        job = self._ahead_job = object()
-        work = partial(self._compute_ahead, job, tr, tail, count, first, key)
-        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="flow-ahead",
-                                             exit_on_error=False,
-                                             description=f"flow: {count} steps ahead")
-
-    def _compute_ahead(self, job, training: FlowTraining, tail, n: int, first: int,
-                       size) -> None:
-        worker = get_current_worker()
-        states, pictures = training.compute_ahead(tail, n, first, self._per_tick(), size,
-                                                  lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
-            self.post_message(self.Ahead(job, training, tail, states, pictures, n))
-
-    def on_flow_lab_ahead(self, message: Ahead) -> None:
-        message.stop()
-        if message.job is not self._ahead_job:
-            return  # a worker stopped meanwhile
-        self._ahead_job = None
-        tr = self.model.training
-        if message.training is tr and tr.add_ahead(message.tail, message.states, message.pictures):
-            if len(message.states) < message.n:  # max_steps or a diverged step: no more
-                self._ahead_end = tr.ahead_tail()
-            self._keep_ahead()
-
-    def on_worker_state_changed(self, event) -> None:
-        """A worker computing ahead that failed or was cancelled computes nothing more: the
-        frames step on without it (the Lab base reports a failure)."""
-        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
-                                                                  WorkerState.CANCELLED):
-            self._ahead_job = self._ahead_worker = None
-
-    def _stop_ahead(self) -> None:
-        self.workers.cancel_group(self, "flow-ahead")
-        self._ahead_job = None
-
-    def adopt(self, params: dict, model, answered) -> None:
-        self._stop_ahead()
-        super().adopt(params, model, answered)
-
-    def apply_param(self, name: str, value) -> str | None:
-        self._stop_ahead()
-        return super().apply_param(name, value)
+        return None if size is None else (*size, self.show_grid, self.model.layer)
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:

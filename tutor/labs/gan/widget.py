@@ -4,17 +4,14 @@ bilinear game's two trajectories."""
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, Label, Static
-from textual.worker import WorkerState, get_current_worker
 
-from tutor.labs.kit import TrainingLab
+from tutor.labs.kit import PlayAhead, TrainingLab
 from tutor.labs.gan import params as P
 from tutor.labs.gan.model import (ALT_COLOR, EG_COLOR, LOG4, SIM_COLOR, GanModel, GanPicture,
                                   Trainer, parse_widths)
@@ -67,7 +64,7 @@ class MapBox(Vertical):
         self._on_resize()
 
 
-class GanLab(TrainingLab):
+class GanLab(PlayAhead, TrainingLab):
     """A GAN on 2-D points as GAN Lab shows it, with a history you can step back through.
 
     n: one round (k D steps then one G step); x: one D step; g: one G step; j: 200 rounds in a
@@ -110,9 +107,6 @@ class GanLab(TrainingLab):
         super().__init__(params, name=name, id=id, classes=classes)
         self.model = self.model_or_defaults(GanModel, P.PARAMS)  # custom points out of range…
         self.show_arrows = bool(self.params["arrows"])
-        self._ahead_job: object | None = None  # the worker computing rounds ahead, if any
-        self._ahead_worker = None  # its Worker
-        self._ahead_end = None  # the last state after which no round could be computed
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -161,91 +155,13 @@ class GanLab(TrainingLab):
         trainer = Trainer(model.params, model.data, model.z_shown)
         return trainer.run(model.state, n, model.params["max_steps"], cancelled)
 
-    # --- playing: rounds computed ahead in a worker --------------------------------------
-    class Ahead(Message):
-        """Rounds (and the pictures of those a playing lab draws) computed after `tail`."""
+    # --- playing: rounds computed ahead in a worker (the kit's PlayAhead) -------------------
+    def ahead_source(self):
+        return self.model if self.model.view == "gan" else None
 
-        def __init__(self, job, model, tail, states: list, pictures: list, n: int) -> None:
-            super().__init__()
-            self.job, self.model, self.tail = job, model, tail
-            self.states, self.pictures, self.n = states, pictures, n
-
-    def _per_tick(self) -> int:
-        return max(1, int(self.fps // 10))  # TrainingLab._tick's rounds per frame
-
-    def _tick(self) -> None:
-        """Playback: a frame shows rounds the worker computed ahead (and their pictures), so
-        it only draws; while the worker is still at them, the frame waits for it."""
-        m = self.model
-        if (m.view == "gan" and not self.busy and self._ahead_job is not None
-                and m.steps_ahead() < self._per_tick() and m.ahead_tail() is not None):
-            return
-        super()._tick()
-        self.call_after_refresh(self._keep_ahead_after_paint)
-
-    def _keep_ahead_after_paint(self) -> None:
-        """(After the refresh that runs this frame's redraw.) `_keep_ahead` after the next one,
-        which paints it: the worker does not compete with the frame for the CPU."""
-        self.call_after_refresh(self._keep_ahead)
-
-    def _keep_ahead(self) -> None:
-        """While the GAN view plays, keep the next rounds computed (a thread worker)."""
-        m = self.model
-        if not self.playing or m.view != "gan" or self.busy or self._ahead_job is not None:
-            return
-        tail = m.ahead_tail()
-        n = self._per_tick()
-        ahead = m.steps_ahead()
-        if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
-            return
-        count = 6 * n + 4 - ahead
-        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
+    def ahead_keys(self):
         size = self._map_size()
-        key = None if size is None else (*size, self.show_arrows)
-        job = self._ahead_job = object()
-        # A description of its own: Textual's default, repr() of the call, would print the
-        # state's arrays (10 ms).
-        work = partial(self._compute_ahead, job, m, tail, count, first, key)
-        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="gan-ahead",
-                                             exit_on_error=False,
-                                             description=f"gan: {count} rounds ahead")
-
-    def _compute_ahead(self, job, model: GanModel, tail, n: int, first: int, size) -> None:
-        worker = get_current_worker()
-        states, pictures = model.compute_ahead(tail, n, first, self._per_tick(), size,
-                                               lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
-            self.post_message(self.Ahead(job, model, tail, states, pictures, n))
-
-    def on_gan_lab_ahead(self, message: Ahead) -> None:
-        message.stop()
-        if message.job is not self._ahead_job:
-            return  # a worker stopped meanwhile
-        self._ahead_job = None
-        m = self.model
-        if message.model is m and m.add_ahead(message.tail, message.states, message.pictures):
-            if len(message.states) < message.n:  # max_steps or a diverged round: no more
-                self._ahead_end = m.ahead_tail()
-            self._keep_ahead()
-
-    def on_worker_state_changed(self, event) -> None:
-        """A worker computing ahead that failed or was cancelled computes nothing more: the
-        frames step on without it (the Lab base reports a failure)."""
-        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
-                                                                  WorkerState.CANCELLED):
-            self._ahead_job = self._ahead_worker = None
-
-    def _stop_ahead(self) -> None:
-        self.workers.cancel_group(self, "gan-ahead")
-        self._ahead_job = None
-
-    def adopt(self, params: dict, model, answered) -> None:
-        self._stop_ahead()
-        super().adopt(params, model, answered)
-
-    def apply_param(self, name: str, value) -> str | None:
-        self._stop_ahead()
-        return super().apply_param(name, value)
+        return None if size is None else (*size, self.show_arrows)
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:

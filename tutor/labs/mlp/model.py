@@ -215,11 +215,11 @@ class MlpModel:
         return None
 
     # --- steps computed ahead (a worker, while the lab plays or trains a head start) ----------
-    def compute_ahead(self, tail: TrainState, n: int, pictures: tuple = (), every: int = 1,
-                      first: int = 0, cancelled=lambda: False) -> tuple[list, dict]:
+    def compute_ahead(self, tail: TrainState, n: int, first: int = 0, every: int = 1,
+                      keys: tuple = (), cancelled=lambda: False) -> tuple[list, dict]:
         """(A worker thread.) Up to `n` steps after `tail` on a copy of this model (nothing of
         it changes), and for the steps `first`, `first + every`, ... of them (those a playing lab
-        draws) the `pictures` (keys of `picture`). Returns (states, {id(state): (state,
+        draws) the pictures `keys` (of `picture`). Returns (states, {id(state): (state,
         {key: picture})}) for `add_ahead`."""
         spare = self._spare  # read once: `apply` may replace this model's attributes meanwhile
         try:  # a copy no other worker uses (list.pop and append are atomic)
@@ -233,19 +233,20 @@ class MlpModel:
         for i in range(n):
             if cancelled() or not copy.step():
                 break
-            if pictures and i >= first and (i - first) % every == 0:
-                drawn[id(copy.state)] = (copy.state, {key: copy._picture(key) for key in pictures})
+            if keys and i >= first and (i - first) % every == 0:
+                drawn[id(copy.state)] = (copy.state, {key: copy._picture(key) for key in keys})
         spare.append(copy)
         return copy.history.states[1:], drawn
 
-    def add_ahead(self, tail: TrainState, states: list[TrainState], drawn: dict) -> None:
-        """Keep steps a worker computed after `tail`: stepping on from `tail` takes them (and
-        draws their pictures) instead of computing them again."""
+    def add_ahead(self, tail: TrainState, states: list[TrainState], drawn: dict) -> bool:
+        """Keep steps a worker computed after `tail`: stepping on from `tail`, whenever it
+        does, takes them (and draws their pictures) instead of computing them again."""
         for before, after in zip([tail, *states], states):
             self._next[id(before)] = (before, after)
         step = self.state.step  # pictures of steps already passed are dropped
         self._drawn = {k: v for k, v in self._drawn.items() if v[0].step >= step}
         self._drawn.update(drawn)
+        return True
 
     def _chain(self) -> tuple[int, TrainState]:
         """(Steps computed ahead of the current state, the last of them), the current state at

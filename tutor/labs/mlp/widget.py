@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-from functools import partial
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, Input, Label, Static
-from textual.worker import WorkerState, get_current_worker
 
 from tutor.labs.base import Lab
 from tutor.labs.mlp import params as P
 from tutor.labs.datafiles import is_cached
-from tutor.labs.kit import DataFileRead, TrainingLab, read_data_file
+from tutor.labs.kit import DataFileRead, PlayAhead, TrainingLab, read_data_file
 from tutor.labs.mlp.model import MlpModel, parse_hidden, read_points
 from tutor.widgets.line_chart import LineChart, Series
 from tutor.widgets.palette import BLUE, ORANGE
@@ -46,7 +43,7 @@ SETTINGS = (
 )
 
 
-class MlpLab(TrainingLab):
+class MlpLab(PlayAhead, TrainingLab):
     """Train an MLP on 2-D points and watch its decision regions, losses and weights change.
 
     Every step is one mini-batch; the history keeps each step's weights and optimizer state,
@@ -121,9 +118,6 @@ class MlpLab(TrainingLab):
         #: A restore that retrained fewer steps than were saved keeps that count saved until
         #: the student moves (leaving the lesson again must not shorten it each time).
         self.kept_step: int | None = None
-        self._ahead_job: object | None = None  # the worker computing steps ahead, if any
-        self._ahead_worker = None  # its Worker
-        self._ahead_end = None  # the last state after which no step could be computed
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -231,64 +225,12 @@ class MlpLab(TrainingLab):
         model.advance(len(states))
         self._opening = model.state.step
 
-    # --- playing: steps computed ahead in a worker ------------------------------------------
-    class Ahead(Message):
-        """Steps (and the pictures of those a playing lab draws) computed after `tail`."""
+    # --- playing: steps computed ahead in a worker (the kit's PlayAhead) --------------------
+    def ahead_source(self):
+        return self.model
 
-        def __init__(self, job, model, tail, states: list, drawn: dict, n: int) -> None:
-            super().__init__()
-            self.job, self.model, self.tail = job, model, tail
-            self.states, self.drawn, self.n = states, drawn, n
-
-    def _per_tick(self) -> int:
-        return max(1, int(self.fps // 10))  # TrainingLab._tick's steps per frame
-
-    def _keep_ahead(self) -> None:
-        """While the lab plays, keep its next steps computed (a thread worker)."""
-        m = self.model
-        if not self.playing or self.busy or self._ahead_job is not None:
-            return
-        n = self._per_tick()
-        ahead, tail = m.steps_ahead(), m.ahead_tail()
-        if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
-            return
-        count = 6 * n + 4 - ahead
-        first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
-        job = self._ahead_job = object()
-        work = partial(self._compute_ahead, job, m, tail, count, self._picture_keys(), n, first)
-        self._ahead_worker = self.run_worker(work, thread=True, exclusive=True, group="mlp-ahead",
-                                             exit_on_error=False,
-                                             description=f"mlp: {count} steps ahead")
-
-    def _compute_ahead(self, job, model: MlpModel, tail, n: int, keys: tuple, every: int,
-                       first: int) -> None:
-        worker = get_current_worker()
-        states, drawn = model.compute_ahead(tail, n, keys, every, first,
-                                            lambda: worker.is_cancelled)
-        if not worker.is_cancelled:
-            self.post_message(self.Ahead(job, model, tail, states, drawn, n))
-
-    def on_mlp_lab_ahead(self, message: Ahead) -> None:
-        message.stop()
-        if message.job is not self._ahead_job:
-            return  # a worker stopped meanwhile
-        self._ahead_job = None
-        if message.model is self.model:
-            self.model.add_ahead(message.tail, message.states, message.drawn)
-            if len(message.states) < message.n:  # max_steps or a diverged step: no more
-                self._ahead_end = message.states[-1] if message.states else message.tail
-            self._keep_ahead()
-
-    def on_worker_state_changed(self, event) -> None:
-        """A worker computing ahead that failed or was cancelled computes nothing more: the
-        frames step on without it (the Lab base reports a failure)."""
-        if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
-                                                                  WorkerState.CANCELLED):
-            self._ahead_job = self._ahead_worker = None
-
-    def _stop_ahead(self) -> None:
-        self.workers.cancel_group(self, "mlp-ahead")
-        self._ahead_job = None
+    def ahead_keys(self):
+        return self._picture_keys()
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw_region)
@@ -426,22 +368,6 @@ class MlpLab(TrainingLab):
             self.request_redraw()  # the message says why (max_steps, diverged)
         return taken
 
-    def _tick(self) -> None:
-        """Playback (the kit's: above 10 steps per second, several batches per drawn frame) of
-        steps the worker computed ahead, with their pictures, so a frame only draws; while the
-        worker is still at them, the frame waits for it."""
-        m = self.model
-        if (not self.busy and self._ahead_job is not None
-                and m.steps_ahead() < self._per_tick() and m.ahead_tail() is not None):
-            return
-        super()._tick()
-        self.call_after_refresh(self._keep_ahead_after_paint)
-
-    def _keep_ahead_after_paint(self) -> None:
-        """(After the refresh that runs this frame's redraw.) `_keep_ahead` after the next one,
-        which paints it: the worker does not compete with the frame for the CPU."""
-        self.call_after_refresh(self._keep_ahead)
-
     def panel(self) -> str:
         """The side panel shown: "weights" or "settings"."""
         if not self.is_mounted:
@@ -470,7 +396,7 @@ class MlpLab(TrainingLab):
             if not os.path.isfile(path):  # refused at once, as reading it would be
                 raise ValueError(f"{path}: no such file")
             self.playing = False
-            self._stop_ahead()
+            self.stop_ahead()
             self._pending, self._opening_read = None, False
             self._pending_restore = dict(state)
             self.note = f"loading {path.rsplit('/', 1)[-1]} …"
@@ -493,7 +419,7 @@ class MlpLab(TrainingLab):
         from tutor.labs.mlp.state import restore
 
         kept = restore(state)  # raises on a damaged state: nothing changed yet
-        self._stop_ahead()
+        self.stop_ahead()
         self._pending_restore = None
         self.adopt(kept["params"], kept["model"], ())
         self.show_test, self.weight_layer = kept["show_test"], kept["layer"]
@@ -555,7 +481,7 @@ class MlpLab(TrainingLab):
             return False
         self.playing = False
         self.cancel_training()  # a head start still training belongs to the old settings
-        self._stop_ahead()
+        self.stop_ahead()
         self.kept_step = None
         self.params, self.model = dict(model.params), model
         self._opening, self.file_note = 0, ""
