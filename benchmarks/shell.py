@@ -4,10 +4,12 @@
 - quit: `q` to process exit, with a warm cache and in the middle of a cold compile;
 - lessons: open each lesson with `]` from the previous one; time to its title (text) and until
   the terminal goes quiet (lab drawn), median and worst; once at once (`]` as soon as the
-  previous lesson is quiet: every lesson is built on the key) and once as a reader (`]` after
-  `--read S` seconds on each lesson, default 1.5: the app has built the next lesson ahead);
-- building ahead (headless 120x36, over the first lessons): the longest stall of the event
-  loop (a key's longest wait) while each next lesson is built off screen, median and worst;
+  previous lesson is quiet: every lesson is built on the key) and once as a reader over the
+  first 30 (`]` after `--read S` seconds on each lesson, default 4: the app has built the next
+  lesson ahead, and run a garbage collection when one was due);
+- reading (headless 120x36, the first 20 lessons, 4 s each): the event loop's longest stall
+  (a key's longest wait) per lesson, while the app builds the next lesson ahead and runs a full
+  garbage collection when one is due, median and worst, and the full collections' times;
 - key latency while kernels compile cold: F1 (help) and escape, key to the screen's change;
 - every lab's frame at 120x36 while it plays (headless, space at 10 fps): main-thread CPU from
   one playback step to the next (step, widget updates, style, layout, repaint, worker
@@ -158,19 +160,33 @@ def lessons(env: dict, limit: int | None, read: float = 0.0) -> None:
 
 
 def ahead_stalls(limit: int) -> None:
-    """The event loop's longest stall while each next lesson is built ahead: a thread asks
-    the loop to run a no-op every 5 ms and times how long each takes to come back."""
+    """The event loop's longest stall while the student reads each lesson (headless, the
+    dl-tutor command's idle work on: the next lesson built ahead, a full garbage collection
+    when due): a thread asks the loop to run a no-op every 5 ms and times how long each takes
+    to come back. Also the full collections' own times."""
     import asyncio
+    import gc
     import threading
 
     sys.path.insert(0, str(ROOT))
-    from tutor.app import AHEAD_AFTER, DlTutorApp
+    from tutor.app import DlTutorApp
     from tutor.content import load_catalog
     from tutor.labs.gc_hold import collect_less_often
 
     collect_less_often()  # as the dl-tutor command
+    import core
 
-    async def run() -> list[float]:
+    core.warmup()  # the command loads a lab's kernels in a thread before its lab is built
+    collections: list[float] = []
+    began = [0.0]
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == "start":
+            began[0] = time.perf_counter()
+        elif info["generation"] == 2:
+            collections.append(time.perf_counter() - began[0])
+
+    async def run() -> list[tuple[float, str]]:
         catalog = load_catalog()
         app = DlTutorApp(catalog, warm=False, resume=False)
         app.build_ahead = True
@@ -189,22 +205,24 @@ def ahead_stalls(limit: int) -> None:
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause()
             threading.Thread(target=ping, daemon=True).start()
+            gc.callbacks.append(timed)
             lessons = catalog.lessons[:limit]
-            app.open_lesson(lessons[0].id)
-            for lesson in lessons[1:]:
-                start = time.perf_counter()
-                await asyncio.sleep(AHEAD_AFTER + 1.0)  # quiet: the next lesson is built
-                worst.append((max(d for t, d in pings if t >= start), lesson.id))
+            for lesson, after in zip(lessons, lessons[1:]):
+                app._last_input = time.monotonic()  # as the key that opened it
                 app.open_lesson(lesson.id)
-                await pilot.pause()
+                start = time.perf_counter()
+                await asyncio.sleep(4.0)  # the student reads
+                worst.append((max(d for t, d in pings if t >= start), after.id))
+            gc.callbacks.remove(timed)
             stop.set()
         return worst
 
     worst = asyncio.run(run())
     stalls = [d for d, _ in worst]
-    print(f"  building the next lesson ahead, over {len(worst)} lessons: the event loop's longest "
-          f"stall per build median {ms(statistics.median(stalls))} worst {ms(max(stalls))} "
-          f"(building {max(worst)[1]})")
+    print(f"  reading {len(worst)} lessons (the next built ahead): the event loop's longest stall "
+          f"per lesson median {ms(statistics.median(stalls))} worst {ms(max(stalls))} "
+          f"(building {max(worst)[1]}); {len(collections)} full collections, median "
+          f"{ms(statistics.median(collections)) if collections else '-'}")
 
 
 def cold(env: dict, tmp: str) -> None:
@@ -283,8 +301,8 @@ def main() -> None:
         first_paint_and_quit(env, 3 if quick else 7)
         if "--skip-lessons" not in sys.argv:
             lessons(env, 8 if quick else None)
-            lessons(env, 8 if quick else None, read=float(arg_value("--read", "1.5")))
-            ahead_stalls(8 if quick else 30)
+            lessons(env, 8 if quick else 30, read=float(arg_value("--read", "4")))
+            ahead_stalls(8 if quick else 20)
         if "--skip-cold" not in sys.argv:
             cold(env, tmp)
         if "--skip-frames" not in sys.argv:

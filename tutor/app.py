@@ -15,6 +15,7 @@ from textual.reactive import reactive
 
 from tutor.content import Catalog, load_catalog
 from tutor.guard import GuardedApp
+from tutor.labs import gc_hold
 from tutor.progress import Progress
 from tutor.screens.catalog import CatalogScreen
 
@@ -22,12 +23,16 @@ class _WarmupCancelled(Exception):
     """Raised inside the warm-up's progress callback to stop it when the app quits."""
 
 
-KEPT_LESSONS = 4
+KEPT_LESSONS = 3
 """How many lesson screens stay built after they are left (a return to one is instant)."""
 
 AHEAD_AFTER = 0.6
-"""Seconds without a key or click, on a lesson whose lab is not playing, before the next
-lesson's screen is built ahead (`]` then only shows it)."""
+"""Seconds without a key or click, with no lab playing, before the app does work a key would
+otherwise wait for: building the next lesson ahead (`]` then only shows it), a full garbage
+collection."""
+
+IDLE_EVERY = 0.3
+"""How often (seconds) the dl-tutor command looks whether the student is idle."""
 
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
 
@@ -133,9 +138,12 @@ class DlTutorApp(GuardedApp):
         """Set by the `dl-tutor` command: while the student reads a lesson, the next one is
         built (not in tests, where it would only cost time; its own tests turn it on)."""
         self._last_input = 0.0
-        self._ahead_timer = None
 
     def on_mount(self) -> None:
+        if self.build_ahead:
+            self._last_input = monotonic()  # nothing is built ahead of the first paint
+            gc_hold.idle_collection = True
+            self.set_interval(IDLE_EVERY, self._when_idle)
         theme = self.progress.theme
         self.theme = theme if theme in self.available_themes else "textual-dark"
         self.push_screen(CatalogScreen(self.catalog))
@@ -311,46 +319,40 @@ class DlTutorApp(GuardedApp):
             self._last_input = monotonic()
         await super().on_event(event)
 
-    def plan_ahead(self) -> None:
-        """A lesson was shown, or another highlighted in the catalog: build the lesson to be
-        opened next once the student has been quiet a while."""
-        if not self.build_ahead:
+    def _when_idle(self) -> None:
+        """Every `IDLE_EVERY` s (the dl-tutor command): once the student has been quiet for
+        `AHEAD_AFTER` s and no lab plays, build one lesson ahead, or when there is none to
+        build, run Python's full garbage collection if one is due (`gc_hold`): the work a
+        key would otherwise wait for is done while the student reads."""
+        quiet = monotonic() - self._last_input
+        if quiet < AHEAD_AFTER or not self.screen_stack:
+            return  # keys come, or the app is closing
+        if getattr(self.screen, "lab_playing", bool)():
             return
-        if self._ahead_timer is not None:
-            self._ahead_timer.stop()
-        self._ahead_timer = self.set_timer(AHEAD_AFTER, self._build_ahead)
+        if not self._build_ahead():
+            gc_hold.collect_when_idle(quiet)
 
-    def _build_ahead(self) -> None:
+    def _build_ahead(self) -> bool:
         """Build the screen of a lesson the student will likely open next (beside a lesson the
         next one, then the previous; in the catalog the highlighted one) off screen: composed,
         styled and mounted as `open_lesson` would, lab included, so that opening it is a
-        screen switch (as a return to a kept lesson is). One lesson per quiet moment, put off
-        while keys come or a lab plays: building one takes the event loop for a few tenths of
-        a second in all."""
+        screen switch (as a return to a kept lesson is). One lesson per call (a few tenths of
+        a second of the event loop in all); False when there is none to build."""
         from tutor.screens.lesson import LessonScreen
 
-        if self._ahead_timer is not None:  # called before its time (tests)
-            self._ahead_timer.stop()
-            self._ahead_timer = None
-        screen = self.screen
-        ahead = getattr(screen, "lessons_ahead", None)
+        ahead = getattr(self.screen, "lessons_ahead", None)
         if ahead is None:
-            return
-        busy = AHEAD_AFTER - (monotonic() - self._last_input)
-        if busy > 0 or getattr(screen, "lab_playing", bool)():
-            self._ahead_timer = self.set_timer(max(busy, AHEAD_AFTER), self._build_ahead)
-            return
+            return False
         names = [f"lesson:{lesson.id}" for lesson in ahead()]
         todo = [name for name in names if not self.is_screen_installed(name)]
         if not todo:
-            return
+            return False
         lesson = self.catalog.get(todo[0].removeprefix("lesson:"))
         self.install_screen(LessonScreen(self.catalog, lesson), todo[0])
         self._get_screen(todo[0])  # registered: it composes and mounts, not shown
         self._recent_lessons[todo[0]] = None
         self._forget_old_lessons()
-        if len(todo) > 1:
-            self.plan_ahead()
+        return True
 
     def _forget_old_lessons(self) -> None:
         """Keep at most `KEPT_LESSONS` lesson screens built; the oldest left ones go."""

@@ -417,10 +417,11 @@ async def _built(app, pilot, screen) -> bool:
 
 
 async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
-    """With `build_ahead` (the dl-tutor command's setting) a quiet moment on a lesson builds
-    the next one off screen, its lab included, and another the previous one; `]` then shows
-    that very screen, and only then is the visit recorded. A key just pressed, or the lab playing, puts the build off; a theme
-    changed in between is applied when the screen is shown."""
+    """When the student has been quiet a while (the dl-tutor command looks every IDLE_EVERY s;
+    here `_when_idle` is called by hand) the next lesson is built off screen, its lab
+    included, then at the next quiet moment the previous one; `]` then shows that very screen,
+    and only then is the visit recorded. A key just pressed, or the lab playing, puts the
+    build off; a theme changed in between is applied when the screen is shown."""
     from tutor.app import AHEAD_AFTER
     from tutor.labs.base import Lab
 
@@ -429,32 +430,29 @@ async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
     assert second is not None and second.lab is not None
     name = f"lesson:{second.id}"
     app = make_app(resume=False)
-    app.build_ahead = True
     async with app.run_test(size=SIZE) as pilot:
         app.open_lesson(first)
         await pilot.pause()
-        assert app._ahead_timer is not None, "showing a lesson plans the next one"
         await pilot.press("ctrl+o", "n")  # the student works in the lab
         app._last_input = monotonic()  # as the key did (however long the press took)
-        app._build_ahead()
+        app._when_idle()
         assert not app.is_screen_installed(name), "built while keys come"
         lab = app.screen.query_one(Lab)
         lab.playing = True
         app._last_input -= 2 * AHEAD_AFTER
-        app._build_ahead()
+        app._when_idle()
         assert not app.is_screen_installed(name), "built while the lab plays"
         lab.playing = False
-        app._build_ahead()
+        app._when_idle()
         assert app.is_screen_installed(name)
         ahead = app.get_screen(name)
         assert await _built(app, pilot, ahead), "the lab is built ahead too"
-        assert app._ahead_timer is not None, "one lesson per quiet moment: the previous next"
-        app._build_ahead()
         previous = app.catalog.neighbour(first, -1)
+        assert not app.is_screen_installed(f"lesson:{previous.id}"), "one per quiet moment"
+        app._when_idle()
         assert app.is_screen_installed(f"lesson:{previous.id}")
         assert await _built(app, pilot, app.get_screen(f"lesson:{previous.id}"))
-        app._build_ahead()
-        assert app._ahead_timer is None, "nothing more to build"
+        assert app._build_ahead() is False, "nothing more to build"
         assert app.screen.lesson.id == first and app.progress.last_lesson == first
         app.theme = "textual-light"
         await pilot.pause()
@@ -486,12 +484,10 @@ async def test_a_lesson_built_ahead_puts_its_lab_back_as_it_was_left():
     assert Progress.load().lab_state(lesson) == saved
     before = make_app().catalog.neighbour(lesson, -1)
     again = make_app(resume=False)
-    again.build_ahead = True
     async with again.run_test(size=SIZE) as pilot:
         again.open_lesson(before.id)
         await pilot.pause()
-        again._last_input -= 10
-        again._build_ahead()
+        assert again._build_ahead()
         assert await _built(again, pilot, again.get_screen(f"lesson:{lesson}"))
         await pilot.press("right_square_bracket")
         await pilot.pause()
@@ -505,20 +501,58 @@ async def test_a_lesson_built_ahead_puts_its_lab_back_as_it_was_left():
 async def test_the_lesson_highlighted_in_the_catalog_is_built_ahead():
     """A lesson the cursor rests on in the catalog is built ahead: enter shows that screen."""
     app = make_app(resume=False)
-    app.build_ahead = True
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("down", "down")
         await pilot.pause()
         highlighted = app.screen.query_one("#lessons").highlighted_option.id
-        app._last_input = monotonic()
-        app._build_ahead()
-        assert not app.is_screen_installed(f"lesson:{highlighted}"), "built while keys come"
-        app._last_input -= 10
-        app._build_ahead()
+        assert app._build_ahead()
         ahead = app.get_screen(f"lesson:{highlighted}")
         await pilot.pause()
         assert isinstance(app.screen, CatalogScreen)
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is ahead and app.progress.last_lesson == highlighted
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_full_collection_runs_when_idle_and_freezes_what_survives(monkeypatch):
+    """In the dl-tutor command the big garbage collections come while the student reads:
+    due after IDLE_COLLECTION_AFTER young collections, run after QUIET_BEFORE_COLLECTING
+    seconds without a key, never while a lab plays; what survives
+    is frozen (Python's own full collections then walk only what is newer), and a lab that
+    stops playing leaves it frozen until the next one."""
+    import gc
+    import weakref
+
+    from tutor.labs import gc_hold
+
+    monkeypatch.setattr(gc_hold, "idle_collection", True)
+    monkeypatch.setattr(gc_hold, "_young_at_last", gc.get_stats()[0]["collections"])
+    gc.unfreeze()
+    try:
+        assert gc_hold.collect_when_idle(60) is False, "not due yet"
+        monkeypatch.setattr(gc_hold, "_young_at_last", -gc_hold.IDLE_COLLECTION_AFTER)
+        owner = object()
+        gc_hold.hold(owner)
+        assert gc_hold.collect_when_idle(60) is False, "a lab plays"
+        gc_hold.release(owner)
+        assert gc.get_freeze_count() > 0, "kept frozen until the idle collection"
+        cycle = _Cycle()
+        gone = weakref.ref(cycle)
+        gc.freeze()  # a reference cycle among the frozen objects, garbage once deleted...
+        del cycle
+        full = gc.get_stats()[2]["collections"]
+        assert gc_hold.collect_when_idle(gc_hold.QUIET_BEFORE_COLLECTING - 0.5) is False, (
+            "not while the student may be about to press a key")
+        assert gc_hold.collect_when_idle(gc_hold.QUIET_BEFORE_COLLECTING) is True
+        assert gc.get_stats()[2]["collections"] == full + 1
+        assert gone() is None, "...is collected"
+        assert gc.get_freeze_count() > 0, "and the survivors are frozen"
+        assert gc_hold.collect_when_idle(60) is False, "not due again at once"
+    finally:
+        gc.unfreeze()

@@ -149,7 +149,6 @@ class CatalogScreen(TutorScreen):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.query_one("#lesson-info", Static).update(self._describe(event.option.id))
-        self.app.plan_ahead()
 
     def lessons_ahead(self) -> list[Lesson]:
         """The lesson to build ahead while the catalog is shown: the highlighted one."""

@@ -297,7 +297,6 @@ class LessonScreen(TutorScreen):
         self.app.progress.open_lesson(self.lesson.id)
         self.app.save_progress()
         self.query_one("#done", Button).label = self._done_label()
-        self.app.plan_ahead()
 
     def lab_playing(self) -> bool:
         """Whether the lesson's lab is playing (no lesson is built ahead meanwhile)."""
