@@ -195,6 +195,26 @@ async def test_pca_view_predict_then_step(lab_app):
         assert "step 2" in str(app.query_one("#ae-title").render())
 
 
+async def test_a_head_start_stops_when_its_worker_is_cancelled(lab_app):
+    """Leaving the lesson (or a new setting) cancels the training worker: it stops within a
+    few steps (ADVANCE_CHUNK), not after the whole head start."""
+    from contextlib import suppress
+
+    from textual.worker import WorkerCancelled
+
+    from tutor.labs.autoencoder.widget import ADVANCE_CHUNK
+
+    app = lab_app("autoencoder", view="vae", steps=1000, max_steps=1000, **SMALL)
+    async with app.run_test(size=(120, 36)) as pilot:
+        lab = app.query_one("#lab")
+        model = lab.model.current
+        lab.workers.cancel_group(lab, "ae-train")
+        with suppress(WorkerCancelled):  # waits for the thread to return
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert model.state.step <= 2 * ADVANCE_CHUNK
+
+
 async def test_digit_views_train_in_a_worker_and_show_every_page(lab_app):
     app = lab_app("autoencoder", view="vae", steps=4, **SMALL)
     answers = []

@@ -26,6 +26,9 @@ from tutor.widgets.predict import PredictInput
 from tutor.widgets.step_controls import StepControls
 from tutor.widgets.text import set_text
 
+ADVANCE_CHUNK = 5
+"""Training steps a worker takes between two looks at whether it was cancelled (~0.1 s)."""
+
 SIDE_WIDTH = 30
 CURVE_COLORS = {"−log p(x|z)": BLUE, "KL": ORANGE}
 #: The settings each view shows: (parameter, label, nudge step).
@@ -200,8 +203,29 @@ class AutoencoderLab(FieldKeys, ModelLab):
             model.reset()
         else:
             asked = job[1]
-            moved = model.advance(asked)
+            moved = self._advance_unless_cancelled(model, asked)
+            if moved is None:
+                return  # the lab was left, or its settings changed: nothing to show
         self.post_message(self.Trained(model, moved, asked))
+
+    @staticmethod
+    def _advance_unless_cancelled(model: DigitsModel, n: int) -> int | None:
+        """(Thread worker.) `model.advance(n)`, `ADVANCE_CHUNK` steps at a time, stopping
+        (None) as soon as the worker is cancelled: a head start or a restore's replay (up to
+        ~2 s) does not run on after the student moved on."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        moved = 0
+        while moved < n:
+            if worker.is_cancelled:
+                return None
+            want = min(ADVANCE_CHUNK, n - moved)
+            taken = model.advance(want)
+            moved += taken
+            if taken < want:
+                break  # the end (max_steps) or a diverged step
+        return moved
 
     def _queue(self, job) -> None:
         """Run `job` now, or after the worker's current job (keys pressed quickly all count;
