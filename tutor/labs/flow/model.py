@@ -237,6 +237,11 @@ class FlowTraining(CheckpointHistory):
                 break
         return copy.states[1:]
 
+    @property
+    def start(self) -> FlowState:
+        """The state at step 0."""
+        return self.states[0]
+
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         """(steps, evaluated losses) of the states up to the current one."""
         states = self.states[: self.index + 1]

@@ -254,7 +254,7 @@ class FlowLab(PlayAhead, TrainingLab):
         key = f"nll0-{m.params['dataset']}-{m.params['seed']}"
         if key in self.answered:
             return
-        start = tr.states[0]
+        start = tr.start
         half = float(0.5 * (tr.eval_data**2).sum(axis=1).mean())
         if predict.key != key:
             predict.ask(key, f"At step 0 the flow is near the identity. Mean ½‖x‖² of the 256 points = "

@@ -342,6 +342,10 @@ class GanModel(CheckpointHistory):
         return gan_picture(self.gan, self.z_shown, self.real_shown, self.bounds, *key)
 
     # --- rounds computed ahead (a worker, while the lab plays) ---------------------------
+    def rounds_only(self) -> bool:
+        """Whether every step up to the current state was a round (no single D or G step)."""
+        return all(s.action == "round" for s in self.states[1: self.index + 1])
+
     def steps_ahead(self) -> int:
         """States of the history after the current one (computed ahead or stepped back over)."""
         return len(self.states) - 1 - self.index

@@ -308,7 +308,7 @@ class GanLab(PlayAhead, TrainingLab):
         """Settings, view, answered questions and the rounds trained (a history with single D
         or G steps is kept as its settings only: rounds replay, single steps do not)."""
         m = self.model
-        rounds_only = all(s.action == "round" for s in m.states[1: m.index + 1])
+        rounds_only = m.rounds_only()
         return {"params": {k: v for k, v in self.params.items() if k != "steps"},
                 "view": m.view, "answered": sorted(self.answered),
                 "rounds": m.index if rounds_only else 0, "game_t": m.game.t}
