@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from core.vision import pad2d
 from tutor.labs.convolution import render as R
-from tutor.labs.convolution.model import ConvModel
+
+if TYPE_CHECKING:  # the model draws with these functions: no import back at run time
+    from tutor.labs.convolution.model import ConvModel
 
 
 def render_views(m: ConvModel, lw: int, lh: int, rw: int, rh: int) -> tuple[np.ndarray, np.ndarray]:
