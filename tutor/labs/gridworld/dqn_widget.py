@@ -250,3 +250,8 @@ class DqnLab(ComputeAhead, FieldKeys, ModelLab):
     def action_toggle_q(self) -> None:
         self.show_q = not self.show_q
         self.request_redraw()
+        view = self.query_one(GridView)
+        cw, ch, _, _ = view.geometry(*view.size)
+        if self.show_q and (cw < 11 or ch < 3):  # the grid draws no Q-value there: say why
+            self.notify("The four Q-values need cells 11 wide and 3 tall: widen the lab (f).",
+                        severity="warning")
