@@ -249,3 +249,17 @@ def test_polyline_dots_are_the_dots_braille_canvas_draws():
             got.point(a, b)
         assert got.to_text() == ref.to_text()
         assert np.all((0 <= source) & (source < 25))
+
+
+def test_the_convergence_view_and_back_keeps_the_race_start():
+    """c twice on the Rosenbrock race (the momentum lesson) came back starting from the
+    convergence view's least-squares point (-1, 2) instead of the race's (-1.2, 1)."""
+    m = model(surface="rosenbrock", optimizers=["sgd", "momentum"], lr=[0.001, 0.001], steps=50)
+    start, before = m.start, m.runs["momentum"].thetas.copy()
+    assert m.apply("mode", "convergence") is None and m.start != start
+    assert m.apply("mode", "race") is None
+    assert m.start == start and np.array_equal(m.runs["momentum"].thetas, before)
+    m.apply("mode", "convergence")
+    m.apply("surface", "beale")  # a new surface meanwhile: its race starts from its own point
+    m.apply("mode", "race")
+    assert m.start == tuple(m.surface.start) == tuple(model(surface="beale").start)

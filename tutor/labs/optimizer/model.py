@@ -157,6 +157,7 @@ class RaceModel(HistoryModel):
         if name not in SURFACES:
             raise ValueError(f"unknown surface {name!r}")
         self.surface_name = name
+        self._race_start = None  # a new surface's race starts from its own point
         self._given_lr = {}
         self._reset_hyper()
         self.surface = self._build_surface()
@@ -164,10 +165,17 @@ class RaceModel(HistoryModel):
         self.recompute()
 
     def set_mode(self, mode: str) -> None:
+        """Switch view. The convergence view starts from its least-squares point; back in the
+        race, the race starts where it did (it came back from the convergence view's point)."""
+        if mode == "convergence" and self.mode != "convergence":
+            self._race_start = self.start
         self.mode = mode
         self.surface = self._build_surface()
         if self.mode == "convergence" or self.surface_name == "least_squares":
             self.start = tuple(self.surface.start)
+        else:
+            remembered = getattr(self, "_race_start", None)
+            self.start = remembered if remembered is not None else tuple(self.surface.start)
         self.recompute()
 
     def set_hyper(self, name: str, key: str, value: float) -> None:
