@@ -130,8 +130,9 @@ class FieldKeys:
     a question is asked."""
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "focus_lab":
-            return self.app.focused is not self
+        if action == "focus_lab":  # only from a field of this lab (not a dialog above it)
+            focused = self.app.focused
+            return focused is not None and focused is not self and self in focused.ancestors
         return super().check_action(action, parameters)
 
     def action_focus_lab(self) -> None:

@@ -280,6 +280,10 @@ async def test_screen_keys_pass_through_when_the_lab_does_not_need_them(lab_app)
         assert lab.check_action("focus_lab", ()) is True
         await pilot.press("escape")
         assert lab.has_focus
+        await pilot.press("y")  # a dialog above the lab: the lab's escape is not the one shown
+        await pilot.pause()
+        assert lab.app.focused is not None and lab not in lab.app.focused.ancestors_with_self
+        assert lab.check_action("focus_lab", ()) is False
 
 
 async def test_kernel_key_and_pytorch_code(lab_app):
