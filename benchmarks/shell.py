@@ -252,13 +252,16 @@ def cold(env: dict, tmp: str) -> None:
 def frames() -> None:
     """Every lab playing (space) at 120x36 headless: main-thread CPU of each frame (from one
     playback step to the next: the step, widget updates, style, layout, repaint, worker
-    results), median and worst over the frames."""
+    results), median and worst over the frames, with the dl-tutor command's garbage-collection
+    setting."""
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from _frame import played_frames_ms
 
     from tutor.labs import lab_names
+    from tutor.labs.gc_hold import collect_less_often
 
+    collect_less_often()  # the dl-tutor command's garbage-collection setting
     count = int(arg_value("--frames", "40"))
     chosen = arg_value("--labs", "")
     labs = chosen.split(",") if chosen else lab_names()
