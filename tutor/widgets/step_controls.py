@@ -119,10 +119,25 @@ class StepControls(Widget):
     def _labels(self) -> None:
         """Full labels, or symbols only when the bar is narrow."""
         narrow = 0 < self.size.width < NARROW_WIDTH
+        changed = []
         for action, label, short, _tooltip in BUTTONS:
             if action == "toggle_play":
                 label, short = ("⏸ pause", "⏸") if self.playing else (label, short)
-            self.query_one(f"#{action}", Button).label = short if narrow else label
+            button = self.query_one(f"#{action}", Button)
+            text = short if narrow else label
+            if str(button.label) != text:
+                button.label = text
+                changed.append(button)
+        if changed:
+            # A label set while the bar is being resized left its button at the old width
+            # (back from a narrow terminal "↺ reset" showed as "↺"): measure the buttons and
+            # lay the bar out again after this refresh.
+            self.call_after_refresh(self._relayout, changed)
+
+    def _relayout(self, buttons: list[Button]) -> None:
+        for button in buttons:
+            button.refresh(layout=True)
+        self.refresh(layout=True)
 
     def watch_playing(self, playing: bool) -> None:
         if not self.is_mounted:

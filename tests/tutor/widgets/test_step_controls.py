@@ -138,6 +138,26 @@ async def test_narrow_bar_shows_symbols_only():
         assert str(controls.query_one("#reset", Button).label) == "↺ reset"
 
 
+async def test_buttons_widen_again_beside_a_lesson_after_a_small_terminal():
+    """Regression: back from a terminal too small for the lesson (60x16), the buttons kept
+    their narrow width with their full labels: "↺   ◀   ▶ play    st"."""
+    from tests.screen import screen_text
+    from tutor.app import DlTutorApp
+
+    app = DlTutorApp(warm=False, resume=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.open_lesson("first-order-methods")
+        await pilot.pause()
+        for size in [(60, 16), (120, 36)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+        controls = app.screen.query_one(StepControls)
+        for button in controls.query(Button):
+            assert button.size.width >= len(str(button.label)), str(button.label)
+        assert "↺ reset   ◀ back" in screen_text(app)
+
+
 async def test_status_updates_skip_the_layout_unless_the_text_wraps(monkeypatch):
     app = ControlsApp()
     async with app.run_test(size=(100, 6)) as pilot:
