@@ -138,6 +138,13 @@ class FieldKeys:
     def action_focus_lab(self) -> None:
         self.focus()
 
+    def back_to_lab(self, field) -> None:
+        """A value was entered in `field`: if the focus is still there (enter, not a tab or
+        a click elsewhere), it goes back to the lab, whose keys then work at once."""
+        focused = self.screen.focused
+        if focused is not None and field in focused.ancestors_with_self:
+            self.focus()
+
     def action_focus_predict(self) -> None:
         from textual.widgets import Input
 

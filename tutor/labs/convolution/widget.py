@@ -437,18 +437,11 @@ class ConvolutionLab(FieldKeys, ModelLab):
             old = self.params[event.name]
             event.param_input.value = ONOFF[bool(old)] if isinstance(old, bool) else old
             return
-        self._hand_back(event.param_input)
-
-    def _hand_back(self, field) -> None:
-        """After enter in a field, the keys go back to the lab (n, space, v work at once); a
-        field the student tabbed away from keeps nothing, the next one keeps the focus."""
-        focused = self.screen.focused
-        if focused is not None and field in focused.ancestors_with_self:
-            self.focus()
+        self.back_to_lab(event.param_input)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self._edited(event.input, event.value):
-            self._hand_back(event.input)
+            self.back_to_lab(event.input)
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         self._edited(event.input, event.value)

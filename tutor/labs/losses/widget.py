@@ -213,7 +213,7 @@ class LossesLab(FieldKeys, ModelLab):
         event.stop()
         self._message("")
         if self.apply_param(event.name, event.value) is None:
-            self._back_to_lab(event.param_input)
+            self.back_to_lab(event.param_input)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "loss-logits":
@@ -221,14 +221,7 @@ class LossesLab(FieldKeys, ModelLab):
         event.stop()
         self._message("")
         if self.apply_param("logits", event.value) is None:
-            self._back_to_lab(event.input)
-
-    def _back_to_lab(self, field) -> None:
-        """After a value is entered (enter, not a click elsewhere), the keys go to the lab
-        again: n, b and m work at once."""
-        focused = self.screen.focused
-        if focused is not None and field in focused.ancestors_with_self:
-            self.focus()
+            self.back_to_lab(event.input)
 
     def action_toggle_mode(self) -> None:
         self.apply_param("mode", "stability" if self.model.mode == "compare" else "compare")

@@ -306,6 +306,4 @@ class RaceLab(ComputeAhead, FieldKeys, ModelLab):
         if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.params[event.name]
             return
-        focused = self.screen.focused
-        if focused is not None and event.param_input in focused.ancestors_with_self:
-            self.focus()
+        self.back_to_lab(event.param_input)

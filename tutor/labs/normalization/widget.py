@@ -243,9 +243,7 @@ class NormalizationLab(FieldKeys, ModelLab):
         if self.apply_param(event.name, event.value) is not None:
             event.param_input.value = self.params[event.name]
             return
-        focused = self.screen.focused  # after enter in a field, the keys go back to the lab
-        if focused is not None and event.param_input in focused.ancestors_with_self:
-            self.focus()
+        self.back_to_lab(event.param_input)
 
 
 LAB_CLASS = NormalizationLab

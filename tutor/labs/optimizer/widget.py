@@ -361,14 +361,7 @@ class OptimizerLab(FieldKeys, ModelLab):
         event.stop()
         self._message("")
         if self.apply_param(event.name, event.value) is None:
-            self._back_to_lab(event.param_input)
-
-    def _back_to_lab(self, box: ParamInput) -> None:
-        """After a value is entered (enter, not a click elsewhere), the keys go to the lab
-        again: space plays, n steps, at once."""
-        focused = self.screen.focused
-        if focused is not None and box in focused.ancestors_with_self:
-            self.focus()
+            self.back_to_lab(event.param_input)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The race's keys are greyed out in the convergence view (escape: `FieldKeys`)."""

@@ -473,9 +473,7 @@ class RobustnessLab(FieldKeys, ModelLab):
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
         self.apply_param(event.name, event.value)
-        focused = self.screen.focused
-        if focused is not None and event.param_input in focused.ancestors_with_self:
-            self.focus()
+        self.back_to_lab(event.param_input)
 
 
 LAB_CLASS = RobustnessLab
