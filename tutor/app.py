@@ -34,6 +34,12 @@ collection."""
 IDLE_EVERY = 0.3
 """How often (seconds) the dl-tutor command looks whether the student is idle."""
 
+
+def _screen_name(lesson) -> str:
+    """The name a lesson's screen is installed under."""
+    return f"lesson:{lesson.id}"
+
+
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "tokyo-night", "monokai")
 
 
@@ -300,13 +306,10 @@ class DlTutorApp(GuardedApp):
         if current is not None and current.lesson.id == lesson_id:
             return
         self._leave_lesson()
-        # The last few lessons stay built (installed screens are kept when left): going back
-        # to one is a screen switch, not a compose of its text, quizzes and lab.
-        name = f"lesson:{lesson_id}"
-        if not self.is_screen_installed(name):
-            self.install_screen(LessonScreen(self.catalog, lesson), name)
-        self._recent_lessons.pop(name, None)
-        self._recent_lessons[name] = None
+        # The last few lessons stay built (installed screens are kept when left), and the next
+        # one is built ahead: going to one is a screen switch, not a compose of its text,
+        # quizzes and lab.
+        name = self._kept_lesson(lesson)
         if current is not None:
             self.switch_screen(name)
         else:
@@ -338,21 +341,27 @@ class DlTutorApp(GuardedApp):
         styled and mounted as `open_lesson` would, lab included, so that opening it is a
         screen switch (as a return to a kept lesson is). One lesson per call (a few tenths of
         a second of the event loop in all); False when there is none to build."""
-        from tutor.screens.lesson import LessonScreen
-
         ahead = getattr(self.screen, "lessons_ahead", None)
         if ahead is None:
             return False
-        names = [f"lesson:{lesson.id}" for lesson in ahead()]
-        todo = [name for name in names if not self.is_screen_installed(name)]
-        if not todo:
+        lesson = next((x for x in ahead() if not self.is_screen_installed(_screen_name(x))), None)
+        if lesson is None:
             return False
-        lesson = self.catalog.get(todo[0].removeprefix("lesson:"))
-        self.install_screen(LessonScreen(self.catalog, lesson), todo[0])
-        self._get_screen(todo[0])  # registered: it composes and mounts, not shown
-        self._recent_lessons[todo[0]] = None
+        self._get_screen(self._kept_lesson(lesson))  # registered: composed and mounted, not shown
         self._forget_old_lessons()
         return True
+
+    def _kept_lesson(self, lesson) -> str:
+        """The name of `lesson`'s screen, installed if it was not, and now the most recent of
+        the lessons kept built."""
+        from tutor.screens.lesson import LessonScreen  # not needed for the first paint
+
+        name = _screen_name(lesson)
+        if not self.is_screen_installed(name):
+            self.install_screen(LessonScreen(self.catalog, lesson), name)
+        self._recent_lessons.pop(name, None)
+        self._recent_lessons[name] = None
+        return name
 
     def _forget_old_lessons(self) -> None:
         """Keep at most `KEPT_LESSONS` lesson screens built; the oldest left ones go."""

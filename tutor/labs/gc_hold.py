@@ -35,6 +35,7 @@ def collect_less_often() -> None:
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
+
 IDLE_COLLECTION_AFTER = 900
 """Young-generation collections (each ~700 objects made) since the last full collection at an
 idle moment before another one is due (Python's own: 1,000; building one lesson makes ~150)."""
