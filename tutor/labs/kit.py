@@ -383,16 +383,15 @@ class PlayAhead:
     `ahead_keys()`, the pictures a frame draws at the lab's present sizes.
     """
 
-    _ahead_job: object | None = None  # the worker's token while it computes
-    _ahead_worker = None  # its Worker
+    _ahead_worker = None  # the Worker computing ahead, if any (its results carry it)
     _ahead_end = None  # the state after which nothing more could be computed
 
     class Ahead(Message):
         """States (and the pictures of those a playing lab draws) computed after `tail`."""
 
-        def __init__(self, job, source, tail, states: list, pictures, n: int) -> None:
+        def __init__(self, worker, source, tail, states: list, pictures, n: int) -> None:
             super().__init__()
-            self.job, self.source, self.tail = job, source, tail
+            self.worker, self.source, self.tail = worker, source, tail
             self.states, self.pictures, self.n = states, pictures, n
 
     # --- to implement ----------------------------------------------------------------------
@@ -414,7 +413,7 @@ class PlayAhead:
 
     def _tick(self) -> None:
         source = self.ahead_source()
-        if (source is not None and not self.busy and self._ahead_job is not None
+        if (source is not None and not self.busy and self._ahead_worker is not None
                 and source.steps_ahead() < self._per_tick() and source.ahead_tail() is not None):
             return  # the worker is at this frame's states: the frame waits for them
         super()._tick()
@@ -428,33 +427,32 @@ class PlayAhead:
     def keep_ahead(self) -> None:
         """While the lab plays, keep its next states computed (a thread worker)."""
         source = self.ahead_source()
-        if source is None or not self.playing or self.busy or self._ahead_job is not None:
+        if source is None or not self.playing or self.busy or self._ahead_worker is not None:
             return
         tail, n, ahead = source.ahead_tail(), self._per_tick(), source.steps_ahead()
         if tail is None or tail is self._ahead_end or ahead > 2 * n + 2:
             return
         count = 6 * n + 4 - ahead
         first = (-(ahead + 1)) % n  # the new states a frame will draw: every n-th from here
-        job = self._ahead_job = object()
-        work = partial(self._compute_ahead, job, source, tail, count, first, n, self.ahead_keys())
+        work = partial(self._compute_ahead, source, tail, count, first, n, self.ahead_keys())
         # A description of its own: Textual's default, repr() of the call, would print the
         # state's arrays (10 ms).
         self._ahead_worker = self.run_worker(
             work, thread=True, exclusive=True, group=self.ahead_group, exit_on_error=False,
             description=f"{self.lab_name}: {count} steps ahead")
 
-    def _compute_ahead(self, job, source, tail, n: int, first: int, every: int, keys) -> None:
+    def _compute_ahead(self, source, tail, n: int, first: int, every: int, keys) -> None:
         worker = get_current_worker()
         states, pictures = source.compute_ahead(tail, n, first, every, keys,
                                                 lambda: worker.is_cancelled)
         if not worker.is_cancelled:
-            self.post_message(self.Ahead(job, source, tail, states, pictures, n))
+            self.post_message(self.Ahead(worker, source, tail, states, pictures, n))
 
     def on_play_ahead_ahead(self, message: Ahead) -> None:
         message.stop()
-        if message.job is not self._ahead_job:
+        if message.worker is not self._ahead_worker:
             return  # a worker stopped meanwhile
-        self._ahead_job = None
+        self._ahead_worker = None
         source = self.ahead_source()
         if message.source is source and source.add_ahead(message.tail, message.states,
                                                          message.pictures):
@@ -467,12 +465,12 @@ class PlayAhead:
         frames step on without it (the Lab base reports a failure)."""
         if event.worker is self._ahead_worker and event.state in (WorkerState.ERROR,
                                                                   WorkerState.CANCELLED):
-            self._ahead_job = self._ahead_worker = None
+            self._ahead_worker = None
 
     def stop_ahead(self) -> None:
         """Cancel the worker; its late result is dropped."""
         self.workers.cancel_group(self, self.ahead_group)
-        self._ahead_job = None
+        self._ahead_worker = None
 
     def adopt(self, params: dict, model, answered) -> None:
         self.stop_ahead()

@@ -346,7 +346,7 @@ async def test_a_failed_worker_computing_ahead_leaves_playback_stepping(lab_app,
         with pytest.raises(WorkerFailed):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        assert lab._ahead_job is None and not lab.playing  # reported: playback stopped
+        assert lab._ahead_worker is None and not lab.playing  # reported: playback stopped
         index = lab.model.index
         lab.playing = True
         lab._tick()                  # the next frame steps, not waiting for a dead worker
