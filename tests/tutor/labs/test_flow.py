@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from core.generative import log_density_2d, modes_covered, ring_mode_counts, sample_2d
+from tests.playahead import play_a_frame_and_compute_ahead
 from tutor.labdemo import LabApp
 from tutor.labs import lab_core_packages, validate_lab
 from tutor.labs.flow.model import FlowModel, flow_picture
@@ -241,13 +242,7 @@ async def test_playing_the_2d_view_shows_steps_computed_ahead_in_a_worker(lab_ap
             size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        lab.fps = 1.0
-        lab.playing = True
-        lab._tick()                  # the first frame: a step, and the worker starts
-        lab.keep_ahead()            # (after the frame's paint)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        lab.playing = False
+        await play_a_frame_and_compute_ahead(pilot, lab)
         tr = lab.model.training
         assert tr.steps_ahead() >= 1
         lab.step_forward()           # a frame only draws: the step and its picture are ready

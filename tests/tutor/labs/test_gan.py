@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.generative import bilinear_game
+from tests.playahead import play_a_frame_and_compute_ahead
 from tutor.labdemo import LabApp
 from tutor.labs import lab_core_packages, validate_lab
 from tutor.labs.gan.model import LOG4, GanModel, gan_picture
@@ -306,13 +307,7 @@ async def test_playing_shows_rounds_computed_ahead_in_a_worker(lab_app):
     async with lab_app("gan", n_points=64).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        lab.fps = 1.0
-        lab.playing = True
-        lab._tick()                  # the first frame: a round, and the worker starts
-        lab.keep_ahead()            # (after the frame's paint)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        lab.playing = False
+        await play_a_frame_and_compute_ahead(pilot, lab)
         m = lab.model
         assert len(m.states) > m.index + 1 >= 2  # rounds ahead of what is shown
         ref = _model(n_points=64)

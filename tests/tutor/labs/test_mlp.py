@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from textual.widgets import Input
 
+from tests.playahead import play_a_frame_and_compute_ahead
 from tutor.labdemo import LabApp
 from tutor.labs import validate_lab
 from tutor.labs.mlp.model import MlpModel, heat_pixels, parse_hidden, pytorch_code
@@ -322,13 +323,7 @@ async def test_playing_shows_steps_computed_ahead_in_a_worker(lab_app):
     async with lab_app("mlp", dataset="xor", hidden=[8, 8]).run_test(size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
         await pilot.pause()
-        lab.fps = 1.0
-        lab.playing = True
-        lab._tick()                  # the first frame: a step, and the worker starts
-        lab.keep_ahead()            # (after the frame's paint)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        lab.playing = False
+        await play_a_frame_and_compute_ahead(pilot, lab)
         m = lab.model
         assert m.steps_ahead() >= 1
         lab.step_forward()           # a frame only draws: the step and its pictures are ready
