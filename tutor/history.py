@@ -219,3 +219,35 @@ class CheckpointHistory:
         self.states.extend(states)
         self.index = len(self.states) - 1
         self._sync()
+
+
+class PicturesAhead:
+    """A `CheckpointHistory` (mixed in before it) to which a worker appends states computed
+    after the last one, with the pictures a playing lab draws of them (the kit's `PlayAhead`:
+    the GAN and flow labs). The subclass sets `pictures = {}` and gives each picture a `key`
+    (the size and options it was drawn for)."""
+
+    pictures: dict
+    """id(state) -> (state, picture), for the states from the one shown on."""
+
+    def steps_ahead(self) -> int:
+        """States after the current one (computed ahead or stepped back over)."""
+        return len(self.states) - 1 - self.index
+
+    def add_ahead(self, tail, states: list, pictures: list) -> bool:
+        """Append states computed after `tail` and their (state, picture) pairs, if `tail` is
+        still the last state (else nothing, False); pictures of states passed are dropped."""
+        if self.states[-1] is not tail:
+            return False
+        self.states.extend(states)
+        ahead = {id(s) for s in self.states[self.index:]}
+        self.pictures = {k: v for k, v in self.pictures.items() if k in ahead}
+        self.pictures.update((id(state), (state, picture)) for state, picture in pictures)
+        return True
+
+    def picture_ahead(self, key):
+        """The picture computed ahead of the state shown, drawn for `key`, or None."""
+        kept = self.pictures.get(id(self.state))
+        if kept is not None and kept[0] is self.state and kept[1].key == key:
+            return kept[1]
+        return None

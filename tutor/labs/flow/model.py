@@ -12,7 +12,7 @@ from core.generative import (AffineCoupling, Flow, FlowTrainer, Monotone1D, Plan
 from core.generative.flows import standard_normal_log_prob
 from tutor.labs.flow import params as P
 from tutor.labs.flow.code import pytorch_code
-from tutor.history import CheckpointHistory
+from tutor.history import CheckpointHistory, PicturesAhead
 from tutor.labs.params import ParamError
 from tutor.labs.planemap import coarse_values, plane_grid, to_dots
 from tutor.widgets.braille import BrailleCanvas
@@ -156,7 +156,7 @@ class FlowPicture:
     overlay: dict
 
 
-class FlowTraining(CheckpointHistory):
+class FlowTraining(PicturesAhead, CheckpointHistory):
     """A 2-D flow, its trainer, and the history of its states."""
 
     def __init__(self, params: dict) -> None:
@@ -249,10 +249,6 @@ class FlowTraining(CheckpointHistory):
                 np.array([st.eval_loss for st in states]))
 
     # --- steps computed ahead (a worker, while the lab plays) ---------------------------------
-    def steps_ahead(self) -> int:
-        """States after the current one (computed ahead or stepped back over)."""
-        return len(self.states) - 1 - self.index
-
     def ahead_tail(self) -> FlowState:
         """The history's last state: steps computed after it continue what is shown."""
         return self.states[-1]
@@ -279,22 +275,10 @@ class FlowTraining(CheckpointHistory):
         spare.append(copy)
         return copy.states[1:], pictures
 
-    def add_ahead(self, tail: FlowState, states: list[FlowState], pictures: list) -> bool:
-        """Append steps computed after `tail`, if it is still the last state (else nothing)."""
-        if self.states[-1] is not tail:
-            return False
-        self.states.extend(states)
-        ahead = {id(s) for s in self.states[self.index:]}
-        self.pictures = {k: v for k, v in self.pictures.items() if k in ahead}
-        self.pictures.update((id(state), (state, picture)) for state, picture in pictures)
-        return True
-
     def picture(self, width: int, rows: int, grid: bool, layer: int) -> FlowPicture:
         """The map of the current state at this size: the one computed ahead, else now."""
-        kept = self.pictures.get(id(self.state))
-        if kept is not None and kept[0] is self.state and kept[1].key == (width, rows, grid, layer):
-            return kept[1]
-        return flow_picture(self, width, rows, grid, layer)
+        kept = self.picture_ahead((width, rows, grid, layer))
+        return kept if kept is not None else flow_picture(self, width, rows, grid, layer)
 
     # --- pictures ---
     def grid(self, width: int, height: int):

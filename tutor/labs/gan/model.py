@@ -11,7 +11,7 @@ from core.generative import GAN, bilinear_game, modes_covered, sample_2d
 from core.generative.gan import GanCheckpoint, generator_loss, discriminator_loss
 from tutor.labs.gan import params as P
 from tutor.labs.gan.code import pytorch_code
-from tutor.history import CheckpointHistory
+from tutor.history import CheckpointHistory, PicturesAhead
 from tutor.labs.params import ParamError
 from tutor.labs.planemap import coarse_values, plane_grid, to_dots
 from tutor.widgets.braille import BrailleCanvas
@@ -209,7 +209,7 @@ class Trainer:
         return out
 
 
-class GanModel(CheckpointHistory):
+class GanModel(PicturesAhead, CheckpointHistory):
     """The GAN view: a history of network states you can step (a round, a D step or a G step),
     step back, reset and replay; plus the bilinear game. Raises ValueError for bad settings.
     """
@@ -335,20 +335,16 @@ class GanModel(CheckpointHistory):
 
     def picture(self, width: int, rows: int, arrows: bool) -> GanPicture:
         """The map of the current state at this size: the one computed ahead, else now."""
-        key = (width, rows, arrows)
-        kept = self.pictures.get(id(self.state))
-        if kept is not None and kept[0] is self.state and kept[1].key == key:
-            return kept[1]
-        return gan_picture(self.gan, self.z_shown, self.real_shown, self.bounds, *key)
+        kept = self.picture_ahead((width, rows, arrows))
+        if kept is not None:
+            return kept
+        return gan_picture(self.gan, self.z_shown, self.real_shown, self.bounds, width, rows,
+                           arrows)
 
     # --- rounds computed ahead (a worker, while the lab plays) ---------------------------
     def rounds_only(self) -> bool:
         """Whether every step up to the current state was a round (no single D or G step)."""
         return all(s.action == "round" for s in self.states[1: self.index + 1])
-
-    def steps_ahead(self) -> int:
-        """States of the history after the current one (computed ahead or stepped back over)."""
-        return len(self.states) - 1 - self.index
 
     def ahead_tail(self) -> GanState | None:
         """The history's last state when every state after the current one is a round (which
@@ -379,16 +375,6 @@ class GanModel(CheckpointHistory):
                 pictures.append((states[i], trainer.picture(states[i], real, bounds, size)))
         spare.append(trainer)
         return states, pictures
-
-    def add_ahead(self, tail: GanState, states: list[GanState], pictures: list) -> bool:
-        """Append rounds computed after `tail`, if it is still the last state (else nothing)."""
-        if self.states[-1] is not tail:
-            return False
-        self.states.extend(states)
-        drawn = {id(s) for s in self.states[self.index:]}
-        self.pictures = {k: v for k, v in self.pictures.items() if k in drawn}
-        self.pictures.update((id(state), (state, picture)) for state, picture in pictures)
-        return True
 
     def curves(self):
         """(rounds, D losses, G losses) up to the current state (NaN-free: the first dropped)."""
