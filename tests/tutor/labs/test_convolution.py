@@ -162,19 +162,15 @@ async def test_settings_change_the_output_and_bad_files_keep_the_last_image(lab_
         assert lab.model.image.shape == (32, 32)
 
 
-async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp_path, monkeypatch):
-    """The lesson's file and a typed one are decoded off the event loop, once each: later
-    setting changes reuse them."""
+@pytest.fixture
+def decodes(monkeypatch) -> list[bool]:
+    """One entry per image file the convolution lab decodes: whether it ran on the event
+    loop's thread."""
     import threading
 
-    from core.vision.images import save_pgm
     from tutor.labs.convolution import model as M
 
-    img = np.zeros((64, 64))
-    img[:, 32:] = 1.0
-    save_pgm(tmp_path / "lesson.pgm", img)
-    save_pgm(tmp_path / "mine.pgm", img[::-1, ::-1])
-    calls = []
+    calls: list[bool] = []
     real = M.load_image
 
     def spy(path, max_size):
@@ -182,6 +178,19 @@ async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp
         return real(path, max_size=max_size)
 
     monkeypatch.setattr(M, "load_image", spy)
+    return calls
+
+
+async def test_the_students_file_is_decoded_in_a_worker_then_reused(lab_app, tmp_path, decodes):
+    """The lesson's file and a typed one are decoded off the event loop, once each: later
+    setting changes reuse them."""
+    from core.vision.images import save_pgm
+
+    img = np.zeros((64, 64))
+    img[:, 32:] = 1.0
+    save_pgm(tmp_path / "lesson.pgm", img)
+    save_pgm(tmp_path / "mine.pgm", img[::-1, ::-1])
+    calls = decodes
     async with lab_app("convolution", size=32, path=str(tmp_path / "lesson.pgm")).run_test(
             size=(120, 36)) as pilot:
         lab = _lab(pilot.app)
@@ -469,28 +478,18 @@ def test_a_damaged_convolution_state_is_refused_and_changes_nothing():
 
 
 async def test_a_saved_state_whose_image_is_not_cached_is_decoded_in_a_worker(lab_app, tmp_path,
-                                                                                monkeypatch):
+                                                                                decodes):
     """Putting the lab back as the student left it decoded their image file on the event loop
     (seconds for a large one): now a worker reads it, the lab says so meanwhile and keeps the
     state to save, and the state comes back once the file is read; a file that cannot be
     decoded any more is said in the lab. A cached file comes back at once."""
-    import threading
-
     from core.vision.images import save_pgm
-    from tutor.labs.convolution import model as M
 
     img = np.zeros((32, 32))
     img[:, 16:] = 1.0
     save_pgm(tmp_path / "mine.pgm", img)
     (tmp_path / "broken.pgm").write_text("not an image")
-    calls = []
-    real = M.load_image
-
-    def spy(path, max_size):
-        calls.append(threading.current_thread() is threading.main_thread())
-        return real(path, max_size=max_size)
-
-    monkeypatch.setattr(M, "load_image", spy)
+    calls = decodes
     from tutor.labs import validate_lab
 
     params = validate_lab("convolution", {"view": "slide", "size": 16,
