@@ -515,6 +515,39 @@ async def test_the_lesson_highlighted_in_the_catalog_is_built_ahead():
         assert app.screen is ahead and app.progress.last_lesson == highlighted
 
 
+async def test_a_lesson_is_laid_out_once_when_shown_and_fits_a_terminal_resized_meanwhile(
+        monkeypatch):
+    """A screen's first layout sends the screen a Resize to its own size; Textual laid the
+    whole lesson out again for it. Not any more, but a lesson built ahead at one terminal size
+    and shown at another still gets that size's classes (and layout)."""
+    from textual.screen import Screen
+
+    relaid: list[Screen] = []
+    resized = Screen._screen_resized
+    monkeypatch.setattr(Screen, "_screen_resized",
+                        lambda self, size: (relaid.append(self), resized(self, size))[1])
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("rl-value-iteration")
+        for _ in range(3):
+            await pilot.pause()
+        shown = app.screen
+        assert isinstance(shown, LessonScreen) and shown not in relaid
+        assert shown.has_class("-wide-enough")
+        assert app._build_ahead()
+        ahead = app.get_screen(f"lesson:{app.catalog.neighbour('rl-value-iteration', +1).id}")
+        await _built(app, pilot, ahead)
+        await pilot.resize_terminal(90, 36)
+        await pilot.pause()
+        assert shown in relaid, "a resize of the terminal is laid out"
+        await pilot.press("right_square_bracket")
+        for _ in range(3):
+            await pilot.pause()
+        assert app.screen is ahead
+        assert ahead.has_class("-narrow") and not ahead.has_class("-wide-enough")
+        assert ahead.size.width == 90
+
+
 class _Cycle:
     def __init__(self) -> None:
         self.me = self

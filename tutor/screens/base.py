@@ -30,9 +30,13 @@ class TutorScreen(Screen):
     - Shown for the first time, it is not restyled: Textual restyles a screen whenever it is
       shown (a kept lesson may have missed a theme change while away), also the first time, a
       moment after every widget on it was styled as it was mounted.
+    - Its first layout is not done twice: the first layout sends the screen, a widget new to
+      it, a Resize to its own size, and Textual's handler lays the whole screen out again
+      (~25 ms of a lesson opened). A resize of the terminal is laid out as before.
     """
 
     _shown_before = False
+    _resized_before = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -48,3 +52,13 @@ class TutorScreen(Screen):
         if not self._shown_before:
             self._shown_before = True
             event.refresh_styles = False
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        # Runs before Screen's own handler, which prevent_default() skips.
+        first, self._resized_before = not self._resized_before, True
+        if not first or event.size != self._compositor.size:
+            return
+        # A screen built ahead may have been built at another size: its classes must fit.
+        fitting = breakpoint_classes(self.app, event.size.width, event.size.height)
+        if all(self.has_class(name) == on for name, on in fitting.items()):
+            event.prevent_default()
