@@ -50,9 +50,10 @@ class GuardedApp(App):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from tutor.paint import install
+        from tutor import paint, strips
 
-        install()  # partial repaints draw only the widgets that changed (a lab's frame)
+        paint.install()  # partial repaints draw only the widgets that changed (a lab's frame)
+        strips.install()  # a line's caches made when it is first cut or restyled
         self.reported_errors: list[BaseException] = []
         """Errors reported to the student and survived (tests assert it stays empty)."""
         self.fatal_log: str | None = None
