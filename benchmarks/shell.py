@@ -38,6 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = b"Chapters and lessons"
+LAB_QUIET = 0.3
+"""Seconds without output after which a lesson's lab counts as drawn (a lab is built just
+after its text, and a heavy one can take more than 0.15 s before it is painted)."""
 
 
 class Terminal:
@@ -145,7 +148,7 @@ def lessons(env: dict, limit: int | None, read: float = 0.0) -> None:
                 term.read(0.05)
         term.send(b"]")
         t = term.wait_for(lesson.title.encode(), timeout=20)
-        settle = term.quiet()
+        settle = term.quiet(LAB_QUIET)
         text.append(t)
         drawn.append(t + settle)
         if t + settle > worst[1]:

@@ -553,6 +553,39 @@ class _Cycle:
         self.me = self
 
 
+async def test_a_lesson_opened_on_a_key_shows_its_text_before_its_lab_is_built(monkeypatch):
+    """`]`: the lesson's text is painted first, and its lab is built right after (the text
+    used to wait for the whole lab: ~100-250 ms of a lesson opened)."""
+    from tutor.labs.base import Lab
+    from tutor.screens.lesson import LabPane
+
+    painted: list[list[str]] = []
+    new_lab = LabPane._new_lab
+
+    def spied(self):
+        painted.append([strip.text for strip in self.screen._compositor.render_strips()])
+        return new_lab(self)
+
+    monkeypatch.setattr(LabPane, "_new_lab", spied)
+    app = make_app(resume=False)
+    first = "loss-and-gradient-descent"
+    after = app.catalog.neighbour(first, +1)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson(first)
+        await pilot.pause()
+        painted.clear()
+        await pilot.press("right_square_bracket")
+        for _ in range(20):
+            await pilot.pause()
+            if app.screen.query(Lab) and app.screen.query_one(Lab).is_mounted:
+                break
+        assert app.screen.lesson.id == after.id and len(painted) == 1
+        assert any(after.title in line for line in painted[0]), "the text came first"
+        await pilot.pause()
+        assert app.screen.query_one(Lab).size.width > 20
+        assert any("Step" in line or "step" in line for line in _drawn(app))
+
+
 def test_a_full_collection_runs_when_idle_and_freezes_what_survives(monkeypatch):
     """In the dl-tutor command the big garbage collections come while the student reads:
     due after IDLE_COLLECTION_AFTER young collections, run after QUIET_BEFORE_COLLECTING

@@ -37,35 +37,27 @@ class LabPane(Container):
         self.lab = None
         self.needs = set(lab_core_packages(lesson.lab.name))
         self._fresh: dict | None = None  # the lab's state as the lesson builds it
-        self._build_error: Exception | None = None
 
     def compose(self) -> ComposeResult:
-        # Kernels ready (the usual case): the lab is built with the screen, in its first layout
-        # (a screen built ahead builds its lab a moment later: two shorter waits for the keys).
-        ahead = self.screen is not self.app.screen
-        if not ahead and self.needs <= getattr(self.app, "ready_packages", frozenset()):
-            try:
-                self.lab = self._new_lab()
-            except Exception as exc:  # reported once mounted (a lab must not take the app down)
-                self._build_error = exc
-            else:
-                yield self.lab
-                return
-        yield Static("Preparing the lab's kernels (compiled once, then cached)…", id="preparing")
-        yield ProgressBar(total=None, show_eta=False)
+        # The lab is built a moment after the lesson's text (`build_lab`), once its kernels are
+        # ready: the text shows without waiting for it.
+        if not self.needs <= getattr(self.app, "ready_packages", frozenset()):
+            yield Static("Preparing the lab's kernels (compiled once, then cached)…", id="preparing")
+            yield ProgressBar(total=None, show_eta=False)
 
     def on_mount(self) -> None:
-        if self._build_error is not None:
-            self._failed(self._build_error)
-            return
-        if self.lab:
-            self._lab_mounted()
-            return
         want = getattr(self.app, "want_packages", None)
         if want is not None:
             want(self.needs)
         self.watch(self.app, "ready_packages", self._maybe_mount, init=False)
-        self.call_later(self._maybe_mount, getattr(self.app, "ready_packages", frozenset()))
+        if self.screen is not self.app.screen:
+            # Built ahead: the lab just after the text (two shorter waits for the keys).
+            self.call_later(self.build_lab)
+        # Else the screen calls `build_lab` right after its first paint.
+
+    def build_lab(self) -> None:
+        """Build and mount the lab, if its kernels are ready (else it comes when they are)."""
+        self._maybe_mount(getattr(self.app, "ready_packages", frozenset()))
 
     def _new_lab(self):
         from tutor.labs import lab_class
@@ -76,7 +68,7 @@ class LabPane(Container):
         return lab
 
     def _maybe_mount(self, ready: frozenset) -> None:
-        if not self.needs <= ready or self.lab is not None:
+        if not self.needs <= ready or self.lab is not None or not self.is_attached:
             return
         self.query("#preparing, ProgressBar").remove()
         try:
@@ -258,6 +250,8 @@ class LessonScreen(TutorScreen):
         Binding("ctrl+o", "switch_pane", "Text/lab"),
     ]
 
+    _lab_started = False
+
     AUTO_FOCUS = "#lesson-text"
     """Focused first (Textual's default, the first focusable widget, then a move to the text
     restyled the whole text twice on every lesson opened)."""
@@ -291,7 +285,14 @@ class LessonScreen(TutorScreen):
         yield KeyFooter()
 
     def on_screen_resume(self) -> None:
-        """Shown, first or again (the app keeps recent lessons built): record the visit."""
+        """Shown, first or again (the app keeps recent lessons built): record the visit.
+
+        The first time, the lab of a lesson opened on a key is built right after the screen's
+        first paint (this runs before Screen's own handler, which lays it out and paints it):
+        the text shows without waiting for the lab."""
+        if self.lesson.lab is not None and not self._lab_started:
+            self._lab_started = True
+            self.call_next(self.query_one(LabPane).build_lab)
         self.title = "dl-tutor"
         self.sub_title = self.lesson.title
         self.app.progress.open_lesson(self.lesson.id)
