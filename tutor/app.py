@@ -373,6 +373,7 @@ class DlTutorApp(GuardedApp):
                     del self._recent_lessons[name]
                     if screen.is_attached:
                         screen.remove()
+                    gc_hold.dropped()
                     break
             else:
                 return

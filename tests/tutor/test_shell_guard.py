@@ -553,6 +553,54 @@ class _Cycle:
         self.me = self
 
 
+def test_lessons_built_are_frozen_and_the_ones_dropped_collected_at_the_next_quiet_moment(
+        monkeypatch):
+    """A student going from lesson to lesson without a pause: each lesson built is frozen (so
+    Python's own full collections, while the next is built, walk only what is newer); after
+    DROPPED_BEFORE_COLLECTING dropped lesson screens a full collection runs at the first quiet
+    moment, not only after QUIET_BEFORE_COLLECTING s; after DROPPED_AT_MOST, with no such
+    moment, everything is thawed and nothing more frozen (memory before speed)."""
+    import gc
+    import weakref
+
+    from tutor.labs import gc_hold
+
+    monkeypatch.setattr(gc_hold, "idle_collection", True)
+    monkeypatch.setattr(gc_hold, "_young_at_last", gc.get_stats()[0]["collections"])
+    monkeypatch.setattr(gc_hold, "_dropped", 0)
+    gc.unfreeze()
+    try:
+        gc_hold.settled()
+        assert gc.get_freeze_count() > 0, "a lesson built is frozen"
+        cycle = _Cycle()
+        gone = weakref.ref(cycle)
+        gc_hold.settled()
+        del cycle  # a dropped lesson: garbage among the frozen objects
+        for _ in range(gc_hold.DROPPED_BEFORE_COLLECTING - 1):
+            gc_hold.dropped()
+        assert gc_hold.collect_when_idle(0.6) is False, "not yet"
+        gc_hold.dropped()
+        assert gc_hold.collect_when_idle(0.6) is True, "enough dropped: at a quiet moment"
+        assert gone() is None and gc.get_freeze_count() > 0
+        cycle = _Cycle()
+        gone = weakref.ref(cycle)
+        gc_hold.settled()
+        del cycle
+        for _ in range(gc_hold.DROPPED_AT_MOST):
+            gc_hold.dropped()
+        assert gc.get_freeze_count() == 0, "thawed: Python's collections find the garbage"
+        gc_hold.settled()
+        assert gc.get_freeze_count() == 0, "nothing frozen until the next full collection"
+        gc.collect()
+        assert gone() is None
+        monkeypatch.setattr(gc_hold, "idle_collection", False)
+        monkeypatch.setattr(gc_hold, "_dropped", 0)
+        gc_hold.settled()
+        assert gc.get_freeze_count() == 0, "only in the dl-tutor command"
+    finally:
+        gc.unfreeze()
+
+
 async def test_a_lesson_opened_on_a_key_shows_its_text_before_its_lab_is_built(monkeypatch):
     """`]`: the lesson's text is painted first, and its lab is built right after (the text
     used to wait for the whole lab: ~100-250 ms of a lesson opened)."""

@@ -14,6 +14,9 @@ has been quiet a while: a full collection is run there, when due, and what survi
 frozen. Python's own full collections, which come when objects are made (while a lesson is
 built: when `]` is pressed), then walk only what was made since, and no more every object of
 the kept lessons (~650,000 objects with four built: 0.2-0.5 s, up to 1.9 s on a busy machine).
+A student who goes from lesson to lesson without a pause never gives it that moment, so each
+lesson built is frozen too (`settled`); the screens of lessons left behind then wait, frozen,
+for the next quiet moment (`dropped` counts them, and past a limit they are unfrozen).
 """
 
 from __future__ import annotations
@@ -48,24 +51,53 @@ idle_collection = False
 """Set by the dl-tutor command, whose app calls `collect_when_idle` while the student reads:
 objects frozen stay frozen until then (else they are unfrozen when no lab plays)."""
 
+DROPPED_BEFORE_COLLECTING = 8
+"""Lesson screens dropped since the last full collection (garbage, but frozen: ~10 MB each)
+after which one is run at the app's next quiet moment (0.6 s), not only after
+`QUIET_BEFORE_COLLECTING` s."""
+
+DROPPED_AT_MOST = 24
+"""Dropped screens after which nothing more is frozen and what is frozen is thawed, until the
+next full collection: Python's own collections then find the garbage (memory before speed,
+for a student who never pauses)."""
+
 _playing: set[int] = set()
 _young_at_last = 0
+_dropped = 0
 
 
 def collect_when_idle(quiet: float) -> bool:
     """The student has been quiet for `quiet` seconds (no lab playing): if that is at least
-    `QUIET_BEFORE_COLLECTING` and a collection is due, unfreeze, run a full collection and
-    freeze what survives. True when it ran."""
-    global _young_at_last
+    `QUIET_BEFORE_COLLECTING` and a collection is due, or `DROPPED_BEFORE_COLLECTING` lesson
+    screens wait frozen, unfreeze, run a full collection and freeze what survives. True when
+    it ran."""
+    global _young_at_last, _dropped
     young = gc.get_stats()[0]["collections"]
-    if (_playing or quiet < QUIET_BEFORE_COLLECTING
-            or young - _young_at_last < IDLE_COLLECTION_AFTER):
+    due = quiet >= QUIET_BEFORE_COLLECTING and young - _young_at_last >= IDLE_COLLECTION_AFTER
+    if _playing or not (due or _dropped >= DROPPED_BEFORE_COLLECTING):
         return False
     gc.unfreeze()
     gc.collect()
     gc.freeze()
     _young_at_last = gc.get_stats()[0]["collections"]
+    _dropped = 0
     return True
+
+
+def settled() -> None:
+    """A lesson was built (shown, or ahead), its lab too: in the dl-tutor command freeze what
+    exists now, so that Python's own full collections, which come while the next lesson is
+    built, walk only what is made after it (a few thousand objects, not ~400,000)."""
+    if idle_collection and _dropped < DROPPED_AT_MOST:
+        gc.freeze()
+
+
+def dropped() -> None:
+    """A lesson screen was let go (garbage, and frozen if `settled` froze it)."""
+    global _dropped
+    _dropped += 1
+    if idle_collection and _dropped == DROPPED_AT_MOST and not _playing:
+        gc.unfreeze()
 
 
 def hold(owner: object) -> None:

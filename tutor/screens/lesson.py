@@ -81,11 +81,14 @@ class LabPane(Container):
 
     def _lab_mounted(self) -> None:
         """Note the lab's fresh state, and put back the student's (after its first layout)."""
+        from tutor.labs import gc_hold
+
         self._fresh = None
         self.call_after_refresh(self._remember_fresh, self.lab)
         state = self.app.progress.lab_state(self.lesson.id)
         if state and not getattr(self, "_rebuilds", 0):
             self.call_after_refresh(self._restore, self.lab, state)
+        self.app.call_after_refresh(gc_hold.settled)  # the lesson is built
 
     def _remember_fresh(self, lab) -> None:
         """The state of the lab as the lesson builds it: a state equal to it is not saved, so
@@ -283,6 +286,12 @@ class LessonScreen(TutorScreen):
                 yield LabPane(lesson)
         yield TooSmall(TOO_SMALL.format(w=self.app.MIN_SIZE[0], h=self.app.MIN_SIZE[1]))
         yield KeyFooter()
+
+    def on_mount(self) -> None:
+        if self.lesson.lab is None:  # built (else once its lab is)
+            from tutor.labs import gc_hold
+
+            self.app.call_after_refresh(gc_hold.settled)
 
     def on_screen_resume(self) -> None:
         """Shown, first or again (the app keeps recent lessons built): record the visit.
