@@ -634,6 +634,29 @@ async def test_a_lesson_opened_on_a_key_shows_its_text_before_its_lab_is_built(m
         assert any("Step" in line or "step" in line for line in _drawn(app))
 
 
+async def test_ctrl_o_pressed_before_the_lab_is_built_focuses_it_once_built(monkeypatch):
+    """`]` then at once ctrl+o: the lab is built just after the text, and the focus the key
+    asked for goes to it then (not lost because the lab did not exist yet)."""
+    from tutor.labs.base import Lab
+    from tutor.screens.lesson import LabPane
+
+    waiting: list = []
+    build = LabPane.build_lab
+    monkeypatch.setattr(LabPane, "build_lab", lambda self: waiting.append(self))
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("loss-and-gradient-descent")
+        await pilot.pause()
+        await pilot.pause()
+        assert len(waiting) == 1 and waiting[0].lab is None, "held back: not built yet"
+        await pilot.press("ctrl+o")
+        assert not app.screen.query(Lab)
+        build(waiting[0])
+        for _ in range(5):
+            await pilot.pause()
+        assert app.screen.focused is app.screen.query_one(Lab)
+
+
 def test_a_full_collection_runs_when_idle_and_freezes_what_survives(monkeypatch):
     """In the dl-tutor command the big garbage collections come while the student reads:
     due after IDLE_COLLECTION_AFTER young collections, run after QUIET_BEFORE_COLLECTING

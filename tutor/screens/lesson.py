@@ -37,6 +37,7 @@ class LabPane(Container):
         self.lab = None
         self.needs = set(lab_core_packages(lesson.lab.name))
         self._fresh: dict | None = None  # the lab's state as the lesson builds it
+        self._focus_when_built = False
 
     def compose(self) -> ComposeResult:
         # The lab is built a moment after the lesson's text (`build_lab`), once its kernels are
@@ -83,6 +84,9 @@ class LabPane(Container):
         """Note the lab's fresh state, and put back the student's (after its first layout)."""
         from tutor.labs import gc_hold
 
+        if self._focus_when_built:
+            self._focus_when_built = False
+            self.call_after_refresh(self.focus_lab)
         self._fresh = None
         self.call_after_refresh(self._remember_fresh, self.lab)
         state = self.app.progress.lab_state(self.lesson.id)
@@ -165,9 +169,12 @@ class LabPane(Container):
             self.call_after_refresh(self.focus_lab)
 
     def focus_lab(self) -> None:
-        """Give the focus to the lab (or to the pane while it is preparing)."""
+        """Give the focus to the lab; asked before the lab is built (ctrl+o just after `]`),
+        it goes to the lab once it is."""
         if self.lab:
             self.lab.focus()
+        elif self.lab is None:
+            self._focus_when_built = True
 
 
 FOOTER_SHORT = {"toggle_play": "Play", "back": None, "reset": None}
