@@ -50,11 +50,12 @@ class GuardedApp(App):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from tutor import paint, relayout, strips
+        from tutor import paint, relayout, strips, widget_classes
 
         paint.install()  # partial repaints draw only the widgets that changed (a lab's frame)
         strips.install()  # a line's caches made when it is first cut or restyled
         relayout.install()  # new widgets that cannot scroll: one layout pass, not two
+        widget_classes.install()  # inputs, buttons, selects built with their mounted classes
         self.reported_errors: list[BaseException] = []
         """Errors reported to the student and survived (tests assert it stays empty)."""
         self.fatal_log: str | None = None

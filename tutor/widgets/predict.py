@@ -117,6 +117,7 @@ class PredictInput(Widget):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        self.add_class("-idle", update=False)  # the state's class from the start (no restyle)
         self.key: str | None = None
         self.prompt = ""
         self.answer = 0.0
@@ -126,15 +127,12 @@ class PredictInput(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="predict--prompt", markup=False)
-        yield NumberField(placeholder="your prediction, then enter", compact=True)
+        yield NumberField(placeholder="your prediction, then enter", compact=True,
+                          disabled=self.state != "asking")
         yield Static("", classes="predict--feedback", markup=False)
 
-    def on_mount(self) -> None:
-        self.watch_state("idle", self.state)
-
     def watch_state(self, old: str, new: str) -> None:
-        self.remove_class(f"-{old}", "-invalid")
-        self.add_class(f"-{new}")
+        self.update_classes({f"-{old}": False, "-invalid": False, f"-{new}": True})  # one restyle
         if self.is_mounted:
             self.query_one(Input).disabled = new != "asking"
 

@@ -130,6 +130,10 @@ class RobustnessLab(FieldKeys, ModelLab):
         self._answered_here = False  # answered during this visit of step 0
         self._restoring: tuple[dict, int] | None = None  # (settings, step) a restore builds
         self._builds = 0  # the number of the latest `_build`
+        # The view's class from the start: set once mounted it restyled the whole lab.
+        self._view_class = self.params["view"]
+        self.update_classes({f"-{name}": name == self._view_class for name in VIEWS},
+                            update=False)
 
     # --- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -147,16 +151,17 @@ class RobustnessLab(FieldKeys, ModelLab):
                 for key, label, step in fields:
                     spec = PARAMS[key]
                     kind = "int" if spec.kind == "int" else "float"
-                    yield ParamInput(key, label, self.params[key], kind, min=spec.min,
-                                     max=spec.max, step=step, classes=f"rb-field rb-{view}",
-                                     id=f"rb-{view}-{key}")
+                    field = ParamInput(key, label, self.params[key], kind, min=spec.min,
+                                       max=spec.max, step=step, classes=f"rb-field rb-{view}",
+                                       id=f"rb-{view}-{key}")
+                    field.display = view == self._view_class
+                    yield field
         yield PredictInput(id="rb-predict")
         yield Static("", id="rb-message", markup=False)
         yield StepControls(id="rb-controls")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self._set_view_class(self.params["view"])
         self.busy = "training the network…"
         self._show_message(self.busy)
         self._builds += 1
