@@ -467,6 +467,36 @@ async def test_the_next_lesson_is_built_ahead_while_the_student_reads():
         assert _drawn(app) == shown, "the theme changed after the build is not applied"
 
 
+async def test_while_the_student_reads_every_kind_of_lab_is_loaded_one_at_a_time(monkeypatch):
+    """With nothing to build ahead and no collection due, each quiet moment loads one more
+    kind of lab (its modules and its core packages), in course order: the first lesson of a
+    kind opened from the palette then does not wait for them. Never while keys come."""
+    import tutor.labs as labs
+    from tutor.app import AHEAD_AFTER
+    from tutor.labs import gc_hold
+
+    imported: list[str] = []
+    lab_class = labs.lab_class
+    monkeypatch.setattr(labs, "lab_class", lambda name: (imported.append(name), lab_class(name))[1])
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(app, "_build_ahead", lambda: False)
+        monkeypatch.setattr(gc_hold, "collect_when_idle", lambda quiet: False)
+        wanted: list[set] = []
+        monkeypatch.setattr(app, "want_packages", lambda packages: wanted.append(set(packages)))
+        app._last_input = monotonic()
+        app._when_idle()
+        assert imported == [], "not while keys come"
+        app._last_input -= 2 * AHEAD_AFTER
+        kinds = list(dict.fromkeys(l.lab.name for l in app.catalog.lessons if l.lab is not None))
+        for _ in range(len(kinds) + 2):
+            app._when_idle()
+        assert imported == kinds, "one kind per quiet moment, in course order, each once"
+        assert wanted == [set(labs.lab_core_packages(name)) for name in kinds]
+        assert app._load_a_lab_kind() is False
+
+
 async def test_a_lesson_built_ahead_puts_its_lab_back_as_it_was_left():
     """The lab state saved for the next lesson is restored off screen, then shown."""
     from tutor.labs.base import Lab
