@@ -174,7 +174,7 @@ class ParamInput(Widget):
                 )
             else:
                 yield Input(_format(self._value), compact=True, tooltip=self._range_hint())
-        yield Static("", classes="param-input--error", markup=False)
+        # The error line is mounted with the first error (a lab has up to a dozen fields).
 
     def _show_value(self) -> None:
         if not self.is_mounted:
@@ -193,9 +193,12 @@ class ParamInput(Widget):
     def watch_error(self, error: str) -> None:
         self.set_class(bool(error), "-invalid")
         if self.is_mounted:
-            self.query_one(".param-input--error", Static).update(
-                f"✗ {error}; kept {_format(self._value)}" if error else ""
-            )
+            text = f"✗ {error}; kept {_format(self._value)}" if error else ""
+            shown = self.query(".param-input--error")
+            if shown:
+                shown.first(Static).update(text)
+            elif error:
+                self.mount(Static(text, classes="param-input--error", markup=False))
             if self.kind != "choice":
                 self.query_one(Input).set_class(bool(error), "-invalid")
 

@@ -65,6 +65,24 @@ async def test_bad_float_keeps_last_good_value(text, hint):
         assert param.error == "" and not param.has_class("-invalid")
 
 
+async def test_the_error_line_is_built_with_the_first_error_only():
+    """A field that was never wrong has no error line (fewer widgets per lab); the first error
+    mounts it, below the field, and later errors reuse it."""
+    app = ParamsApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        param = app.query_one("#lr", ParamInput)
+        assert not param.query(".param-input--error")
+        await _type(pilot, "#lr", "abc")
+        await pilot.pause()
+        first = param.query_one(".param-input--error")
+        assert first.region.y > param.query_one(Input).region.y
+        await _type(pilot, "#lr", "0.5")
+        await _type(pilot, "#lr", "-")
+        await pilot.pause()
+        assert list(param.query(".param-input--error")) == [first]
+        assert "kept 0.5" in str(first.render())
+
+
 async def test_int_rejects_fractions_and_accepts_whole_numbers():
     app = ParamsApp()
     async with app.run_test(size=(60, 12)) as pilot:
