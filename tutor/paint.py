@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 
-_installed = False
+from tutor.textual_patch import checked_patch
 
 
 def _expected_api() -> bool:
@@ -44,18 +44,12 @@ def _expected_api() -> bool:
             and all(hasattr(Compositor, name) for name in ("_regions_to_spans", "cuts", "visible_widgets")))
 
 
-def install() -> bool:
-    """Patch Textual's compositor once (idempotent); False when its private API differs."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        from textual._compositor import ChopsUpdate, Compositor
-        from textual.geometry import Region
-    except ImportError:
-        return False
-    if not _expected_api():
-        return False
+@checked_patch(_expected_api)
+def install() -> None:
+    """Patch Textual's compositor (`install()` returns False when its private API differs)."""
+    from textual._compositor import ChopsUpdate, Compositor
+    from textual.geometry import Region
+
     original_get_renders = Compositor._get_renders
 
     def render_partial_update(self) -> ChopsUpdate | None:
@@ -94,5 +88,3 @@ def install() -> bool:
 
     Compositor.render_partial_update = render_partial_update
     Compositor._get_renders = _get_renders
-    _installed = True
-    return True

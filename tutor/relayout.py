@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 
-_installed = False
+from tutor.textual_patch import checked_patch
 
 SCROLLS = ("auto", "scroll")
 
@@ -38,17 +38,11 @@ def _expected_api() -> bool:
             and "self.set_reactive(Widget.virtual_size, virtual_size)" in source)
 
 
-def install() -> bool:
-    """Patch `Widget._size_updated` once (idempotent); False when Textual's differs."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        from textual.widget import Widget
-    except ImportError:
-        return False
-    if not _expected_api():
-        return False
+@checked_patch(_expected_api)
+def install() -> None:
+    """Patch `Widget._size_updated` (`install()` returns False when Textual's differs)."""
+    from textual.widget import Widget
+
     size_updated = Widget._size_updated
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
@@ -60,5 +54,3 @@ def install() -> bool:
 
     _size_updated.__doc__ = size_updated.__doc__
     Widget._size_updated = _size_updated
-    _installed = True
-    return True

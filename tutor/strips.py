@@ -18,6 +18,8 @@ from __future__ import annotations
 import inspect
 import re
 
+from tutor.textual_patch import checked_patch
+
 CACHES = {
     "_divide_cache": 4,
     "_crop_cache": 16,
@@ -28,8 +30,6 @@ CACHES = {
     "_offsets_cache": 4,
 }
 """The caches of a `Strip` (slot name: size, as `Strip.__init__` makes them)."""
-
-_installed = False
 
 
 class _CacheWhenUsed:
@@ -79,18 +79,11 @@ def _expected_api() -> bool:
                     for name in CACHES))
 
 
-def install() -> bool:
-    """Make `Strip`'s caches when first used (idempotent); False when `Strip` differs."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        from textual.cache import FIFOCache
-        from textual.strip import Strip
-    except ImportError:
-        return False
-    if not _expected_api():
-        return False
+@checked_patch(_expected_api)
+def install() -> None:
+    """Make `Strip`'s caches when first used (`install()` returns False when `Strip` differs)."""
+    from textual.cache import FIFOCache
+    from textual.strip import Strip
 
     def __init__(self, segments, cell_length: int | None = None) -> None:
         self._segments = list(segments)
@@ -103,5 +96,3 @@ def install() -> bool:
     for name, size in CACHES.items():
         setattr(Strip, name, _CacheWhenUsed(Strip.__dict__[name], size, FIFOCache))
     Strip.__init__ = __init__
-    _installed = True
-    return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-_installed = False
+from tutor.textual_patch import checked_patch
 
 
 def _classes() -> dict:
@@ -22,19 +22,16 @@ def _classes() -> dict:
     return {Input: ("-valid", "-invalid"), Button: ("-style-default", "-style-flat")}
 
 
+@checked_patch()
 def install() -> None:
-    """Wrap the constructors once (idempotent)."""
-    global _installed
-    if _installed:
-        return
+    """Wrap the constructors (once: `install()` is idempotent)."""
     for widget_class, (name, other) in _classes().items():
         init = widget_class.__init__
 
         @functools.wraps(init)
         def __init__(self, *args, _init=init, _name=name, _other=other, **kwargs) -> None:
             _init(self, *args, **kwargs)
-            if _other is None or not self.has_class(_other):  # not already in the other state
+            if not self.has_class(_other):  # not already in the other state
                 self.add_class(_name, update=False)
 
         widget_class.__init__ = __init__
-    _installed = True
