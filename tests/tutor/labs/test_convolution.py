@@ -517,3 +517,23 @@ async def test_a_saved_state_whose_image_is_not_cached_is_decoded_in_a_worker(la
         await pilot.pause()
         assert "✗" in lab.note and "broken.pgm" in lab.note and lab.model.index == 1
         assert lab.save_state() == {**saved, "step": 1}
+
+
+async def test_images_follow_their_boxes_when_only_the_boxes_change_size(lab_app):
+    """A later layout pass can resize the image boxes while the lab keeps its size (the
+    settings or step controls grow or shrink): the images are drawn again to fit them."""
+    async with lab_app("convolution", size=16).run_test(size=(120, 36)) as pilot:
+        await _settle(pilot)
+        lab = _lab(pilot.app)
+        box, image = lab.query_one("#conv-in-box"), lab.query_one("#conv-in")
+        fresh = (image.cols, image.rows)
+        assert image.rows <= box.size.height
+        settings, lab_size = lab.query_one("#conv-settings"), lab.size
+        # the boxes lose rows (the image no longer fits), the lab none
+        settings.styles.height = settings.size.height + box.size.height - fresh[1] + 6
+        await _settle(pilot)
+        assert lab.size == lab_size
+        assert image.rows <= box.size.height < fresh[1]
+        settings.styles.height = "auto"
+        await _settle(pilot)
+        assert (image.cols, image.rows) == fresh

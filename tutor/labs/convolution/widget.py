@@ -49,6 +49,19 @@ OUTPUT_TITLES = {"filter": "output", "slide": "output so far", "bank": "activati
                  "stack": "after L layers", "pool": "pooled · pooled shifted", "lenet": "C1 (6) · C3 (16)"}  # fmt: skip
 
 
+class ImageBox(Vertical):
+    """A pixel panel's box. Whenever a layout pass gives it a new size, the lab draws its images
+    again to fit: also when the lab itself keeps its size and only its settings or step
+    controls grew or shrank (a later pass after a terminal resize), which no Resize of the lab
+    would tell."""
+
+    def on_resize(self) -> None:
+        for lab in self.ancestors:
+            if isinstance(lab, ConvolutionLab):
+                lab.draw_images_soon()
+                return
+
+
 class ConvolutionLab(FieldKeys, ModelLab):
     """Apply kernels to images and see each output pixel's sum, banks, stacks, pooling, LeNet-5.
 
@@ -119,6 +132,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
             self.model = ConvModel(self.params)
         self.params = dict(self.model.params)
         self.revealed: set[tuple[int, int]] = set()
+        self._draw_due = False  # a drawing of the images waits for the layout (`draw_images_soon`)
 
     # --- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -127,7 +141,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
         with Horizontal(id="conv-main"):
             with Vertical(classes="conv-panel"):
                 yield Static(INPUT_TITLES[view], id="conv-in-title", markup=False)
-                with Vertical(classes="conv-box", id="conv-in-box"):
+                with ImageBox(classes="conv-box", id="conv-in-box"):
                     yield PixelView(id="conv-in")
             with VerticalScroll(id="conv-mid", can_focus=False):
                 yield Static("kernel w (edit a cell, enter)", id="conv-grid-label", markup=False)
@@ -140,7 +154,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
                 yield PredictInput(id="conv-predict")
             with Vertical(classes="conv-panel"):
                 yield Static(OUTPUT_TITLES[view], id="conv-out-title", markup=False)
-                with Vertical(classes="conv-box", id="conv-out-box"):
+                with ImageBox(classes="conv-box", id="conv-out-box"):
                     yield PixelView(id="conv-out")
         with Grid(id="conv-settings"):
             yield ParamInput("view", "view", view, "choice", choices=P.VIEWS)
@@ -172,8 +186,16 @@ class ConvolutionLab(FieldKeys, ModelLab):
         if self._pending_path:
             read_data_file(self, self._pending_path, decode_image, int(self.params["size"]))
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.draw_images)
+    def draw_images_soon(self) -> None:
+        """Draw the images once the layout under way is done (both boxes resized in one pass
+        draw once)."""
+        if not self._draw_due:
+            self._draw_due = True
+            self.call_after_refresh(self._draw_due_images)
+
+    def _draw_due_images(self) -> None:
+        self._draw_due = False
+        self.draw_images()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Let escape (`FieldKeys`) and ? reach the lesson screen and the app when the lab has
@@ -426,7 +448,7 @@ class ConvolutionLab(FieldKeys, ModelLab):
         set_text(self.query_one("#conv-in-title", Static), INPUT_TITLES[view])
         set_text(self.query_one("#conv-out-title", Static), OUTPUT_TITLES[view])
         self.refresh_bindings()
-        self.call_after_refresh(self.draw_images)  # the panels change size with the settings
+        self.draw_images_soon()  # the panels change size with the settings
 
     def on_param_input_changed(self, event: ParamInput.Changed) -> None:
         event.stop()
