@@ -65,3 +65,25 @@ async def test_mounting_a_lab_restyles_none_of_its_inputs_buttons_or_selects(mon
         again = [node for node in restyled if isinstance(node, (Input, Button))]
         assert again == [], f"restyled once attached: {again}"
         assert len(pilot.app.query(Input)) >= 9
+
+
+async def test_a_widget_not_yet_in_the_dom_is_not_styled(monkeypatch):
+    """Textual styles a widget when it joins the DOM; an Input restyled itself as it was built
+    (its value checked in __init__). Built now: no styling until it is mounted, then styled."""
+    widget_classes.install()
+    styled: list[DOMNode] = []
+    update_styles = App.update_styles
+    monkeypatch.setattr(App, "update_styles",
+                        lambda self, node, animate=True: (styled.append(node), update_styles(self, node, animate)))  # fmt: skip
+    app = Fields()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        styled.clear()
+        fields = [Input("1.5"), Input("y", validators=[Number()]), Button("b")]
+        assert styled == []
+        await app.screen.mount_all(fields)
+        await pilot.pause()
+        assert fields[0].has_class("-valid") and fields[1].has_class("-invalid")
+        assert fields[0].styles.color == app.query_one("#plain").styles.color  # styled on mount
+        fields[1].add_class("extra")  # in the DOM: a class change restyles it
+        assert fields[1] in styled
