@@ -664,6 +664,44 @@ async def test_a_lesson_opened_on_a_key_shows_its_text_before_its_lab_is_built(m
         assert any("Step" in line or "step" in line for line in _drawn(app))
 
 
+async def test_a_lab_is_laid_out_once_when_all_its_widgets_are_mounted(monkeypatch):
+    """Textual laid the screen out again as each level of a lab's widgets mounted (4-5 passes
+    of the whole screen); the lab pane holds layout and paint until the lab is mounted."""
+    from textual.screen import Screen
+
+    from tutor.labs.base import Lab
+    from tutor.screens.lesson import LabPane
+    from tutor.widgets.param_input import ParamInput
+
+    waiting: list = []
+    build = LabPane.build_lab
+    monkeypatch.setattr(LabPane, "build_lab", lambda self: waiting.append(self))
+    passes: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counted(self, *args, **kwargs):
+        pane = waiting[0] if waiting else None
+        if pane is not None and pane.lab:
+            passes.append(sum(1 for w in pane.lab.walk_children() if w.is_mounted))
+        return refresh_layout(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    app = make_app(resume=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_lesson("rnn-sequences")  # settings with choices: three levels of widgets
+        await pilot.pause()
+        await pilot.pause()
+        build(waiting[0])
+        lab = waiting[0].lab
+        for _ in range(10):
+            await pilot.pause()
+        widgets = len(list(lab.walk_children()))
+        assert widgets > 40 and all(w.is_mounted for w in lab.walk_children())
+        assert passes and passes == [widgets] * len(passes), "no layout of a lab half mounted"
+        assert lab.size.width > 20 and app.screen.query(ParamInput)
+        assert app.screen.query_one(Lab) is lab
+
+
 async def test_ctrl_o_pressed_before_the_lab_is_built_focuses_it_once_built(monkeypatch):
     """`]` then at once ctrl+o: the lab is built just after the text, and the focus the key
     asked for goes to it then (not lost because the lab did not exist yet)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import ExitStack
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +19,10 @@ from tutor.screens.base import TutorScreen
 from tutor.content import Catalog, Lesson, Quiz
 from tutor.screens.catalog import TOO_SMALL, TooSmall
 from tutor.widgets.quiz import QuizView
+
+
+MOUNT_HOLD_AT_MOST = 2.0
+"""Seconds the screen's layout may be held while a lab mounts (it takes 0.1-0.3 s)."""
 
 
 class LabPane(Container):
@@ -38,6 +45,7 @@ class LabPane(Container):
         self.needs = set(lab_core_packages(lesson.lab.name))
         self._fresh: dict | None = None  # the lab's state as the lesson builds it
         self._focus_when_built = False
+        self._mounting: asyncio.Task | None = None  # the lab being mounted (`_when_mounted`)
 
     def compose(self) -> ComposeResult:
         # The lab is built a moment after the lesson's text (`build_lab`), once its kernels are
@@ -72,13 +80,36 @@ class LabPane(Container):
         if not self.needs <= ready or self.lab is not None or not self.is_attached:
             return
         self.query("#preparing, ProgressBar").remove()
+        held = ExitStack()
+        if self.screen is self.app.screen:
+            # Textual lays the screen out again as each level of the lab's widgets mounts
+            # (4-5 passes of the whole screen, 15-50 ms each): hold layout and paint until
+            # the whole lab is mounted, then lay it out once.
+            held.enter_context(self.app.batch_update())
         try:
             self.lab = self._new_lab()
-            self.mount(self.lab)
+            mounting = self.mount(self.lab)
         except Exception as exc:  # a lab that fails to build must not take the app down
+            held.close()
             self._failed(exc)
             return
-        self._lab_mounted()
+        self._mounting = asyncio.create_task(self._when_mounted(mounting, held))
+
+    async def _when_mounted(self, mounting, held: ExitStack) -> None:
+        """End the hold once the lab and all its widgets are mounted (at the latest after
+        `MOUNT_HOLD_AT_MOST` seconds: the screen never stays frozen), then finish the build."""
+
+        async def mounted() -> None:
+            await mounting
+
+        try:
+            await asyncio.wait_for(asyncio.shield(mounted()), MOUNT_HOLD_AT_MOST)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            held.close()
+        if self.lab and self.is_attached:
+            self._lab_mounted()
 
     def _lab_mounted(self) -> None:
         """Note the lab's fresh state, and put back the student's (after its first layout)."""
