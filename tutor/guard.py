@@ -55,7 +55,7 @@ class GuardedApp(App):
         paint.install()  # partial repaints draw only the widgets that changed (a lab's frame)
         strips.install()  # a line's caches made when it is first cut or restyled
         relayout.install()  # new widgets that cannot scroll: one layout pass, not two
-        widget_classes.install()  # inputs, buttons, selects built with their mounted classes
+        widget_classes.install()  # no restyle of inputs and buttons being built or mounted
         self.reported_errors: list[BaseException] = []
         """Errors reported to the student and survived (tests assert it stays empty)."""
         self.fatal_log: str | None = None

@@ -54,7 +54,7 @@ async def test_fields_are_built_with_the_classes_of_their_state():
         assert not predict.query_one(Input).disabled
 
 
-async def test_mounting_a_lab_restyles_none_of_its_inputs_buttons_or_selects(monkeypatch, lab_app):
+async def test_mounting_a_lab_restyles_none_of_its_inputs_or_buttons(monkeypatch, lab_app):
     """The convolution lab (its app installs the patch): nine kernel inputs, a path input,
     settings, buttons; once attached none of them is restyled for the class Textual adds (the
     nine kernel inputs were)."""

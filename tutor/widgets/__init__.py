@@ -10,6 +10,7 @@ from importlib import import_module
 _EXPORTS = {
     "StepControls": "step_controls",
     "ParamInput": "param_input",
+    "ChoiceField": "choice",
     "PixelView": "pixel_view",
     "BrailleCanvas": "braille",
     "LineChart": "line_chart",

@@ -10,7 +10,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Static
+
+from tutor.widgets.choice import ChoiceField
 
 KINDS = ("float", "int", "choice")
 
@@ -28,7 +30,8 @@ class ParamInput(Widget):
     Numbers ("float", "int") are typed into an `Input` and checked on enter or when the field
     loses focus; up/down change them by `step` when one is given. A valid value becomes `value`
     and posts `ParamInput.Changed(name, value)`; an invalid one shows an inline message and
-    keeps the last good value. A "choice" is a `Select` that posts `Changed` on every choice.
+    keeps the last good value. A "choice" is a `ChoiceField` (a menu of the choices) that posts
+    `Changed` on every new choice.
     """
 
     DEFAULT_CSS = """
@@ -46,7 +49,7 @@ class ParamInput(Widget):
             padding: 0 1 0 0;
             color: $text;
         }
-        & Input, & Select {
+        & Input, & ChoiceField {
             width: 1fr;
             max-width: 24;
         }
@@ -165,13 +168,7 @@ class ParamInput(Widget):
         with Widget(classes="param-input--row"):
             yield Label(self.label, classes="param-input--label")
             if self.kind == "choice":
-                yield Select(
-                    [(str(c), c) for c in self.choices],
-                    value=self._value,
-                    allow_blank=False,
-                    compact=True,
-                    tooltip=self._range_hint(),
-                )
+                yield ChoiceField(self.choices, self._value, tooltip=self._range_hint())
             else:
                 yield Input(_format(self._value), compact=True, tooltip=self._range_hint())
         # The error line is mounted with the first error (a lab has up to a dozen fields).
@@ -182,9 +179,7 @@ class ParamInput(Widget):
         # Labs set `value` on every step to mirror their state: touch the field only when
         # what it shows changes (setting an Input's value repaints it and moves its cursor).
         if self.kind == "choice":
-            select = self.query_one(Select)
-            if select.value != self._value:
-                select.value = self._value
+            self.query_one(ChoiceField).value = self._value  # repainted only if it differs
         else:
             field, text = self.query_one(Input), _format(self._value)
             if field.value != text:
@@ -229,9 +224,9 @@ class ParamInput(Widget):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    def on_choice_field_changed(self, event: ChoiceField.Changed) -> None:
         event.stop()
-        if event.value is Select.NULL or event.value == self._value:
+        if event.value == self._value:
             return
         self._value = event.value
         self.post_message(self.Changed(self, self.param_name, event.value))

@@ -1,14 +1,21 @@
-"""Playback buttons for a lab: reset, back, play/pause, step, slower, faster, and a status line."""
+"""Playback buttons for a lab: reset, back, play/pause, step, slower, faster, and a status line.
+
+One widget draws the whole bar. It used to be six Textual `Button`s and a `Static` (eight
+widgets, ~12 ms of the ~200 ms it takes to build a lab, each lab opened); it looks and answers
+the mouse the same (a click presses a button, hovering highlights it and shows its key), and
+the lab's keys (r b space n - +) do what the buttons do.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Button, Static
-
-from tutor.widgets.text import set_text
 
 #: (action, label, narrow label, tooltip) in display order; the play label follows `playing`.
 BUTTONS: tuple[tuple[str, str, str, str], ...] = (
@@ -25,38 +32,41 @@ ACTIONS: tuple[str, ...] = tuple(button[0] for button in BUTTONS)
 #: Below this width the buttons show only their symbols.
 NARROW_WIDTH = 60
 
+#: The narrowest a button is drawn (the play button: as wide as "⏸ pause" and its padding).
+MIN_WIDTH = {"toggle_play": 9}
+BUTTON_MIN_WIDTH = 3
+GAP = 1  # between two buttons
+STATUS_PADDING = 1  # left and right of the status text
 
-class StepControls(Widget):
-    """A one-row bar of playback buttons and a status text.
 
-    Attributes down, messages up: the owning `Lab` sets `playing`, `fps` and `status`; the
-    buttons post `StepControls.Pressed(action)` with an action from `ACTIONS`, which
+class StepControls(Widget, can_focus=False):
+    """A bar of playback buttons and a status text (one row, more if the status wraps).
+
+    Attributes down, messages up: the owning `Lab` sets `playing`, `fps` and `status`; a click
+    on a button posts `StepControls.Pressed(action)` with an action from `ACTIONS`, which
     `Lab.on_step_controls_pressed` maps onto its `action_*` methods.
     """
 
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "step-controls--button",
+        "step-controls--hover",
+        "step-controls--playing",
+        "step-controls--status",
+    }
     DEFAULT_CSS = """
     StepControls {
         height: auto;
         width: 1fr;
-        layout: horizontal;
         background: $boost;
-        & > Button {
-            margin: 0 1 0 0;
-            min-width: 3;
+        & > .step-controls--button {
+            text-style: bold;
+            color: $button-foreground;
+            background: $surface;
         }
-        & > #toggle_play {
-            min-width: 9;
-        }
-        & > #toggle_play.-playing {
-            background: $warning-muted;
-        }
-        & > .step-controls--status {
-            width: 1fr;
-            height: auto;
-            min-height: 1;
-            padding: 0 1;
-            color: $text-muted;
-        }
+        & > .step-controls--hover { background: $surface-darken-1; }
+        & > .step-controls--playing { background: $warning-muted; }
+        & > .step-controls--status { color: $text-muted; }
     }
     """
 
@@ -94,71 +104,127 @@ class StepControls(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(StepControls.status, status)
+        self._hover: str | None = None  # the action of the button under the mouse
+        self._lines = 1  # rows the status took when last measured
 
-    def compose(self) -> ComposeResult:
-        for action, label, _narrow, tooltip in BUTTONS:
-            button = Button(label, id=action, tooltip=tooltip, compact=True)
-            # Button ignores clicks while its 0.2 s "active" flash runs; a student clicking
-            # "step" quickly must get every step.
-            button.active_effect_duration = 0
-            yield button
-        yield Static(self._status_text(), classes="step-controls--status", markup=False)
+    # --- what is drawn where -------------------------------------------------------------
+    def label(self, action: str, width: int | None = None) -> str:
+        """The label the button of `action` shows at the bar's width (or at `width`)."""
+        _action, label, short, _tooltip = next(b for b in BUTTONS if b[0] == action)
+        if action == "toggle_play" and self.playing:
+            label, short = "⏸ pause", "⏸"
+        width = self.size.width if width is None else width
+        return short if 0 < width < NARROW_WIDTH else label
 
-    def _status_text(self) -> str:
+    def _buttons(self, bar_width: int | None = None) -> list[tuple[str, int, int]]:
+        """(action, x, width) of each button, left to right."""
+        spans, x = [], 0
+        for action, *_ in BUTTONS:
+            label = self.label(action, bar_width)
+            width = max(cell_len(label) + 2, MIN_WIDTH.get(action, BUTTON_MIN_WIDTH))
+            spans.append((action, x, width))
+            x += width + GAP
+        return spans
+
+    def button_region(self, action: str) -> Region:
+        """Where the button of `action` is drawn, relative to the bar."""
+        _action, x, width = next(span for span in self._buttons() if span[0] == action)
+        return Region(x, 0, width, 1)
+
+    @property
+    def status_width(self) -> int:
+        """Columns the status text has beside the buttons (it wraps when longer)."""
+        return self._status_width(self.size.width)
+
+    def _status_width(self, bar_width: int) -> int:
+        _action, x, width = self._buttons(bar_width)[-1]
+        return max(bar_width - (x + width + GAP) - 2 * STATUS_PADDING, 0)
+
+    def status_text(self) -> str:
+        """What the status part reads: playing or paused, the speed, the lab's status."""
         state = "playing" if self.playing else "paused"
         text = f"{state} · {self.fps:.3g} fps"
         return f"{text} · {self.status}" if self.status else text
 
-    def _update_status(self) -> None:
+    def _status_lines(self, width: int) -> list[Text]:
+        if width < 1:
+            return []
+        return list(Text(self.status_text()).wrap(self.app.console, width, overflow="fold"))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(len(self._status_lines(self._status_width(width))), 1)
+
+    def render(self) -> Text:
+        base = Style(bgcolor=self.rich_style.bgcolor)
+        button = self.get_component_rich_style("step-controls--button")
+        hover = self.get_component_rich_style("step-controls--hover")
+        playing = self.get_component_rich_style("step-controls--playing")
+        muted = self.get_component_rich_style("step-controls--status")
+        first = Text(no_wrap=True, overflow="crop", end="")
+        for action, _x, width in self._buttons():
+            style = button
+            if action == "toggle_play" and self.playing:
+                style = style + Style(bgcolor=playing.bgcolor)
+            if action == self._hover:
+                style = style + Style(bgcolor=hover.bgcolor)
+            label = self.label(action)
+            extra = width - cell_len(label)  # centred, the odd column on the right
+            first.append(" " * (extra // 2) + label + " " * (extra - extra // 2), style)
+            first.append(" " * GAP, base)
+        indent = first.cell_len
+        lines = self._status_lines(self.status_width) or [Text("")]
+        self._lines = len(lines)
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for row, line in enumerate(lines):
+            if row:
+                text.append("\n")
+                text.append(" " * indent, base)
+            else:
+                text.append_text(first)
+            text.append(" " * STATUS_PADDING, base)
+            text.append(line.plain, muted)
+            fill = self.size.width - indent - STATUS_PADDING - line.cell_len
+            text.append(" " * max(fill, 0), base)
+        return text
+
+    # --- state from the lab --------------------------------------------------------------
+    def _status_changed(self) -> None:
         if not self.is_mounted:
             return
         # A layout pass repaints the whole screen (every frame, as labs set `status` on each
-        # step); set_text runs one only when the text wraps onto a different number of lines.
-        set_text(self.query_one(".step-controls--status", Static), self._status_text())
-
-    def _labels(self) -> None:
-        """Full labels, or symbols only when the bar is narrow."""
-        narrow = 0 < self.size.width < NARROW_WIDTH
-        changed = []
-        for action, label, short, _tooltip in BUTTONS:
-            if action == "toggle_play":
-                label, short = ("⏸ pause", "⏸") if self.playing else (label, short)
-            button = self.query_one(f"#{action}", Button)
-            text = short if narrow else label
-            if str(button.label) != text:
-                button.label = text
-                changed.append(button)
-        if changed:
-            # A label set while the bar is being resized left its button at the old width
-            # (back from a narrow terminal "↺ reset" showed as "↺"): measure the buttons and
-            # lay the bar out again after this refresh.
-            self.call_after_refresh(self._relayout, changed)
-
-    def _relayout(self, buttons: list[Button]) -> None:
-        for button in buttons:
-            button.refresh(layout=True)
-        self.refresh(layout=True)
+        # step): only a status that wraps onto a different number of rows asks for one.
+        rows = max(len(self._status_lines(self.status_width)), 1)
+        self.refresh(layout=rows != self._lines)
 
     def watch_playing(self, playing: bool) -> None:
-        if not self.is_mounted:
-            return
-        self.query_one("#toggle_play", Button).set_class(playing, "-playing")
-        self._labels()
-        self._update_status()
-
-    def on_resize(self) -> None:
-        self._labels()
+        self._status_changed()
 
     def watch_fps(self, fps: float) -> None:
-        self._update_status()
+        self._status_changed()
 
     def watch_status(self, status: str) -> None:
-        self._update_status()
+        self._status_changed()
 
-    def on_mount(self) -> None:
-        self.watch_playing(self.playing)
+    # --- the mouse -----------------------------------------------------------------------
+    def _action_at(self, x: int, y: int) -> str | None:
+        if y != 0:
+            return None
+        return next((a for a, left, width in self._buttons() if left <= x < left + width), None)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id in ACTIONS:
-            self.post_message(self.Pressed(self, event.button.id))
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        action = self._action_at(event.x, event.y)
+        if action != self._hover:
+            self._hover = action
+            self.tooltip = next((b[3] for b in BUTTONS if b[0] == action), None)
+            self.refresh()
+
+    def on_leave(self, event: events.Leave) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        action = self._action_at(event.x, event.y)
+        if action is not None:
+            event.stop()
+            self.post_message(self.Pressed(self, action))

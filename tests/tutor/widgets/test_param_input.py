@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Input, Select
+from textual.widgets import Input, OptionList
+
+from tutor.widgets.choice import ChoiceField, ChoiceMenu
 
 from tutor.widgets.param_input import ParamInput
 
@@ -125,13 +127,46 @@ async def test_up_down_nudge_by_step_within_range():
         assert app.changes == [("epochs", 11), ("epochs", 12)]
 
 
-async def test_choice_posts_the_selected_value():
+async def test_choice_posts_the_choice_picked_in_its_menu():
     app = ParamsApp()
     async with app.run_test(size=(60, 12)) as pilot:
-        app.query_one("#opt Select", Select).value = "adam"
+        field = app.query_one("#opt ChoiceField", ChoiceField)
+        field.focus()
+        await pilot.press("enter")  # the menu opens under the field, on the current choice
+        await pilot.pause()
+        menu = app.screen
+        assert isinstance(menu, ChoiceMenu)
+        options = menu.query_one(OptionList)
+        assert options.highlighted == 0 and options.region.y == field.region.bottom + 0
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert app.changes == [("opt", "adam")]
         assert app.query_one("#opt", ParamInput).value == "adam"
+        assert app.focused is field and "adam" in field.render().plain
+        await pilot.press("space", "escape")  # opened and closed: nothing changes
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceMenu) and app.changes == [("opt", "adam")]
+
+
+async def test_choice_steps_with_left_and_right_and_opens_on_a_click():
+    app = ParamsApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        field = app.query_one("#opt ChoiceField", ChoiceField)
+        field.focus()
+        await pilot.press("right")
+        assert app.query_one("#opt", ParamInput).value == "adam"
+        await pilot.press("right")  # round to the first
+        await pilot.pause()
+        assert app.changes == [("opt", "adam"), ("opt", "sgd")]
+        app.query_one("#opt", ParamInput).value = "adam"  # from code: shown, not posted
+        assert field.value == "adam" and len(app.changes) == 2
+        await pilot.click(field)
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceMenu)
+        await pilot.click(offset=(0, 0))  # outside the menu: closed, nothing picked
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceMenu) and field.value == "adam"
+        assert len(app.changes) == 2
 
 
 async def test_six_params_stack_one_row_each():
@@ -212,7 +247,7 @@ async def test_setting_the_shown_value_again_leaves_the_field_alone(monkeypatch)
         await pilot.pause()
         lr = app.query_one("#lr", ParamInput)
         field = lr.query_one(Input)
-        select = app.query_one("#opt", ParamInput).query_one(Select)
+        select = app.query_one("#opt", ParamInput).query_one(ChoiceField)
         touched: list[str] = []
         monkeypatch.setattr(field, "refresh", lambda *a, **k: touched.append("input"))
         monkeypatch.setattr(select, "refresh", lambda *a, **k: touched.append("select"))

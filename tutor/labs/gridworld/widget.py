@@ -407,7 +407,7 @@ class GridworldLab(FieldKeys, ModelLab):
         """The status beside the playback buttons, short when the long one would wrap (the bar
         then grows a line and squeezes the grid)."""
         controls = self.query_one(StepControls)
-        room = controls.query_one(".step-controls--status").content_size.width
+        room = controls.status_width
         short = self.model.status(short=True)
         for status in (self.model.status(), short, short.replace(" episodes", " ep.")):
             if not room or len(STATUS_PREFIX) + len(status) <= room:
