@@ -60,7 +60,7 @@ class TinyTransformer:
     def forward(self, tokens: np.ndarray, mask: np.ndarray | None = None, keep: bool = False):
         """Logits (B, T, n_out); with keep=True also the cache the backward pass needs (which
         holds every attention map, (B, heads, T, T) per layer)."""
-        p, B, T = self.params, *tokens.shape
+        p, T = self.params, tokens.shape[1]
         x = p["embed.weight"][tokens] + self.pe[:T]
         bias = None if mask is None else np.where(mask, 0.0, -np.inf)
         cache = {"tokens": tokens, "bias": bias, "blocks": []}

@@ -260,7 +260,7 @@ class AttentionLab(FieldKeys, ModelLab):
                 sim = np.concatenate([sim, np.zeros((1, sim.shape[1], 3), np.uint8)])
             sim_view.set_pixels(sim)
         row = pe[v.pos]
-        lines = [f"PE table: row = position (0 at the top),",
+        lines = ["PE table: row = position (0 at the top),",
                  f"column = dimension 0..{v.dim - 1}; blue −1, red +1.",
                  f"Position {v.pos} has the yellow tab.",
                  "", "PE(p, 2i)   = sin(p / 10000^(2i/d))", "PE(p, 2i+1) = cos(p / 10000^(2i/d))", "",
@@ -289,7 +289,7 @@ class AttentionLab(FieldKeys, ModelLab):
             right = "".join(map(str, task_targets(v.task, v.example[None])[0]))
             lines = [f"input  {ex}", f"answer {right}", f"model  {s.prediction}",
                      f"{'✓ right' if s.prediction == right else '✗ not yet'}", "",
-                     f"loss {s.loss:.4f}", f"held-out digits", f"right: {s.accuracy:.1%}", "",
+                     f"loss {s.loss:.4f}", "held-out digits", f"right: {s.accuracy:.1%}", "",
                      "maps: output down,", "input across;", "weight on the ideal", "map, per head:"]
             for l in range(s.alignment.shape[0]):
                 lines.append(f" L{l + 1}: " + " ".join(f"{a:.2f}" for a in s.alignment[l]))

@@ -245,7 +245,7 @@ class TensorBackpropModel:
             flows.append(TFlow("x", None, "x is data (requires_grad=False): no gradient is computed",
                                "—"))
         else:
-            flows.append(TFlow("h", self.shape("h"), f"∂ℒ/∂h = δ₂ W2  (the Jacobian of h ↦ h W2ᵀ "
+            flows.append(TFlow("h", self.shape("h"), "∂ℒ/∂h = δ₂ W2  (the Jacobian of h ↦ h W2ᵀ "
                                "applied to the upstream gradient)", f"({n}, {out_w}) · {S['W2']} → {S['h']}"))
         return flows
 

@@ -103,13 +103,13 @@ images, labels = digits(40, 16, {p["seed"]})
 X, y, X_test, y_test = train_test_split(images.reshape(400, 256), labels, 0.25, {p["seed"]})
 X, y = torch.tensor(X), torch.tensor(y)
 model = nn.Sequential(nn.Linear(256, {q["hidden"]}), nn.ReLU(), nn.Linear({q["hidden"]}, 10)).double()
-''' + _train(p, clip=", clip=(0, 1)") + f'''
+''' + _train(p, clip=", clip=(0, 1)") + '''
 X, y = torch.tensor(X_test), torch.tensor(y_test)   # attack the held-out digits
 for eps in [0.0, 0.05, 0.1, 0.15, 0.2]:
     x_f = fgsm(model, X, y, eps, clip=(0, 1))
     x_p = pgd(model, X, y, eps, alpha=eps / 4, steps=10, clip=(0, 1)) if eps else X
     acc = lambda x: (model(x).argmax(1) == y).double().mean().item()
-    print(f"eps {{eps:.2f}}: FGSM {{acc(x_f):.0%}}, PGD {{acc(x_p):.0%}}")
+    print(f"eps {eps:.2f}: FGSM {acc(x_f):.0%}, PGD {acc(x_p):.0%}")
 '''
 
 
