@@ -2,51 +2,80 @@
 
 from __future__ import annotations
 
+from rich import box
+from rich.console import Group
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
-HELP = """\
-# dl-tutor keys
+#: (section, [(key, what it does)]) in the order shown.
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Everywhere", [
+        ("F1 or ?", "this help"),
+        ("ctrl+p", "command palette: go to lesson…, change theme"),
+        ("ctrl+t", "next colour theme (remembered)"),
+        ("q or ctrl+q", "quit (your progress is saved as you go)"),
+    ]),
+    ("Catalog", [
+        ("↑ ↓", "move between lessons (○ new, ◐ started, ● done)"),
+        ("enter", "open the lesson"),
+    ]),
+    ("Lesson", [
+        ("[ / ]", "previous / next lesson"),
+        ("d", "mark the lesson done (again to undo)"),
+        ("f", "show the lab at full width (again to bring the text back)"),
+        ("ctrl+o", "move the focus between the text and the lab"),
+        ("tab", "next control (quiz answers, lab inputs)"),
+        ("escape", "back to the catalog"),
+    ]),
+    ("Every lab", [
+        ("space", "play / pause"),
+        ("n", "one step forward"),
+        ("b", "one step back"),
+        ("r", "reset"),
+        ("+ / -", "faster / slower"),
+        ("y", "show the same computation in PyTorch"),
+    ]),
+]
+FOOTNOTE = "Each lab lists its own extra keys in the footer at the bottom of the screen."
 
-## Everywhere
-| key | does |
-|---|---|
-| `F1` or `?` | this help |
-| `ctrl+p` | command palette: *go to lesson…*, change theme |
-| `ctrl+t` | next colour theme (remembered) |
-| `q` or `ctrl+q` | quit (your progress is saved as you go) |
 
-## Catalog
-| key | does |
-|---|---|
-| `↑` `↓` | move between lessons (○ new, ◐ started, ● done) |
-| `enter` | open the lesson |
+class HelpText(Static):
+    """Every section's keys as tables, drawn by one widget (the Markdown it replaced was a
+    widget per heading, table and row: ~60 ms of the F1 key)."""
 
-## Lesson
-| key | does |
-|---|---|
-| `[` / `]` | previous / next lesson |
-| `d` | mark the lesson done (again to undo) |
-| `f` | show the lab at full width (again to bring the text back) |
-| `ctrl+o` | move the focus between the text and the lab |
-| `tab` | next control (quiz answers, lab inputs) |
-| `escape` | back to the catalog |
+    COMPONENT_CLASSES = {"help-text--heading", "help-text--key"}
+    DEFAULT_CSS = """
+    HelpText {
+        padding: 0 1;
+        & > .help-text--heading { color: $accent; text-style: bold; }
+        & > .help-text--key { color: $text-accent; text-style: bold; }
+    }
+    """
 
-## Every lab
-| key | does |
-|---|---|
-| `space` | play / pause |
-| `n` | one step forward |
-| `b` | one step back |
-| `r` | reset |
-| `+` / `-` | faster / slower |
-| `y` | show the same computation in PyTorch |
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.sections = sections
 
-Each lab lists its own extra keys in the footer at the bottom of the screen.
-"""
+    def render(self) -> Group:
+        heading = self.get_component_rich_style("help-text--heading", partial=True)
+        key = self.get_component_rich_style("help-text--key", partial=True)
+        parts: list = [Text("dl-tutor keys", style=heading + Style(underline=True))]
+        for title, rows in self.sections:
+            parts += [Text(""), Text(title, style=heading)]
+            table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+            table.add_column("key", style=key, no_wrap=True)
+            table.add_column("does", ratio=1)
+            for keys, what in rows:
+                table.add_row(keys, what)
+            parts.append(table)
+        parts += [Text(""), Text(FOOTNOTE, style=Style(italic=True))]
+        return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -66,13 +95,16 @@ class HelpScreen(ModalScreen[None]):
         self.lab_title = lab_title
         self.lab_keys = list(lab_keys)
 
+    @property
+    def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """What the help lists: the app's keys, then the open lab's own."""
+        if not self.lab_keys:
+            return SECTIONS
+        return [*SECTIONS, (f"This lab: {self.lab_title}", self.lab_keys)]
+
     def compose(self) -> ComposeResult:
-        text = HELP
-        if self.lab_keys:
-            rows = "\n".join(f"| `{key}` | {what} |" for key, what in self.lab_keys)
-            text += f"\n## This lab: {self.lab_title}\n| key | does |\n|---|---|\n{rows}\n"
         with VerticalScroll():
-            yield Markdown(text)
+            yield HelpText(self.sections)
 
 
 def lab_keys(lab) -> list[tuple[str, str]]:
