@@ -207,8 +207,24 @@ class DlTutorApp(GuardedApp):
         lab uses), and quitting never waits on a thread."""
         from tutor.kernels import KernelCompiler
 
-        self._compiler = KernelCompiler(self._warmup_order())
+        order = self._warmup_order()
+        self._compiler = KernelCompiler(order)
         threading.Thread(target=self._warm_thread, name="dl-tutor warm-up", daemon=True).start()
+        threading.Thread(target=self._load_known_cached, args=(order,), name="dl-tutor load",
+                         daemon=True).start()
+
+    def _load_known_cached(self, packages: list[str]) -> None:
+        """Packages the child noted as cached on an earlier run, from the same sources, are
+        loaded now, while the child starts (any thread)."""
+        from tutor.kernels import known_cached
+
+        try:
+            cached = known_cached(packages)
+        except Exception:  # no note to read: the child confirms each package as before
+            return
+        if cached:
+            self._cached |= cached
+            self._load_wanted()
 
     def want_packages(self, packages) -> None:
         """A lab about to show needs these core packages: load them as soon as they are cached

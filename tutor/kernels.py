@@ -5,16 +5,88 @@ then only loads each package from the cache (no compile competes with the UI for
 (`kernel DONE TOTAL NAME`), one per finished package (`package NAME`) and one per failure
 (`failed NAME: MESSAGE`). `KernelCompiler` runs it and reads those lines; `stop()` ends it at
 once (quitting never waits for a compile).
+
+The child also notes each package it cached without a failure (`mark_cached`), with a stamp
+of the core's sources, numba and Python (`sources_stamp`). On the next start the app loads
+the packages so noted at once (`known_cached`), without waiting for the child to start and
+confirm them (~1 s of a lesson opened with `--open`): numba's cache for them was filled from
+the same sources. A changed source, numba or Python changes the stamp, and the app waits for
+the child as on a first run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+
+MARKS = "dl-tutor-cached"
+"""The folder, inside numba's cache folder, of the packages noted as cached (one file each)."""
+
+
+def sources_stamp() -> str:
+    """A digest of what numba's cache of the core depends on: every source file of `core`
+    (path, size, modification time), numba's and Python's versions."""
+    import core
+
+    root = Path(core.__file__).resolve().parent
+    digest = hashlib.sha256(f"{sys.version}|{_numba_version()}".encode())
+    for path in sorted(root.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _numba_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("numba")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def _marks_dir() -> Path | None:
+    import core
+
+    folder = core.cache_dir()
+    return None if folder is None else folder / MARKS
+
+
+def mark_cached(package: str, stamp: str) -> None:
+    """Note that `package` is in numba's cache, built from sources with `stamp` (the child,
+    after compiling it without a failure). Never raises: a note not written is only a slower
+    next start."""
+    folder = _marks_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{package}.{os.getpid()}"
+        temporary.write_text(stamp)
+        temporary.replace(folder / package)
+    except OSError:
+        pass
+
+
+def known_cached(packages: Iterable[str], stamp: str | None = None) -> set[str]:
+    """Those of `packages` noted as cached from sources with the current stamp."""
+    folder = _marks_dir()
+    if folder is None or not folder.is_dir():
+        return set()
+    stamp = sources_stamp() if stamp is None else stamp
+    found = set()
+    for package in packages:
+        try:
+            if (folder / package).read_text() == stamp:
+                found.add(package)
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
 
 
 class KernelCompiler:
@@ -69,6 +141,7 @@ def run_child(packages: list[str], out: Callable[[str], None]) -> int:
     import core
 
     total = len(core.kernel_names(packages))
+    stamp = sources_stamp()
     done_before = 0
     for package in packages:
         count = [0]
@@ -77,9 +150,12 @@ def run_child(packages: list[str], out: Callable[[str], None]) -> int:
             count[0] = done
             out(f"kernel {_before + done} {total} {name}")
 
-        for name, exc in core.warmup(progress, packages=[package]):
+        failures = core.warmup(progress, packages=[package])
+        for name, exc in failures:
             out(f"failed {name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
         done_before += count[0]
+        if not failures and not os.environ.get("DL_TUTOR_NO_CACHE"):
+            mark_cached(package, stamp)
         out(f"package {package}")
     return 0
 

@@ -197,6 +197,50 @@ def test_the_child_reports_kernels_and_packages():
     assert all(line.startswith("kernel ") for line in out[:-1]) and out[:-1]
 
 
+def test_the_child_notes_what_it_cached_with_a_stamp_of_the_sources():
+    """A package the child cached is noted with a stamp of the core's sources; a note with
+    another stamp (a source, numba or Python changed since) counts for nothing."""
+    from tutor import kernels
+
+    out: list[str] = []
+    assert kernels.run_child(["optim"], out.append) == 0
+    stamp = kernels.sources_stamp()
+    assert "optim" in kernels.known_cached(["optim", "nn"], stamp)
+    assert kernels.known_cached(["optim"], stamp + "0") == set()
+    assert kernels.known_cached(["no-such-package"], stamp) == set()
+
+
+async def test_packages_noted_as_cached_load_without_waiting_for_the_child(monkeypatch):
+    """`--open` (or the lesson resumed at start): the lab's packages, noted as cached on an
+    earlier run, are loaded while the child starts, not after it confirms them (~1 s)."""
+    import threading
+
+    from tutor import kernels
+    from tutor.labs import lab_core_packages
+    from tutor.labs.base import Lab
+
+    assert set(lab_core_packages("optimizer")) == {"optim"}
+    kernels.run_child(["optim"], lambda line: None)  # an earlier run noted optim
+    started: list[list[str]] = []
+
+    def silent_child(self):  # a child that starts and confirms nothing until the app quits
+        started.append(self.packages)
+        while not self._stopped:
+            threading.Event().wait(0.01)
+        yield from ()
+
+    monkeypatch.setattr(kernels.KernelCompiler, "lines", silent_child)
+    app = DlTutorApp(warm=True, resume=False, open_lesson="first-order-methods")  # optimizer lab
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.01)
+            labs = app.screen.query(Lab)
+            if "optim" in app.ready_packages and labs and labs.first().is_mounted:
+                break
+        assert started and "optim" in app.ready_packages
+        assert app.screen.query_one(Lab).is_mounted
+
+
 def test_open_an_unknown_lesson_is_a_clear_error(capsys):
     from tutor.__main__ import main
 
