@@ -16,7 +16,8 @@ built: when `]` is pressed), then walk only what was made since, and no more eve
 the kept lessons (~650,000 objects with four built: 0.2-0.5 s, up to 1.9 s on a busy machine).
 A student who goes from lesson to lesson without a pause never gives it that moment, so each
 lesson built is frozen too (`settled`); the screens of lessons left behind then wait, frozen,
-for the next quiet moment (`dropped` counts them, and past a limit they are unfrozen).
+for the next quiet moment (`dropped` counts them; past a limit they are collected as soon as
+the next lesson is built).
 """
 
 from __future__ import annotations
@@ -56,10 +57,12 @@ DROPPED_BEFORE_COLLECTING = 8
 after which one is run at the app's next quiet moment (0.6 s), not only after
 `QUIET_BEFORE_COLLECTING` s."""
 
-DROPPED_AT_MOST = 24
-"""Dropped screens after which nothing more is frozen and what is frozen is thawed, until the
-next full collection: Python's own collections then find the garbage (memory before speed,
-for a student who never pauses)."""
+DROPPED_AT_MOST = 12
+"""Dropped screens after which a full collection runs as soon as the next lesson is built
+(`settled`: its text and lab are on screen), quiet or not. A student who never pauses then
+waits for one collection of a dozen dropped screens once in a while (~0.5-0.8 s), instead of
+for Python's own full collections of everything, garbage included (1.2-1.4 s each, at any key,
+when the frozen objects used to be thawed at 24)."""
 
 _playing: set[int] = set()
 _young_at_last = 0
@@ -87,17 +90,23 @@ def collect_when_idle(quiet: float) -> bool:
 def settled() -> None:
     """A lesson was built (shown, or ahead), its lab too: in the dl-tutor command freeze what
     exists now, so that Python's own full collections, which come while the next lesson is
-    built, walk only what is made after it (a few thousand objects, not ~400,000)."""
-    if idle_collection and _dropped < DROPPED_AT_MOST:
-        gc.freeze()
+    built, walk only what is made after it (a few thousand objects, not ~400,000). With
+    `DROPPED_AT_MOST` dropped screens waiting (no quiet moment came), collect them first."""
+    global _young_at_last, _dropped
+    if not idle_collection:
+        return
+    if _dropped >= DROPPED_AT_MOST and not _playing:
+        gc.unfreeze()
+        gc.collect()
+        _young_at_last = gc.get_stats()[0]["collections"]
+        _dropped = 0
+    gc.freeze()
 
 
 def dropped() -> None:
     """A lesson screen was let go (garbage, and frozen if `settled` froze it)."""
     global _dropped
     _dropped += 1
-    if idle_collection and _dropped == DROPPED_AT_MOST and not _playing:
-        gc.unfreeze()
 
 
 def hold(owner: object) -> None:
