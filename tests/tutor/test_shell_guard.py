@@ -751,6 +751,33 @@ async def test_a_lab_is_laid_out_once_when_all_its_widgets_are_mounted(monkeypat
         assert app.screen.query_one(Lab) is lab
 
 
+async def test_lessons_left_behind_are_freed():
+    """Past the KEPT_LESSONS most recent, a lesson's screen, text and lab are garbage: nothing
+    of the app keeps them (a finished task kept by each lab pane held the context it was made
+    in, with the lesson shown then: every lesson opened stayed alive, one through the next)."""
+    import gc
+    import weakref
+
+    from tutor.app import KEPT_LESSONS
+
+    app = make_app(resume=False)
+    lessons = [x.id for x in app.catalog.lessons if x.lab is not None][:KEPT_LESSONS + 4]
+    async with app.run_test(size=SIZE) as pilot:
+        screens = []
+        for lesson in lessons:
+            app.open_lesson(lesson)
+            for _ in range(4):
+                await pilot.pause()
+            screens.append(weakref.ref(app.screen))
+        await asyncio.sleep(0.1)
+        await pilot.pause()
+        gc.collect()
+        alive = [ref() is not None for ref in screens]
+        assert alive[-KEPT_LESSONS:] == [True] * KEPT_LESSONS
+        # One more may wait a little: a task of the next screen was made while it was shown.
+        assert not any(alive[:2]) and sum(alive) <= KEPT_LESSONS + 1, alive
+
+
 async def test_ctrl_o_pressed_before_the_lab_is_built_focuses_it_once_built(monkeypatch):
     """`]` then at once ctrl+o: the lab is built just after the text, and the focus the key
     asked for goes to it then (not lost because the lab did not exist yet)."""

@@ -108,6 +108,10 @@ class LabPane(Container):
             pass
         finally:
             held.close()
+            # A task keeps the context it was made in, which holds the screen shown then (the
+            # lesson left): kept once done, it kept every lesson ever opened alive, each
+            # through the next one's pane.
+            self._mounting = None
         if self.lab and self.is_attached:
             self._lab_mounted()
 
