@@ -81,7 +81,11 @@ class LabPane(Container):
             return
         self.query("#preparing, ProgressBar").remove()
         held = ExitStack()
-        if self.screen is self.app.screen:
+        try:
+            shown = self.screen is self.app.screen
+        except Exception:  # no screen on the stack (the app is closing): nothing to hold
+            shown = False
+        if shown:
             # Textual lays the screen out again as each level of the lab's widgets mounts
             # (4-5 passes of the whole screen, 15-50 ms each): hold layout and paint until
             # the whole lab is mounted, then lay it out once.
