@@ -153,7 +153,7 @@ def main() -> None:
         row(name, best_ms(lambda: fwd(x, gg, bb), n), best_ms(ref, n), t_t)
         row("  backward", best_ms(lambda: bwd(d, x, gg, bb), n), None, t_tb)
 
-    from tutor.labs.convolution.model import frame_benchmark
+    from tutor.labs.convolution.views import frame_benchmark
 
     print(f"{'lab frame, arrays: conv + fit + colour':<44} {frame_benchmark():9.3f}")
     try:

@@ -2,6 +2,9 @@
 
 Plain Python (no Textual). The log lives in the user's state folder (`DL_TUTOR_STATE_DIR`, else
 `DL_TUTOR_DATA_DIR`, else the platform's user state dir), so a bug report can attach it.
+`report_error` logs an error and tells the student in one notification of any app; `strict()`
+says when errors should propagate instead (the test suite sets `DL_TUTOR_STRICT=1`). The app's
+guard (`tutor/guard.py`) and the labs' base class both use them.
 """
 
 from __future__ import annotations
@@ -54,3 +57,25 @@ def one_line(exc: BaseException) -> str:
     """`ValueError: cell (2, 2) is outside …`, at most 200 characters."""
     text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+def strict() -> bool:
+    """Whether errors should propagate (tests) instead of being reported and survived."""
+    return os.environ.get("DL_TUTOR_STRICT") == "1"
+
+
+def report_error(app, error: BaseException, where: str, outcome: str = "") -> None:
+    """Log `error` and tell the student in one notification (with the log's path) of `app`,
+    a Textual app (anything with its `notify`)."""
+    path = log_error(error, where)
+    errors = getattr(app, "reported_errors", None)
+    if errors is not None:
+        errors.append(error)
+    details = f" Details were written to {path}." if path else ""
+    app.notify(
+        f"{one_line(error)}. {outcome}{details}".replace(". .", "."),
+        title=f"Something went wrong in {where}",
+        severity="error",
+        timeout=30,
+        markup=False,
+    )

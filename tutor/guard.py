@@ -7,32 +7,9 @@
 
 from __future__ import annotations
 
-import os
-
 from textual.app import App
 
-from tutor.errors import log_error, one_line
-
-
-def strict() -> bool:
-    """Whether errors should propagate (tests) instead of being reported and survived."""
-    return os.environ.get("DL_TUTOR_STRICT") == "1"
-
-
-def report_error(app: App, error: BaseException, where: str, outcome: str = "") -> None:
-    """Log `error` and tell the student in one notification (with the log's path)."""
-    path = log_error(error, where)
-    errors = getattr(app, "reported_errors", None)
-    if errors is not None:
-        errors.append(error)
-    details = f" Details were written to {path}." if path else ""
-    app.notify(
-        f"{one_line(error)}. {outcome}{details}".replace(". .", "."),
-        title=f"Something went wrong in {where}",
-        severity="error",
-        timeout=30,
-        markup=False,
-    )
+from tutor.errors import log_error, one_line, report_error, strict
 
 
 def lab_of(node) -> object | None:

@@ -113,7 +113,7 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
     def report_error(self, error: Exception) -> None:
         """An error escaped one of the lab's handlers, actions, timers or workers: stop
         playing, log it with its traceback, say what went wrong, and carry on."""
-        from tutor.guard import report_error
+        from tutor.errors import report_error
 
         self.playing = False
         report_error(self.app, error, f"the {self.lab_name} lab", "It keeps its last state.")
@@ -128,7 +128,7 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
         try:
             await super()._dispatch_message(message)
         except Exception as error:
-            from tutor.guard import strict
+            from tutor.errors import strict
 
             if strict():
                 raise
@@ -149,7 +149,7 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
                 if isawaitable(result):
                     await result
             except Exception as error:
-                from tutor.guard import strict
+                from tutor.errors import strict
 
                 if strict():
                     raise
@@ -159,7 +159,7 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
 
     def on_worker_state_changed(self, event) -> None:
         if event.state == WorkerState.ERROR and event.worker.node is self:
-            from tutor.guard import strict
+            from tutor.errors import strict
 
             if strict():
                 raise event.worker.error
@@ -199,7 +199,7 @@ class Lab(RestyleSelfOnFocus, Widget, can_focus=True):
         try:
             self._tick()
         except Exception as error:  # a timer's error would end the app
-            from tutor.guard import strict
+            from tutor.errors import strict
 
             if strict():
                 raise

@@ -157,7 +157,7 @@ def test_render_fits_and_outlines():
 
 
 def test_frame_benchmark_helper_runs():
-    from tutor.labs.convolution.model import frame_benchmark
+    from tutor.labs.convolution.views import frame_benchmark
 
     assert frame_benchmark(repeat=1) > 0
 

@@ -363,20 +363,3 @@ class ConvModel(HistoryModel):
             f"    conv.bias[:] = {p['bias']:g}\n"
             f"y = conv(x){relu}\nprint(y.shape)  # {tuple([1, 1, *self.output_shape()])}\n"
         )
-
-
-def frame_benchmark(repeat: int = 20) -> float:
-    """Milliseconds for one lab frame: a 128 x 128 image convolved and both panels drawn at the
-    size they get at 120 x 36 (best of `repeat`); used by benchmarks/vision.py."""
-    import time
-
-    from tutor.labs import validate_lab
-    from tutor.labs.convolution.views import render_views
-
-    m = ConvModel(validate_lab("convolution", {"size": 128, "image": "scene"}))
-    best = float("inf")
-    for _ in range(max(1, repeat)):
-        t0 = time.perf_counter()
-        render_views(m, 44, 46, 44, 46)
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3

@@ -62,3 +62,20 @@ def _slide_pixels(m: ConvModel, lw, lh, rw, rh):
     right = R.to_rgb(fitted, vmin, vmax, name)
     R.fill(right, w.i, w.i + 1, w.j, w.j + 1, s2, R.HIGHLIGHT)
     return left, right
+
+
+def frame_benchmark(repeat: int = 20) -> float:
+    """Milliseconds for one lab frame: a 128 x 128 image convolved and both panels drawn at the
+    size they get at 120 x 36 (best of `repeat`); used by benchmarks/vision.py."""
+    import time
+
+    from tutor.labs import validate_lab
+    from tutor.labs.convolution.model import ConvModel
+
+    m = ConvModel(validate_lab("convolution", {"size": 128, "image": "scene"}))
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        render_views(m, 44, 46, 44, 46)
+        best = min(best, time.perf_counter() - t0)
+    return best * 1e3

@@ -148,14 +148,14 @@ with torch.no_grad():
 '''
 
 
-def dqn_code(spec: GridSpec, seed: int) -> str:
-    """Runnable PyTorch DQN for the grid `spec` with the lab's hyperparameters."""
-    from tutor.labs.gridworld import dqn_model as D
-
+def dqn_code(spec: GridSpec, seed: int, *, hidden: int, lr: float, buffer: int, batch: int,
+             target_update: int, epsilon, episodes: int) -> str:
+    """Runnable PyTorch DQN for the grid `spec` with the lab's hyperparameters (the DQN view's
+    model passes its own)."""
     return DQN_TEMPLATE.format(
         rows=spec.rows, cols=spec.cols, gamma=spec.gamma, slip=spec.slip, step=spec.step_reward,
         walls=sorted(spec.walls), terminals=sorted(spec.terminals), rewards=dict(spec.rewards),
-        teleports={src: (dst, r) for src, dst, r in spec.teleports}, seed=seed, hidden=D.HIDDEN[0],
-        lr=D.LR, buffer=D.BUFFER, batch=D.BATCH, target_update=D.TARGET_UPDATE, epsilon=D.EPSILON,
-        episodes=D.TOTAL_EPISODES,
+        teleports={src: (dst, r) for src, dst, r in spec.teleports}, seed=seed, hidden=hidden,
+        lr=lr, buffer=buffer, batch=batch, target_update=target_update, epsilon=epsilon,
+        episodes=episodes,
     )

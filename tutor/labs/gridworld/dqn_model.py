@@ -165,4 +165,5 @@ class DqnModel(ComputedSteps):
     def pytorch_code(self) -> str:
         from tutor.labs.gridworld.code import dqn_code
 
-        return dqn_code(self.spec, self.seed)
+        return dqn_code(self.spec, self.seed, hidden=HIDDEN[0], lr=LR, buffer=BUFFER, batch=BATCH,
+                        target_update=TARGET_UPDATE, epsilon=EPSILON, episodes=TOTAL_EPISODES)
