@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.widget import Widget
+
+from tutor.widgets.parts import ClickableParts
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class FooterItem:
         return cell_len(key) + cell_len(description)
 
 
-class KeyFooter(Widget, can_focus=False):
+class KeyFooter(ClickableParts, Widget, can_focus=False):
     """The keys the student can press here, on the screen's last line."""
 
     ALLOW_SELECT = False
@@ -80,7 +81,6 @@ class KeyFooter(Widget, can_focus=False):
         super().__init__()
         self._items: tuple[FooterItem, ...] = ()
         self._spans: list[tuple[int, int, FooterItem]] = []  # (start, end, item) as drawn
-        self._hover: FooterItem | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
@@ -162,31 +162,19 @@ class KeyFooter(Widget, can_focus=False):
     def label_styles(self, item: FooterItem, item_style: Style, key_style: Style,
                      description_style: Style, hover_style: Style) -> tuple[Style, Style]:
         # Hovered, the key's whole cell takes the hover background (as Textual's :hover).
-        hover = Style(bgcolor=hover_style.bgcolor) if item is self._hover else Style()
+        hover = Style(bgcolor=hover_style.bgcolor) if item == self.hovered else Style()
         dim = Style(dim=True) if not item.enabled else Style()
         return (item_style + key_style + dim + hover,
                 item_style + description_style + dim + hover)
 
-    def _item_at(self, x: int) -> FooterItem | None:
+    # --- the mouse (ClickableParts) -----------------------------------------------------
+    def part_at(self, x: int, y: int) -> FooterItem | None:
         return next((item for start, end, item in self._spans if start <= x < end), None)
 
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        item = self._item_at(event.x)
-        if item is not self._hover:
-            self._hover = item
-            self.tooltip = (item.tooltip or None) if item else None
-            self.refresh()
+    def part_tooltip(self, item: FooterItem) -> str | None:
+        return item.tooltip or None
 
-    def on_leave(self, event: events.Leave) -> None:
-        if self._hover is not None:
-            self._hover = None
-            self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        item = self._item_at(event.x)
-        if item is None:
-            return
-        event.stop()
+    def press_part(self, item: FooterItem) -> None:
         if item.enabled:
             self.app.simulate_key(item.key)
         else:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from tutor.widgets.parts import ClickableParts
 
 #: (action, label, narrow label, tooltip) in display order; the play label follows `playing`.
 BUTTONS: tuple[tuple[str, str, str, str], ...] = (
@@ -39,7 +40,7 @@ GAP = 1  # between two buttons
 STATUS_PADDING = 1  # left and right of the status text
 
 
-class StepControls(Widget, can_focus=False):
+class StepControls(ClickableParts, Widget, can_focus=False):
     """A bar of playback buttons and a status text (one row, more if the status wraps).
 
     Attributes down, messages up: the owning `Lab` sets `playing`, `fps` and `status`; a click
@@ -104,8 +105,6 @@ class StepControls(Widget, can_focus=False):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(StepControls.status, status)
-        self._hover: str | None = None  # the action of the button under the mouse
-        self._lines = 1  # rows the status took when last measured
 
     # --- what is drawn where -------------------------------------------------------------
     def label(self, action: str, width: int | None = None) -> str:
@@ -165,7 +164,7 @@ class StepControls(Widget, can_focus=False):
             style = button
             if action == "toggle_play" and self.playing:
                 style = style + Style(bgcolor=playing.bgcolor)
-            if action == self._hover:
+            if action == self.hovered:
                 style = style + Style(bgcolor=hover.bgcolor)
             label = self.label(action)
             extra = width - cell_len(label)  # centred, the odd column on the right
@@ -173,7 +172,6 @@ class StepControls(Widget, can_focus=False):
             first.append(" " * GAP, base)
         indent = first.cell_len
         lines = self._status_lines(self.status_width) or [Text("")]
-        self._lines = len(lines)
         text = Text(no_wrap=True, overflow="crop", end="")
         for row, line in enumerate(lines):
             if row:
@@ -194,7 +192,7 @@ class StepControls(Widget, can_focus=False):
         # A layout pass repaints the whole screen (every frame, as labs set `status` on each
         # step): only a status that wraps onto a different number of rows asks for one.
         rows = max(len(self._status_lines(self.status_width)), 1)
-        self.refresh(layout=rows != self._lines)
+        self.refresh(layout=rows != self.size.height)
 
     def watch_playing(self, playing: bool) -> None:
         self._status_changed()
@@ -205,26 +203,14 @@ class StepControls(Widget, can_focus=False):
     def watch_status(self, status: str) -> None:
         self._status_changed()
 
-    # --- the mouse -----------------------------------------------------------------------
-    def _action_at(self, x: int, y: int) -> str | None:
+    # --- the mouse (ClickableParts) -----------------------------------------------------
+    def part_at(self, x: int, y: int) -> str | None:
         if y != 0:
             return None
         return next((a for a, left, width in self._buttons() if left <= x < left + width), None)
 
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        action = self._action_at(event.x, event.y)
-        if action != self._hover:
-            self._hover = action
-            self.tooltip = next((b[3] for b in BUTTONS if b[0] == action), None)
-            self.refresh()
+    def part_tooltip(self, action: str) -> str | None:
+        return next(b[3] for b in BUTTONS if b[0] == action)
 
-    def on_leave(self, event: events.Leave) -> None:
-        if self._hover is not None:
-            self._hover = None
-            self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        action = self._action_at(event.x, event.y)
-        if action is not None:
-            event.stop()
-            self.post_message(self.Pressed(self, action))
+    def press_part(self, action: str) -> None:
+        self.post_message(self.Pressed(self, action))

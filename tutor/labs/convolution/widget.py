@@ -56,10 +56,7 @@ class ImageBox(Vertical):
     would tell."""
 
     def on_resize(self) -> None:
-        for lab in self.ancestors:
-            if isinstance(lab, ConvolutionLab):
-                lab.draw_images_soon()
-                return
+        self.query_ancestor(ConvolutionLab).draw_images_soon()
 
 
 class ConvolutionLab(FieldKeys, ModelLab):
